@@ -1,0 +1,1 @@
+//! Encrypted key files (filled in by the crypto work).

@@ -1,0 +1,21 @@
+//! Lichen's pure ledger: what a licence record is, which transactions exist and who may send them,
+//! how state is committed to a root, and what an offline verifier checks.
+//!
+//! This crate does no I/O, reads no clock and draws no randomness: time, randomness and storage
+//! are inputs. It builds for `wasm32-unknown-unknown` and is shared by the node, the WASM verifier
+//! and the tests.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+pub mod codec;
+pub mod crypto;
+pub mod error;
+pub mod hex;
+pub mod ledger;
+pub mod smt;
+
+pub use error::{CodecError, CryptoError, Error, ProofError, StorageError};

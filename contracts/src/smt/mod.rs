@@ -1,0 +1,1 @@
+//! The authenticated state tree (filled in by the SMT work).

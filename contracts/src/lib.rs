@@ -11,11 +11,20 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod block;
 pub mod codec;
 pub mod crypto;
 pub mod error;
+pub mod exec;
+pub mod genesis;
 pub mod hex;
+pub mod ids;
 pub mod ledger;
+pub mod model;
+pub mod presentation;
 pub mod smt;
+pub mod state;
+pub mod testkit;
+pub mod tx;
 
 pub use error::{CodecError, CryptoError, Error, ProofError, StorageError};

@@ -1,0 +1,368 @@
+//! Blocks, votes and commit certificates.
+//!
+//! A block is final when a quorum of the validator set that signs its height has signed a
+//! `Commit` vote over (chain id, height, view, block hash). That commit certificate is stored with
+//! the block and is what offline verifiers check.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::codec::{Decode, Encode, Reader, Writer};
+use crate::crypto::{Hash32, Signature, Suite, domain};
+use crate::error::{CodecError, ProofError};
+use crate::model::{CHAIN_ID_LEN_MAX, VALIDATORS_MAX, ValidatorSet};
+use crate::tx::SignedTransaction;
+
+/// The header format version this code writes and accepts.
+pub const HEADER_VERSION: u16 = 1;
+/// Maximum transactions a decoded block may hold (a chain's `block_txs_max` is at most this).
+pub const BLOCK_TXS_LIMIT: usize = 100_000;
+
+/// What the validators sign (through its hash).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct BlockHeader {
+    pub version: u16,
+    pub chain_id: String,
+    pub height: u64,
+    /// Block time, milliseconds since the Unix epoch (UTC).
+    pub time_ms: u64,
+    /// The view in which this block was first proposed.
+    pub view: u64,
+    pub previous_hash: Hash32,
+    pub tx_count: u32,
+    /// [`tx_root`] of the block's transaction ids.
+    pub tx_root: Hash32,
+    /// The state root after executing this block.
+    pub state_root: Hash32,
+    /// Hash of the validator set that signs this block.
+    pub validator_set_hash: Hash32,
+    /// Hash of the validator set that signs the next block (differs when this block changes it).
+    pub next_validator_set_hash: Hash32,
+    /// Index of the proposer in the set that signs this block.
+    pub proposer: u16,
+}
+
+impl BlockHeader {
+    /// `H("lichen/header/v1", encode(header))`: the block hash.
+    pub fn hash(&self, suite: Suite) -> Hash32 {
+        suite.hash(domain::HEADER, &[&self.to_bytes()])
+    }
+
+    pub fn changes_validator_set(&self) -> bool {
+        self.validator_set_hash != self.next_validator_set_hash
+    }
+}
+
+impl Encode for BlockHeader {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u16(self.version);
+        w.str(&self.chain_id);
+        w.u64(self.height);
+        w.u64(self.time_ms);
+        w.u64(self.view);
+        self.previous_hash.encode_to(w);
+        w.u32(self.tx_count);
+        self.tx_root.encode_to(w);
+        self.state_root.encode_to(w);
+        self.validator_set_hash.encode_to(w);
+        self.next_validator_set_hash.encode_to(w);
+        w.u16(self.proposer);
+    }
+}
+
+impl Decode for BlockHeader {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let version = r.u16()?;
+        if version != HEADER_VERSION {
+            return Err(CodecError::InvalidValue {
+                field: "header version",
+                reason: "unsupported header version",
+            });
+        }
+        Ok(BlockHeader {
+            version,
+            chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            height: r.u64()?,
+            time_ms: r.u64()?,
+            view: r.u64()?,
+            previous_hash: Hash32::decode_from(r)?,
+            tx_count: r.u32()?,
+            tx_root: Hash32::decode_from(r)?,
+            state_root: Hash32::decode_from(r)?,
+            validator_set_hash: Hash32::decode_from(r)?,
+            next_validator_set_hash: Hash32::decode_from(r)?,
+            proposer: r.u16()?,
+        })
+    }
+}
+
+/// A header and its transactions.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Block {
+    pub header: BlockHeader,
+    pub txs: Vec<SignedTransaction>,
+}
+
+impl Block {
+    /// Checks that the header's count and tx root match the transactions.
+    pub fn check_tx_root(&self, suite: Suite) -> bool {
+        let ids: Vec<Hash32> = self.txs.iter().map(|t| t.id(suite)).collect();
+        self.header.tx_count as usize == self.txs.len() && tx_root(suite, &ids) == self.header.tx_root
+    }
+}
+
+impl Encode for Block {
+    fn encode_to(&self, w: &mut Writer) {
+        self.header.encode_to(w);
+        w.seq(&self.txs);
+    }
+}
+
+impl Decode for Block {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(Block {
+            header: BlockHeader::decode_from(r)?,
+            txs: r.seq("block transactions", BLOCK_TXS_LIMIT)?,
+        })
+    }
+}
+
+/// The Merkle root of a block's transaction ids (RFC 6962 shape): empty = 32 zero bytes; one id
+/// = `H(tx-root/leaf, id)`; n > 1 = `H(tx-root/node, root(first k) || root(rest))` where k is
+/// the largest power of two smaller than n.
+pub fn tx_root(suite: Suite, ids: &[Hash32]) -> Hash32 {
+    match ids.len() {
+        0 => Hash32::ZERO,
+        1 => suite.hash(domain::TX_ROOT_LEAF, &[ids[0].as_bytes()]),
+        n => {
+            let k = n.next_power_of_two() / 2;
+            let left = tx_root(suite, &ids[..k]);
+            let right = tx_root(suite, &ids[k..]);
+            suite.hash(domain::TX_ROOT_NODE, &[left.as_bytes(), right.as_bytes()])
+        }
+    }
+}
+
+/// The two voting phases.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum VoteKind {
+    Prepare,
+    Commit,
+}
+
+impl VoteKind {
+    pub fn tag(self) -> u8 {
+        match self {
+            VoteKind::Prepare => 1,
+            VoteKind::Commit => 2,
+        }
+    }
+}
+
+/// What a validator signs when it votes: `H("lichen/vote/v1", encode(vote))` is the signed
+/// message.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Vote {
+    pub kind: VoteKind,
+    pub chain_id: String,
+    pub height: u64,
+    pub view: u64,
+    pub block_hash: Hash32,
+}
+
+impl Vote {
+    pub fn signing_hash(&self, suite: Suite) -> Hash32 {
+        suite.hash(domain::VOTE, &[&self.to_bytes()])
+    }
+}
+
+impl Encode for VoteKind {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u8(self.tag());
+    }
+}
+
+impl Decode for VoteKind {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        match r.u8()? {
+            1 => Ok(VoteKind::Prepare),
+            2 => Ok(VoteKind::Commit),
+            tag => Err(CodecError::InvalidTag { what: "vote kind", tag }),
+        }
+    }
+}
+
+impl Encode for Vote {
+    fn encode_to(&self, w: &mut Writer) {
+        self.kind.encode_to(w);
+        w.str(&self.chain_id);
+        w.u64(self.height);
+        w.u64(self.view);
+        self.block_hash.encode_to(w);
+    }
+}
+
+impl Decode for Vote {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(Vote {
+            kind: VoteKind::decode_from(r)?,
+            chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            height: r.u64()?,
+            view: r.u64()?,
+            block_hash: Hash32::decode_from(r)?,
+        })
+    }
+}
+
+/// One validator's signature in a certificate, naming the validator by its index in the set.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct IndexedSignature {
+    pub index: u16,
+    pub signature: Signature,
+}
+
+impl Encode for IndexedSignature {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u16(self.index);
+        self.signature.encode_to(w);
+    }
+}
+
+impl Decode for IndexedSignature {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(IndexedSignature {
+            index: r.u16()?,
+            signature: Signature::decode_from(r)?,
+        })
+    }
+}
+
+/// A quorum of `Commit` votes for one block: proof that it is final.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct CommitCertificate {
+    pub height: u64,
+    /// The view of the commit votes (may be later than the header's proposal view).
+    pub view: u64,
+    pub block_hash: Hash32,
+    /// Sorted by index, each index at most once.
+    pub signatures: Vec<IndexedSignature>,
+}
+
+impl CommitCertificate {
+    /// The vote every signature in this certificate signs.
+    pub fn vote(&self, chain_id: &str) -> Vote {
+        Vote {
+            kind: VoteKind::Commit,
+            chain_id: chain_id.to_string(),
+            height: self.height,
+            view: self.view,
+            block_hash: self.block_hash,
+        }
+    }
+
+    /// Checks this certificate finalises `header` on `chain_id` under `validators`: the height and
+    /// block hash match, the header names `validators` as its signing set, and at least a quorum
+    /// of distinct validators of that set signed. Unknown or repeated indices are refused, not
+    /// skipped: a well-formed certificate has neither.
+    pub fn verify(
+        &self,
+        suite: Suite,
+        chain_id: &str,
+        header: &BlockHeader,
+        validators: &ValidatorSet,
+    ) -> Result<(), ProofError> {
+        if header.chain_id != chain_id {
+            return Err(ProofError::WrongChain {
+                expected: chain_id.to_string(),
+                found: header.chain_id.clone(),
+            });
+        }
+        if self.height != header.height {
+            return Err(ProofError::CertificateMismatch {
+                what: "height",
+                expected: header.height.to_string(),
+                found: self.height.to_string(),
+            });
+        }
+        let block_hash = header.hash(suite);
+        if self.block_hash != block_hash {
+            return Err(ProofError::CertificateMismatch {
+                what: "block hash",
+                expected: block_hash.to_hex(),
+                found: self.block_hash.to_hex(),
+            });
+        }
+        let set_hash = validators.hash(suite);
+        if header.validator_set_hash != set_hash {
+            return Err(ProofError::ValidatorSetMismatch {
+                expected: set_hash,
+                found: header.validator_set_hash,
+            });
+        }
+        self.verify_signatures(suite, chain_id, validators)
+    }
+
+    /// The signature part of [`Self::verify`]: a quorum of distinct, valid signers.
+    pub fn verify_signatures(
+        &self,
+        suite: Suite,
+        chain_id: &str,
+        validators: &ValidatorSet,
+    ) -> Result<(), ProofError> {
+        let message = self.vote(chain_id).signing_hash(suite);
+        let mut previous: Option<u16> = None;
+        let mut items = Vec::with_capacity(self.signatures.len());
+        for s in &self.signatures {
+            if previous.is_some_and(|p| s.index <= p) {
+                return Err(ProofError::DuplicateSigner { index: s.index });
+            }
+            previous = Some(s.index);
+            let validator = validators
+                .validators
+                .get(usize::from(s.index))
+                .ok_or(ProofError::UnknownSigner {
+                    index: s.index,
+                    set_size: validators.len(),
+                })?;
+            items.push((&validator.key, message.as_bytes().as_slice(), &s.signature));
+        }
+        let quorum = validators.quorum();
+        if self.signatures.len() < quorum {
+            return Err(ProofError::NoQuorum {
+                signers: self.signatures.len(),
+                quorum,
+                set_size: validators.len(),
+            });
+        }
+        crate::crypto::verify_batch(&items).map_err(|e| match e {
+            crate::error::CryptoError::BatchItemInvalid { index } => {
+                ProofError::BadCertificateSignature {
+                    index: self.signatures[index].index,
+                }
+            }
+            _ => ProofError::BadCertificateSignature {
+                index: self.signatures.first().map_or(0, |s| s.index),
+            },
+        })
+    }
+}
+
+impl Encode for CommitCertificate {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u64(self.height);
+        w.u64(self.view);
+        self.block_hash.encode_to(w);
+        w.seq(&self.signatures);
+    }
+}
+
+impl Decode for CommitCertificate {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(CommitCertificate {
+            height: r.u64()?,
+            view: r.u64()?,
+            block_hash: Hash32::decode_from(r)?,
+            signatures: r.seq("certificate signatures", VALIDATORS_MAX)?,
+        })
+    }
+}

@@ -1,0 +1,743 @@
+//! Offline proofs: presentations of a licence, evidence receipts, and the verifier that checks
+//! them against a trust anchor with nothing else: no node, no clock but the one passed in.
+//!
+//! A presentation is: the licence record, its state proof, the header whose state root the proof
+//! leads to, the commit certificate of that header, and every validator-set change between the
+//! verifier's trust anchor and the header. An evidence receipt has the same shape around an
+//! evidence entry.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::block::{BlockHeader, CommitCertificate};
+use crate::codec::{Decode, Encode, Reader, Writer};
+use crate::crypto::{Hash32, Suite, domain};
+use crate::error::{CodecError, ProofError};
+use crate::model::{CHAIN_ID_LEN_MAX, Evidence, Licence, LicenceStatus, ValidatorSet};
+use crate::smt::StateProof;
+use crate::state::StateKey;
+
+/// Leading byte of an encoded [`Presentation`].
+pub const PRESENTATION_TAG: u8 = 0x50; // 'P'
+/// Leading byte of an encoded [`EvidenceReceipt`].
+pub const RECEIPT_TAG: u8 = 0x52; // 'R'
+/// Leading byte of an encoded [`TrustAnchor`].
+pub const TRUST_ANCHOR_TAG: u8 = 0x41; // 'A'
+/// Maximum validator-set changes one presentation may carry.
+pub const SET_CHANGES_MAX: usize = 1024;
+/// Maximum size of an encoded presentation or receipt, in bytes (checked before decoding).
+pub const PRESENTATION_BYTES_MAX: usize = 512 * 1024;
+
+/// What an offline verifier trusts: the chain id, its suite and the validator set that signs the
+/// blocks after `height` (the genesis set, with height 0, or a later checkpoint).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct TrustAnchor {
+    pub chain_id: String,
+    pub suite: Suite,
+    pub height: u64,
+    pub validators: ValidatorSet,
+}
+
+impl TrustAnchor {
+    /// `H("lichen/trust-anchor/v1", encode(anchor))`: a short fingerprint to compare by eye.
+    pub fn hash(&self) -> Hash32 {
+        self.suite
+            .hash(domain::TRUST_ANCHOR, &[&self.to_bytes()])
+    }
+}
+
+impl Encode for TrustAnchor {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u8(TRUST_ANCHOR_TAG);
+        w.str(&self.chain_id);
+        self.suite.encode_to(w);
+        w.u64(self.height);
+        self.validators.encode_to(w);
+    }
+}
+
+impl Decode for TrustAnchor {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        expect_tag(r, TRUST_ANCHOR_TAG, "trust anchor")?;
+        Ok(TrustAnchor {
+            chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            suite: Suite::decode_from(r)?,
+            height: r.u64()?,
+            validators: ValidatorSet::decode_from(r)?,
+        })
+    }
+}
+
+fn expect_tag(r: &mut Reader<'_>, tag: u8, what: &'static str) -> Result<(), CodecError> {
+    let found = r.u8()?;
+    if found != tag {
+        return Err(CodecError::InvalidTag { what, tag: found });
+    }
+    Ok(())
+}
+
+/// A block that changed the validator set, with its certificate and the new set.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SetChange {
+    pub header: BlockHeader,
+    pub certificate: CommitCertificate,
+    /// The set that signs the blocks after `header.height`.
+    pub next_validators: ValidatorSet,
+}
+
+impl Encode for SetChange {
+    fn encode_to(&self, w: &mut Writer) {
+        self.header.encode_to(w);
+        self.certificate.encode_to(w);
+        self.next_validators.encode_to(w);
+    }
+}
+
+impl Decode for SetChange {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(SetChange {
+            header: BlockHeader::decode_from(r)?,
+            certificate: CommitCertificate::decode_from(r)?,
+            next_validators: ValidatorSet::decode_from(r)?,
+        })
+    }
+}
+
+/// The certified context both proofs share: a header, its certificate and the set changes since
+/// the trust anchor.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Certified {
+    pub header: BlockHeader,
+    pub certificate: CommitCertificate,
+    pub set_changes: Vec<SetChange>,
+}
+
+impl Encode for Certified {
+    fn encode_to(&self, w: &mut Writer) {
+        self.header.encode_to(w);
+        self.certificate.encode_to(w);
+        w.seq(&self.set_changes);
+    }
+}
+
+impl Decode for Certified {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(Certified {
+            header: BlockHeader::decode_from(r)?,
+            certificate: CommitCertificate::decode_from(r)?,
+            set_changes: r.seq("set changes", SET_CHANGES_MAX)?,
+        })
+    }
+}
+
+impl Certified {
+    /// Follows the set changes from `anchor` and returns the set that must sign `self.header`.
+    pub fn signing_set(&self, anchor: &TrustAnchor) -> Result<ValidatorSet, ProofError> {
+        let suite = anchor.suite;
+        let mut current = anchor.validators.clone();
+        let mut previous = anchor.height;
+        for change in &self.set_changes {
+            let h = &change.header;
+            if h.height <= previous || h.height >= self.header.height {
+                return Err(ProofError::SetChangeOutOfOrder {
+                    height: h.height,
+                    previous,
+                });
+            }
+            change
+                .certificate
+                .verify(suite, &anchor.chain_id, h, &current)?;
+            if !h.changes_validator_set()
+                || change.next_validators.hash(suite) != h.next_validator_set_hash
+            {
+                return Err(ProofError::SetChangeHashMismatch { height: h.height });
+            }
+            current = change.next_validators.clone();
+            previous = h.height;
+        }
+        if self.header.validator_set_hash != current.hash(suite) {
+            return Err(ProofError::ValidatorSetMismatch {
+                expected: current.hash(suite),
+                found: self.header.validator_set_hash,
+            });
+        }
+        Ok(current)
+    }
+}
+
+/// A licence and everything needed to check it offline.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Presentation {
+    pub licence: Licence,
+    pub proof: StateProof,
+    pub certified: Certified,
+}
+
+impl Encode for Presentation {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u8(PRESENTATION_TAG);
+        self.licence.encode_to(w);
+        self.proof.encode_to(w);
+        self.certified.encode_to(w);
+    }
+}
+
+impl Decode for Presentation {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        expect_tag(r, PRESENTATION_TAG, "presentation")?;
+        Ok(Presentation {
+            licence: Licence::decode_from(r)?,
+            proof: StateProof::decode_from(r)?,
+            certified: Certified::decode_from(r)?,
+        })
+    }
+}
+
+/// Proof that a document hash was anchored at a block time, cosigned by a validator quorum.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct EvidenceReceipt {
+    pub evidence: Evidence,
+    pub proof: StateProof,
+    pub certified: Certified,
+}
+
+impl Encode for EvidenceReceipt {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u8(RECEIPT_TAG);
+        self.evidence.encode_to(w);
+        self.proof.encode_to(w);
+        self.certified.encode_to(w);
+    }
+}
+
+impl Decode for EvidenceReceipt {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        expect_tag(r, RECEIPT_TAG, "evidence receipt")?;
+        Ok(EvidenceReceipt {
+            evidence: Evidence::decode_from(r)?,
+            proof: StateProof::decode_from(r)?,
+            certified: Certified::decode_from(r)?,
+        })
+    }
+}
+
+/// The document a presentation is checked against: its bytes (hashed here) or its hash.
+#[derive(Clone, Copy, Debug)]
+pub enum Document<'a> {
+    Bytes(&'a [u8]),
+    Hash(Hash32),
+}
+
+impl Document<'_> {
+    fn hash(&self, suite: Suite) -> Hash32 {
+        match self {
+            Document::Bytes(bytes) => suite.digest(bytes),
+            Document::Hash(h) => *h,
+        }
+    }
+}
+
+/// The verifier's policy; "now" is an input, so verification is pure.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Policy {
+    /// The verifier's current time, milliseconds since the Unix epoch (UTC).
+    pub now_ms: u64,
+    /// How old the certified header may be before the proof is stale, in milliseconds.
+    pub proof_age_max_ms: u64,
+}
+
+/// The checks, in the order they are reported.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum CheckId {
+    /// The bytes decode as a presentation (or receipt).
+    Encoding,
+    /// The header is for the trusted chain.
+    Chain,
+    /// The validator-set changes lead from the trust anchor to the header's signing set.
+    ValidatorSet,
+    /// A quorum of that set signed the header's commit certificate.
+    Quorum,
+    /// The record is in the certified state (state proof to the header's state root).
+    StateProof,
+    /// The document's hash equals the recorded one.
+    DocumentHash,
+    /// The issuer was authorised for the licence type when it issued.
+    IssuerAuthorised,
+    /// The licence's status.
+    Status,
+    /// "Now" lies in the validity window.
+    ValidityWindow,
+    /// The certified header is recent enough.
+    Freshness,
+}
+
+impl CheckId {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckId::Encoding => "encoding",
+            CheckId::Chain => "chain",
+            CheckId::ValidatorSet => "validator_set",
+            CheckId::Quorum => "quorum",
+            CheckId::StateProof => "state_proof",
+            CheckId::DocumentHash => "document_hash",
+            CheckId::IssuerAuthorised => "issuer_authorised",
+            CheckId::Status => "status",
+            CheckId::ValidityWindow => "validity_window",
+            CheckId::Freshness => "freshness",
+        }
+    }
+}
+
+/// How one check came out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Not run: an earlier check failed, or its input (e.g. the document) was not given.
+    Skipped,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// One line of a verification report.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Check {
+    pub id: CheckId,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+/// The overall answer, most serious first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum Verdict {
+    /// The record or the document does not match what the chain certified.
+    Tampered,
+    /// Not certified by the trusted chain's validators.
+    UnknownIssuer,
+    Revoked,
+    Superseded,
+    Suspended,
+    Expired,
+    NotYetValid,
+    /// Everything else holds, but the proof is older than the policy allows.
+    StaleProof,
+    Valid,
+    /// Evidence receipts: the hash was anchored at the stated time.
+    Anchored,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Tampered => "TAMPERED",
+            Verdict::UnknownIssuer => "UNKNOWN ISSUER",
+            Verdict::Revoked => "REVOKED",
+            Verdict::Superseded => "SUPERSEDED",
+            Verdict::Suspended => "SUSPENDED",
+            Verdict::Expired => "EXPIRED",
+            Verdict::NotYetValid => "NOT YET VALID",
+            Verdict::StaleProof => "STALE PROOF",
+            Verdict::Valid => "VALID",
+            Verdict::Anchored => "ANCHORED",
+        }
+    }
+}
+
+/// The verifier's answer: the verdict, every check on its own line, and the time the status is
+/// certified as of.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub checks: Vec<Check>,
+    /// The certified header's time: the status is as of this moment.
+    pub status_as_of_ms: Option<u64>,
+    pub height: Option<u64>,
+}
+
+impl Report {
+    pub fn check(&self, id: CheckId) -> Option<&Check> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+}
+
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn pass(&mut self, id: CheckId, detail: impl Into<String>) {
+        self.0.push(Check {
+            id,
+            outcome: Outcome::Pass,
+            detail: detail.into(),
+        });
+    }
+
+    fn fail(&mut self, id: CheckId, detail: impl Into<String>) {
+        self.0.push(Check {
+            id,
+            outcome: Outcome::Fail,
+            detail: detail.into(),
+        });
+    }
+
+    fn skip_rest(&mut self, ids: &[CheckId], why: &str) {
+        for id in ids {
+            if !self.0.iter().any(|c| c.id == *id) {
+                self.0.push(Check {
+                    id: *id,
+                    outcome: Outcome::Skipped,
+                    detail: why.to_string(),
+                });
+            }
+        }
+    }
+}
+
+const LICENCE_CHECKS: [CheckId; 10] = [
+    CheckId::Encoding,
+    CheckId::Chain,
+    CheckId::ValidatorSet,
+    CheckId::Quorum,
+    CheckId::StateProof,
+    CheckId::DocumentHash,
+    CheckId::IssuerAuthorised,
+    CheckId::Status,
+    CheckId::ValidityWindow,
+    CheckId::Freshness,
+];
+
+const EVIDENCE_CHECKS: [CheckId; 6] = [
+    CheckId::Encoding,
+    CheckId::Chain,
+    CheckId::ValidatorSet,
+    CheckId::Quorum,
+    CheckId::StateProof,
+    CheckId::DocumentHash,
+];
+
+/// Runs the chain, set-change, quorum and state-proof checks shared by presentations and
+/// receipts. Returns the verdict to stop with, if one of them failed.
+fn check_certified_entry(
+    anchor: &TrustAnchor,
+    certified: &Certified,
+    key: &StateKey,
+    value: &[u8],
+    proof: &StateProof,
+    checks: &mut Checks,
+) -> Option<Verdict> {
+    let suite = anchor.suite;
+    let header = &certified.header;
+    if header.chain_id != anchor.chain_id {
+        checks.fail(
+            CheckId::Chain,
+            format!(
+                "presentation is for chain '{}', the trust anchor is chain '{}'",
+                header.chain_id, anchor.chain_id
+            ),
+        );
+        return Some(Verdict::UnknownIssuer);
+    }
+    checks.pass(
+        CheckId::Chain,
+        format!("chain '{}' ({} suite)", anchor.chain_id, suite.name()),
+    );
+    let set = match certified.signing_set(anchor) {
+        Ok(set) => set,
+        Err(e) => {
+            checks.fail(CheckId::ValidatorSet, e.to_string());
+            return Some(Verdict::UnknownIssuer);
+        }
+    };
+    checks.pass(
+        CheckId::ValidatorSet,
+        format!(
+            "{} validator-set change(s) since the trust anchor at height {}; {} validators sign height {}",
+            certified.set_changes.len(),
+            anchor.height,
+            set.len(),
+            header.height
+        ),
+    );
+    match certified
+        .certificate
+        .verify(suite, &anchor.chain_id, header, &set)
+    {
+        Ok(()) => checks.pass(
+            CheckId::Quorum,
+            format!(
+                "{} of {} validators signed block {} (quorum {})",
+                certified.certificate.signatures.len(),
+                set.len(),
+                header.height,
+                set.quorum()
+            ),
+        ),
+        Err(e) => {
+            let verdict = match e {
+                // The header was altered after it was signed.
+                ProofError::CertificateMismatch { .. } => Verdict::Tampered,
+                _ => Verdict::UnknownIssuer,
+            };
+            checks.fail(CheckId::Quorum, e.to_string());
+            return Some(verdict);
+        }
+    }
+    match proof.verify(suite, &header.state_root, &key.hash(suite), Some(value)) {
+        Ok(()) => checks.pass(
+            CheckId::StateProof,
+            format!(
+                "record is in the state certified at height {} (root {})",
+                header.height, header.state_root
+            ),
+        ),
+        Err(e) => {
+            checks.fail(CheckId::StateProof, e.to_string());
+            return Some(Verdict::Tampered);
+        }
+    }
+    None
+}
+
+fn check_document(
+    suite: Suite,
+    recorded: &Hash32,
+    document: Option<Document<'_>>,
+    checks: &mut Checks,
+) -> Option<Verdict> {
+    match document {
+        None => {
+            checks.0.push(Check {
+                id: CheckId::DocumentHash,
+                outcome: Outcome::Skipped,
+                detail: "no document given; only the record was checked".to_string(),
+            });
+            None
+        }
+        Some(doc) => {
+            let found = doc.hash(suite);
+            if &found == recorded {
+                checks.pass(CheckId::DocumentHash, format!("document hash {found} matches"));
+                None
+            } else {
+                checks.fail(
+                    CheckId::DocumentHash,
+                    format!("document hash {found} differs from the recorded {recorded}"),
+                );
+                Some(Verdict::Tampered)
+            }
+        }
+    }
+}
+
+/// Decodes and verifies a presentation. Never fails: every problem is a check in the report.
+pub fn verify_presentation_bytes(
+    anchor: &TrustAnchor,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Report {
+    let decoded = if bytes.len() > PRESENTATION_BYTES_MAX {
+        Err(CodecError::TooLong {
+            field: "presentation",
+            len: bytes.len(),
+            max: PRESENTATION_BYTES_MAX,
+        })
+    } else {
+        Presentation::from_bytes(bytes)
+    };
+    match decoded {
+        Ok(p) => verify_presentation(anchor, &p, document, policy),
+        Err(e) => {
+            let mut checks = Checks(Vec::new());
+            checks.fail(CheckId::Encoding, format!("not a valid presentation: {e}"));
+            checks.skip_rest(&LICENCE_CHECKS, "the presentation could not be decoded");
+            Report {
+                verdict: Verdict::Tampered,
+                checks: checks.0,
+                status_as_of_ms: None,
+                height: None,
+            }
+        }
+    }
+}
+
+/// Verifies a decoded presentation against the trust anchor, the policy and optionally the
+/// document.
+pub fn verify_presentation(
+    anchor: &TrustAnchor,
+    p: &Presentation,
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Report {
+    let suite = anchor.suite;
+    let header = &p.certified.header;
+    let mut checks = Checks(Vec::new());
+    checks.pass(CheckId::Encoding, "well-formed presentation");
+    let finish = |verdict, mut checks: Checks, why: &str| {
+        checks.skip_rest(&LICENCE_CHECKS, why);
+        Report {
+            verdict,
+            checks: checks.0,
+            status_as_of_ms: Some(header.time_ms),
+            height: Some(header.height),
+        }
+    };
+    let d = &p.licence.draft;
+    let key = StateKey::Licence(d.id.clone());
+    if let Some(verdict) = check_certified_entry(
+        anchor,
+        &p.certified,
+        &key,
+        &p.licence.to_bytes(),
+        &p.proof,
+        &mut checks,
+    ) {
+        return finish(verdict, checks, "an earlier check failed: nothing else can be trusted");
+    }
+    if let Some(verdict) = check_document(suite, &d.document_hash, document, &mut checks) {
+        return finish(verdict, checks, "the document does not match the record");
+    }
+    checks.pass(
+        CheckId::IssuerAuthorised,
+        format!(
+            "agency '{}' issued type '{}' at height {}; the ledger admits an issue only from an active agency authorised for the type",
+            d.issuer, d.licence_type, p.licence.issued_height
+        ),
+    );
+    let mut verdict = Verdict::Valid;
+    let status = p.licence.status;
+    let reason = if p.licence.status_reason.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", p.licence.status_reason)
+    };
+    match status {
+        LicenceStatus::Active => checks.pass(CheckId::Status, "active"),
+        LicenceStatus::Suspended => {
+            checks.fail(CheckId::Status, format!("suspended{reason}"));
+            verdict = Verdict::Suspended;
+        }
+        LicenceStatus::Revoked => {
+            checks.fail(CheckId::Status, format!("revoked{reason}"));
+            verdict = Verdict::Revoked;
+        }
+        LicenceStatus::Superseded => {
+            let by = p.licence.superseded_by.as_deref().unwrap_or("?");
+            checks.fail(CheckId::Status, format!("superseded by '{by}'{reason}"));
+            verdict = Verdict::Superseded;
+        }
+    }
+    let now = policy.now_ms;
+    if now < d.valid_from_ms {
+        checks.fail(
+            CheckId::ValidityWindow,
+            format!("valid from {} ms, now is {now} ms", d.valid_from_ms),
+        );
+        verdict = verdict.min(Verdict::NotYetValid);
+    } else if let Some(until) = d.valid_until_ms.filter(|until| now >= *until) {
+        checks.fail(
+            CheckId::ValidityWindow,
+            format!("expired at {until} ms, now is {now} ms"),
+        );
+        verdict = verdict.min(Verdict::Expired);
+    } else {
+        checks.pass(
+            CheckId::ValidityWindow,
+            match d.valid_until_ms {
+                Some(until) => format!("valid from {} ms until {until} ms", d.valid_from_ms),
+                None => format!("valid from {} ms, no expiry", d.valid_from_ms),
+            },
+        );
+    }
+    let age = now.saturating_sub(header.time_ms);
+    if age > policy.proof_age_max_ms {
+        checks.fail(
+            CheckId::Freshness,
+            format!(
+                "status is as of {} ms, {age} ms ago; the policy allows {} ms",
+                header.time_ms, policy.proof_age_max_ms
+            ),
+        );
+        verdict = verdict.min(Verdict::StaleProof);
+    } else {
+        checks.pass(
+            CheckId::Freshness,
+            format!("status is as of {} ms, {age} ms ago", header.time_ms),
+        );
+    }
+    Report {
+        verdict,
+        checks: checks.0,
+        status_as_of_ms: Some(header.time_ms),
+        height: Some(header.height),
+    }
+}
+
+/// Decodes and verifies an evidence receipt: the verdict is `Anchored` when the evidence entry is
+/// in a state certified by the trusted validators (and matches the document, if given).
+pub fn verify_receipt_bytes(
+    anchor: &TrustAnchor,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+) -> Report {
+    let decoded = if bytes.len() > PRESENTATION_BYTES_MAX {
+        Err(CodecError::TooLong {
+            field: "evidence receipt",
+            len: bytes.len(),
+            max: PRESENTATION_BYTES_MAX,
+        })
+    } else {
+        EvidenceReceipt::from_bytes(bytes)
+    };
+    match decoded {
+        Ok(r) => verify_receipt(anchor, &r, document),
+        Err(e) => {
+            let mut checks = Checks(Vec::new());
+            checks.fail(CheckId::Encoding, format!("not a valid evidence receipt: {e}"));
+            checks.skip_rest(&EVIDENCE_CHECKS, "the receipt could not be decoded");
+            Report {
+                verdict: Verdict::Tampered,
+                checks: checks.0,
+                status_as_of_ms: None,
+                height: None,
+            }
+        }
+    }
+}
+
+/// Verifies a decoded evidence receipt.
+pub fn verify_receipt(
+    anchor: &TrustAnchor,
+    r: &EvidenceReceipt,
+    document: Option<Document<'_>>,
+) -> Report {
+    let header = &r.certified.header;
+    let mut checks = Checks(Vec::new());
+    checks.pass(CheckId::Encoding, "well-formed evidence receipt");
+    let key = StateKey::Evidence(r.evidence.hash);
+    let verdict = check_certified_entry(
+        anchor,
+        &r.certified,
+        &key,
+        &r.evidence.to_bytes(),
+        &r.proof,
+        &mut checks,
+    )
+    .or_else(|| check_document(anchor.suite, &r.evidence.hash, document, &mut checks))
+    .unwrap_or(Verdict::Anchored);
+    checks.skip_rest(&EVIDENCE_CHECKS, "an earlier check failed");
+    Report {
+        verdict,
+        checks: checks.0,
+        status_as_of_ms: Some(r.evidence.time_ms),
+        height: Some(header.height),
+    }
+}

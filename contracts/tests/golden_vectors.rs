@@ -1,0 +1,440 @@
+//! Golden vectors: the canonical bytes of every hashed or signed object, presentations with their
+//! expected verdicts, and deliberately broken variants that must fail.
+//!
+//! `contracts/vectors/golden-{sm,intl}.json` are the reference: an independent implementation
+//! (PROTOCOL.md) must reproduce every hash and verdict in them. Two tests:
+//! - `committed_vectors_verify` reads the files alone and checks every entry with this crate;
+//! - `vectors_are_reproducible` rebuilds them from the test chain and compares, so a change of a
+//!   single byte anywhere fails loudly. After an intended format change, regenerate with
+//!   `LICHEN_BLESS_VECTORS=1 cargo test -p lichen-contracts --test golden_vectors` and say why
+//!   in PROTOCOL.md.
+
+use lichen_contracts::block::{BlockHeader, CommitCertificate, Vote, tx_root};
+use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::crypto::{Hash32, Suite, domain};
+use lichen_contracts::model::{
+    Evidence, Licence, LicenceDraft, ValidatorSet, holder_commitment,
+};
+use lichen_contracts::presentation::{
+    Document, EvidenceReceipt, Policy, Presentation, TrustAnchor, Verdict, verify_presentation_bytes,
+    verify_receipt_bytes,
+};
+use lichen_contracts::smt::{StateProof, value_hash};
+use lichen_contracts::state::StateKey;
+use lichen_contracts::testkit::{GENESIS_TIME_MS, TestChain};
+use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
+use serde_json::{Value, json};
+
+const DAY_MS: u64 = 86_400_000;
+const PROOF_AGE_MAX_MS: u64 = 7 * DAY_MS;
+
+fn hex(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+fn unhex(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().expect("hex string")).expect("valid hex")
+}
+
+fn path(suite: Suite) -> String {
+    format!(
+        "{}/vectors/golden-{}.json",
+        env!("CARGO_MANIFEST_DIR"),
+        suite.name()
+    )
+}
+
+fn flip(bytes: &[u8], index: usize, mask: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[index] ^= mask;
+    out
+}
+
+/// Offset of `needle` inside `haystack` (to aim a mutation at one field).
+fn find(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("field present in encoding")
+}
+
+fn draft(suite: Suite, id: &str, doc: &[u8], until: Option<u64>) -> LicenceDraft {
+    LicenceDraft {
+        id: id.into(),
+        licence_type: "business".into(),
+        issuer: "agency-a".into(),
+        document_hash: suite.digest(doc),
+        holder_commitment: holder_commitment(suite, &[7u8; 32], "91440300MA5XXXXXXX"),
+        valid_from_ms: GENESIS_TIME_MS,
+        valid_until_ms: until,
+    }
+}
+
+/// Builds the vectors document for one suite from a deterministic test chain.
+fn build(suite: Suite) -> Value {
+    let mut chain = TestChain::new(suite, 4);
+    let anchor = chain.trust_anchor();
+    let doc_valid = b"%PDF-1.7 licence SZ-2026-000001 (sample document bytes)".to_vec();
+    let doc_revoked = b"%PDF-1.7 licence SZ-2026-000002 (sample document bytes)".to_vec();
+    let gbt_id = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.002.S";
+    let evidence_doc = b"court filing 2026-0042, exhibit 3".to_vec();
+    let t1 = GENESIS_TIME_MS + DAY_MS;
+    let issue_valid = chain.signed(
+        Payload::IssueLicence(draft(suite, "SZ-2026-000001", &doc_valid, Some(GENESIS_TIME_MS + 365 * DAY_MS))),
+        "agency-a",
+    );
+    let issue_revoked = chain.signed(
+        Payload::IssueLicence(draft(suite, "SZ-2026-000002", &doc_revoked, None)),
+        "agency-a",
+    );
+    let issue_gbt = chain.signed(Payload::IssueLicence(draft(suite, gbt_id, &doc_valid, None)), "agency-a");
+    let anchor_tx = chain.signed(
+        Payload::AnchorEvidence {
+            hash: suite.digest(&evidence_doc),
+            submitter: "court-1".into(),
+            label: "case 2026-0042 exhibit 3".into(),
+        },
+        "court-1",
+    );
+    chain
+        .commit(vec![issue_valid.clone(), issue_revoked, issue_gbt, anchor_tx], t1)
+        .expect("block 1");
+    let revoke = chain.signed(
+        Payload::RevokeLicence {
+            id: "SZ-2026-000002".into(),
+            reason: "obtained by fraud".into(),
+        },
+        "agency-a",
+    );
+    let t2 = t1 + 60_000;
+    chain.commit(vec![revoke], t2).expect("block 2");
+    let now = t2 + DAY_MS;
+
+    // --- single objects ---
+    let header = chain.blocks[2].header.clone();
+    let certificate = chain.blocks[2].certificate.clone().expect("certificate");
+    let vote = certificate.vote(chain.chain_id());
+    let presentation = chain.presentation("SZ-2026-000001");
+    let revoked = chain.presentation("SZ-2026-000002");
+    let gbt = chain.presentation(gbt_id);
+    let receipt = chain.receipt(&suite.digest(&evidence_doc));
+    let licence_bytes = presentation.licence.to_bytes();
+    let licence_key = StateKey::Licence("SZ-2026-000001".into()).hash(suite);
+    let absent_key = StateKey::Licence("SZ-2026-999999".into()).hash(suite);
+    let (absent_value, absent_proof) = lichen_contracts::smt::SparseMerkleTree::new(&chain.store, suite)
+        .get_with_proof(&absent_key, chain.height())
+        .expect("non-inclusion proof");
+    assert!(absent_value.is_none());
+    let tx_ids: Vec<Hash32> = chain.blocks[1].execution.tx_ids.clone();
+
+    let objects = json!([
+        { "name": "validator_set", "type": "ValidatorSet", "hex": hex(&anchor.validators.to_bytes()),
+          "hash_tag": domain::VALIDATOR_SET, "hash": anchor.validators.hash(suite).to_hex() },
+        { "name": "trust_anchor", "type": "TrustAnchor", "hex": hex(&anchor.to_bytes()),
+          "hash_tag": domain::TRUST_ANCHOR, "hash": anchor.hash().to_hex() },
+        { "name": "transaction.issue", "type": "Transaction", "hex": hex(&issue_valid.tx.to_bytes()),
+          "hash_tag": domain::TX, "hash": issue_valid.id(suite).to_hex() },
+        { "name": "signed_transaction.issue", "type": "SignedTransaction", "hex": hex(&issue_valid.to_bytes()),
+          "hash_tag": domain::TX, "hash": issue_valid.id(suite).to_hex() },
+        { "name": "block_header.2", "type": "BlockHeader", "hex": hex(&header.to_bytes()),
+          "hash_tag": domain::HEADER, "hash": header.hash(suite).to_hex() },
+        { "name": "vote.commit.2", "type": "Vote", "hex": hex(&vote.to_bytes()),
+          "hash_tag": domain::VOTE, "hash": vote.signing_hash(suite).to_hex() },
+        { "name": "commit_certificate.2", "type": "CommitCertificate", "hex": hex(&certificate.to_bytes()) },
+        { "name": "licence.SZ-2026-000001", "type": "Licence", "hex": hex(&licence_bytes),
+          "hash_tag": domain::SMT_VALUE, "hash": value_hash(suite, &licence_bytes).to_hex(),
+          "state_key": licence_key.to_hex() },
+        { "name": "evidence", "type": "Evidence", "hex": hex(&receipt.evidence.to_bytes()),
+          "hash_tag": domain::SMT_VALUE, "hash": value_hash(suite, &receipt.evidence.to_bytes()).to_hex(),
+          "state_key": StateKey::Evidence(receipt.evidence.hash).hash(suite).to_hex() },
+        { "name": "state_proof.inclusion", "type": "StateProof", "hex": hex(&presentation.proof.to_bytes()),
+          "root": header.state_root.to_hex(), "key": licence_key.to_hex(), "value": hex(&licence_bytes) },
+        { "name": "state_proof.non_inclusion", "type": "StateProof", "hex": hex(&absent_proof.to_bytes()),
+          "root": header.state_root.to_hex(), "key": absent_key.to_hex() },
+        { "name": "presentation.SZ-2026-000001", "type": "Presentation", "hex": hex(&presentation.to_bytes()) },
+        { "name": "evidence_receipt", "type": "EvidenceReceipt", "hex": hex(&receipt.to_bytes()) },
+    ]);
+
+    let hashes = json!([
+        { "tag": domain::TX, "input": hex(b"abc"), "hash": suite.hash(domain::TX, &[b"abc"]).to_hex() },
+        { "tag": "", "input": hex(b"abc"), "hash": suite.hash("", &[b"abc"]).to_hex(), "note": "empty tag: H(0x00 || input)" },
+        { "document": hex(&doc_valid), "hash": suite.digest(&doc_valid).to_hex(), "note": "documents are hashed plainly, no tag" },
+        { "holder_salt": hex(&[7u8; 32]), "holder_id": "91440300MA5XXXXXXX", "tag": domain::HOLDER_COMMITMENT,
+          "hash": holder_commitment(suite, &[7u8; 32], "91440300MA5XXXXXXX").to_hex() },
+        { "tx_root_of": tx_ids.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
+          "hash": tx_root(suite, &tx_ids).to_hex(), "header_tx_root": chain.blocks[1].header.tx_root.to_hex() },
+        { "state_key": "Licence(\"SZ-2026-000001\")", "kind": 6, "hash": licence_key.to_hex() },
+    ]);
+
+    let case = |name: &str, bytes: &[u8], document: Option<&[u8]>, now_ms: u64, verdict: Verdict| {
+        json!({ "name": name, "hex": hex(bytes), "document": document.map(hex), "now_ms": now_ms,
+                "proof_age_max_ms": PROOF_AGE_MAX_MS, "verdict": verdict.name() })
+    };
+    let p = presentation.to_bytes();
+    let presentations = json!([
+        case("valid, no document", &p, None, now, Verdict::Valid),
+        case("valid, with the document", &p, Some(&doc_valid), now, Verdict::Valid),
+        case("GB/T 36904 identifier", &gbt.to_bytes(), Some(&doc_valid), now, Verdict::Valid),
+        case("revoked", &revoked.to_bytes(), Some(&doc_revoked), now, Verdict::Revoked),
+        case("expired (checked after valid_until)", &p, None, GENESIS_TIME_MS + 400 * DAY_MS, Verdict::Expired),
+        case("not yet valid (checked before valid_from)", &p, None, GENESIS_TIME_MS - DAY_MS, Verdict::NotYetValid),
+        case("stale proof (checked 30 days later)", &p, None, t2 + 30 * DAY_MS, Verdict::StaleProof),
+    ]);
+
+    // --- broken variants: each must fail as stated ---
+    let status_at = find(&licence_bytes, b"SZ-2026-000001") ; // the record starts at byte 1 of `p`
+    let _ = status_at;
+    let doc_hash_at = 1 + find(&licence_bytes, suite.digest(&doc_valid).as_bytes());
+    let header_bytes = header.to_bytes();
+    let header_at = find(&p, &header_bytes);
+    let state_root_at = header_at + find(&header_bytes, header.state_root.as_bytes());
+    let cert_bytes = certificate.to_bytes();
+    let cert_at = find(&p, &cert_bytes);
+    // First signature's bytes: height 8, view 8, hash 32, count 4, index 2, algo 1, then 64 bytes.
+    let first_sig_at = cert_at + 8 + 8 + 32 + 4 + 2 + 1;
+    let proof_bytes = presentation.proof.to_bytes();
+    let proof_at = find(&p, &proof_bytes);
+    let last_sibling_at = proof_at + proof_bytes.len() - 65 - 1 - 32; // inside the last sibling
+    let mut short = certificate.clone();
+    short.signatures.truncate(anchor.validators.quorum() - 1);
+    let mut dup = certificate.clone();
+    dup.signatures[1].index = dup.signatures[0].index;
+    let replace_cert = |cert: &CommitCertificate| {
+        let mut q = presentation.clone();
+        q.certified.certificate = cert.clone();
+        q.to_bytes()
+    };
+    let other_chain = {
+        let mut other = TestChain::new(if suite == Suite::Sm { Suite::Sm } else { Suite::Intl }, 4);
+        other.genesis.config.chain_id = "lichen-other".into();
+        let mut other = TestChain::from_genesis(other.genesis.clone(), other.keys, validator_names(&other.genesis, suite));
+        let tx = other.signed(
+            Payload::IssueLicence(draft(suite, "SZ-2026-000001", &doc_valid, None)),
+            "agency-a",
+        );
+        other.commit(vec![tx], t1).expect("other chain block");
+        other.presentation("SZ-2026-000001").to_bytes()
+    };
+    let broken = |name: &str, bytes: Vec<u8>, document: Option<&[u8]>, verdict: Verdict, failed_check: &str| {
+        json!({ "name": name, "hex": hex(&bytes), "document": document.map(hex), "now_ms": now,
+                "proof_age_max_ms": PROOF_AGE_MAX_MS, "verdict": verdict.name(), "failed_check": failed_check })
+    };
+    let mut trailing = p.clone();
+    trailing.push(0);
+    let broken_presentations = json!([
+        broken("document does not match", p.clone(), Some(b"a different file"), Verdict::Tampered, "document_hash"),
+        broken("record's document hash altered", flip(&p, doc_hash_at, 0x01), None, Verdict::Tampered, "state_proof"),
+        broken("proof sibling altered", flip(&p, last_sibling_at, 0x80), None, Verdict::Tampered, "state_proof"),
+        broken("header state root altered", flip(&p, state_root_at, 0x01), None, Verdict::Tampered, "quorum"),
+        broken("certificate signature altered", flip(&p, first_sig_at + 10, 0x01), None, Verdict::UnknownIssuer, "quorum"),
+        broken("certificate below quorum", replace_cert(&short), None, Verdict::UnknownIssuer, "quorum"),
+        broken("certificate repeats a signer", replace_cert(&dup), None, Verdict::UnknownIssuer, "quorum"),
+        broken("presentation from another chain", other_chain, None, Verdict::UnknownIssuer, "chain"),
+        broken("truncated", p[..p.len() - 1].to_vec(), None, Verdict::Tampered, "encoding"),
+        broken("trailing byte", trailing, None, Verdict::Tampered, "encoding"),
+        broken("wrong leading tag", flip(&p, 0, 0x02), None, Verdict::Tampered, "encoding"),
+    ]);
+    let r = receipt.to_bytes();
+    let time_at = 1 + 32 + 4 + "court-1".len() + 4 + "case 2026-0042 exhibit 3".len() + 8;
+    let receipts = json!([
+        { "name": "anchored", "hex": hex(&r), "document": hex(&evidence_doc), "verdict": Verdict::Anchored.name(),
+          "anchored_time_ms": receipt.evidence.time_ms },
+        { "name": "wrong document", "hex": hex(&r), "document": hex(b"another file"), "verdict": Verdict::Tampered.name(),
+          "failed_check": "document_hash" },
+        { "name": "anchor time altered", "hex": hex(&flip(&r, time_at + 7, 0x01)), "document": null,
+          "verdict": Verdict::Tampered.name(), "failed_check": "state_proof" },
+    ]);
+    let mut bad_sig = issue_valid.clone();
+    let sig_bytes = bad_sig.to_bytes();
+    let sig_at = sig_bytes.len() - 64 + 5;
+    let bad_sig_bytes = flip(&sig_bytes, sig_at, 0x01);
+    bad_sig.tx.nonce ^= 1;
+    let broken_objects = json!([
+        { "name": "transaction signature altered", "type": "SignedTransaction", "hex": hex(&bad_sig_bytes),
+          "expect": "signature does not verify" },
+        { "name": "transaction body altered after signing", "type": "SignedTransaction", "hex": hex(&bad_sig.to_bytes()),
+          "expect": "signature does not verify" },
+        { "name": "inclusion proof against another key", "type": "StateProof", "hex": hex(&presentation.proof.to_bytes()),
+          "root": header.state_root.to_hex(), "key": absent_key.to_hex(), "value": hex(&licence_bytes),
+          "expect": "proof does not verify" },
+        { "name": "non-inclusion claimed for a present key", "type": "StateProof", "hex": hex(&presentation.proof.to_bytes()),
+          "root": header.state_root.to_hex(), "key": licence_key.to_hex(), "value": null,
+          "expect": "proof does not verify" },
+    ]);
+
+    json!({
+        "about": "Lichen golden vectors (generated by contracts/tests/golden_vectors.rs; see PROTOCOL.md). Hex is lower case.",
+        "suite": suite.name(),
+        "chain_id": chain.chain_id(),
+        "trust_anchor": hex(&anchor.to_bytes()),
+        "hashes": hashes,
+        "objects": objects,
+        "presentations": presentations,
+        "broken_presentations": broken_presentations,
+        "receipts": receipts,
+        "broken_objects": broken_objects,
+    })
+}
+
+fn validator_names(
+    genesis: &lichen_contracts::genesis::Genesis,
+    suite: Suite,
+) -> std::collections::BTreeMap<Vec<u8>, String> {
+    genesis
+        .validators
+        .validators
+        .iter()
+        .map(|v| {
+            let key = lichen_contracts::testkit::test_key(suite, &v.name);
+            assert_eq!(key.public_key(), v.key);
+            (v.key.as_bytes().to_vec(), v.name.clone())
+        })
+        .collect()
+}
+
+fn check_file(doc: &Value) {
+    let suite = Suite::from_name(doc["suite"].as_str().expect("suite")).expect("known suite");
+    let anchor = TrustAnchor::from_bytes(&unhex(&doc["trust_anchor"])).expect("trust anchor decodes");
+    assert_eq!(anchor.suite, suite);
+    for h in doc["hashes"].as_array().expect("hashes") {
+        if let (Some(tag), Some(input)) = (h["tag"].as_str(), h.get("input")) {
+            assert_eq!(suite.hash(tag, &[&unhex(input)]).to_hex(), h["hash"], "{h}");
+        }
+        if let Some(document) = h.get("document") {
+            assert_eq!(suite.digest(&unhex(document)).to_hex(), h["hash"]);
+        }
+    }
+    for o in doc["objects"].as_array().expect("objects") {
+        let bytes = unhex(&o["hex"]);
+        let name = o["name"].as_str().expect("name");
+        let reencoded = match o["type"].as_str().expect("type") {
+            "ValidatorSet" => ValidatorSet::from_bytes(&bytes).map(|v| v.to_bytes()),
+            "TrustAnchor" => TrustAnchor::from_bytes(&bytes).map(|v| v.to_bytes()),
+            "Transaction" => Transaction::from_bytes(&bytes).map(|v| v.to_bytes()),
+            "SignedTransaction" => SignedTransaction::from_bytes(&bytes).map(|v| {
+                let verified = lichen_contracts::ledger::verify_signatures(suite, &v);
+                assert!(verified.is_ok(), "{name}: signatures verify");
+                v.to_bytes()
+            }),
+            "BlockHeader" => BlockHeader::from_bytes(&bytes).map(|v| v.to_bytes()),
+            "Vote" => Vote::from_bytes(&bytes).map(|v| v.to_bytes()),
+            "CommitCertificate" => CommitCertificate::from_bytes(&bytes).map(|v| {
+                v.verify_signatures(suite, &anchor.chain_id, &anchor.validators)
+                    .expect("certificate verifies under the anchor's set");
+                v.to_bytes()
+            }),
+            "Licence" => Licence::from_bytes(&bytes).map(|v| v.to_bytes()),
+            "Evidence" => Evidence::from_bytes(&bytes).map(|v| v.to_bytes()),
+            "StateProof" => StateProof::from_bytes(&bytes).map(|proof| {
+                let root = Hash32::from_hex(o["root"].as_str().expect("root")).expect("root hex");
+                let key = Hash32::from_hex(o["key"].as_str().expect("key")).expect("key hex");
+                let value = o.get("value").map(unhex);
+                proof
+                    .verify(suite, &root, &key, value.as_deref())
+                    .expect("golden proof verifies");
+                proof.to_bytes()
+            }),
+            "Presentation" => Presentation::from_bytes(&bytes).map(|v| v.to_bytes()),
+            "EvidenceReceipt" => EvidenceReceipt::from_bytes(&bytes).map(|v| v.to_bytes()),
+            other => panic!("unknown object type {other}"),
+        }
+        .unwrap_or_else(|e| panic!("{name} does not decode: {e}"));
+        assert_eq!(reencoded, bytes, "{name}: decode then encode changes the bytes");
+        if let (Some(tag), Some(hash)) = (o["hash_tag"].as_str(), o["hash"].as_str()) {
+            let what = if tag == domain::TX && o["type"] == "SignedTransaction" {
+                // The id covers the unsigned body only.
+                SignedTransaction::from_bytes(&bytes).expect("decodes").tx.to_bytes()
+            } else {
+                bytes.clone()
+            };
+            assert_eq!(suite.hash(tag, &[&what]).to_hex(), hash, "{name}: hash");
+        }
+    }
+    let run = |case: &Value| {
+        let document = case["document"].as_str().map(|d| hex::decode(d).expect("hex"));
+        let policy = Policy {
+            now_ms: case["now_ms"].as_u64().expect("now"),
+            proof_age_max_ms: case["proof_age_max_ms"].as_u64().expect("age"),
+        };
+        verify_presentation_bytes(
+            &anchor,
+            &unhex(&case["hex"]),
+            document.as_deref().map(Document::Bytes),
+            &policy,
+        )
+    };
+    for case in doc["presentations"].as_array().expect("presentations") {
+        let report = run(case);
+        assert_eq!(report.verdict.name(), case["verdict"], "{}: {report:#?}", case["name"]);
+    }
+    for case in doc["broken_presentations"].as_array().expect("broken") {
+        let report = run(case);
+        assert_eq!(report.verdict.name(), case["verdict"], "{}: {report:#?}", case["name"]);
+        let failed: Vec<&str> = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome == lichen_contracts::presentation::Outcome::Fail)
+            .map(|c| c.id.name())
+            .collect();
+        assert_eq!(failed, vec![case["failed_check"].as_str().expect("check")], "{}", case["name"]);
+    }
+    for case in doc["receipts"].as_array().expect("receipts") {
+        let document = case["document"].as_str().map(|d| hex::decode(d).expect("hex"));
+        let report = verify_receipt_bytes(&anchor, &unhex(&case["hex"]), document.as_deref().map(Document::Bytes));
+        assert_eq!(report.verdict.name(), case["verdict"], "{}: {report:#?}", case["name"]);
+        if let Some(t) = case.get("anchored_time_ms") {
+            assert_eq!(report.status_as_of_ms, t.as_u64());
+        }
+    }
+    for o in doc["broken_objects"].as_array().expect("broken objects") {
+        let bytes = unhex(&o["hex"]);
+        let name = o["name"].as_str().expect("name");
+        match o["type"].as_str().expect("type") {
+            "SignedTransaction" => {
+                let failed = match SignedTransaction::from_bytes(&bytes) {
+                    Err(_) => true,
+                    Ok(tx) => lichen_contracts::ledger::verify_signatures(suite, &tx).is_err(),
+                };
+                assert!(failed, "{name} must fail");
+            }
+            "StateProof" => {
+                let proof = StateProof::from_bytes(&bytes).expect("decodes");
+                let root = Hash32::from_hex(o["root"].as_str().expect("root")).expect("hex");
+                let key = Hash32::from_hex(o["key"].as_str().expect("key")).expect("hex");
+                let value = o["value"].as_str().map(|v| hex::decode(v).expect("hex"));
+                assert!(proof.verify(suite, &root, &key, value.as_deref()).is_err(), "{name} must fail");
+            }
+            other => panic!("unknown broken object type {other}"),
+        }
+    }
+}
+
+#[test]
+fn committed_vectors_verify() {
+    for suite in [Suite::Sm, Suite::Intl] {
+        let text = std::fs::read_to_string(path(suite))
+            .unwrap_or_else(|e| panic!("{}: {e} (generate with LICHEN_BLESS_VECTORS=1)", path(suite)));
+        let doc: Value = serde_json::from_str(&text).expect("vectors are JSON");
+        check_file(&doc);
+    }
+}
+
+#[test]
+fn vectors_are_reproducible() {
+    for suite in [Suite::Sm, Suite::Intl] {
+        let built = build(suite);
+        if std::env::var_os("LICHEN_BLESS_VECTORS").is_some() {
+            let text = serde_json::to_string_pretty(&built).expect("json") + "\n";
+            std::fs::write(path(suite), text).expect("write vectors");
+            continue;
+        }
+        let text = std::fs::read_to_string(path(suite)).expect("committed vectors");
+        let committed: Value = serde_json::from_str(&text).expect("json");
+        assert!(
+            committed == built,
+            "contracts/vectors/golden-{}.json differs from what the code produces: a hashed or signed byte changed. \
+             If intended, regenerate with LICHEN_BLESS_VECTORS=1 and document the change in PROTOCOL.md",
+            suite.name()
+        );
+    }
+}

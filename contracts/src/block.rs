@@ -107,7 +107,8 @@ impl Block {
     /// Checks that the header's count and tx root match the transactions.
     pub fn check_tx_root(&self, suite: Suite) -> bool {
         let ids: Vec<Hash32> = self.txs.iter().map(|t| t.id(suite)).collect();
-        self.header.tx_count as usize == self.txs.len() && tx_root(suite, &ids) == self.header.tx_root
+        self.header.tx_count as usize == self.txs.len()
+            && tx_root(suite, &ids) == self.header.tx_root
     }
 }
 
@@ -187,7 +188,10 @@ impl Decode for VoteKind {
         match r.u8()? {
             1 => Ok(VoteKind::Prepare),
             2 => Ok(VoteKind::Commit),
-            tag => Err(CodecError::InvalidTag { what: "vote kind", tag }),
+            tag => Err(CodecError::InvalidTag {
+                what: "vote kind",
+                tag,
+            }),
         }
     }
 }
@@ -317,13 +321,12 @@ impl CommitCertificate {
                 return Err(ProofError::DuplicateSigner { index: s.index });
             }
             previous = Some(s.index);
-            let validator = validators
-                .validators
-                .get(usize::from(s.index))
-                .ok_or(ProofError::UnknownSigner {
+            let validator = validators.validators.get(usize::from(s.index)).ok_or(
+                ProofError::UnknownSigner {
                     index: s.index,
                     set_size: validators.len(),
-                })?;
+                },
+            )?;
             items.push((&validator.key, message.as_bytes().as_slice(), &s.signature));
         }
         let quorum = validators.quorum();

@@ -198,7 +198,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn seq<T: Decode>(&mut self, field: &'static str, max: usize) -> Result<Vec<T>, CodecError> {
+    pub fn seq<T: Decode>(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<Vec<T>, CodecError> {
         let count = self.len(field, max)?;
         // Each element takes at least one byte: a count larger than the input is refused before
         // the allocation it would ask for.
@@ -286,7 +290,9 @@ mod tests {
         w.str("ab");
         assert_eq!(
             w.into_bytes(),
-            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1, 0, 0, 0, 2, b'a', b'b']
+            vec![
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1, 0, 0, 0, 2, b'a', b'b'
+            ]
         );
     }
 
@@ -315,7 +321,10 @@ mod tests {
             Reader::new(&[0, 0, 0, 2, 0xff, 0xfe]).str("name", 8),
             Err(CodecError::InvalidUtf8 { field: "name" })
         );
-        assert_eq!(u64::from_bytes(&[0; 9]), Err(CodecError::TrailingBytes { count: 1 }));
+        assert_eq!(
+            u64::from_bytes(&[0; 9]),
+            Err(CodecError::TrailingBytes { count: 1 })
+        );
         // A huge element count is refused before allocating.
         assert!(matches!(
             Reader::new(&[0, 0, 0xff, 0xff]).seq::<u64>("items", 1 << 20),

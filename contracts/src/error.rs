@@ -39,20 +39,11 @@ pub enum CryptoError {
     #[error("unknown signature algorithm tag {tag}")]
     UnknownAlgorithm { tag: u8 },
     #[error("invalid {algo} public key: {reason}")]
-    InvalidPublicKey {
-        algo: SigAlgo,
-        reason: &'static str,
-    },
+    InvalidPublicKey { algo: SigAlgo, reason: &'static str },
     #[error("invalid {algo} secret key: {reason}")]
-    InvalidSecretKey {
-        algo: SigAlgo,
-        reason: &'static str,
-    },
+    InvalidSecretKey { algo: SigAlgo, reason: &'static str },
     #[error("invalid {algo} signature encoding: {reason}")]
-    InvalidSignatureEncoding {
-        algo: SigAlgo,
-        reason: &'static str,
-    },
+    InvalidSignatureEncoding { algo: SigAlgo, reason: &'static str },
     #[error("{key} key cannot check a {signature} signature")]
     AlgorithmMismatch { key: SigAlgo, signature: SigAlgo },
     #[error("{algo} signature does not verify")]
@@ -68,15 +59,12 @@ pub enum CryptoError {
 /// Why a state proof, certificate or chain of validator-set changes does not check out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
-    #[error("state proof does not lead to the certified state root (computed {computed}, expected {expected})")]
+    #[error(
+        "state proof does not lead to the certified state root (computed {computed}, expected {expected})"
+    )]
     RootMismatch { computed: Hash32, expected: Hash32 },
     #[error("state proof has {len} siblings, more than the tree depth 256")]
     TooDeep { len: usize },
-    #[error("state proof is for key {proof_key}, not {expected_key}")]
-    KeyMismatch {
-        proof_key: Hash32,
-        expected_key: Hash32,
-    },
     #[error("state proof shows key {key} present, but non-inclusion was claimed")]
     UnexpectedPresence { key: Hash32 },
     #[error("state proof shows key {key} absent, but a value was claimed")]
@@ -99,19 +87,29 @@ pub enum ProofError {
     DuplicateSigner { index: u16 },
     #[error("certificate signature of validator index {index} does not verify")]
     BadCertificateSignature { index: u16 },
-    #[error("certificate has {signers} valid signers; the quorum of {set_size} validators is {quorum}")]
+    #[error(
+        "certificate has {signers} valid signers; the quorum of {set_size} validators is {quorum}"
+    )]
     NoQuorum {
         signers: usize,
         quorum: usize,
         set_size: usize,
     },
-    #[error("header is signed by validator set {found}, but the trusted set at that point is {expected}")]
+    #[error(
+        "header is signed by validator set {found}, but the trusted set at that point is {expected}"
+    )]
     ValidatorSetMismatch { expected: Hash32, found: Hash32 },
+    #[error("header at height {height} is not after the trust anchor's height {anchor_height}")]
+    HeaderBeforeAnchor { height: u64, anchor_height: u64 },
     #[error("validator-set change at height {height} is out of order (after height {previous})")]
     SetChangeOutOfOrder { height: u64, previous: u64 },
-    #[error("validator-set change at height {height} carries a set whose hash is not the header's next set")]
+    #[error(
+        "validator-set change at height {height} carries a set whose hash is not the header's next set"
+    )]
     SetChangeHashMismatch { height: u64 },
-    #[error("header at height {height} changes the validator set, but the presentation carries no set change for it")]
+    #[error(
+        "header at height {height} changes the validator set, but the presentation carries no set change for it"
+    )]
     MissingSetChange { height: u64 },
     #[error("state entry does not match what the proof is for: {reason}")]
     EntryMismatch { reason: &'static str },

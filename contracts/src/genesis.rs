@@ -28,9 +28,7 @@ pub struct Genesis {
 impl Genesis {
     /// `H("lichen/genesis/v1", encode(genesis))`: names the exact genesis a node runs.
     pub fn hash(&self) -> Hash32 {
-        self.config
-            .suite
-            .hash(domain::GENESIS, &[&self.to_bytes()])
+        self.config.suite.hash(domain::GENESIS, &[&self.to_bytes()])
     }
 
     /// The state at height 0, as tree writes. Refuses a genesis that breaks any rule a transaction
@@ -59,7 +57,8 @@ impl Genesis {
             return Err(err);
         }
         let mut writes = WriteSet::new();
-        let mut put = |key: StateKey, bytes: Vec<u8>| writes.insert(key.hash(suite), Some(bytes)).is_none();
+        let mut put =
+            |key: StateKey, bytes: Vec<u8>| writes.insert(key.hash(suite), Some(bytes)).is_none();
         put(StateKey::Config, self.config.to_bytes());
         put(StateKey::Validators, self.validators.to_bytes());
         for a in &self.agencies {

@@ -56,7 +56,11 @@ pub(crate) fn check_name(field: &'static str, name: &str, max: usize) -> Result<
 }
 
 /// Keys of one entity: 1..=`ENTITY_KEYS_MAX`, strictly increasing (so no duplicates, one order).
-pub(crate) fn check_key_list(field: &'static str, keys: &[PublicKey], max: usize) -> Result<(), CodecError> {
+pub(crate) fn check_key_list(
+    field: &'static str,
+    keys: &[PublicKey],
+    max: usize,
+) -> Result<(), CodecError> {
     if keys.is_empty() {
         return Err(CodecError::InvalidValue {
             field,
@@ -79,7 +83,11 @@ pub(crate) fn check_key_list(field: &'static str, keys: &[PublicKey], max: usize
     Ok(())
 }
 
-fn read_keys(r: &mut Reader<'_>, field: &'static str, max: usize) -> Result<Vec<PublicKey>, CodecError> {
+fn read_keys(
+    r: &mut Reader<'_>,
+    field: &'static str,
+    max: usize,
+) -> Result<Vec<PublicKey>, CodecError> {
     let keys: Vec<PublicKey> = r.seq(field, max)?;
     check_key_list(field, &keys, max)?;
     Ok(keys)
@@ -115,7 +123,10 @@ impl Decode for EntityStatus {
         match r.u8()? {
             0 => Ok(EntityStatus::Active),
             1 => Ok(EntityStatus::Suspended),
-            tag => Err(CodecError::InvalidTag { what: "entity status", tag }),
+            tag => Err(CodecError::InvalidTag {
+                what: "entity status",
+                tag,
+            }),
         }
     }
 }
@@ -275,6 +286,29 @@ pub struct Validator {
     pub peer_id: Vec<u8>,
 }
 
+impl Validator {
+    /// A non-blank name and a peer id of 1..=`PEER_ID_LEN_MAX` bytes: what decoding requires, so
+    /// that a set built in memory (a transaction, a genesis) is never written in a form that
+    /// cannot be read back.
+    pub fn validate(&self) -> Result<(), CodecError> {
+        check_name("validator name", &self.name, NAME_LEN_MAX)?;
+        if self.peer_id.is_empty() {
+            return Err(CodecError::InvalidValue {
+                field: "peer id",
+                reason: "must not be empty",
+            });
+        }
+        if self.peer_id.len() > PEER_ID_LEN_MAX {
+            return Err(CodecError::TooLong {
+                field: "peer id",
+                len: self.peer_id.len(),
+                max: PEER_ID_LEN_MAX,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Encode for Validator {
     fn encode_to(&self, w: &mut Writer) {
         w.str(&self.name);
@@ -290,13 +324,7 @@ impl Decode for Validator {
             key: PublicKey::decode_from(r)?,
             peer_id: r.bytes("peer id", PEER_ID_LEN_MAX)?,
         };
-        check_name("validator name", &v.name, NAME_LEN_MAX)?;
-        if v.peer_id.is_empty() {
-            return Err(CodecError::InvalidValue {
-                field: "peer id",
-                reason: "must not be empty",
-            });
-        }
+        v.validate()?;
         Ok(v)
     }
 }
@@ -332,13 +360,20 @@ impl ValidatorSet {
                 max: VALIDATORS_MAX,
             });
         }
+        for v in &self.validators {
+            v.validate()?;
+        }
         if self.validators.windows(2).any(|w| w[0].key >= w[1].key) {
             return Err(CodecError::InvalidValue {
                 field: "validator set",
                 reason: "validators must be sorted by key with no duplicate key",
             });
         }
-        let mut peers: Vec<&[u8]> = self.validators.iter().map(|v| v.peer_id.as_slice()).collect();
+        let mut peers: Vec<&[u8]> = self
+            .validators
+            .iter()
+            .map(|v| v.peer_id.as_slice())
+            .collect();
         peers.sort();
         if peers.windows(2).any(|w| w[0] == w[1]) {
             return Err(CodecError::InvalidValue {
@@ -476,10 +511,12 @@ impl ChainParams {
     }
 
     pub fn validate(&self) -> Result<(), CodecError> {
-        let bad = |reason| Err(CodecError::InvalidValue {
-            field: "chain params",
-            reason,
-        });
+        let bad = |reason| {
+            Err(CodecError::InvalidValue {
+                field: "chain params",
+                reason,
+            })
+        };
         if self.view_timeout_base_ms == 0 || self.view_timeout_max_ms < self.view_timeout_base_ms {
             return bad("view timeouts must be positive with max >= base");
         }
@@ -602,7 +639,10 @@ impl Decode for LicenceStatus {
             1 => Ok(LicenceStatus::Suspended),
             2 => Ok(LicenceStatus::Revoked),
             3 => Ok(LicenceStatus::Superseded),
-            tag => Err(CodecError::InvalidTag { what: "licence status", tag }),
+            tag => Err(CodecError::InvalidTag {
+                what: "licence status",
+                tag,
+            }),
         }
     }
 }
@@ -785,5 +825,8 @@ impl Decode for Evidence {
 /// u32 len || holder id)`. The salt stays with the holder; the chain sees only the digest.
 pub fn holder_commitment(suite: Suite, salt: &[u8; 32], holder_id: &str) -> Hash32 {
     let len = (holder_id.len() as u32).to_be_bytes();
-    suite.hash(domain::HOLDER_COMMITMENT, &[salt, &len, holder_id.as_bytes()])
+    suite.hash(
+        domain::HOLDER_COMMITMENT,
+        &[salt, &len, holder_id.as_bytes()],
+    )
 }

@@ -42,8 +42,7 @@ pub struct TrustAnchor {
 impl TrustAnchor {
     /// `H("lichen/trust-anchor/v1", encode(anchor))`: a short fingerprint to compare by eye.
     pub fn hash(&self) -> Hash32 {
-        self.suite
-            .hash(domain::TRUST_ANCHOR, &[&self.to_bytes()])
+        self.suite.hash(domain::TRUST_ANCHOR, &[&self.to_bytes()])
     }
 }
 
@@ -135,6 +134,12 @@ impl Certified {
     /// Follows the set changes from `anchor` and returns the set that must sign `self.header`.
     pub fn signing_set(&self, anchor: &TrustAnchor) -> Result<ValidatorSet, ProofError> {
         let suite = anchor.suite;
+        if self.header.height <= anchor.height {
+            return Err(ProofError::HeaderBeforeAnchor {
+                height: self.header.height,
+                anchor_height: anchor.height,
+            });
+        }
         let mut current = anchor.validators.clone();
         let mut previous = anchor.height;
         for change in &self.set_changes {
@@ -524,7 +529,10 @@ fn check_document(
         Some(doc) => {
             let found = doc.hash(suite);
             if &found == recorded {
-                checks.pass(CheckId::DocumentHash, format!("document hash {found} matches"));
+                checks.pass(
+                    CheckId::DocumentHash,
+                    format!("document hash {found} matches"),
+                );
                 None
             } else {
                 checks.fail(
@@ -600,7 +608,11 @@ pub fn verify_presentation(
         &p.proof,
         &mut checks,
     ) {
-        return finish(verdict, checks, "an earlier check failed: nothing else can be trusted");
+        return finish(
+            verdict,
+            checks,
+            "an earlier check failed: nothing else can be trusted",
+        );
     }
     if let Some(verdict) = check_document(suite, &d.document_hash, document, &mut checks) {
         return finish(verdict, checks, "the document does not match the record");
@@ -701,7 +713,10 @@ pub fn verify_receipt_bytes(
         Ok(r) => verify_receipt(anchor, &r, document),
         Err(e) => {
             let mut checks = Checks(Vec::new());
-            checks.fail(CheckId::Encoding, format!("not a valid evidence receipt: {e}"));
+            checks.fail(
+                CheckId::Encoding,
+                format!("not a valid evidence receipt: {e}"),
+            );
             checks.skip_rest(&EVIDENCE_CHECKS, "the receipt could not be decoded");
             Report {
                 verdict: Verdict::Tampered,

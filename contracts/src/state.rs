@@ -66,7 +66,11 @@ pub trait StateView {
 
 /// Typed reads on top of any [`StateView`].
 pub trait StateViewExt: StateView {
-    fn get_entry<T: Decode>(&self, suite: Suite, key: &StateKey) -> Result<Option<T>, StorageError> {
+    fn get_entry<T: Decode>(
+        &self,
+        suite: Suite,
+        key: &StateKey,
+    ) -> Result<Option<T>, StorageError> {
         match self.get_raw(&key.hash(suite))? {
             None => Ok(None),
             Some(bytes) => Ok(Some(T::from_bytes(&bytes).map_err(StorageError::Corrupt)?)),
@@ -142,7 +146,10 @@ impl ReplayWindow {
 
     pub fn insert(&mut self, id: Hash32, expires_at_height: u64) {
         if self.ids.insert(id) {
-            self.by_expiry.entry(expires_at_height).or_default().insert(id);
+            self.by_expiry
+                .entry(expires_at_height)
+                .or_default()
+                .insert(id);
         }
     }
 

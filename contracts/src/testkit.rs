@@ -10,7 +10,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::block::{BlockHeader, CommitCertificate, HEADER_VERSION, IndexedSignature, Vote, VoteKind, tx_root};
+use crate::block::{
+    BlockHeader, CommitCertificate, HEADER_VERSION, IndexedSignature, Vote, VoteKind, tx_root,
+};
 use crate::codec::Encode;
 use crate::crypto::{Hash32, SecretKey, Suite};
 use crate::exec::{BlockExecution, BlockTxError, VersionedState, execute_block};
@@ -29,7 +31,10 @@ use crate::tx::{Payload, SignedTransaction, Transaction};
 pub fn test_key(suite: Suite, name: &str) -> SecretKey {
     let mut counter = 0u32;
     loop {
-        let seed = suite.hash("lichen/testkit/key", &[name.as_bytes(), &counter.to_be_bytes()]);
+        let seed = suite.hash(
+            "lichen/testkit/key",
+            &[name.as_bytes(), &counter.to_be_bytes()],
+        );
         if let Ok(key) = SecretKey::from_bytes(suite.sig_algo(), &seed.0) {
             return key;
         }
@@ -130,7 +135,8 @@ impl TestChain {
                 params: ChainParams::DEFAULT,
             },
             time_ms: GENESIS_TIME_MS,
-            validators: ValidatorSet::new(vals).unwrap_or_else(|e| panic!("test validator set: {e}")),
+            validators: ValidatorSet::new(vals)
+                .unwrap_or_else(|e| panic!("test validator set: {e}")),
             agencies,
             licence_types: alloc::vec![
                 LicenceType {
@@ -310,7 +316,12 @@ impl TestChain {
 
     /// A commit certificate over `header` signed by the first `signers` validators of `set`
     /// (those whose keys this chain holds).
-    pub fn certify(&self, header: &BlockHeader, set: &ValidatorSet, signers: usize) -> CommitCertificate {
+    pub fn certify(
+        &self,
+        header: &BlockHeader,
+        set: &ValidatorSet,
+        signers: usize,
+    ) -> CommitCertificate {
         let block_hash = header.hash(self.suite);
         let vote = Vote {
             kind: VoteKind::Commit,
@@ -364,12 +375,17 @@ impl TestChain {
                 next_validators: self.signing_sets[b.header.height as usize + 1].clone(),
             })
             .collect();
+        let mut certificate = block
+            .certificate
+            .clone()
+            .unwrap_or_else(|| panic!("block {height} has no certificate"));
+        // A presentation needs only a quorum of signatures: carry no more (67 bytes each).
+        certificate
+            .signatures
+            .truncate(self.signing_sets[height as usize].quorum());
         Certified {
             header: block.header.clone(),
-            certificate: block
-                .certificate
-                .clone()
-                .unwrap_or_else(|| panic!("block {height} has no certificate")),
+            certificate,
             set_changes,
         }
     }
@@ -401,7 +417,8 @@ impl TestChain {
             .unwrap_or_else(|e| panic!("proof: {e}"));
         let value = value.unwrap_or_else(|| panic!("evidence {hash} not in state"));
         EvidenceReceipt {
-            evidence: crate::state::decode_entry(&value).unwrap_or_else(|e| panic!("evidence: {e}")),
+            evidence: crate::state::decode_entry(&value)
+                .unwrap_or_else(|e| panic!("evidence: {e}")),
             proof,
             certified: self.certified(height),
         }

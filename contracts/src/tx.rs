@@ -12,9 +12,9 @@ use crate::codec::{Decode, Encode, Reader, Writer};
 use crate::crypto::{Hash32, PublicKey, SecretKey, Signature, Suite, domain};
 use crate::error::CodecError;
 use crate::model::{
-    Agency, CHAIN_ID_LEN_MAX, Council, EntityStatus, ENTITY_KEYS_MAX, ID_LEN_MAX, LICENCE_ID_LEN_MAX,
-    LicenceDraft, LicenceType, NAME_LEN_MAX, Submitter, TEXT_LEN_MAX, Validator, check_key_list,
-    check_name,
+    Agency, CHAIN_ID_LEN_MAX, Council, ENTITY_KEYS_MAX, EntityStatus, ID_LEN_MAX,
+    LICENCE_ID_LEN_MAX, LicenceDraft, LicenceType, NAME_LEN_MAX, Submitter, TEXT_LEN_MAX,
+    Validator, check_key_list, check_name,
 };
 
 /// Maximum signatures on one transaction (a council of up to 32 members signs at most 32).
@@ -58,7 +58,8 @@ pub enum Payload {
     RemoveValidator { key: PublicKey },
     /// Tag 10. Replace the council (members, threshold): rotates council keys.
     UpdateCouncil(Council),
-    // --- agency operations (a key of the issuing agency, or a council threshold) ---
+    // --- agency operations (a key of the issuing agency; suspend, reinstate and revoke also by a
+    // council threshold) ---
     /// Tag 20.
     IssueLicence(LicenceDraft),
     /// Tag 21.
@@ -143,11 +144,18 @@ fn write_opt_str(w: &mut Writer, s: &Option<String>) {
     }
 }
 
-fn read_opt_str(r: &mut Reader<'_>, field: &'static str, max: usize) -> Result<Option<String>, CodecError> {
+fn read_opt_str(
+    r: &mut Reader<'_>,
+    field: &'static str,
+    max: usize,
+) -> Result<Option<String>, CodecError> {
     match r.u8()? {
         0 => Ok(None),
         1 => Ok(Some(r.str(field, max)?)),
-        tag => Err(CodecError::InvalidTag { what: "option", tag }),
+        tag => Err(CodecError::InvalidTag {
+            what: "option",
+            tag,
+        }),
     }
 }
 
@@ -161,7 +169,10 @@ fn write_opt_keys(w: &mut Writer, keys: &Option<Vec<PublicKey>>) {
     }
 }
 
-fn read_opt_keys(r: &mut Reader<'_>, field: &'static str) -> Result<Option<Vec<PublicKey>>, CodecError> {
+fn read_opt_keys(
+    r: &mut Reader<'_>,
+    field: &'static str,
+) -> Result<Option<Vec<PublicKey>>, CodecError> {
     match r.u8()? {
         0 => Ok(None),
         1 => {
@@ -169,7 +180,10 @@ fn read_opt_keys(r: &mut Reader<'_>, field: &'static str) -> Result<Option<Vec<P
             check_key_list(field, &keys, ENTITY_KEYS_MAX)?;
             Ok(Some(keys))
         }
-        tag => Err(CodecError::InvalidTag { what: "option", tag }),
+        tag => Err(CodecError::InvalidTag {
+            what: "option",
+            tag,
+        }),
     }
 }
 
@@ -318,7 +332,12 @@ impl Decode for Payload {
                     label,
                 }
             }
-            tag => return Err(CodecError::InvalidTag { what: "payload", tag }),
+            tag => {
+                return Err(CodecError::InvalidTag {
+                    what: "payload",
+                    tag,
+                });
+            }
         })
     }
 }

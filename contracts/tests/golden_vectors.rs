@@ -9,15 +9,15 @@
 //!   `LICHEN_BLESS_VECTORS=1 cargo test -p lichen-contracts --test golden_vectors` and say why
 //!   in PROTOCOL.md.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use lichen_contracts::block::{BlockHeader, CommitCertificate, Vote, tx_root};
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, Suite, domain};
-use lichen_contracts::model::{
-    Evidence, Licence, LicenceDraft, ValidatorSet, holder_commitment,
-};
+use lichen_contracts::model::{Evidence, Licence, LicenceDraft, ValidatorSet, holder_commitment};
 use lichen_contracts::presentation::{
-    Document, EvidenceReceipt, Policy, Presentation, TrustAnchor, Verdict, verify_presentation_bytes,
-    verify_receipt_bytes,
+    Document, EvidenceReceipt, Policy, Presentation, TrustAnchor, Verdict,
+    verify_presentation_bytes, verify_receipt_bytes,
 };
 use lichen_contracts::smt::{StateProof, value_hash};
 use lichen_contracts::state::StateKey;
@@ -80,14 +80,22 @@ fn build(suite: Suite) -> Value {
     let evidence_doc = b"court filing 2026-0042, exhibit 3".to_vec();
     let t1 = GENESIS_TIME_MS + DAY_MS;
     let issue_valid = chain.signed(
-        Payload::IssueLicence(draft(suite, "SZ-2026-000001", &doc_valid, Some(GENESIS_TIME_MS + 365 * DAY_MS))),
+        Payload::IssueLicence(draft(
+            suite,
+            "SZ-2026-000001",
+            &doc_valid,
+            Some(GENESIS_TIME_MS + 365 * DAY_MS),
+        )),
         "agency-a",
     );
     let issue_revoked = chain.signed(
         Payload::IssueLicence(draft(suite, "SZ-2026-000002", &doc_revoked, None)),
         "agency-a",
     );
-    let issue_gbt = chain.signed(Payload::IssueLicence(draft(suite, gbt_id, &doc_valid, None)), "agency-a");
+    let issue_gbt = chain.signed(
+        Payload::IssueLicence(draft(suite, gbt_id, &doc_valid, None)),
+        "agency-a",
+    );
     let anchor_tx = chain.signed(
         Payload::AnchorEvidence {
             hash: suite.digest(&evidence_doc),
@@ -97,7 +105,10 @@ fn build(suite: Suite) -> Value {
         "court-1",
     );
     chain
-        .commit(vec![issue_valid.clone(), issue_revoked, issue_gbt, anchor_tx], t1)
+        .commit(
+            vec![issue_valid.clone(), issue_revoked, issue_gbt, anchor_tx],
+            t1,
+        )
         .expect("block 1");
     let revoke = chain.signed(
         Payload::RevokeLicence {
@@ -121,11 +132,35 @@ fn build(suite: Suite) -> Value {
     let licence_bytes = presentation.licence.to_bytes();
     let licence_key = StateKey::Licence("SZ-2026-000001".into()).hash(suite);
     let absent_key = StateKey::Licence("SZ-2026-999999".into()).hash(suite);
-    let (absent_value, absent_proof) = lichen_contracts::smt::SparseMerkleTree::new(&chain.store, suite)
-        .get_with_proof(&absent_key, chain.height())
-        .expect("non-inclusion proof");
+    let (absent_value, absent_proof) =
+        lichen_contracts::smt::SparseMerkleTree::new(&chain.store, suite)
+            .get_with_proof(&absent_key, chain.height())
+            .expect("non-inclusion proof");
     assert!(absent_value.is_none());
     let tx_ids: Vec<Hash32> = chain.blocks[1].execution.tx_ids.clone();
+    let header_1 = chain.blocks[1].header.clone();
+
+    // Blocks 3 and 4: the council adds a fifth validator (it signs from block 4 on), then a
+    // licence is issued under the new set; its presentation carries one validator-set change.
+    let newcomer = lichen_contracts::testkit::test_key(suite, "validator-4");
+    let add = chain.council_signed(Payload::AddValidator(lichen_contracts::model::Validator {
+        name: "validator-4".into(),
+        key: newcomer.public_key(),
+        peer_id: b"peer-4".to_vec(),
+    }));
+    chain.add_validator_key("validator-4", newcomer);
+    chain.commit(vec![add], t2 + 60_000).expect("block 3");
+    let issue_later = chain.signed(
+        Payload::IssueLicence(draft(suite, "SZ-2026-000003", &doc_valid, None)),
+        "agency-a",
+    );
+    chain
+        .commit(vec![issue_later], t2 + 120_000)
+        .expect("block 4");
+    let after_change = chain.presentation("SZ-2026-000003");
+    assert_eq!(after_change.certified.set_changes.len(), 1);
+    let mut change_dropped = after_change.clone();
+    change_dropped.certified.set_changes.clear();
 
     let objects = json!([
         { "name": "validator_set", "type": "ValidatorSet", "hex": hex(&anchor.validators.to_bytes()),
@@ -136,6 +171,8 @@ fn build(suite: Suite) -> Value {
           "hash_tag": domain::TX, "hash": issue_valid.id(suite).to_hex() },
         { "name": "signed_transaction.issue", "type": "SignedTransaction", "hex": hex(&issue_valid.to_bytes()),
           "hash_tag": domain::TX, "hash": issue_valid.id(suite).to_hex() },
+        { "name": "block_header.1", "type": "BlockHeader", "hex": hex(&header_1.to_bytes()),
+          "hash_tag": domain::HEADER, "hash": header_1.hash(suite).to_hex() },
         { "name": "block_header.2", "type": "BlockHeader", "hex": hex(&header.to_bytes()),
           "hash_tag": domain::HEADER, "hash": header.hash(suite).to_hex() },
         { "name": "vote.commit.2", "type": "Vote", "hex": hex(&vote.to_bytes()),
@@ -162,42 +199,89 @@ fn build(suite: Suite) -> Value {
         { "holder_salt": hex(&[7u8; 32]), "holder_id": "91440300MA5XXXXXXX", "tag": domain::HOLDER_COMMITMENT,
           "hash": holder_commitment(suite, &[7u8; 32], "91440300MA5XXXXXXX").to_hex() },
         { "tx_root_of": tx_ids.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
-          "hash": tx_root(suite, &tx_ids).to_hex(), "header_tx_root": chain.blocks[1].header.tx_root.to_hex() },
+          "hash": tx_root(suite, &tx_ids).to_hex(), "note": "the transactions of block 1: equals block_header.1's tx_root" },
         { "state_key": "Licence(\"SZ-2026-000001\")", "kind": 6, "hash": licence_key.to_hex() },
     ]);
 
-    let case = |name: &str, bytes: &[u8], document: Option<&[u8]>, now_ms: u64, verdict: Verdict| {
+    let case = |name: &str,
+                bytes: &[u8],
+                document: Option<&[u8]>,
+                now_ms: u64,
+                verdict: Verdict| {
         json!({ "name": name, "hex": hex(bytes), "document": document.map(hex), "now_ms": now_ms,
                 "proof_age_max_ms": PROOF_AGE_MAX_MS, "verdict": verdict.name() })
     };
     let p = presentation.to_bytes();
     let presentations = json!([
         case("valid, no document", &p, None, now, Verdict::Valid),
-        case("valid, with the document", &p, Some(&doc_valid), now, Verdict::Valid),
-        case("GB/T 36904 identifier", &gbt.to_bytes(), Some(&doc_valid), now, Verdict::Valid),
-        case("revoked", &revoked.to_bytes(), Some(&doc_revoked), now, Verdict::Revoked),
-        case("expired (checked after valid_until)", &p, None, GENESIS_TIME_MS + 400 * DAY_MS, Verdict::Expired),
-        case("not yet valid (checked before valid_from)", &p, None, GENESIS_TIME_MS - DAY_MS, Verdict::NotYetValid),
-        case("stale proof (checked 30 days later)", &p, None, t2 + 30 * DAY_MS, Verdict::StaleProof),
+        case(
+            "valid, with the document",
+            &p,
+            Some(&doc_valid),
+            now,
+            Verdict::Valid
+        ),
+        case(
+            "GB/T 36904 identifier",
+            &gbt.to_bytes(),
+            Some(&doc_valid),
+            now,
+            Verdict::Valid
+        ),
+        case(
+            "revoked",
+            &revoked.to_bytes(),
+            Some(&doc_revoked),
+            now,
+            Verdict::Revoked
+        ),
+        case(
+            "expired (checked after valid_until)",
+            &p,
+            None,
+            GENESIS_TIME_MS + 400 * DAY_MS,
+            Verdict::Expired
+        ),
+        case(
+            "not yet valid (checked before valid_from)",
+            &p,
+            None,
+            GENESIS_TIME_MS - DAY_MS,
+            Verdict::NotYetValid
+        ),
+        case(
+            "stale proof (checked 30 days later)",
+            &p,
+            None,
+            t2 + 30 * DAY_MS,
+            Verdict::StaleProof
+        ),
+        case(
+            "after a validator-set change (one set change carried)",
+            &after_change.to_bytes(),
+            Some(&doc_valid),
+            now,
+            Verdict::Valid
+        ),
     ]);
 
     // --- broken variants: each must fail as stated ---
-    let status_at = find(&licence_bytes, b"SZ-2026-000001") ; // the record starts at byte 1 of `p`
+    let status_at = find(&licence_bytes, b"SZ-2026-000001"); // the record starts at byte 1 of `p`
     let _ = status_at;
     let doc_hash_at = 1 + find(&licence_bytes, suite.digest(&doc_valid).as_bytes());
     let header_bytes = header.to_bytes();
     let header_at = find(&p, &header_bytes);
     let state_root_at = header_at + find(&header_bytes, header.state_root.as_bytes());
-    let cert_bytes = certificate.to_bytes();
+    let cert_bytes = presentation.certified.certificate.to_bytes();
     let cert_at = find(&p, &cert_bytes);
     // First signature's bytes: height 8, view 8, hash 32, count 4, index 2, algo 1, then 64 bytes.
     let first_sig_at = cert_at + 8 + 8 + 32 + 4 + 2 + 1;
     let proof_bytes = presentation.proof.to_bytes();
     let proof_at = find(&p, &proof_bytes);
     let last_sibling_at = proof_at + proof_bytes.len() - 65 - 1 - 32; // inside the last sibling
-    let mut short = certificate.clone();
+    let mut short = presentation.certified.certificate.clone();
     short.signatures.truncate(anchor.validators.quorum() - 1);
-    let mut dup = certificate.clone();
+    let mut dup = presentation.certified.certificate.clone();
     dup.signatures[1].index = dup.signatures[0].index;
     let replace_cert = |cert: &CommitCertificate| {
         let mut q = presentation.clone();
@@ -205,9 +289,20 @@ fn build(suite: Suite) -> Value {
         q.to_bytes()
     };
     let other_chain = {
-        let mut other = TestChain::new(if suite == Suite::Sm { Suite::Sm } else { Suite::Intl }, 4);
+        let mut other = TestChain::new(
+            if suite == Suite::Sm {
+                Suite::Sm
+            } else {
+                Suite::Intl
+            },
+            4,
+        );
         other.genesis.config.chain_id = "lichen-other".into();
-        let mut other = TestChain::from_genesis(other.genesis.clone(), other.keys, validator_names(&other.genesis, suite));
+        let mut other = TestChain::from_genesis(
+            other.genesis.clone(),
+            other.keys,
+            validator_names(&other.genesis, suite),
+        );
         let tx = other.signed(
             Payload::IssueLicence(draft(suite, "SZ-2026-000001", &doc_valid, None)),
             "agency-a",
@@ -215,24 +310,101 @@ fn build(suite: Suite) -> Value {
         other.commit(vec![tx], t1).expect("other chain block");
         other.presentation("SZ-2026-000001").to_bytes()
     };
-    let broken = |name: &str, bytes: Vec<u8>, document: Option<&[u8]>, verdict: Verdict, failed_check: &str| {
+    let broken = |name: &str,
+                  bytes: Vec<u8>,
+                  document: Option<&[u8]>,
+                  verdict: Verdict,
+                  failed_check: &str| {
         json!({ "name": name, "hex": hex(&bytes), "document": document.map(hex), "now_ms": now,
                 "proof_age_max_ms": PROOF_AGE_MAX_MS, "verdict": verdict.name(), "failed_check": failed_check })
     };
     let mut trailing = p.clone();
     trailing.push(0);
     let broken_presentations = json!([
-        broken("document does not match", p.clone(), Some(b"a different file"), Verdict::Tampered, "document_hash"),
-        broken("record's document hash altered", flip(&p, doc_hash_at, 0x01), None, Verdict::Tampered, "state_proof"),
-        broken("proof sibling altered", flip(&p, last_sibling_at, 0x80), None, Verdict::Tampered, "state_proof"),
-        broken("header state root altered", flip(&p, state_root_at, 0x01), None, Verdict::Tampered, "quorum"),
-        broken("certificate signature altered", flip(&p, first_sig_at + 10, 0x01), None, Verdict::UnknownIssuer, "quorum"),
-        broken("certificate below quorum", replace_cert(&short), None, Verdict::UnknownIssuer, "quorum"),
-        broken("certificate repeats a signer", replace_cert(&dup), None, Verdict::UnknownIssuer, "quorum"),
-        broken("presentation from another chain", other_chain, None, Verdict::UnknownIssuer, "chain"),
-        broken("truncated", p[..p.len() - 1].to_vec(), None, Verdict::Tampered, "encoding"),
-        broken("trailing byte", trailing, None, Verdict::Tampered, "encoding"),
-        broken("wrong leading tag", flip(&p, 0, 0x02), None, Verdict::Tampered, "encoding"),
+        broken(
+            "document does not match",
+            p.clone(),
+            Some(b"a different file"),
+            Verdict::Tampered,
+            "document_hash"
+        ),
+        broken(
+            "record's document hash altered",
+            flip(&p, doc_hash_at, 0x01),
+            None,
+            Verdict::Tampered,
+            "state_proof"
+        ),
+        broken(
+            "proof sibling altered",
+            flip(&p, last_sibling_at, 0x80),
+            None,
+            Verdict::Tampered,
+            "state_proof"
+        ),
+        broken(
+            "header state root altered",
+            flip(&p, state_root_at, 0x01),
+            None,
+            Verdict::Tampered,
+            "quorum"
+        ),
+        broken(
+            "certificate signature altered",
+            flip(&p, first_sig_at + 10, 0x01),
+            None,
+            Verdict::UnknownIssuer,
+            "quorum"
+        ),
+        broken(
+            "certificate below quorum",
+            replace_cert(&short),
+            None,
+            Verdict::UnknownIssuer,
+            "quorum"
+        ),
+        broken(
+            "certificate repeats a signer",
+            replace_cert(&dup),
+            None,
+            Verdict::UnknownIssuer,
+            "quorum"
+        ),
+        broken(
+            "presentation from another chain",
+            other_chain,
+            None,
+            Verdict::UnknownIssuer,
+            "chain"
+        ),
+        broken(
+            "validator-set change left out",
+            change_dropped.to_bytes(),
+            None,
+            Verdict::UnknownIssuer,
+            "validator_set"
+        ),
+        broken(
+            "truncated",
+            p[..p.len() - 1].to_vec(),
+            None,
+            Verdict::Tampered,
+            "encoding"
+        ),
+        broken(
+            "trailing byte",
+            trailing,
+            None,
+            Verdict::Tampered,
+            "encoding"
+        ),
+        broken(
+            "wrong leading tag",
+            flip(&p, 0, 0x02),
+            None,
+            Verdict::Tampered,
+            "encoding"
+        ),
     ]);
     let r = receipt.to_bytes();
     let time_at = 1 + 32 + 4 + "court-1".len() + 4 + "case 2026-0042 exhibit 3".len() + 8;
@@ -262,6 +434,24 @@ fn build(suite: Suite) -> Value {
           "expect": "proof does not verify" },
     ]);
 
+    let keystore_secret = lichen_contracts::testkit::test_key(suite, "keystore-vector");
+    let sealed = lichen_contracts::crypto::keystore::seal(
+        &keystore_secret,
+        b"correct horse battery staple",
+        [0x11; 16],
+        [0x22; 16],
+        lichen_contracts::crypto::keystore::KDF_ITERATIONS_MIN,
+    )
+    .expect("seal");
+    let keystore = json!([
+        { "name": "sealed key", "hex": hex(&sealed), "password": "correct horse battery staple",
+          "secret": hex(keystore_secret.expose_bytes()), "public_key": hex(&keystore_secret.public_key().to_bytes()) },
+        { "name": "wrong password", "hex": hex(&sealed), "password": "correct horse battery stapler",
+          "expect": "authentication fails" },
+        { "name": "ciphertext altered", "hex": hex(&flip(&sealed, 50, 0x01)), "password": "correct horse battery staple",
+          "expect": "authentication fails" },
+    ]);
+
     json!({
         "about": "Lichen golden vectors (generated by contracts/tests/golden_vectors.rs; see PROTOCOL.md). Hex is lower case.",
         "suite": suite.name(),
@@ -273,6 +463,7 @@ fn build(suite: Suite) -> Value {
         "broken_presentations": broken_presentations,
         "receipts": receipts,
         "broken_objects": broken_objects,
+        "keystore": keystore,
     })
 }
 
@@ -294,7 +485,8 @@ fn validator_names(
 
 fn check_file(doc: &Value) {
     let suite = Suite::from_name(doc["suite"].as_str().expect("suite")).expect("known suite");
-    let anchor = TrustAnchor::from_bytes(&unhex(&doc["trust_anchor"])).expect("trust anchor decodes");
+    let anchor =
+        TrustAnchor::from_bytes(&unhex(&doc["trust_anchor"])).expect("trust anchor decodes");
     assert_eq!(anchor.suite, suite);
     for h in doc["hashes"].as_array().expect("hashes") {
         if let (Some(tag), Some(input)) = (h["tag"].as_str(), h.get("input")) {
@@ -339,11 +531,17 @@ fn check_file(doc: &Value) {
             other => panic!("unknown object type {other}"),
         }
         .unwrap_or_else(|e| panic!("{name} does not decode: {e}"));
-        assert_eq!(reencoded, bytes, "{name}: decode then encode changes the bytes");
+        assert_eq!(
+            reencoded, bytes,
+            "{name}: decode then encode changes the bytes"
+        );
         if let (Some(tag), Some(hash)) = (o["hash_tag"].as_str(), o["hash"].as_str()) {
             let what = if tag == domain::TX && o["type"] == "SignedTransaction" {
                 // The id covers the unsigned body only.
-                SignedTransaction::from_bytes(&bytes).expect("decodes").tx.to_bytes()
+                SignedTransaction::from_bytes(&bytes)
+                    .expect("decodes")
+                    .tx
+                    .to_bytes()
             } else {
                 bytes.clone()
             };
@@ -351,7 +549,9 @@ fn check_file(doc: &Value) {
         }
     }
     let run = |case: &Value| {
-        let document = case["document"].as_str().map(|d| hex::decode(d).expect("hex"));
+        let document = case["document"]
+            .as_str()
+            .map(|d| hex::decode(d).expect("hex"));
         let policy = Policy {
             now_ms: case["now_ms"].as_u64().expect("now"),
             proof_age_max_ms: case["proof_age_max_ms"].as_u64().expect("age"),
@@ -365,23 +565,49 @@ fn check_file(doc: &Value) {
     };
     for case in doc["presentations"].as_array().expect("presentations") {
         let report = run(case);
-        assert_eq!(report.verdict.name(), case["verdict"], "{}: {report:#?}", case["name"]);
+        assert_eq!(
+            report.verdict.name(),
+            case["verdict"],
+            "{}: {report:#?}",
+            case["name"]
+        );
     }
     for case in doc["broken_presentations"].as_array().expect("broken") {
         let report = run(case);
-        assert_eq!(report.verdict.name(), case["verdict"], "{}: {report:#?}", case["name"]);
+        assert_eq!(
+            report.verdict.name(),
+            case["verdict"],
+            "{}: {report:#?}",
+            case["name"]
+        );
         let failed: Vec<&str> = report
             .checks
             .iter()
             .filter(|c| c.outcome == lichen_contracts::presentation::Outcome::Fail)
             .map(|c| c.id.name())
             .collect();
-        assert_eq!(failed, vec![case["failed_check"].as_str().expect("check")], "{}", case["name"]);
+        assert_eq!(
+            failed,
+            vec![case["failed_check"].as_str().expect("check")],
+            "{}",
+            case["name"]
+        );
     }
     for case in doc["receipts"].as_array().expect("receipts") {
-        let document = case["document"].as_str().map(|d| hex::decode(d).expect("hex"));
-        let report = verify_receipt_bytes(&anchor, &unhex(&case["hex"]), document.as_deref().map(Document::Bytes));
-        assert_eq!(report.verdict.name(), case["verdict"], "{}: {report:#?}", case["name"]);
+        let document = case["document"]
+            .as_str()
+            .map(|d| hex::decode(d).expect("hex"));
+        let report = verify_receipt_bytes(
+            &anchor,
+            &unhex(&case["hex"]),
+            document.as_deref().map(Document::Bytes),
+        );
+        assert_eq!(
+            report.verdict.name(),
+            case["verdict"],
+            "{}: {report:#?}",
+            case["name"]
+        );
         if let Some(t) = case.get("anchored_time_ms") {
             assert_eq!(report.status_as_of_ms, t.as_u64());
         }
@@ -402,9 +628,36 @@ fn check_file(doc: &Value) {
                 let root = Hash32::from_hex(o["root"].as_str().expect("root")).expect("hex");
                 let key = Hash32::from_hex(o["key"].as_str().expect("key")).expect("hex");
                 let value = o["value"].as_str().map(|v| hex::decode(v).expect("hex"));
-                assert!(proof.verify(suite, &root, &key, value.as_deref()).is_err(), "{name} must fail");
+                assert!(
+                    proof.verify(suite, &root, &key, value.as_deref()).is_err(),
+                    "{name} must fail"
+                );
             }
             other => panic!("unknown broken object type {other}"),
+        }
+    }
+}
+
+fn check_keystore(doc: &Value) {
+    use lichen_contracts::crypto::keystore;
+    for k in doc["keystore"].as_array().expect("keystore") {
+        let file = unhex(&k["hex"]);
+        let password = k["password"].as_str().expect("password").as_bytes();
+        match k.get("secret") {
+            Some(secret) => {
+                let key = keystore::open(&file, password).expect("golden key file opens");
+                assert_eq!(hex(key.expose_bytes()), secret.as_str().expect("hex"));
+                assert_eq!(
+                    hex(&key.public_key().to_bytes()),
+                    k["public_key"].as_str().expect("hex")
+                );
+            }
+            None => assert_eq!(
+                keystore::open(&file, password).err(),
+                Some(lichen_contracts::CryptoError::KeystoreAuthentication),
+                "{}",
+                k["name"]
+            ),
         }
     }
 }
@@ -412,10 +665,15 @@ fn check_file(doc: &Value) {
 #[test]
 fn committed_vectors_verify() {
     for suite in [Suite::Sm, Suite::Intl] {
-        let text = std::fs::read_to_string(path(suite))
-            .unwrap_or_else(|e| panic!("{}: {e} (generate with LICHEN_BLESS_VECTORS=1)", path(suite)));
+        let text = std::fs::read_to_string(path(suite)).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (generate with LICHEN_BLESS_VECTORS=1)",
+                path(suite)
+            )
+        });
         let doc: Value = serde_json::from_str(&text).expect("vectors are JSON");
         check_file(&doc);
+        check_keystore(&doc);
     }
 }
 

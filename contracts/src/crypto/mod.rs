@@ -7,5 +7,5 @@ mod sig;
 
 pub use hash::{Hash32, Suite, domain};
 pub use sig::{
-    PublicKey, SecretKey, SigAlgo, Signature, VerifyingKey, SM2_DEFAULT_USER_ID, verify_batch,
+    PublicKey, SM2_DEFAULT_USER_ID, SecretKey, SigAlgo, Signature, VerifyingKey, verify_batch,
 };

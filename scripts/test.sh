@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Lichen's one test command: installs what a fresh machine lacks, then runs every check CI runs.
+# Usage: ./scripts/test.sh        (from anywhere inside the repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: rustfmt, clippy and the wasm32-unknown-unknown target"
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >/dev/null 2>&1 || true
+  rustup target add wasm32-unknown-unknown
+fi
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "contracts builds for wasm32-unknown-unknown"
+cargo build -p lichen-contracts --target wasm32-unknown-unknown --locked
+
+step "contracts depends on no I/O crate"
+forbidden='^(tokio|sled|libp2p|axum|hyper|mio|socket2|getrandom|rand|std-time|chrono|clap|tracing-subscriber)$'
+deps=$(cargo tree -p lichen-contracts -e normal --prefix none --format '{p}' --locked | awk '{print $1}' | sort -u)
+if bad=$(printf '%s\n' "$deps" | grep -E "$forbidden"); then
+  echo "contracts must not depend on: $bad" >&2
+  exit 1
+fi
+echo "ok: $(printf '%s\n' "$deps" | wc -l) crates, none of them I/O"
+
+step "independent verifier (Python, from PROTOCOL.md alone) on the golden vectors"
+python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json contracts/vectors/golden-intl.json
+
+step "tests (workspace)"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+# One closing line for the whole run (cargo prints one per test binary, the last often a doc-test
+# binary with nothing in it).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "\ntotal: %d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' "$log"

@@ -149,7 +149,7 @@ fn presentation(c: &mut Criterion) {
             proof_age_max_ms: 86_400_000,
         };
         eprintln!(
-            "presentation/{}: {} bytes (4 validators, all 4 signatures)",
+            "presentation/{}: {} bytes (4 validators, a quorum of 3 signatures)",
             suite.name(),
             bytes.len()
         );

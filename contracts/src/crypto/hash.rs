@@ -16,6 +16,8 @@ pub mod domain {
     pub const TX_ROOT_NODE: &str = "lichen/tx-root/node/v1";
     pub const HEADER: &str = "lichen/header/v1";
     pub const VOTE: &str = "lichen/vote/v1";
+    pub const PROPOSAL: &str = "lichen/proposal/v1";
+    pub const VIEW_CHANGE: &str = "lichen/view-change/v1";
     pub const VALIDATOR_SET: &str = "lichen/validator-set/v1";
     pub const STATE_KEY: &str = "lichen/state-key/v1";
     pub const SMT_LEAF: &str = "lichen/smt/leaf/v1";

@@ -21,14 +21,16 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "contracts builds for wasm32-unknown-unknown"
 cargo build -p lichen-contracts --target wasm32-unknown-unknown --locked
 
-step "contracts depends on no I/O crate"
-forbidden='^(tokio|sled|libp2p|axum|hyper|mio|socket2|getrandom|rand|std-time|chrono|clap|tracing-subscriber)$'
-deps=$(cargo tree -p lichen-contracts -e normal --prefix none --format '{p}' --locked | awk '{print $1}' | sort -u)
-if bad=$(printf '%s\n' "$deps" | grep -E "$forbidden"); then
-  echo "contracts must not depend on: $bad" >&2
-  exit 1
-fi
-echo "ok: $(printf '%s\n' "$deps" | wc -l) crates, none of them I/O"
+step "contracts and consensus depend on no I/O crate"
+forbidden='^(tokio|sled|libp2p|axum|hyper|mio|socket2|getrandom|rand|chrono|clap|tracing-subscriber)$'
+for crate in lichen-contracts lichen-consensus; do
+  deps=$(cargo tree -p "$crate" -e normal --prefix none --format '{p}' --locked | awk '{print $1}' | sort -u)
+  if bad=$(printf '%s\n' "$deps" | grep -E "$forbidden"); then
+    echo "$crate must not depend on: $bad" >&2
+    exit 1
+  fi
+  echo "ok: $crate uses $(printf '%s\n' "$deps" | wc -l) crates, none of them I/O"
+done
 
 step "independent verifier (Python, from PROTOCOL.md alone) on the golden vectors"
 python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json contracts/vectors/golden-intl.json

@@ -15,8 +15,9 @@ fi
 step "format"
 cargo fmt --all -- --check
 
-step "clippy (all targets, warnings are errors)"
+step "clippy (all targets, with and without the test-only mutations feature; warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features lichen-sim/mutations -- -D warnings
 
 step "contracts builds for wasm32-unknown-unknown"
 cargo build -p lichen-contracts --target wasm32-unknown-unknown --locked
@@ -35,10 +36,10 @@ done
 step "independent verifier (Python, from PROTOCOL.md alone) on the golden vectors"
 python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json contracts/vectors/golden-intl.json
 
-step "tests (workspace)"
+step "tests (workspace; the simulator's planted-bug tests need the mutations feature)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked 2>&1 | tee "$log"
+cargo test --workspace --locked --features lichen-sim/mutations 2>&1 | tee "$log"
 # One closing line for the whole run (cargo prints one per test binary, the last often a doc-test
 # binary with nothing in it).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }

@@ -14,7 +14,8 @@
 //! - after sending a view change for view w it never votes in a view below w;
 //! - it moves to a higher view only on its own timeout, on a justified proposal (a quorum of view
 //!   changes), or when f + 1 validators vouch for that view: one validator claiming a huge view
-//!   changes nothing;
+//!   changes nothing; a timeout while changing view moves it on only once a quorum has reached
+//!   its view (else it re-sends its view change and waits), so views cannot drift apart;
 //! - everything it keeps per height is bounded: one vote per (kind, view, voter) in a window of
 //!   views, one view change per voter, a few blocks, a bounded buffer for future heights.
 
@@ -305,6 +306,7 @@ pub struct Core {
     build_requested: Option<u64>,
     sync_requested_view: Option<u64>,
     future: Vec<Message>,
+    future_keys: BTreeSet<(u64, u64, u16, u8)>,
     helped: BTreeSet<(u16, u64)>,
 }
 
@@ -353,6 +355,7 @@ impl Core {
             build_requested: None,
             sync_requested_view: None,
             future: Vec::new(),
+            future_keys: BTreeSet::new(),
             helped: BTreeSet::new(),
         };
         core.enter_height(tip.height + 1, tip.hash, tip.next_validators);
@@ -490,6 +493,33 @@ impl Core {
         } else if self.view == 0 && self.i_lead(0) && self.proposed.is_none() {
             self.request_build(out);
         }
+        self.resend_own_votes(out);
+    }
+
+    /// After a restart: count the votes this validator persisted in the current view and send them
+    /// again (they may have been lost with the crash). Signatures are deterministic, so these are
+    /// the very votes sent before: no equivocation.
+    fn resend_own_votes(&mut self, out: &mut Vec<Effect>) {
+        let Some(me) = self.my_index else { return };
+        if self.view_changing {
+            return;
+        }
+        let votes: Vec<(VoteKind, Hash32)> = [
+            (VoteKind::Prepare, self.prepare_voted),
+            (VoteKind::Commit, self.commit_voted),
+        ]
+        .into_iter()
+        .filter_map(|(kind, hash)| hash.map(|h| (kind, h)))
+        .collect();
+        if votes.is_empty() {
+            return;
+        }
+        self.persist(out);
+        for (kind, hash) in votes {
+            let sv = self.sign_vote(kind, hash, me);
+            out.push(Effect::Broadcast(Message::Vote(sv.clone())));
+            self.record_own_vote(sv, out);
+        }
     }
 
     fn request_build(&mut self, out: &mut Vec<Effect>) {
@@ -503,21 +533,56 @@ impl Core {
     }
 
     fn on_timeout(&mut self, height: u64, view: u64, out: &mut Vec<Effect>) {
-        if height != self.height || view != self.view || self.decided.is_some() {
+        if height != self.height || view != self.view {
             return;
         }
-        if !self.future.is_empty() {
+        if self.decided.is_some() {
+            // Decided, but the block has not arrived or executed yet: the sync request or its
+            // answer may have been lost. Ask again and keep the timer running, or the node
+            // waits forever.
+            self.sync_requested_view = None;
+            self.request_sync(out);
+            self.timer(out);
+            return;
+        }
+        let resync = !self.future.is_empty();
+        if resync {
             // Others are ahead: ask again, the last request may have been lost.
             self.sync_requested_view = None;
             self.request_sync(out);
         }
+        self.leave_view_on_timeout(out);
+        if resync {
+            // Booked under the view we are in now, so the next message from ahead does not ask
+            // a third time.
+            self.sync_requested_view = Some(self.view);
+        }
+    }
+
+    fn leave_view_on_timeout(&mut self, out: &mut Vec<Effect>) {
         if self.my_index.is_some() {
-            self.start_view_change(self.view + 1, out);
+            if self.view_changing && self.view_changes_from(self.view) < self.quorum() {
+                // Fewer than a quorum have reached this view: moving on alone would only widen
+                // the gap to the others (once timeouts hit their cap, a node ahead is never
+                // caught up). Stay, re-send the view change (it may have been lost) and wait.
+                self.send_view_change(out);
+                self.timer(out);
+            } else {
+                self.start_view_change(self.view + 1, out);
+            }
         } else {
             // Observers do not vote; they wait for the next view's timer and for sync.
             self.view += 1;
             self.timer(out);
         }
+    }
+
+    /// Validators whose latest view change is for `view` or a later view (this one included).
+    fn view_changes_from(&self, view: u64) -> usize {
+        self.view_changes
+            .values()
+            .filter(|vc| vc.view >= view)
+            .count()
     }
 
     /// Leaves the current view for `view`: from now on no vote below it.
@@ -607,11 +672,7 @@ impl Core {
             return;
         }
         if height > self.height {
-            if height <= self.height + FUTURE_HEIGHTS_MAX && self.future.len() < FUTURE_MESSAGES_MAX
-            {
-                self.future.push(m);
-            }
-            self.request_sync(out);
+            self.buffer_future(m, out);
             return;
         }
         let result = match m {
@@ -624,11 +685,42 @@ impl Core {
         }
     }
 
+    /// Keeps a message for a later height until this node gets there. Only messages signed by a
+    /// validator of the current set (the next set is usually the same; if it is not, the node
+    /// catches up by sync instead), one per (height, view, signer, kind), in a window of views,
+    /// at most `FUTURE_MESSAGES_MAX`: junk from anyone cannot crowd out the real next proposal.
+    fn buffer_future(&mut self, m: Message, out: &mut Vec<Effect>) {
+        // Whatever becomes of the message, someone claims to be ahead: ask for blocks (at most
+        // once per view, so junk costs one request).
+        self.request_sync(out);
+        let kind = match &m {
+            Message::Proposal(_) => 0u8,
+            Message::Vote(v) => v.vote.kind.tag(),
+            Message::ViewChange(_) => 3,
+        };
+        let key = (m.height(), m.view(), m.signer(), kind);
+        let keep = m.height() <= self.height + FUTURE_HEIGHTS_MAX
+            && m.view() <= VIEW_WINDOW
+            && Some(m.signer()) != self.my_index
+            && self.future.len() < FUTURE_MESSAGES_MAX
+            && !self.future_keys.contains(&key);
+        if !keep {
+            return;
+        }
+        if let Err(error) = self.check_message_signature(&m) {
+            out.push(Effect::Ignored { error });
+            return;
+        }
+        self.future_keys.insert(key);
+        self.future.push(m);
+    }
+
     /// A validator sent a message for a height we have committed: it is behind.
     fn help_catch_up(&mut self, m: &Message, out: &mut Vec<Effect>) {
         let signer = m.signer();
         let key = (signer, m.height());
         if usize::from(signer) >= self.validators.len()
+            || Some(signer) == self.my_index
             || self.helped.contains(&key)
             || self.helped.len() >= HELPS_PER_HEIGHT_MAX
         {
@@ -749,6 +841,11 @@ impl Core {
                     first: (*first, *first_sig),
                     second: (hash, p.signature),
                 }));
+            } else if self.accepted.get(&p.view) == Some(&hash)
+                && self.check_block_header(&p.block, hash).is_ok()
+            {
+                // The same block again; this copy may execute where ours did not.
+                self.store_block(hash, p.block, out);
             }
             return Ok(());
         }
@@ -1005,11 +1102,22 @@ impl Core {
     }
 
     fn store_block(&mut self, hash: Hash32, block: Block, out: &mut Vec<Effect>) {
-        if !self.blocks.contains_key(&hash) {
-            if self.blocks.len() >= BLOCKS_PER_HEIGHT_MAX {
-                return;
+        match self.blocks.get(&hash) {
+            None => {
+                if self.blocks.len() >= BLOCKS_PER_HEIGHT_MAX {
+                    return;
+                }
+                self.blocks.insert(hash, block);
             }
-            self.blocks.insert(hash, block);
+            // A block hash covers the transaction ids, not their signatures: a copy altered in
+            // transit executes as invalid although the leader's block is valid. Another copy of
+            // a block found invalid gets its own execution.
+            Some(known) if *known != block && matches!(self.executed.get(&hash), Some(Err(_))) => {
+                self.blocks.insert(hash, block);
+                self.executed.remove(&hash);
+                self.execute_requested.remove(&hash);
+            }
+            Some(_) => {}
         }
         if !self.executed.contains_key(&hash)
             && self.execute_requested.insert(hash)
@@ -1077,7 +1185,7 @@ impl Core {
         self.send_vote(VoteKind::Prepare, hash, me, out);
     }
 
-    fn send_vote(&mut self, kind: VoteKind, hash: Hash32, me: u16, out: &mut Vec<Effect>) {
+    fn sign_vote(&self, kind: VoteKind, hash: Hash32, me: u16) -> SignedVote {
         let vote = Vote {
             kind,
             chain_id: self.config.chain_id.clone(),
@@ -1088,11 +1196,15 @@ impl Core {
         let signature = self
             .signer
             .sign(vote.signing_hash(self.config.suite).as_bytes());
-        let sv = SignedVote {
+        SignedVote {
             vote,
             voter: me,
             signature,
-        };
+        }
+    }
+
+    fn send_vote(&mut self, kind: VoteKind, hash: Hash32, me: u16, out: &mut Vec<Effect>) {
+        let sv = self.sign_vote(kind, hash, me);
         #[cfg(feature = "mutations")]
         if self.config.mutation == Some(Mutation::VoteBeforePersist) {
             out.push(Effect::Broadcast(Message::Vote(sv.clone())));
@@ -1205,11 +1317,15 @@ impl Core {
         }
         let hash = certificate.block_hash;
         self.decided = Some(certificate);
-        self.blocks.entry(hash).or_insert(block.clone());
         if self.is_valid(&hash) {
+            self.blocks.entry(hash).or_insert(block);
             self.finish(out);
-        } else {
-            // Executing it may have been refused earlier for want of context; try again.
+        } else if !self.execute_requested.contains(&hash) || self.executed.contains_key(&hash) {
+            // Executing it may have been refused earlier for want of context, or because our
+            // copy was altered in transit (a block hash does not cover transaction
+            // signatures): try again, with this copy. Not while an execution is pending: its
+            // result names only the hash, and would be taken for this copy's.
+            self.blocks.insert(hash, block.clone());
             self.executed.remove(&hash);
             self.execute_requested.remove(&hash);
             self.store_block(hash, block, out);
@@ -1237,6 +1353,7 @@ impl Core {
             self.request_build(out);
         }
         let buffered = std::mem::take(&mut self.future);
+        self.future_keys.clear();
         for m in buffered {
             self.on_message(m, out);
         }

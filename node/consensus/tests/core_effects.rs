@@ -675,26 +675,67 @@ fn view_timeouts_grow_by_the_step_up_to_the_maximum() {
             after_ms: 1_000
         }]
     );
-    for (view, after_ms) in [(1, 2_000), (2, 3_000), (3, 3_500), (4, 3_500)] {
+    // The cap: view 4 and beyond wait as long as view 3.
+    assert_eq!(params.view_timeout_ms(4), 3_500);
+    for (view, after_ms) in [(1, 2_000), (2, 3_000), (3, 3_500)] {
         assert_eq!(params.view_timeout_ms(view), after_ms);
-        assert_eq!(
-            step(
+        let timer = Effect::ScheduleTimer {
+            height: 1,
+            view,
+            after_ms,
+        };
+        if view == 1 {
+            // Its own timeout takes it from view 0 to view 1.
+            assert_eq!(
+                step(&mut core, Input::Timeout { height: 1, view: 0 }),
+                vec![
+                    Effect::Persist(view_changing(1, 1)),
+                    Effect::Broadcast(net.vc_message(&net.view_change(0, 1, 1, None))),
+                    timer,
+                ]
+            );
+        } else if view == 2 {
+            // Alone in a view no quorum has reached, a timeout does not move it further (a
+            // validator racing ahead alone could never be caught up); f + 1 validators vouching
+            // for the next view do, and that view's timer is longer.
+            let stay = step(
                 &mut core,
                 Input::Timeout {
                     height: 1,
-                    view: view - 1
-                }
-            ),
-            vec![
-                Effect::Persist(view_changing(1, view)),
-                Effect::Broadcast(net.vc_message(&net.view_change(0, 1, view, None))),
-                Effect::ScheduleTimer {
-                    height: 1,
-                    view,
-                    after_ms
+                    view: view - 1,
                 },
-            ]
-        );
+            );
+            assert!(
+                !stay.iter().any(|e| matches!(e, Effect::Persist(_))),
+                "{stay:?}"
+            );
+            deliver(
+                &mut core,
+                net.vc_message(&net.view_change(1, 1, view, None)),
+            );
+            let effects = deliver(
+                &mut core,
+                net.vc_message(&net.view_change(2, 1, view, None)),
+            );
+            assert!(effects.contains(&timer), "view {view}: {effects:?}");
+            assert_eq!(core.view(), view);
+        } else {
+            // Validators 1 and 2 reached view 2 too: with a quorum there, timeouts move on.
+            assert_eq!(
+                step(
+                    &mut core,
+                    Input::Timeout {
+                        height: 1,
+                        view: view - 1
+                    }
+                ),
+                vec![
+                    Effect::Persist(view_changing(1, view)),
+                    Effect::Broadcast(net.vc_message(&net.view_change(0, 1, view, None))),
+                    timer,
+                ]
+            );
+        }
     }
 }
 
@@ -1050,7 +1091,15 @@ fn a_restarted_core_does_not_prepare_a_second_block_in_a_view() {
     };
     let mut core = net.core_with(0, net.tip(), Some(persisted.clone()), PARAMS);
     assert_eq!(core.persisted_state(), persisted);
-    assert_eq!(step(&mut core, Input::Start), vec![timer(1, 0)]);
+    // On start it counts and re-sends the prepare it persisted (the same signed vote).
+    assert_eq!(
+        step(&mut core, Input::Start),
+        vec![
+            timer(1, 0),
+            Effect::Persist(persisted.clone()),
+            Effect::Broadcast(net.prepare(0, 1, 0, hash(&x))),
+        ]
+    );
 
     // The leader equivocates towards the restarted core: Y may be executed, never prepared.
     let mut effects = deliver(&mut core, net.proposal(1, 0, &y, vec![]));

@@ -1,0 +1,392 @@
+//! The simulated application: a chain of committed blocks per node and a deterministic rule for
+//! what a valid block is. It is not the contracts ledger: a block's state root is
+//! `H("lichen-sim/state", previous root || tx ids...)`, and the only transactions are evidence
+//! anchors (signed by the submitter `court-1`) and validator-set changes (signed by 2 of the 3
+//! council keys), all real `SignedTransaction`s whose signatures are checked with
+//! `lichen_contracts::ledger::verify_signatures`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use lichen_consensus::Tip;
+use lichen_contracts::block::{Block, BlockHeader, CommitCertificate, HEADER_VERSION, tx_root};
+use lichen_contracts::codec::Encode;
+use lichen_contracts::crypto::{Hash32, PublicKey, SecretKey, Suite};
+use lichen_contracts::ledger::verify_signatures;
+use lichen_contracts::model::{Validator, ValidatorSet};
+use lichen_contracts::testkit::{GENESIS_TIME_MS, test_key};
+use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
+
+pub const CHAIN_ID: &str = "lichen-sim";
+/// Evidence anchors in the pre-signed pool, per suite.
+pub const POOL_SIZE: usize = 400;
+/// A pool transaction may be included up to this height.
+pub const POOL_EXPIRY: u64 = 1_000_000;
+const COUNCIL_THRESHOLD: usize = 2;
+const STATE_TAG: &str = "lichen-sim/state";
+
+/// Name of simulated node `i` (its key is `test_key(suite, name)`).
+pub fn node_name(i: usize) -> String {
+    format!("validator-{i}")
+}
+
+pub fn validator(suite: Suite, i: usize) -> Validator {
+    Validator {
+        name: node_name(i),
+        key: test_key(suite, &node_name(i)).public_key(),
+        peer_id: format!("peer-{i}").into_bytes(),
+    }
+}
+
+/// Pre-signed transactions, built once per suite and process.
+#[derive(Debug)]
+pub struct Pool {
+    pub evidence: Vec<SignedTransaction>,
+    pub court: PublicKey,
+    pub council: BTreeSet<PublicKey>,
+}
+
+pub fn pool(suite: Suite) -> &'static Pool {
+    static INTL: OnceLock<Pool> = OnceLock::new();
+    static SM: OnceLock<Pool> = OnceLock::new();
+    let cell = match suite {
+        Suite::Intl => &INTL,
+        Suite::Sm => &SM,
+    };
+    cell.get_or_init(|| {
+        let court = test_key(suite, "court-1");
+        let evidence = (0..POOL_SIZE)
+            .map(|i| {
+                let tx = Transaction {
+                    chain_id: CHAIN_ID.into(),
+                    nonce: i as u64,
+                    expires_at_height: POOL_EXPIRY,
+                    payload: Payload::AnchorEvidence {
+                        hash: suite.hash("lichen-sim/document", &[&(i as u64).to_be_bytes()]),
+                        submitter: "court-1".into(),
+                        label: format!("document {i}"),
+                    },
+                };
+                sign(suite, tx, &[&court])
+            })
+            .collect();
+        Pool {
+            evidence,
+            court: court.public_key(),
+            council: (0..3)
+                .map(|i| test_key(suite, &format!("council-{i}")).public_key())
+                .collect(),
+        }
+    })
+}
+
+pub fn sign(suite: Suite, tx: Transaction, keys: &[&SecretKey]) -> SignedTransaction {
+    let signatures = keys.iter().map(|k| tx.sign(suite, k)).collect();
+    SignedTransaction { tx, signatures }
+}
+
+/// A council transaction (signed by council-0 and council-1) adding or removing a validator.
+pub fn set_change(suite: Suite, nonce: u64, payload: Payload) -> SignedTransaction {
+    let tx = Transaction {
+        chain_id: CHAIN_ID.into(),
+        nonce: 1_000_000 + nonce,
+        expires_at_height: POOL_EXPIRY,
+        payload,
+    };
+    let c0 = test_key(suite, "council-0");
+    let c1 = test_key(suite, "council-1");
+    sign(suite, tx, &[&c0, &c1])
+}
+
+/// Memoised signature checks (a pure function of the transaction bytes; saves re-verifying a
+/// transaction on every node that executes the block).
+#[derive(Debug, Default)]
+pub struct SigCache {
+    verdicts: BTreeMap<Hash32, bool>,
+    pub verified: u64,
+}
+
+impl SigCache {
+    pub fn check(&mut self, suite: Suite, tx: &SignedTransaction) -> bool {
+        let key = suite.hash("lichen-sim/signed-tx", &[&tx.to_bytes()]);
+        if let Some(v) = self.verdicts.get(&key) {
+            return *v;
+        }
+        self.verified += 1;
+        let ok = verify_signatures(suite, tx).is_ok();
+        self.verdicts.insert(key, ok);
+        ok
+    }
+}
+
+/// One committed block as a node stores it, with what executing it produced.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub block: Block,
+    /// None for genesis.
+    pub certificate: Option<CommitCertificate>,
+    pub hash: Hash32,
+    /// The set that signs the next block.
+    pub next_set: ValidatorSet,
+}
+
+/// A node's committed chain (its "disk": it survives crashes).
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub suite: Suite,
+    /// `entries[h]` is height h; 0 is genesis.
+    pub entries: Vec<Entry>,
+    pub committed_txs: BTreeSet<Hash32>,
+}
+
+/// Why a block is not a valid next block.
+pub type Invalid = String;
+
+impl Chain {
+    pub fn genesis(suite: Suite, set: &ValidatorSet) -> Self {
+        let set_hash = set.hash(suite);
+        let header = BlockHeader {
+            version: HEADER_VERSION,
+            chain_id: CHAIN_ID.into(),
+            height: 0,
+            time_ms: GENESIS_TIME_MS,
+            view: 0,
+            previous_hash: Hash32::ZERO,
+            tx_count: 0,
+            tx_root: Hash32::ZERO,
+            state_root: suite.hash(STATE_TAG, &[b"genesis"]),
+            validator_set_hash: set_hash,
+            next_validator_set_hash: set_hash,
+            proposer: 0,
+        };
+        let hash = header.hash(suite);
+        Chain {
+            suite,
+            entries: vec![Entry {
+                block: Block {
+                    header,
+                    txs: Vec::new(),
+                },
+                certificate: None,
+                hash,
+                next_set: set.clone(),
+            }],
+            committed_txs: BTreeSet::new(),
+        }
+    }
+
+    pub fn height(&self) -> u64 {
+        (self.entries.len() - 1) as u64
+    }
+
+    pub fn last(&self) -> &Entry {
+        &self.entries[self.entries.len() - 1]
+    }
+
+    pub fn tip(&self) -> Tip {
+        let last = self.last();
+        Tip {
+            height: self.height(),
+            hash: last.hash,
+            next_validators: last.next_set.clone(),
+        }
+    }
+
+    /// The set that signs block `height` (>= 1).
+    pub fn signing_set(&self, height: u64) -> &ValidatorSet {
+        &self.entries[height as usize - 1].next_set
+    }
+
+    /// Applies `txs` on top of the tip without checking signatures: the next validator set and
+    /// state root, or why a transaction cannot be included.
+    pub fn apply(
+        &self,
+        height: u64,
+        txs: &[SignedTransaction],
+    ) -> Result<(ValidatorSet, Hash32), Invalid> {
+        let pool = pool(self.suite);
+        let mut set = self.last().next_set.clone();
+        let mut ids = Vec::with_capacity(txs.len());
+        let mut seen = BTreeSet::new();
+        for tx in txs {
+            let id = tx.id(self.suite);
+            if !seen.insert(id) {
+                return Err(format!("transaction {id} appears twice in the block"));
+            }
+            if self.committed_txs.contains(&id) {
+                return Err(format!("transaction {id} was committed before"));
+            }
+            if tx.tx.chain_id != CHAIN_ID {
+                return Err(format!("transaction {id} is for another chain"));
+            }
+            if tx.tx.expires_at_height < height {
+                return Err(format!("transaction {id} expired"));
+            }
+            let signers: BTreeSet<&PublicKey> = tx.signatures.iter().map(|s| &s.key).collect();
+            let council = signers.iter().filter(|k| pool.council.contains(k)).count();
+            match &tx.tx.payload {
+                Payload::AnchorEvidence { .. } => {
+                    if signers.len() != 1 || !signers.contains(&pool.court) {
+                        return Err(format!("evidence {id} is not signed by the submitter"));
+                    }
+                }
+                Payload::AddValidator(v) => {
+                    if council < COUNCIL_THRESHOLD {
+                        return Err(format!("validator change {id} lacks council signatures"));
+                    }
+                    if set.index_of(&v.key).is_some() {
+                        return Err(format!("validator change {id}: already a validator"));
+                    }
+                    let mut vs = set.validators.clone();
+                    vs.push(v.clone());
+                    set = ValidatorSet::new(vs).map_err(|e| format!("bad set: {e}"))?;
+                }
+                Payload::RemoveValidator { key } => {
+                    if council < COUNCIL_THRESHOLD {
+                        return Err(format!("validator change {id} lacks council signatures"));
+                    }
+                    let Some(i) = set.index_of(key) else {
+                        return Err(format!("validator change {id}: not a validator"));
+                    };
+                    let mut vs = set.validators.clone();
+                    vs.remove(i);
+                    set = ValidatorSet::new(vs).map_err(|e| format!("bad set: {e}"))?;
+                }
+                other => return Err(format!("the sim app has no rule for {}", other.kind())),
+            }
+            ids.push(id);
+        }
+        let previous = self.last().block.header.state_root;
+        let mut parts: Vec<&[u8]> = vec![previous.as_bytes()];
+        parts.extend(ids.iter().map(|id| id.as_bytes().as_slice()));
+        Ok((set, self.suite.hash(STATE_TAG, &parts)))
+    }
+
+    /// Is `block` a valid next block? On success, the set that signs the block after it.
+    pub fn check(&self, block: &Block, sigs: &mut SigCache) -> Result<ValidatorSet, Invalid> {
+        let suite = self.suite;
+        let h = &block.header;
+        let last = self.last();
+        if h.version != HEADER_VERSION || h.chain_id != CHAIN_ID {
+            return Err("wrong version or chain".into());
+        }
+        if h.height != self.height() + 1 {
+            return Err(format!(
+                "height {} does not follow {}",
+                h.height,
+                self.height()
+            ));
+        }
+        if h.previous_hash != last.hash {
+            return Err("does not extend the tip".into());
+        }
+        if h.time_ms <= last.block.header.time_ms {
+            return Err("time does not advance".into());
+        }
+        if !block.check_tx_root(suite) {
+            return Err("tx root or count".into());
+        }
+        if h.validator_set_hash != last.next_set.hash(suite) {
+            return Err("names another validator set".into());
+        }
+        if usize::from(h.proposer) >= last.next_set.len() {
+            return Err("proposer out of range".into());
+        }
+        for tx in &block.txs {
+            if !sigs.check(suite, tx) {
+                return Err(format!("transaction {} signature", tx.id(suite)));
+            }
+        }
+        let (next, root) = self.apply(h.height, &block.txs)?;
+        if root != h.state_root {
+            return Err("state root".into());
+        }
+        if next.hash(suite) != h.next_validator_set_hash {
+            return Err("next validator set hash".into());
+        }
+        Ok(next)
+    }
+
+    /// Builds a valid block at the next height from `candidates` (in order, skipping any that
+    /// cannot be included), at most `max_txs` of them.
+    pub fn build(
+        &self,
+        view: u64,
+        proposer: u16,
+        now_ms: u64,
+        candidates: &[SignedTransaction],
+        max_txs: usize,
+    ) -> Block {
+        let height = self.height() + 1;
+        let mut txs: Vec<SignedTransaction> = Vec::new();
+        for tx in candidates {
+            if txs.len() >= max_txs {
+                break;
+            }
+            txs.push(tx.clone());
+            if self.apply(height, &txs).is_err() {
+                txs.pop();
+            }
+        }
+        let (next, state_root) = self
+            .apply(height, &txs)
+            .unwrap_or_else(|e| panic!("builder kept an invalid transaction: {e}"));
+        self.block_with(view, proposer, now_ms, txs, state_root, &next)
+    }
+
+    /// A block at the next height with the given contents (valid or not).
+    pub fn block_with(
+        &self,
+        view: u64,
+        proposer: u16,
+        now_ms: u64,
+        txs: Vec<SignedTransaction>,
+        state_root: Hash32,
+        next: &ValidatorSet,
+    ) -> Block {
+        let suite = self.suite;
+        let last = self.last();
+        let ids: Vec<Hash32> = txs.iter().map(|t| t.id(suite)).collect();
+        Block {
+            header: BlockHeader {
+                version: HEADER_VERSION,
+                chain_id: CHAIN_ID.into(),
+                height: self.height() + 1,
+                time_ms: (GENESIS_TIME_MS + now_ms).max(last.block.header.time_ms + 1),
+                view,
+                previous_hash: last.hash,
+                tx_count: txs.len() as u32,
+                tx_root: tx_root(suite, &ids),
+                state_root,
+                validator_set_hash: last.next_set.hash(suite),
+                next_validator_set_hash: next.hash(suite),
+                proposer,
+            },
+            txs,
+        }
+    }
+
+    /// Appends a block the caller checked (`next` is what `check` returned).
+    pub fn append(&mut self, block: Block, certificate: CommitCertificate, next: ValidatorSet) {
+        let hash = block.header.hash(self.suite);
+        for tx in &block.txs {
+            self.committed_txs.insert(tx.id(self.suite));
+        }
+        self.entries.push(Entry {
+            block,
+            certificate: Some(certificate),
+            hash,
+            next_set: next,
+        });
+    }
+
+    /// Committed blocks from `from` on, at most `max`.
+    pub fn range(&self, from: u64, max: usize) -> Vec<(Block, CommitCertificate)> {
+        self.entries
+            .iter()
+            .skip(from.max(1) as usize)
+            .take(max)
+            .filter_map(|e| Some((e.block.clone(), e.certificate.clone()?)))
+            .collect()
+    }
+}

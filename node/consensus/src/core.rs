@@ -545,9 +545,11 @@ impl Core {
             self.timer(out);
             return;
         }
-        let resync = !self.future.is_empty();
+        // Others are ahead, or nobody has joined the view we are changing to (they may have
+        // moved on to later heights, with views too high for the future buffer, and our view
+        // stays put): ask again, the last request may have been lost.
+        let resync = !self.future.is_empty() || self.alone_in_view_change();
         if resync {
-            // Others are ahead: ask again, the last request may have been lost.
             self.sync_requested_view = None;
             self.request_sync(out);
         }
@@ -561,7 +563,7 @@ impl Core {
 
     fn leave_view_on_timeout(&mut self, out: &mut Vec<Effect>) {
         if self.my_index.is_some() {
-            if self.view_changing && self.view_changes_from(self.view) < self.quorum() {
+            if self.alone_in_view_change() {
                 // Fewer than a quorum have reached this view: moving on alone would only widen
                 // the gap to the others (once timeouts hit their cap, a node ahead is never
                 // caught up). Stay, re-send the view change (it may have been lost) and wait.
@@ -575,6 +577,13 @@ impl Core {
             self.view += 1;
             self.timer(out);
         }
+    }
+
+    /// Changing view, and fewer than a quorum have reached our view.
+    fn alone_in_view_change(&self) -> bool {
+        self.my_index.is_some()
+            && self.view_changing
+            && self.view_changes_from(self.view) < self.quorum()
     }
 
     /// Validators whose latest view change is for `view` or a later view (this one included).
@@ -685,10 +694,11 @@ impl Core {
         }
     }
 
-    /// Keeps a message for a later height until this node gets there. Only messages signed by a
-    /// validator of the current set (the next set is usually the same; if it is not, the node
-    /// catches up by sync instead), one per (height, view, signer, kind), in a window of views,
-    /// at most `FUTURE_MESSAGES_MAX`: junk from anyone cannot crowd out the real next proposal.
+    /// Keeps a message for a later height until this node gets there: one per (height, view,
+    /// signer, kind), in a window of views, at most `FUTURE_MESSAGES_MAX`, so repeated junk cannot
+    /// crowd out the next proposal. Signatures are checked when the message is replayed, not
+    /// here: the next height may be signed by a changed validator set this node does not know
+    /// yet (checking against the current set stalled reconfiguring chains in the simulator).
     fn buffer_future(&mut self, m: Message, out: &mut Vec<Effect>) {
         // Whatever becomes of the message, someone claims to be ahead: ask for blocks (at most
         // once per view, so junk costs one request).
@@ -705,10 +715,6 @@ impl Core {
             && self.future.len() < FUTURE_MESSAGES_MAX
             && !self.future_keys.contains(&key);
         if !keep {
-            return;
-        }
-        if let Err(error) = self.check_message_signature(&m) {
-            out.push(Effect::Ignored { error });
             return;
         }
         self.future_keys.insert(key);

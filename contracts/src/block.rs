@@ -30,7 +30,7 @@ pub struct BlockHeader {
     pub view: u64,
     pub previous_hash: Hash32,
     pub tx_count: u32,
-    /// [`tx_root`] of the block's transaction ids.
+    /// [`tx_root`] of the block's signed transactions.
     pub tx_root: Hash32,
     /// The state root after executing this block.
     pub state_root: Hash32,
@@ -106,9 +106,8 @@ pub struct Block {
 impl Block {
     /// Checks that the header's count and tx root match the transactions.
     pub fn check_tx_root(&self, suite: Suite) -> bool {
-        let ids: Vec<Hash32> = self.txs.iter().map(|t| t.id(suite)).collect();
         self.header.tx_count as usize == self.txs.len()
-            && tx_root(suite, &ids) == self.header.tx_root
+            && tx_root(suite, &self.txs) == self.header.tx_root
     }
 }
 
@@ -128,17 +127,24 @@ impl Decode for Block {
     }
 }
 
-/// The Merkle root of a block's transaction ids (RFC 6962 shape): empty = 32 zero bytes; one id
-/// = `H(tx-root/leaf, id)`; n > 1 = `H(tx-root/node, root(first k) || root(rest))` where k is
-/// the largest power of two smaller than n.
-pub fn tx_root(suite: Suite, ids: &[Hash32]) -> Hash32 {
-    match ids.len() {
+/// The tx root of a block: [`merkle_root`] over the transactions' witness hashes
+/// (`SignedTransaction::witness_hash`, which covers the signatures), in block order.
+pub fn tx_root(suite: Suite, txs: &[SignedTransaction]) -> Hash32 {
+    let witnesses: Vec<Hash32> = txs.iter().map(|t| t.witness_hash(suite)).collect();
+    merkle_root(suite, &witnesses)
+}
+
+/// A Merkle root in RFC 6962 shape: empty = 32 zero bytes; one item = `H(tx-root/leaf, item)`;
+/// n > 1 = `H(tx-root/node, root(first k) || root(rest))` where k is the largest power of two
+/// smaller than n.
+pub fn merkle_root(suite: Suite, items: &[Hash32]) -> Hash32 {
+    match items.len() {
         0 => Hash32::ZERO,
-        1 => suite.hash(domain::TX_ROOT_LEAF, &[ids[0].as_bytes()]),
+        1 => suite.hash(domain::TX_ROOT_LEAF, &[items[0].as_bytes()]),
         n => {
             let k = n.next_power_of_two() / 2;
-            let left = tx_root(suite, &ids[..k]);
-            let right = tx_root(suite, &ids[k..]);
+            let left = merkle_root(suite, &items[..k]);
+            let right = merkle_root(suite, &items[k..]);
             suite.hash(domain::TX_ROOT_NODE, &[left.as_bytes(), right.as_bytes()])
         }
     }

@@ -285,7 +285,7 @@ impl TestChain {
             view: 0,
             previous_hash: previous.hash(suite),
             tx_count: txs.len() as u32,
-            tx_root: tx_root(suite, &execution.tx_ids),
+            tx_root: tx_root(suite, &txs),
             state_root: batch.root_hash,
             validator_set_hash: signing_set.hash(suite),
             next_validator_set_hash: next_set.hash(suite),

@@ -424,6 +424,12 @@ impl SignedTransaction {
         self.tx.id(suite)
     }
 
+    /// `H("lichen/tx-witness/v1", encode(self))`: covers the signatures as well as the body, so
+    /// a block's tx root commits to who signed each transaction.
+    pub fn witness_hash(&self, suite: Suite) -> Hash32 {
+        suite.hash(domain::TX_WITNESS, &[&self.to_bytes()])
+    }
+
     /// Decodes a submitted transaction, refusing oversized input before parsing it.
     pub fn from_wire(bytes: &[u8]) -> Result<Self, CodecError> {
         if bytes.len() > TX_BYTES_MAX {

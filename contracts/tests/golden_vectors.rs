@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lichen_contracts::block::{BlockHeader, CommitCertificate, Vote, tx_root};
+use lichen_contracts::block::{BlockHeader, CommitCertificate, Vote, merkle_root};
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, Suite, domain};
 use lichen_contracts::model::{Evidence, Licence, LicenceDraft, ValidatorSet, holder_commitment};
@@ -137,7 +137,11 @@ fn build(suite: Suite) -> Value {
             .get_with_proof(&absent_key, chain.height())
             .expect("non-inclusion proof");
     assert!(absent_value.is_none());
-    let tx_ids: Vec<Hash32> = chain.blocks[1].execution.tx_ids.clone();
+    let tx_ids: Vec<Hash32> = chain.blocks[1]
+        .txs
+        .iter()
+        .map(|t| t.witness_hash(suite))
+        .collect();
     let header_1 = chain.blocks[1].header.clone();
 
     // Blocks 3 and 4: the council adds a fifth validator (it signs from block 4 on), then a
@@ -199,7 +203,8 @@ fn build(suite: Suite) -> Value {
         { "holder_salt": hex(&[7u8; 32]), "holder_id": "91440300MA5XXXXXXX", "tag": domain::HOLDER_COMMITMENT,
           "hash": holder_commitment(suite, &[7u8; 32], "91440300MA5XXXXXXX").to_hex() },
         { "tx_root_of": tx_ids.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
-          "hash": tx_root(suite, &tx_ids).to_hex(), "note": "the transactions of block 1: equals block_header.1's tx_root" },
+          "hash": merkle_root(suite, &tx_ids).to_hex(),
+          "note": "the witness hashes H(lichen/tx-witness/v1, signed transaction) of block 1's transactions: equals block_header.1's tx_root" },
         { "state_key": "Licence(\"SZ-2026-000001\")", "kind": 6, "hash": licence_key.to_hex() },
     ]);
 

@@ -12,6 +12,7 @@ use crate::error::CodecError;
 /// Domain tags: one per kind of hashed or signed object (PROTOCOL.md, "Hashes").
 pub mod domain {
     pub const TX: &str = "lichen/tx/v1";
+    pub const TX_WITNESS: &str = "lichen/tx-witness/v1";
     pub const TX_ROOT_LEAF: &str = "lichen/tx-root/leaf/v1";
     pub const TX_ROOT_NODE: &str = "lichen/tx-root/node/v1";
     pub const HEADER: &str = "lichen/header/v1";

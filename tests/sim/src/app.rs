@@ -346,7 +346,6 @@ impl Chain {
     ) -> Block {
         let suite = self.suite;
         let last = self.last();
-        let ids: Vec<Hash32> = txs.iter().map(|t| t.id(suite)).collect();
         Block {
             header: BlockHeader {
                 version: HEADER_VERSION,
@@ -356,7 +355,7 @@ impl Chain {
                 view,
                 previous_hash: last.hash,
                 tx_count: txs.len() as u32,
-                tx_root: tx_root(suite, &ids),
+                tx_root: tx_root(suite, &txs),
                 state_root,
                 validator_set_hash: last.next_set.hash(suite),
                 next_validator_set_hash: next.hash(suite),

@@ -297,9 +297,8 @@ impl Byzantine {
                 }
             }
         }
-        let ids: Vec<Hash32> = block.txs.iter().map(|t| t.id(suite)).collect();
-        block.header.tx_count = ids.len() as u32;
-        block.header.tx_root = lichen_contracts::block::tx_root(suite, &ids);
+        block.header.tx_count = block.txs.len() as u32;
+        block.header.tx_root = lichen_contracts::block::tx_root(suite, &block.txs);
         block
     }
 

@@ -552,28 +552,34 @@ pub fn verify_presentation_bytes(
     document: Option<Document<'_>>,
     policy: &Policy,
 ) -> Report {
-    let decoded = if bytes.len() > PRESENTATION_BYTES_MAX {
-        Err(CodecError::TooLong {
-            field: "presentation",
+    match decode_bounded::<Presentation>("presentation", bytes) {
+        Ok(p) => verify_presentation(anchor, &p, document, policy),
+        Err(e) => undecodable("presentation", e, &LICENCE_CHECKS),
+    }
+}
+
+/// Decodes a presentation or receipt, refusing oversized input before parsing it.
+fn decode_bounded<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, CodecError> {
+    if bytes.len() > PRESENTATION_BYTES_MAX {
+        return Err(CodecError::TooLong {
+            field: what,
             len: bytes.len(),
             max: PRESENTATION_BYTES_MAX,
-        })
-    } else {
-        Presentation::from_bytes(bytes)
-    };
-    match decoded {
-        Ok(p) => verify_presentation(anchor, &p, document, policy),
-        Err(e) => {
-            let mut checks = Checks(Vec::new());
-            checks.fail(CheckId::Encoding, format!("not a valid presentation: {e}"));
-            checks.skip_rest(&LICENCE_CHECKS, "the presentation could not be decoded");
-            Report {
-                verdict: Verdict::Tampered,
-                checks: checks.0,
-                status_as_of_ms: None,
-                height: None,
-            }
-        }
+        });
+    }
+    T::from_bytes(bytes)
+}
+
+/// The report for bytes that do not decode: TAMPERED, the encoding check failed, the rest skipped.
+fn undecodable(what: &str, error: CodecError, all: &[CheckId]) -> Report {
+    let mut checks = Checks(Vec::new());
+    checks.fail(CheckId::Encoding, format!("not a valid {what}: {error}"));
+    checks.skip_rest(all, &format!("the {what} could not be decoded"));
+    Report {
+        verdict: Verdict::Tampered,
+        checks: checks.0,
+        status_as_of_ms: None,
+        height: None,
     }
 }
 
@@ -700,31 +706,9 @@ pub fn verify_receipt_bytes(
     bytes: &[u8],
     document: Option<Document<'_>>,
 ) -> Report {
-    let decoded = if bytes.len() > PRESENTATION_BYTES_MAX {
-        Err(CodecError::TooLong {
-            field: "evidence receipt",
-            len: bytes.len(),
-            max: PRESENTATION_BYTES_MAX,
-        })
-    } else {
-        EvidenceReceipt::from_bytes(bytes)
-    };
-    match decoded {
+    match decode_bounded::<EvidenceReceipt>("evidence receipt", bytes) {
         Ok(r) => verify_receipt(anchor, &r, document),
-        Err(e) => {
-            let mut checks = Checks(Vec::new());
-            checks.fail(
-                CheckId::Encoding,
-                format!("not a valid evidence receipt: {e}"),
-            );
-            checks.skip_rest(&EVIDENCE_CHECKS, "the receipt could not be decoded");
-            Report {
-                verdict: Verdict::Tampered,
-                checks: checks.0,
-                status_as_of_ms: None,
-                height: None,
-            }
-        }
+        Err(e) => undecodable("evidence receipt", e, &EVIDENCE_CHECKS),
     }
 }
 

@@ -3,6 +3,7 @@
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
+use crate::block::{BlockHeader, HEADER_VERSION};
 use crate::codec::{Decode, Encode, Reader, Writer};
 use crate::crypto::{Hash32, Suite, domain};
 use crate::error::CodecError;
@@ -91,6 +92,26 @@ impl Genesis {
             }
         }
         Ok(writes)
+    }
+
+    /// The header of block 0 over the genesis state root: no transactions, no previous block, the
+    /// genesis validators signing the block after it.
+    pub fn header(&self, state_root: Hash32) -> BlockHeader {
+        let set_hash = self.validators.hash(self.config.suite);
+        BlockHeader {
+            version: HEADER_VERSION,
+            chain_id: self.config.chain_id.clone(),
+            height: 0,
+            time_ms: self.time_ms,
+            view: 0,
+            previous_hash: Hash32::ZERO,
+            tx_count: 0,
+            tx_root: Hash32::ZERO,
+            state_root,
+            validator_set_hash: set_hash,
+            next_validator_set_hash: set_hash,
+            proposer: 0,
+        }
     }
 
     /// The trust anchor an offline verifier holds: chain id, suite and the validators that sign

@@ -171,21 +171,7 @@ impl TestChain {
             .put_batch(None, 0, &writes)
             .unwrap_or_else(|e| panic!("genesis state: {e}"));
         store.write_batch(&batch);
-        let set_hash = genesis.validators.hash(suite);
-        let header = BlockHeader {
-            version: HEADER_VERSION,
-            chain_id: genesis.config.chain_id.clone(),
-            height: 0,
-            time_ms: genesis.time_ms,
-            view: 0,
-            previous_hash: Hash32::ZERO,
-            tx_count: 0,
-            tx_root: Hash32::ZERO,
-            state_root: batch.root_hash,
-            validator_set_hash: set_hash,
-            next_validator_set_hash: set_hash,
-            proposer: 0,
-        };
+        let header = genesis.header(batch.root_hash);
         let signing_sets = alloc::vec![genesis.validators.clone()];
         TestChain {
             suite,

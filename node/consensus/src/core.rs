@@ -280,7 +280,7 @@ impl Tally {
 /// The consensus core of one node.
 pub struct Core {
     config: Config,
-    signer: Box<dyn Signer>,
+    signer: Box<dyn Signer + Send>,
     // The height being decided and what it builds on.
     height: u64,
     tip_hash: Hash32,
@@ -326,7 +326,7 @@ impl Core {
     /// height (a restart), else starting fresh at view 0.
     pub fn new(
         config: Config,
-        signer: Box<dyn Signer>,
+        signer: Box<dyn Signer + Send>,
         tip: Tip,
         persisted: Option<PersistedState>,
     ) -> Self {

@@ -1,0 +1,518 @@
+//! The ledger service: the committed chain in storage, block building and execution with the
+//! `contracts` rules, commits, and the proofs (presentations, evidence receipts) built from it.
+//!
+//! Time is an argument (`now_ms`) everywhere: the runtime reads the clock, this module does not.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use lichen_contracts::block::{Block, BlockHeader, CommitCertificate, HEADER_VERSION, tx_root};
+use lichen_contracts::codec::Encode;
+use lichen_contracts::crypto::{Hash32, Suite};
+use lichen_contracts::exec::{BlockExecution, VersionedState, execute_block};
+use lichen_contracts::genesis::Genesis;
+use lichen_contracts::ledger::{BlockContext, TxError, apply_tx, verify_signatures};
+use lichen_contracts::model::{ChainParams, Evidence, Licence, ValidatorSet};
+use lichen_contracts::presentation::{
+    Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
+};
+use lichen_contracts::smt::{SparseMerkleTree, StateProof, TreeUpdateBatch};
+use lichen_contracts::state::{Overlay, ReplayWindow, StateKey, StateViewExt, decode_entry};
+use lichen_contracts::tx::SignedTransaction;
+use lichen_storage::{BlockCommit, ChainStore, KvStore, StoredTip};
+
+use crate::error::NodeError;
+
+/// How far ahead of the executing node's clock a block time may lie, in milliseconds.
+pub const BLOCK_TIME_DRIFT_MAX_MS: u64 = 5_000;
+/// Executed-but-uncommitted blocks kept, at most (a height rarely sees more than a few).
+pub const EXECUTED_BLOCKS_MAX: usize = 64;
+/// State versions kept by default for proofs at recent heights.
+pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 10_000;
+
+/// The storage the node runs on: sled on disk, or the in-memory twin in tests.
+pub type Store = ChainStore<Arc<dyn KvStore>>;
+
+/// A block that executed: what committing it will write.
+#[derive(Debug)]
+pub struct Executed {
+    pub tree: TreeUpdateBatch,
+    pub execution: BlockExecution,
+    /// The set that signs the next block.
+    pub next_validators: ValidatorSet,
+    /// Whether this block changes the validator set.
+    pub changes_set: bool,
+}
+
+/// What building a block produced.
+#[derive(Debug)]
+pub struct Built {
+    pub block: Block,
+    /// Candidates left out because the rules refuse them now, with why.
+    pub refused: Vec<(Hash32, TxError)>,
+}
+
+/// The committed chain and the rules to extend it.
+pub struct Chain {
+    store: Store,
+    genesis: Genesis,
+    suite: Suite,
+    anchor: TrustAnchor,
+    state_versions_kept: u64,
+    replay: RwLock<ReplayWindow>,
+    executed: Mutex<BTreeMap<Hash32, Arc<Executed>>>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("chain_id", &self.genesis.config.chain_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock_poisoned() -> NodeError {
+    NodeError::Internal {
+        reason: "a lock was poisoned by a panic".into(),
+    }
+}
+
+impl Chain {
+    /// Opens the chain in `kv`, writing genesis if the store is new (and refusing a store that
+    /// holds another chain).
+    pub fn open(
+        kv: Arc<dyn KvStore>,
+        genesis: Genesis,
+        state_versions_kept: u64,
+    ) -> Result<Self, NodeError> {
+        let store = ChainStore::new(kv);
+        store.init_genesis(&genesis)?;
+        let replay = store.replay_window()?;
+        let suite = genesis.suite();
+        Ok(Chain {
+            anchor: genesis.trust_anchor(),
+            store,
+            suite,
+            genesis,
+            state_versions_kept: state_versions_kept.max(1),
+            replay: RwLock::new(replay),
+            executed: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.genesis.config.chain_id
+    }
+
+    pub fn params(&self) -> &ChainParams {
+        &self.genesis.config.params
+    }
+
+    /// The genesis trust anchor offline verifiers hold.
+    pub fn trust_anchor(&self) -> &TrustAnchor {
+        &self.anchor
+    }
+
+    pub fn tip(&self) -> Result<StoredTip, NodeError> {
+        Ok(self.store.tip()?)
+    }
+
+    pub fn tip_header(&self) -> Result<BlockHeader, NodeError> {
+        let tip = self.tip()?;
+        self.store
+            .header(tip.height)?
+            .ok_or_else(|| NodeError::Internal {
+                reason: format!("tip block {} missing from storage", tip.height),
+            })
+    }
+
+    /// The state as of block `height`.
+    pub fn state_at(&self, height: u64) -> VersionedState<'_, Store> {
+        VersionedState::new(&self.store, self.suite, height)
+    }
+
+    /// Reads a typed entry at the tip.
+    pub fn entry<T: lichen_contracts::codec::Decode>(
+        &self,
+        key: &StateKey,
+    ) -> Result<Option<T>, NodeError> {
+        let tip = self.tip()?;
+        Ok(self.state_at(tip.height).get_entry(self.suite, key)?)
+    }
+
+    /// The validator set that signs the next block.
+    pub fn next_validators(&self) -> Result<ValidatorSet, NodeError> {
+        self.entry(&StateKey::Validators)?
+            .ok_or_else(|| NodeError::Internal {
+                reason: "validator set missing from state".into(),
+            })
+    }
+
+    /// Is transaction `id` in the replay window (committed and not yet expired)?
+    pub fn recently_committed(&self, id: &Hash32) -> Result<bool, NodeError> {
+        Ok(self
+            .replay
+            .read()
+            .map_err(|_| lock_poisoned())?
+            .contains(id))
+    }
+
+    /// Builds the next block from `candidates` (in order), leaving out any transaction the rules
+    /// refuse now, within the chain's `block_txs_max` and `block_bytes_max`.
+    pub fn build(
+        &self,
+        view: u64,
+        proposer: u16,
+        now_ms: u64,
+        candidates: &[SignedTransaction],
+    ) -> Result<Built, NodeError> {
+        let suite = self.suite;
+        let tip = self.tip()?;
+        let previous = self.tip_header()?;
+        let height = tip.height + 1;
+        let time_ms = now_ms.max(previous.time_ms + 1);
+        let ctx = BlockContext { height, time_ms };
+        let base = self.state_at(tip.height);
+        let signing_set = self.next_validators()?;
+        let params = self.params();
+        let replay = self.replay.read().map_err(|_| lock_poisoned())?;
+        let mut overlay = Overlay::new(&base);
+        let mut txs = Vec::new();
+        let mut refused = Vec::new();
+        let mut bytes = 0usize;
+        let mut seen = std::collections::BTreeSet::new();
+        for tx in candidates {
+            if txs.len() >= params.block_txs_max as usize {
+                break;
+            }
+            let size = tx.to_bytes().len();
+            if bytes + size > params.block_bytes_max as usize {
+                break;
+            }
+            let verified = match verify_signatures(suite, tx) {
+                Ok(v) => v,
+                Err(e) => {
+                    refused.push((tx.id(suite), e));
+                    continue;
+                }
+            };
+            if !seen.insert(verified.id()) {
+                continue;
+            }
+            match apply_tx(suite, &overlay, &replay, verified, &ctx) {
+                Ok(outcome) => {
+                    overlay.apply(outcome.writes);
+                    txs.push(tx.clone());
+                    bytes += size;
+                }
+                Err(e) if e.is_internal() => return Err(e.into()),
+                Err(e) => refused.push((verified.id(), e)),
+            }
+        }
+        drop(replay);
+        let writes = overlay.into_writes();
+        let tree = SparseMerkleTree::new(&self.store, suite).put_batch(
+            Some(tip.height),
+            height,
+            &writes,
+        )?;
+        let next_validators: ValidatorSet = match writes.get(&StateKey::Validators.hash(suite)) {
+            Some(Some(bytes)) => decode_entry(bytes)?,
+            _ => signing_set.clone(),
+        };
+        let block = Block {
+            header: BlockHeader {
+                version: HEADER_VERSION,
+                chain_id: self.chain_id().to_string(),
+                height,
+                time_ms,
+                view,
+                previous_hash: tip.hash,
+                tx_count: txs.len() as u32,
+                tx_root: tx_root(suite, &txs),
+                state_root: tree.root_hash,
+                validator_set_hash: signing_set.hash(suite),
+                next_validator_set_hash: next_validators.hash(suite),
+                proposer,
+            },
+            txs,
+        };
+        Ok(Built { block, refused })
+    }
+
+    /// Checks `block` as the next block and executes it; keeps the result for the commit. The
+    /// error says why the block is invalid.
+    pub fn execute(&self, block: &Block, now_ms: u64) -> Result<Arc<Executed>, String> {
+        let suite = self.suite;
+        let hash = block.header.hash(suite);
+        if let Some(done) = self
+            .executed
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&hash).cloned())
+        {
+            return Ok(done);
+        }
+        let executed = self.execute_uncached(block, now_ms)?;
+        let executed = Arc::new(executed);
+        if let Ok(mut cache) = self.executed.lock() {
+            if cache.len() >= EXECUTED_BLOCKS_MAX {
+                cache.pop_first();
+            }
+            cache.insert(hash, executed.clone());
+        }
+        Ok(executed)
+    }
+
+    fn execute_uncached(&self, block: &Block, now_ms: u64) -> Result<Executed, String> {
+        let suite = self.suite;
+        let h = &block.header;
+        let internal = |e: NodeError| format!("this node could not execute the block: {e}");
+        let tip = self.tip().map_err(internal)?;
+        let previous = self.tip_header().map_err(internal)?;
+        if h.version != HEADER_VERSION {
+            return Err(format!(
+                "header version {} is not {HEADER_VERSION}",
+                h.version
+            ));
+        }
+        if h.chain_id != self.chain_id() {
+            return Err(format!(
+                "block is for chain '{}', not '{}'",
+                h.chain_id,
+                self.chain_id()
+            ));
+        }
+        if h.height != tip.height + 1 {
+            return Err(format!(
+                "block height {} does not follow the tip {}",
+                h.height, tip.height
+            ));
+        }
+        if h.previous_hash != tip.hash {
+            return Err("block does not extend the committed tip".into());
+        }
+        if h.time_ms <= previous.time_ms {
+            return Err(format!(
+                "block time {} does not advance past the previous block's {}",
+                h.time_ms, previous.time_ms
+            ));
+        }
+        if h.time_ms > now_ms.saturating_add(BLOCK_TIME_DRIFT_MAX_MS) {
+            return Err(format!(
+                "block time {} lies more than {BLOCK_TIME_DRIFT_MAX_MS} ms ahead of this node's clock {now_ms}",
+                h.time_ms
+            ));
+        }
+        if h.tx_count as usize > self.params().block_txs_max as usize {
+            return Err(format!(
+                "block has {} transactions; the chain allows {}",
+                h.tx_count,
+                self.params().block_txs_max
+            ));
+        }
+        if !block.check_tx_root(suite) {
+            return Err("transaction count or tx root does not match the transactions".into());
+        }
+        let signing_set = self.next_validators().map_err(internal)?;
+        if h.validator_set_hash != signing_set.hash(suite) {
+            return Err("block names a validator set other than the one in force".into());
+        }
+        if usize::from(h.proposer) >= signing_set.len() {
+            return Err(format!("proposer index {} out of range", h.proposer));
+        }
+        let base = self.state_at(tip.height);
+        let ctx = BlockContext {
+            height: h.height,
+            time_ms: h.time_ms,
+        };
+        let execution = {
+            let replay = self.replay.read().map_err(|_| "replay window lock")?;
+            execute_block(suite, &base, &replay, &block.txs, &ctx).map_err(|e| e.to_string())?
+        };
+        let tree = SparseMerkleTree::new(&self.store, suite)
+            .put_batch(Some(tip.height), h.height, &execution.writes)
+            .map_err(|e| internal(e.into()))?;
+        if tree.root_hash != h.state_root {
+            return Err(format!(
+                "state root {} differs from the executed state's {}",
+                h.state_root, tree.root_hash
+            ));
+        }
+        let (next_validators, changes_set) =
+            match execution.writes.get(&StateKey::Validators.hash(suite)) {
+                Some(Some(bytes)) => (
+                    decode_entry::<ValidatorSet>(bytes).map_err(|e| internal(e.into()))?,
+                    true,
+                ),
+                _ => (signing_set, false),
+            };
+        if next_validators.hash(suite) != h.next_validator_set_hash {
+            return Err("next validator set hash does not match the executed state".into());
+        }
+        Ok(Executed {
+            tree,
+            execution,
+            next_validators,
+            changes_set,
+        })
+    }
+
+    /// Stores a final block with its certificate (one atomic batch, flushed). The block is executed
+    /// first if it was not (a synced block).
+    pub fn commit(
+        &self,
+        block: &Block,
+        certificate: &CommitCertificate,
+        now_ms: u64,
+    ) -> Result<Arc<Executed>, NodeError> {
+        let executed = self
+            .execute(block, now_ms.max(block.header.time_ms))
+            .map_err(|reason| NodeError::InvalidFinalBlock {
+                height: block.header.height,
+                reason,
+            })?;
+        let height = block.header.height;
+        self.store.commit_block(BlockCommit {
+            block,
+            certificate,
+            tree: &executed.tree,
+            events: &executed.execution.events,
+            new_validators: executed.changes_set.then_some(&executed.next_validators),
+            keep_versions_from: height.saturating_sub(self.state_versions_kept),
+        })?;
+        {
+            let mut replay = self.replay.write().map_err(|_| lock_poisoned())?;
+            for (id, expiry) in executed
+                .execution
+                .tx_ids
+                .iter()
+                .zip(&executed.execution.tx_expiries)
+            {
+                replay.insert(*id, *expiry);
+            }
+            replay.prune_below(height + 1);
+        }
+        if let Ok(mut cache) = self.executed.lock() {
+            cache.clear();
+        }
+        Ok(executed)
+    }
+
+    /// The certified context of block `height`: header, a quorum of its certificate and the
+    /// validator-set changes since genesis.
+    pub fn certified(&self, height: u64) -> Result<Certified, NodeError> {
+        if height == 0 {
+            return Err(NodeError::NoCertifiedBlock);
+        }
+        let missing = |what: &str, h: u64| NodeError::Internal {
+            reason: format!("{what} of block {h} missing from storage"),
+        };
+        let header = self
+            .store
+            .header(height)?
+            .ok_or_else(|| missing("header", height))?;
+        let mut certificate = self
+            .store
+            .certificate(height)?
+            .ok_or_else(|| missing("certificate", height))?;
+        // Verifiers need a quorum; more signatures only make the proof longer.
+        let quorum = self.store.signing_set(height)?.quorum();
+        certificate.signatures.truncate(quorum);
+        let mut set_changes = Vec::new();
+        for (h, next_validators) in self.store.set_changes(height)? {
+            let mut cert = self
+                .store
+                .certificate(h)?
+                .ok_or_else(|| missing("certificate", h))?;
+            cert.signatures
+                .truncate(self.store.signing_set(h)?.quorum());
+            set_changes.push(SetChange {
+                header: self.store.header(h)?.ok_or_else(|| missing("header", h))?,
+                certificate: cert,
+                next_validators,
+            });
+        }
+        Ok(Certified {
+            header,
+            certificate,
+            set_changes,
+        })
+    }
+
+    fn proved(&self, key: &StateKey) -> Result<(u64, Option<Vec<u8>>, StateProof), NodeError> {
+        let tip = self.tip()?;
+        if tip.height == 0 {
+            return Err(NodeError::NoCertifiedBlock);
+        }
+        let (value, proof) = SparseMerkleTree::new(&self.store, self.suite)
+            .get_with_proof(&key.hash(self.suite), tip.height)?;
+        Ok((tip.height, value, proof))
+    }
+
+    /// A presentation of licence `id` at the tip.
+    pub fn presentation(&self, id: &str) -> Result<Presentation, NodeError> {
+        let (height, value, proof) = self.proved(&StateKey::Licence(id.to_string()))?;
+        let value = value.ok_or_else(|| NodeError::NotFound {
+            what: "licence",
+            id: id.to_string(),
+        })?;
+        let licence: Licence = decode_entry(&value)?;
+        Ok(Presentation {
+            licence,
+            proof,
+            certified: self.certified(height)?,
+        })
+    }
+
+    /// An evidence receipt for `hash` at the tip.
+    pub fn receipt(&self, hash: &Hash32) -> Result<EvidenceReceipt, NodeError> {
+        let (height, value, proof) = self.proved(&StateKey::Evidence(*hash))?;
+        let value = value.ok_or_else(|| NodeError::NotFound {
+            what: "evidence",
+            id: hash.to_hex(),
+        })?;
+        let evidence: Evidence = decode_entry(&value)?;
+        Ok(EvidenceReceipt {
+            evidence,
+            proof,
+            certified: self.certified(height)?,
+        })
+    }
+
+    /// A committed transaction with where it is and the events it caused.
+    pub fn transaction(
+        &self,
+        id: &Hash32,
+    ) -> Result<Option<(lichen_storage::TxLocation, SignedTransaction)>, NodeError> {
+        let Some(loc) = self.store.tx_location(id)? else {
+            return Ok(None);
+        };
+        let block = self
+            .store
+            .block(loc.height)?
+            .ok_or_else(|| NodeError::Internal {
+                reason: format!("block {} of an indexed transaction is missing", loc.height),
+            })?;
+        let tx = block
+            .txs
+            .into_iter()
+            .nth(loc.index as usize)
+            .ok_or_else(|| NodeError::Internal {
+                reason: format!("transaction index {} beyond its block", loc.index),
+            })?;
+        Ok(Some((loc, tx)))
+    }
+}

@@ -1,0 +1,134 @@
+//! A small blocking client for the node's HTTP API (used by the CLI and the tests).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Largest response body read, in bytes.
+pub const RESPONSE_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "cannot reach the node at {url}: {reason} (is `lichen node run` or `lichen dev` running?)"
+    )]
+    Unreachable { url: String, reason: String },
+    #[error("the node answered {status} {code}: {message}")]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        body: Value,
+    },
+    #[error("the node's answer to {url} is not valid: {reason}")]
+    BadResponse { url: String, reason: String },
+}
+
+/// A node's API at `base` (e.g. `http://127.0.0.1:8080`).
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(90)))
+            .build()
+            .into();
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            agent,
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn finish(
+        &self,
+        url: &str,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<(u16, Vec<u8>, bool), ClientError> {
+        let mut response = result.map_err(|e| ClientError::Unreachable {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+        let status = response.status().as_u16();
+        let is_json = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(RESPONSE_BYTES_MAX)
+            .read_to_vec()
+            .map_err(|e| ClientError::BadResponse {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?;
+        if status >= 400 {
+            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let code = v["error"]["code"].as_str().unwrap_or("unknown").to_string();
+            let message = v["error"]["message"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            return Err(ClientError::Api {
+                status,
+                code,
+                message,
+                body: v,
+            });
+        }
+        Ok((status, body, is_json))
+    }
+
+    fn json(&self, url: &str, body: &[u8]) -> Result<Value, ClientError> {
+        serde_json::from_slice(body).map_err(|e| ClientError::BadResponse {
+            url: url.to_string(),
+            reason: format!("not JSON: {e}"),
+        })
+    }
+
+    /// `GET path` as JSON.
+    pub fn get_json(&self, path: &str) -> Result<Value, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .agent
+            .get(&url)
+            .header("Accept", "application/json")
+            .call();
+        let (_, body, _) = self.finish(&url, r)?;
+        self.json(&url, &body)
+    }
+
+    /// `GET path` as bytes.
+    pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .agent
+            .get(&url)
+            .header("Accept", "application/octet-stream")
+            .call();
+        Ok(self.finish(&url, r)?.1)
+    }
+
+    /// `POST path` with binary `body`; the JSON answer and its status.
+    pub fn post_bytes(&self, path: &str, body: &[u8]) -> Result<(u16, Value), ClientError> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/octet-stream")
+            .send(body);
+        let (status, body, _) = self.finish(&url, r)?;
+        Ok((status, self.json(&url, &body)?))
+    }
+}

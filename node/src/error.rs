@@ -1,0 +1,48 @@
+//! The node library's errors. The HTTP layer maps each to a status and a stable code.
+
+use lichen_contracts::error::{CodecError, StorageError};
+use lichen_contracts::ledger::TxError;
+use lichen_storage::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("state tree: {0}")]
+    State(#[from] StorageError),
+    #[error("malformed {what}: {source}")]
+    Malformed {
+        what: &'static str,
+        source: CodecError,
+    },
+    #[error("{what} '{id}' not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("no block has been certified yet: proofs need block 1 or later")]
+    NoCertifiedBlock,
+    #[error("transaction refused: {0}")]
+    Refused(TxError),
+    #[error("a final block could not be applied at height {height}: {reason}")]
+    InvalidFinalBlock { height: u64, reason: String },
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
+impl From<TxError> for NodeError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::State(s) => NodeError::State(s),
+            other => NodeError::Refused(other),
+        }
+    }
+}
+
+impl From<CodecError> for NodeError {
+    fn from(source: CodecError) -> Self {
+        NodeError::Malformed {
+            what: "bytes",
+            source,
+        }
+    }
+}

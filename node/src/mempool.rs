@@ -1,0 +1,347 @@
+//! The mempool: transactions waiting for a block, bounded in count and bytes.
+//!
+//! Admission runs the checks that do not depend on state, once: size, decoding, chain id,
+//! expiry window, signatures. Whether the rules accept a transaction (an authorised agency, a
+//! licence that exists...) is decided when a block is built, against the state of that moment;
+//! a transaction refused then leaves the pool with its reason.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::crypto::{Hash32, Suite};
+use lichen_contracts::ledger::{TxError, verify_signatures};
+use lichen_contracts::tx::{SignedTransaction, TX_BYTES_MAX};
+
+/// Default bound on pending transactions.
+pub const MEMPOOL_TXS_MAX_DEFAULT: usize = 50_000;
+/// Default bound on the encoded bytes of pending transactions.
+pub const MEMPOOL_BYTES_MAX_DEFAULT: usize = 64 * 1024 * 1024;
+
+/// Why a transaction was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmitError {
+    #[error("transaction is {size} bytes; at most {max} are accepted")]
+    TooLarge { size: usize, max: usize },
+    #[error("transaction does not decode: {reason}")]
+    Malformed { reason: String },
+    #[error("transaction is for chain '{found}', this node runs '{expected}'")]
+    WrongChain { expected: String, found: String },
+    #[error("transaction expired at height {expires_at_height}; the next block is {next_height}")]
+    Expired {
+        expires_at_height: u64,
+        next_height: u64,
+    },
+    #[error(
+        "transaction expires at height {expires_at_height}, more than {max_ahead} blocks after the next block {next_height}"
+    )]
+    ExpiryTooFar {
+        expires_at_height: u64,
+        next_height: u64,
+        max_ahead: u64,
+    },
+    #[error("signatures: {0}")]
+    Signature(TxError),
+    #[error("transaction {id} is already committed")]
+    AlreadyCommitted { id: Hash32 },
+    #[error("the mempool is full ({txs} transactions, {bytes} bytes); retry later")]
+    Full { txs: usize, bytes: usize },
+}
+
+/// Bounds of the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub txs_max: usize,
+    pub bytes_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            txs_max: MEMPOOL_TXS_MAX_DEFAULT,
+            bytes_max: MEMPOOL_BYTES_MAX_DEFAULT,
+        }
+    }
+}
+
+/// What the pool knows of the chain when admitting.
+#[derive(Clone, Copy, Debug)]
+pub struct AdmitContext<'a> {
+    pub suite: Suite,
+    pub chain_id: &'a str,
+    pub next_height: u64,
+    pub expiry_blocks_max: u64,
+}
+
+/// The outcome of a successful admission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admitted {
+    pub id: Hash32,
+    /// The same transaction was already waiting.
+    pub duplicate: bool,
+}
+
+#[derive(Debug)]
+struct Pending {
+    tx: SignedTransaction,
+    bytes: usize,
+}
+
+/// Pending transactions in arrival order.
+#[derive(Debug)]
+pub struct Mempool {
+    limits: Limits,
+    by_id: BTreeMap<Hash32, Pending>,
+    order: VecDeque<Hash32>,
+    bytes: usize,
+}
+
+impl Mempool {
+    pub fn new(limits: Limits) -> Self {
+        Mempool {
+            limits,
+            by_id: BTreeMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    pub fn contains(&self, id: &Hash32) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// Decodes and checks `bytes` without touching the pool (run it outside the pool's lock:
+    /// signature checks are the expensive part).
+    pub fn check(ctx: &AdmitContext<'_>, bytes: &[u8]) -> Result<SignedTransaction, AdmitError> {
+        if bytes.len() > TX_BYTES_MAX {
+            return Err(AdmitError::TooLarge {
+                size: bytes.len(),
+                max: TX_BYTES_MAX,
+            });
+        }
+        let tx = SignedTransaction::from_bytes(bytes).map_err(|e| AdmitError::Malformed {
+            reason: e.to_string(),
+        })?;
+        if tx.tx.chain_id != ctx.chain_id {
+            return Err(AdmitError::WrongChain {
+                expected: ctx.chain_id.to_string(),
+                found: tx.tx.chain_id.clone(),
+            });
+        }
+        let expires = tx.tx.expires_at_height;
+        if expires < ctx.next_height {
+            return Err(AdmitError::Expired {
+                expires_at_height: expires,
+                next_height: ctx.next_height,
+            });
+        }
+        if expires > ctx.next_height.saturating_add(ctx.expiry_blocks_max) {
+            return Err(AdmitError::ExpiryTooFar {
+                expires_at_height: expires,
+                next_height: ctx.next_height,
+                max_ahead: ctx.expiry_blocks_max,
+            });
+        }
+        verify_signatures(ctx.suite, &tx).map_err(AdmitError::Signature)?;
+        Ok(tx)
+    }
+
+    /// Adds a checked transaction. A transaction already waiting is not added twice.
+    pub fn insert(&mut self, suite: Suite, tx: SignedTransaction) -> Result<Admitted, AdmitError> {
+        let id = tx.id(suite);
+        if self.by_id.contains_key(&id) {
+            return Ok(Admitted {
+                id,
+                duplicate: true,
+            });
+        }
+        let bytes = tx.to_bytes().len();
+        if self.by_id.len() >= self.limits.txs_max || self.bytes + bytes > self.limits.bytes_max {
+            return Err(AdmitError::Full {
+                txs: self.by_id.len(),
+                bytes: self.bytes,
+            });
+        }
+        self.bytes += bytes;
+        self.by_id.insert(id, Pending { tx, bytes });
+        self.order.push_back(id);
+        Ok(Admitted {
+            id,
+            duplicate: false,
+        })
+    }
+
+    /// Up to `max` waiting transactions, oldest first (they stay in the pool until removed).
+    pub fn candidates(&self, max: usize) -> Vec<SignedTransaction> {
+        self.order
+            .iter()
+            .filter_map(|id| self.by_id.get(id))
+            .take(max)
+            .map(|p| p.tx.clone())
+            .collect()
+    }
+
+    /// Removes transactions (committed or refused).
+    pub fn remove(&mut self, ids: impl IntoIterator<Item = Hash32>) {
+        for id in ids {
+            if let Some(p) = self.by_id.remove(&id) {
+                self.bytes -= p.bytes;
+            }
+        }
+        if self.order.len() > 2 * self.by_id.len() + 64 {
+            self.order.retain(|id| self.by_id.contains_key(id));
+        }
+        while let Some(front) = self.order.front() {
+            if self.by_id.contains_key(front) {
+                break;
+            }
+            self.order.pop_front();
+        }
+    }
+
+    /// Drops transactions that can no longer be included at `next_height`; returns their ids.
+    pub fn expire(&mut self, next_height: u64) -> Vec<Hash32> {
+        let gone: Vec<Hash32> = self
+            .by_id
+            .iter()
+            .filter(|(_, p)| p.tx.tx.expires_at_height < next_height)
+            .map(|(id, _)| *id)
+            .collect();
+        self.remove(gone.iter().copied());
+        gone
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use lichen_contracts::crypto::Suite;
+    use lichen_contracts::testkit::TestChain;
+    use lichen_contracts::tx::Payload;
+
+    fn evidence_tx(chain: &mut TestChain, label: &str) -> SignedTransaction {
+        let hash = chain.suite.digest(label.as_bytes());
+        chain.signed(
+            Payload::AnchorEvidence {
+                hash,
+                submitter: "court-1".into(),
+                label: label.into(),
+            },
+            "court-1",
+        )
+    }
+
+    fn ctx(chain: &TestChain) -> AdmitContext<'_> {
+        AdmitContext {
+            suite: chain.suite,
+            chain_id: chain.chain_id(),
+            next_height: 1,
+            expiry_blocks_max: 1_000,
+        }
+    }
+
+    #[test]
+    fn admits_once_and_orders_by_arrival() {
+        let mut chain = TestChain::new(Suite::Intl, 1);
+        let a = evidence_tx(&mut chain, "a");
+        let b = evidence_tx(&mut chain, "b");
+        let mut pool = Mempool::new(Limits::default());
+        for tx in [&a, &b, &a] {
+            let checked = Mempool::check(&ctx(&chain), &tx.to_bytes()).unwrap();
+            pool.insert(chain.suite, checked).unwrap();
+        }
+        assert_eq!(pool.len(), 2);
+        assert_eq!(pool.candidates(10), vec![a.clone(), b.clone()]);
+        pool.remove([a.id(chain.suite)]);
+        assert_eq!(pool.candidates(10), vec![b.clone()]);
+        assert_eq!(pool.bytes(), b.to_bytes().len());
+    }
+
+    #[test]
+    fn refuses_bad_input_with_specific_errors() {
+        let mut chain = TestChain::new(Suite::Intl, 1);
+        let good = evidence_tx(&mut chain, "x");
+        let c = ctx(&chain);
+        assert!(matches!(
+            Mempool::check(&c, &[1, 2, 3]),
+            Err(AdmitError::Malformed { .. })
+        ));
+        assert!(matches!(
+            Mempool::check(&c, &vec![0u8; TX_BYTES_MAX + 1]),
+            Err(AdmitError::TooLarge { .. })
+        ));
+        let mut forged = good.clone();
+        forged.tx.nonce += 1;
+        assert!(matches!(
+            Mempool::check(&c, &forged.to_bytes()),
+            Err(AdmitError::Signature(TxError::BadSignature { .. }))
+        ));
+        let other = AdmitContext {
+            chain_id: "other-chain",
+            ..c
+        };
+        assert!(matches!(
+            Mempool::check(&other, &good.to_bytes()),
+            Err(AdmitError::WrongChain { .. })
+        ));
+        let late = AdmitContext {
+            next_height: good.tx.expires_at_height + 1,
+            ..c
+        };
+        assert!(matches!(
+            Mempool::check(&late, &good.to_bytes()),
+            Err(AdmitError::Expired { .. })
+        ));
+        let near = AdmitContext {
+            expiry_blocks_max: 0,
+            ..c
+        };
+        if good.tx.expires_at_height > 1 {
+            assert!(matches!(
+                Mempool::check(&near, &good.to_bytes()),
+                Err(AdmitError::ExpiryTooFar { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn full_pool_says_so_and_expiry_frees_it() {
+        let mut chain = TestChain::new(Suite::Intl, 1);
+        let mut pool = Mempool::new(Limits {
+            txs_max: 2,
+            bytes_max: 1 << 20,
+        });
+        for label in ["1", "2"] {
+            pool.insert(chain.suite, evidence_tx(&mut chain, label))
+                .unwrap();
+        }
+        let third = evidence_tx(&mut chain, "3");
+        assert!(matches!(
+            pool.insert(chain.suite, third.clone()),
+            Err(AdmitError::Full { txs: 2, .. })
+        ));
+        let expiry = third.tx.expires_at_height;
+        assert_eq!(pool.expire(expiry + 1).len(), 2);
+        assert!(pool.is_empty());
+        assert_eq!(pool.bytes(), 0);
+        pool.insert(chain.suite, third).unwrap();
+        assert_eq!(pool.len(), 1);
+    }
+}

@@ -1,0 +1,588 @@
+//! The chain store: blocks, certificates, state-tree nodes, indexes and metadata in one ordered
+//! key space, over any [`KvStore`].
+//!
+//! Layout (every key starts with a one-byte prefix; integers are big-endian so that keys sort by
+//! number):
+//!
+//! | prefix | key after the prefix | value |
+//! |---|---|---|
+//! | `m` | a metadata name (`tip`, `genesis`, `consensus`, `pruned_below`) | see [`keys`] |
+//! | `b` | height u64 | the encoded [`Block`] |
+//! | `c` | height u64 | the encoded [`CommitCertificate`] (none for block 0) |
+//! | `n` | encoded [`NodeKey`] | the encoded state-tree [`Node`] |
+//! | `s` | encoded [`StaleNodeIndex`] (`stale_since u64 ‖ NodeKey`) | empty |
+//! | `v` | height u64 | the [`ValidatorSet`] that signs the blocks after `height` (at 0 and at each change) |
+//! | `t` | tx id (32) | height u64 ‖ index u32 |
+//! | `l` | licence id ‖ 0x00 ‖ height u64 ‖ index u32 | tx id (32) ‖ status u8 |
+//! | `a` | agency id ‖ 0x00 ‖ height u64 ‖ index u32 | licence id |
+//! | `e` | evidence hash (32) | height u64 ‖ index u32 |
+//! | `k` | kind u8 (3 agency, 4 licence type, 5 submitter) ‖ id | empty (to list registered entities) |
+//! | `r` | tx id (32) | expiry height u64 (the replay window) |
+//! | `x` | expiry height u64 ‖ tx id | empty (to prune the replay window) |
+//!
+//! Identifiers never contain 0x00 (they are checked printable), so `id ‖ 0x00` is a prefix that
+//! no other id's entries share.
+
+use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
+use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::crypto::Hash32;
+use lichen_contracts::error::{CodecError, StorageError};
+use lichen_contracts::genesis::Genesis;
+use lichen_contracts::ledger::Event;
+use lichen_contracts::model::{LicenceStatus, ValidatorSet};
+use lichen_contracts::smt::{Node, NodeKey, SparseMerkleTree, TreeReader, TreeUpdateBatch};
+use lichen_contracts::state::{ReplayWindow, StateKey};
+use lichen_contracts::tx::Payload;
+
+use crate::error::StoreError;
+use crate::kv::{KvStore, WriteBatch};
+
+/// Key prefixes and metadata names (see the module docs).
+pub mod keys {
+    pub const META: u8 = b'm';
+    pub const BLOCK: u8 = b'b';
+    pub const CERTIFICATE: u8 = b'c';
+    pub const NODE: u8 = b'n';
+    pub const STALE: u8 = b's';
+    pub const VALIDATORS: u8 = b'v';
+    pub const TX: u8 = b't';
+    pub const LICENCE: u8 = b'l';
+    pub const AGENCY: u8 = b'a';
+    pub const EVIDENCE: u8 = b'e';
+    pub const ENTITY: u8 = b'k';
+    pub const REPLAY: u8 = b'r';
+    pub const REPLAY_BY_EXPIRY: u8 = b'x';
+
+    /// Height u64 ‖ block hash (32): the last committed block.
+    pub const META_TIP: &[u8] = b"tip";
+    /// The encoded genesis the store was initialised with.
+    pub const META_GENESIS: &[u8] = b"genesis";
+    /// The consensus core's persisted voting state (opaque bytes here).
+    pub const META_CONSENSUS: &[u8] = b"consensus";
+    /// u64: state versions below this one may have been pruned.
+    pub const META_PRUNED_BELOW: &[u8] = b"pruned_below";
+}
+
+/// Stale state-tree nodes deleted per committed block, at most: pruning catches up over several
+/// blocks rather than making one batch huge.
+pub const PRUNE_NODES_PER_BLOCK_MAX: usize = 50_000;
+/// Entries returned by one history or index listing, at most.
+pub const LISTING_MAX: usize = 1_000;
+
+/// The last committed block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredTip {
+    pub height: u64,
+    pub hash: Hash32,
+}
+
+/// Where a transaction was committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxLocation {
+    pub height: u64,
+    pub index: u32,
+}
+
+/// One change of a licence's status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenceHistoryEntry {
+    pub location: TxLocation,
+    pub tx_id: Hash32,
+    pub status: LicenceStatus,
+}
+
+/// Everything one committed block writes.
+#[derive(Debug)]
+pub struct BlockCommit<'a> {
+    pub block: &'a Block,
+    pub certificate: &'a CommitCertificate,
+    /// The state-tree update that produced `block.header.state_root`.
+    pub tree: &'a TreeUpdateBatch,
+    /// The events of each transaction, in block order.
+    pub events: &'a [Vec<Event>],
+    /// The set that signs the next block, when this block changes it.
+    pub new_validators: Option<&'a ValidatorSet>,
+    /// Keep state versions from this height on; older stale nodes may go.
+    pub keep_versions_from: u64,
+}
+
+/// Typed access to the chain data in a [`KvStore`].
+#[derive(Debug)]
+pub struct ChainStore<K: KvStore> {
+    kv: K,
+}
+
+fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+    k.push(prefix);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+fn height_key(prefix: u8, height: u64) -> Vec<u8> {
+    key(prefix, &[&height.to_be_bytes()])
+}
+
+fn location_bytes(loc: TxLocation) -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..8].copy_from_slice(&loc.height.to_be_bytes());
+    b[8..].copy_from_slice(&loc.index.to_be_bytes());
+    b
+}
+
+fn corrupt(what: &'static str, reason: &'static str) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        source: CodecError::InvalidValue {
+            field: what,
+            reason,
+        },
+    }
+}
+
+fn decode<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    T::from_bytes(bytes).map_err(|source| StoreError::Corrupt { what, source })
+}
+
+fn read_u64(what: &'static str, bytes: &[u8]) -> Result<u64, StoreError> {
+    let arr: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| corrupt(what, "shorter than 8 bytes"))?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+fn read_location(what: &'static str, bytes: &[u8]) -> Result<TxLocation, StoreError> {
+    if bytes.len() != 12 {
+        return Err(corrupt(what, "a location is 12 bytes"));
+    }
+    let height = read_u64(what, bytes)?;
+    let index = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    Ok(TxLocation { height, index })
+}
+
+fn read_hash(what: &'static str, bytes: &[u8]) -> Result<Hash32, StoreError> {
+    let arr: [u8; 32] = bytes
+        .get(..32)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| corrupt(what, "shorter than 32 bytes"))?;
+    Ok(Hash32(arr))
+}
+
+/// The end (exclusive) of the key range that starts with `prefix`.
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![0xff; prefix.len() + 1]
+}
+
+impl<K: KvStore> ChainStore<K> {
+    pub fn new(kv: K) -> Self {
+        ChainStore { kv }
+    }
+
+    pub fn kv(&self) -> &K {
+        &self.kv
+    }
+
+    /// Writes block 0 and the genesis state if the store is empty; otherwise checks that the store
+    /// holds this very genesis. Returns the tip.
+    pub fn init_genesis(&self, genesis: &Genesis) -> Result<StoredTip, StoreError> {
+        let suite = genesis.suite();
+        let bytes = genesis.to_bytes();
+        if let Some(stored) = self.kv.get(&key(keys::META, &[keys::META_GENESIS]))? {
+            if stored != bytes {
+                let found = decode::<Genesis>("genesis", &stored)?;
+                return Err(StoreError::WrongGenesis {
+                    expected: format!(
+                        "{} (genesis hash {})",
+                        genesis.config.chain_id,
+                        genesis.hash()
+                    ),
+                    found: format!("{} (genesis hash {})", found.config.chain_id, found.hash()),
+                });
+            }
+            return self.tip();
+        }
+        let writes = genesis
+            .state_writes()
+            .map_err(|e| StoreError::InvalidGenesis {
+                reason: e.to_string(),
+            })?;
+        let tree = SparseMerkleTree::new(self, suite)
+            .put_batch(None, 0, &writes)
+            .map_err(|e| StoreError::backend("genesis state", e))?;
+        let header = genesis.header(tree.root_hash);
+        let hash = header.hash(suite);
+        let block = Block {
+            header,
+            txs: Vec::new(),
+        };
+        let mut batch = WriteBatch::new();
+        batch.put(key(keys::META, &[keys::META_GENESIS]), bytes);
+        batch.put(height_key(keys::BLOCK, 0), block.to_bytes());
+        batch.put(
+            height_key(keys::VALIDATORS, 0),
+            genesis.validators.to_bytes(),
+        );
+        write_tree(&mut batch, &tree);
+        for a in &genesis.agencies {
+            batch.put(entity_key(&StateKey::Agency(a.id.clone())), []);
+        }
+        for t in &genesis.licence_types {
+            batch.put(entity_key(&StateKey::LicenceType(t.code.clone())), []);
+        }
+        for s in &genesis.submitters {
+            batch.put(entity_key(&StateKey::Submitter(s.id.clone())), []);
+        }
+        batch.put(key(keys::META, &[keys::META_TIP]), tip_bytes(0, &hash));
+        self.kv.apply(batch)?;
+        self.kv.flush()?;
+        Ok(StoredTip { height: 0, hash })
+    }
+
+    /// The genesis the store was initialised with.
+    pub fn genesis(&self) -> Result<Genesis, StoreError> {
+        let bytes = self
+            .kv
+            .get(&key(keys::META, &[keys::META_GENESIS]))?
+            .ok_or(StoreError::NotInitialised)?;
+        decode("genesis", &bytes)
+    }
+
+    /// The last committed block.
+    pub fn tip(&self) -> Result<StoredTip, StoreError> {
+        let bytes = self
+            .kv
+            .get(&key(keys::META, &[keys::META_TIP]))?
+            .ok_or(StoreError::NotInitialised)?;
+        if bytes.len() != 40 {
+            return Err(corrupt("tip", "the tip is 40 bytes"));
+        }
+        Ok(StoredTip {
+            height: read_u64("tip", &bytes)?,
+            hash: read_hash("tip", &bytes[8..])?,
+        })
+    }
+
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        self.kv
+            .get(&height_key(keys::BLOCK, height))?
+            .map(|b| decode("block", &b))
+            .transpose()
+    }
+
+    pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, StoreError> {
+        Ok(self.block(height)?.map(|b| b.header))
+    }
+
+    /// The commit certificate of block `height` (none for block 0).
+    pub fn certificate(&self, height: u64) -> Result<Option<CommitCertificate>, StoreError> {
+        self.kv
+            .get(&height_key(keys::CERTIFICATE, height))?
+            .map(|b| decode("certificate", &b))
+            .transpose()
+    }
+
+    pub fn tx_location(&self, id: &Hash32) -> Result<Option<TxLocation>, StoreError> {
+        self.kv
+            .get(&key(keys::TX, &[id.as_bytes()]))?
+            .map(|b| read_location("tx index", &b))
+            .transpose()
+    }
+
+    /// Where evidence `hash` was anchored.
+    pub fn evidence_location(&self, hash: &Hash32) -> Result<Option<TxLocation>, StoreError> {
+        self.kv
+            .get(&key(keys::EVIDENCE, &[hash.as_bytes()]))?
+            .map(|b| read_location("evidence index", &b))
+            .transpose()
+    }
+
+    /// Status changes of licence `id`, oldest first, at most [`LISTING_MAX`].
+    pub fn licence_history(&self, id: &str) -> Result<Vec<LicenceHistoryEntry>, StoreError> {
+        let start = key(keys::LICENCE, &[id.as_bytes(), &[0]]);
+        let rows = self
+            .kv
+            .scan(&start, &prefix_end(&start), LISTING_MAX, false)?;
+        rows.into_iter()
+            .map(|(k, v)| {
+                let location = read_location("licence history", &k[start.len()..])?;
+                if v.len() != 33 {
+                    return Err(corrupt("licence history", "an entry is 33 bytes"));
+                }
+                Ok(LicenceHistoryEntry {
+                    location,
+                    tx_id: read_hash("licence history", &v)?,
+                    status: decode("licence status", &v[32..])?,
+                })
+            })
+            .collect()
+    }
+
+    /// Licences issued by `agency`, newest first, at most `limit` (capped at [`LISTING_MAX`]).
+    pub fn agency_licences(&self, agency: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let start = key(keys::AGENCY, &[agency.as_bytes(), &[0]]);
+        let rows = self
+            .kv
+            .scan(&start, &prefix_end(&start), limit.min(LISTING_MAX), true)?;
+        rows.into_iter()
+            .map(|(_, v)| {
+                String::from_utf8(v).map_err(|_| corrupt("agency index", "licence id not UTF-8"))
+            })
+            .collect()
+    }
+
+    /// Ids of the registered entities of one kind (the `StateKey` kind: 3 agencies, 4 licence
+    /// types, 5 submitters), in id order, at most [`LISTING_MAX`]. Their entries live in state.
+    pub fn entity_ids(&self, kind: u8) -> Result<Vec<String>, StoreError> {
+        let start = [keys::ENTITY, kind];
+        let rows = self
+            .kv
+            .scan(&start, &prefix_end(&start), LISTING_MAX, false)?;
+        rows.into_iter()
+            .map(|(k, _)| {
+                String::from_utf8(k[2..].to_vec())
+                    .map_err(|_| corrupt("entity index", "id not UTF-8"))
+            })
+            .collect()
+    }
+
+    /// The validator set that signs block `height` (>= 1): the set in force after the last change
+    /// below `height`.
+    pub fn signing_set(&self, height: u64) -> Result<ValidatorSet, StoreError> {
+        let rows = self.kv.scan(
+            &height_key(keys::VALIDATORS, 0),
+            &height_key(keys::VALIDATORS, height),
+            1,
+            true,
+        )?;
+        let (_, v) = rows
+            .into_iter()
+            .next()
+            .ok_or_else(|| corrupt("validator sets", "no genesis set"))?;
+        decode("validator set", &v)
+    }
+
+    /// Heights (>= 1, below `before`) of the blocks that changed the validator set, with the set
+    /// each one installed, oldest first.
+    pub fn set_changes(&self, before: u64) -> Result<Vec<(u64, ValidatorSet)>, StoreError> {
+        let rows = self.kv.scan(
+            &height_key(keys::VALIDATORS, 1),
+            &height_key(keys::VALIDATORS, before.max(1)),
+            usize::MAX,
+            false,
+        )?;
+        rows.into_iter()
+            .map(|(k, v)| {
+                Ok((
+                    read_u64("set change", &k[1..])?,
+                    decode("validator set", &v)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The replay window: ids of committed transactions that have not expired at `height`.
+    pub fn replay_window(&self) -> Result<ReplayWindow, StoreError> {
+        let start = [keys::REPLAY];
+        let rows = self
+            .kv
+            .scan(&start, &prefix_end(&start), usize::MAX, false)?;
+        let mut window = ReplayWindow::default();
+        for (k, v) in rows {
+            window.insert(
+                read_hash("replay window", &k[1..])?,
+                read_u64("replay", &v)?,
+            );
+        }
+        Ok(window)
+    }
+
+    /// The consensus core's persisted voting state, as last written.
+    pub fn consensus_state(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.kv.get(&key(keys::META, &[keys::META_CONSENSUS]))
+    }
+
+    /// Writes the consensus state durably (flushed before returning).
+    pub fn put_consensus_state(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::new();
+        batch.put(key(keys::META, &[keys::META_CONSENSUS]), bytes);
+        self.kv.apply(batch)?;
+        self.kv.flush()
+    }
+
+    /// State versions below this one may be pruned (0 if nothing was).
+    pub fn pruned_below(&self) -> Result<u64, StoreError> {
+        self.kv
+            .get(&key(keys::META, &[keys::META_PRUNED_BELOW]))?
+            .map(|b| read_u64("pruned_below", &b))
+            .transpose()
+            .map(|v| v.unwrap_or(0))
+    }
+
+    /// Writes a committed block and everything it changes as one atomic batch, then flushes.
+    /// Refuses a block that is not the next one.
+    pub fn commit_block(&self, commit: BlockCommit<'_>) -> Result<StoredTip, StoreError> {
+        let tip = self.tip()?;
+        let header = &commit.block.header;
+        let height = header.height;
+        if height != tip.height + 1 {
+            return Err(StoreError::NotNext {
+                height,
+                tip: tip.height,
+            });
+        }
+        let genesis = self.genesis()?;
+        let suite = genesis.suite();
+        let hash = header.hash(suite);
+        let mut batch = WriteBatch::new();
+        batch.put(height_key(keys::BLOCK, height), commit.block.to_bytes());
+        batch.put(
+            height_key(keys::CERTIFICATE, height),
+            commit.certificate.to_bytes(),
+        );
+        write_tree(&mut batch, commit.tree);
+        if let Some(set) = commit.new_validators {
+            batch.put(height_key(keys::VALIDATORS, height), set.to_bytes());
+        }
+        for (index, tx) in commit.block.txs.iter().enumerate() {
+            let loc = TxLocation {
+                height,
+                index: index as u32,
+            };
+            let id = tx.id(suite);
+            batch.put(key(keys::TX, &[id.as_bytes()]), location_bytes(loc));
+            // One that expires at this very height can never match again: like the expired
+            // entries pruned below, it does not enter the window.
+            if tx.tx.expires_at_height > height {
+                let expiry = tx.tx.expires_at_height.to_be_bytes();
+                batch.put(key(keys::REPLAY, &[id.as_bytes()]), expiry);
+                batch.put(key(keys::REPLAY_BY_EXPIRY, &[&expiry, id.as_bytes()]), []);
+            }
+            if let Payload::IssueLicence(d) | Payload::SupersedeLicence { new: d, .. } =
+                &tx.tx.payload
+            {
+                batch.put(
+                    key(
+                        keys::AGENCY,
+                        &[d.issuer.as_bytes(), &[0], &location_bytes(loc)],
+                    ),
+                    d.id.as_bytes(),
+                );
+            }
+            for event in commit.events.get(index).into_iter().flatten() {
+                match event {
+                    Event::LicenceChanged { id: lid, status } => {
+                        let mut value = id.as_bytes().to_vec();
+                        value.extend_from_slice(&status.to_bytes());
+                        batch.put(
+                            key(keys::LICENCE, &[lid.as_bytes(), &[0], &location_bytes(loc)]),
+                            value,
+                        );
+                    }
+                    Event::EvidenceAnchored { hash } => {
+                        batch.put(key(keys::EVIDENCE, &[hash.as_bytes()]), location_bytes(loc));
+                    }
+                    Event::AgencyChanged { id } => {
+                        batch.put(entity_key(&StateKey::Agency(id.clone())), []);
+                    }
+                    Event::LicenceTypeChanged { code } => {
+                        batch.put(entity_key(&StateKey::LicenceType(code.clone())), []);
+                    }
+                    Event::SubmitterChanged { id } => {
+                        batch.put(entity_key(&StateKey::Submitter(id.clone())), []);
+                    }
+                    Event::ValidatorSetChanged { .. } | Event::CouncilChanged => {}
+                }
+            }
+        }
+        // Replay entries whose expiry lies below the next height can never match again.
+        let expired = self.kv.scan(
+            &height_key(keys::REPLAY_BY_EXPIRY, 0),
+            &height_key(keys::REPLAY_BY_EXPIRY, height + 1),
+            usize::MAX,
+            false,
+        )?;
+        for (k, _) in expired {
+            batch.delete(key(keys::REPLAY, &[&k[9..]]));
+            batch.delete(k);
+        }
+        self.prune_into(&mut batch, commit.keep_versions_from)?;
+        batch.put(key(keys::META, &[keys::META_TIP]), tip_bytes(height, &hash));
+        self.kv.apply(batch)?;
+        self.kv.flush()?;
+        Ok(StoredTip { height, hash })
+    }
+
+    /// Adds deletions of nodes stale since a version `< keep_from` (needed only by versions that
+    /// are no longer kept), at most [`PRUNE_NODES_PER_BLOCK_MAX`].
+    fn prune_into(&self, batch: &mut WriteBatch, keep_from: u64) -> Result<(), StoreError> {
+        let already = self.pruned_below()?;
+        if keep_from <= already {
+            return Ok(());
+        }
+        // A node stale since v is referenced by versions < v only: deletable when v <= keep_from.
+        let rows = self.kv.scan(
+            &height_key(keys::STALE, 0),
+            &height_key(keys::STALE, keep_from + 1),
+            PRUNE_NODES_PER_BLOCK_MAX,
+            false,
+        )?;
+        let complete = rows.len() < PRUNE_NODES_PER_BLOCK_MAX;
+        for (k, _) in rows {
+            // The stale index entry is `stale_since u64 || NodeKey`.
+            batch.delete(key(keys::NODE, &[&k[9..]]));
+            batch.delete(k);
+        }
+        if complete {
+            batch.put(
+                key(keys::META, &[keys::META_PRUNED_BELOW]),
+                keep_from.to_be_bytes(),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn tip_bytes(height: u64, hash: &Hash32) -> Vec<u8> {
+    let mut v = height.to_be_bytes().to_vec();
+    v.extend_from_slice(hash.as_bytes());
+    v
+}
+
+fn entity_key(state_key: &StateKey) -> Vec<u8> {
+    let id = match state_key {
+        StateKey::Agency(id) | StateKey::LicenceType(id) | StateKey::Submitter(id) => id.as_bytes(),
+        _ => &[],
+    };
+    key(keys::ENTITY, &[&[state_key.kind()], id])
+}
+
+fn write_tree(batch: &mut WriteBatch, tree: &TreeUpdateBatch) {
+    for (k, node) in &tree.new_nodes {
+        batch.put(key(keys::NODE, &[&k.to_bytes()]), node.to_bytes());
+    }
+    for stale in &tree.stale_nodes {
+        batch.put(key(keys::STALE, &[&stale.to_bytes()]), []);
+    }
+}
+
+impl<K: KvStore> TreeReader for ChainStore<K> {
+    fn get_node(&self, node_key: &NodeKey) -> Result<Option<Node>, StorageError> {
+        let bytes = self
+            .kv
+            .get(&key(keys::NODE, &[&node_key.to_bytes()]))
+            .map_err(StorageError::from)?;
+        bytes
+            .map(|b| Node::from_bytes(&b).map_err(StorageError::Corrupt))
+            .transpose()
+    }
+}

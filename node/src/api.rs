@@ -314,6 +314,7 @@ async fn status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "view": runtime.view,
         "validator_index": runtime.validator_index,
         "validators": chain.next_validators()?.len(),
+        "tx_expiry_blocks_max": chain.params().tx_expiry_blocks_max,
         "peers": runtime.peers,
         "mempool": { "transactions": pending, "bytes": pending_bytes,
                      "transactions_max": limits.txs_max, "bytes_max": limits.bytes_max },

@@ -1,0 +1,125 @@
+//! `lichen node run --config node.toml`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use lichen_node::api::{ApiLimits, BODY_BYTES_MAX_DEFAULT, CONCURRENCY_MAX_DEFAULT};
+use lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT;
+use lichen_node::mempool::{self, MEMPOOL_BYTES_MAX_DEFAULT, MEMPOOL_TXS_MAX_DEFAULT};
+use lichen_node::service::{DataDir, NodeOptions};
+use serde::Deserialize;
+
+use super::keys::{PasswordSource, load_secret_key};
+
+/// `node.toml`. Paths are relative to the file's directory. Only `genesis` and `key` are
+/// required.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    pub genesis: PathBuf,
+    pub key: PathBuf,
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
+    pub mempool: MempoolConfig,
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+    pub body_bytes_max: usize,
+    pub concurrency_max: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_bytes_max: BODY_BYTES_MAX_DEFAULT,
+            concurrency_max: CONCURRENCY_MAX_DEFAULT,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolConfig {
+    pub txs_max: usize,
+    pub bytes_max: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig {
+            txs_max: MEMPOOL_TXS_MAX_DEFAULT,
+            bytes_max: MEMPOOL_BYTES_MAX_DEFAULT,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// State versions kept for proofs at recent heights.
+    pub versions_kept: u64,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            versions_kept: STATE_VERSIONS_KEPT_DEFAULT,
+        }
+    }
+}
+
+fn relative_to(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// Reads `node.toml` and everything it names into node options.
+pub fn load(
+    config_path: &Path,
+    passwords: &PasswordSource,
+    listen: Option<SocketAddr>,
+) -> Result<NodeOptions> {
+    let text = std::fs::read_to_string(config_path)
+        .with_context(|| format!("cannot read the node config {}", config_path.display()))?;
+    let config: NodeConfig = toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid node config", config_path.display()))?;
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    let genesis = super::genesis::load(&relative_to(base, &config.genesis))?;
+    let key = load_secret_key(&relative_to(base, &config.key), passwords)?;
+    let data_dir = relative_to(base, &config.data_dir);
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let mut options = NodeOptions::new(
+        DataDir::Disk(data_dir),
+        genesis,
+        key,
+        listen.unwrap_or(config.http.listen),
+    );
+    options.api = ApiLimits {
+        body_bytes_max: config.http.body_bytes_max,
+        concurrency_max: config.http.concurrency_max.max(1),
+    };
+    options.mempool = mempool::Limits {
+        txs_max: config.mempool.txs_max.max(1),
+        bytes_max: config.mempool.bytes_max.max(1),
+    };
+    options.state_versions_kept = config.state.versions_kept;
+    Ok(options)
+}

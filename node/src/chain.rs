@@ -190,9 +190,9 @@ impl Chain {
         let replay = self.replay.read().map_err(|_| lock_poisoned())?;
         let mut overlay = Overlay::new(&base);
         let mut txs = Vec::new();
+        let mut execution = BlockExecution::default();
         let mut refused = Vec::new();
         let mut bytes = 0usize;
-        let mut seen = std::collections::BTreeSet::new();
         for tx in candidates {
             if txs.len() >= params.block_txs_max as usize {
                 break;
@@ -208,12 +208,15 @@ impl Chain {
                     continue;
                 }
             };
-            if !seen.insert(verified.id()) {
+            if execution.tx_ids.contains(&verified.id()) {
                 continue;
             }
             match apply_tx(suite, &overlay, &replay, verified, &ctx) {
                 Ok(outcome) => {
                     overlay.apply(outcome.writes);
+                    execution.tx_ids.push(verified.id());
+                    execution.tx_expiries.push(tx.tx.expires_at_height);
+                    execution.events.push(outcome.events);
                     txs.push(tx.clone());
                     bytes += size;
                 }
@@ -222,16 +225,17 @@ impl Chain {
             }
         }
         drop(replay);
-        let writes = overlay.into_writes();
+        execution.writes = overlay.into_writes();
         let tree = SparseMerkleTree::new(&self.store, suite).put_batch(
             Some(tip.height),
             height,
-            &writes,
+            &execution.writes,
         )?;
-        let next_validators: ValidatorSet = match writes.get(&StateKey::Validators.hash(suite)) {
-            Some(Some(bytes)) => decode_entry(bytes)?,
-            _ => signing_set.clone(),
-        };
+        let (next_validators, changes_set) =
+            match execution.writes.get(&StateKey::Validators.hash(suite)) {
+                Some(Some(bytes)) => (decode_entry::<ValidatorSet>(bytes)?, true),
+                _ => (signing_set.clone(), false),
+            };
         let block = Block {
             header: BlockHeader {
                 version: HEADER_VERSION,
@@ -249,6 +253,16 @@ impl Chain {
             },
             txs,
         };
+        // Our own proposal needs no second execution when consensus asks for one.
+        self.remember(
+            block.header.hash(suite),
+            Arc::new(Executed {
+                tree,
+                execution,
+                next_validators,
+                changes_set,
+            }),
+        );
         Ok(Built { block, refused })
     }
 
@@ -265,15 +279,18 @@ impl Chain {
         {
             return Ok(done);
         }
-        let executed = self.execute_uncached(block, now_ms)?;
-        let executed = Arc::new(executed);
+        let executed = Arc::new(self.execute_uncached(block, now_ms)?);
+        self.remember(hash, executed.clone());
+        Ok(executed)
+    }
+
+    fn remember(&self, hash: Hash32, executed: Arc<Executed>) {
         if let Ok(mut cache) = self.executed.lock() {
             if cache.len() >= EXECUTED_BLOCKS_MAX {
                 cache.pop_first();
             }
-            cache.insert(hash, executed.clone());
+            cache.insert(hash, executed);
         }
-        Ok(executed)
     }
 
     fn execute_uncached(&self, block: &Block, now_ms: u64) -> Result<Executed, String> {

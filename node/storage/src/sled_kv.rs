@@ -7,6 +7,12 @@ use std::path::Path;
 use crate::error::StoreError;
 use crate::kv::{Entry, KvStore, WriteBatch};
 
+/// sled's page cache, in bytes.
+pub const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// Attempts to take a directory lock that a just-dropped database still holds.
+const LOCK_RETRIES: u32 = 20;
+const LOCK_RETRY_MS: u64 = 50;
+
 #[derive(Debug, Clone)]
 pub struct SledKv {
     db: sled::Db,
@@ -16,12 +22,32 @@ impl SledKv {
     /// Opens (or creates) the database in `dir`. sled locks the directory: a second node on the
     /// same data directory fails here.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(256 * 1024 * 1024)
-            .open()
-            .map_err(|e| StoreError::backend("open", format!("{}: {e}", dir.display())))?;
-        Ok(SledKv { db })
+        // sled releases its directory lock from a background thread when a database is dropped:
+        // reopening at once in the same process (a restart in tests, `lichen dev`) can see the
+        // lock for about a millisecond. Retry briefly; a lock held by another process persists.
+        let mut attempts = 0;
+        loop {
+            match sled::Config::new()
+                .path(dir)
+                .cache_capacity(SLED_CACHE_BYTES)
+                .open()
+            {
+                Ok(db) => return Ok(SledKv { db }),
+                Err(e) if attempts < LOCK_RETRIES && e.to_string().contains("lock") => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(LOCK_RETRY_MS));
+                }
+                Err(e) => {
+                    return Err(StoreError::backend(
+                        "open",
+                        format!(
+                            "{}: {e} (is another node using this data directory?)",
+                            dir.display()
+                        ),
+                    ));
+                }
+            }
+        }
     }
 
     /// Bytes on disk, for status reports.

@@ -1,0 +1,197 @@
+//! Single-node figures: issued licences committed per second, HTTP verification requests per
+//! second with p50/p99, presentation size and cold start, for both suites. One validator, sled
+//! on disk, the real HTTP API on 127.0.0.1, clients in threads of the same process.
+//!
+//! `cargo bench -p lichen-node --bench single_node [-- --licences N --verify-requests M]`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use lichen_contracts::codec::Encode;
+use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::model::{LicenceDraft, holder_commitment};
+use lichen_contracts::testkit::TestChain;
+use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
+use lichen_node::client::Client;
+use lichen_node::service::{DataDir, NodeOptions, start};
+
+const CLIENT_THREADS: usize = 8;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn issue_txs(chain: &TestChain, n: usize) -> Vec<SignedTransaction> {
+    let suite = chain.suite;
+    (0..n)
+        .map(|i| {
+            let tx = Transaction {
+                chain_id: chain.chain_id().to_string(),
+                nonce: i as u64,
+                expires_at_height: 900,
+                payload: Payload::IssueLicence(LicenceDraft {
+                    id: format!("BENCH-{i:08}"),
+                    licence_type: "business".into(),
+                    issuer: "agency-a".into(),
+                    document_hash: suite.digest(format!("licence file {i}").as_bytes()),
+                    holder_commitment: holder_commitment(suite, &[1; 32], &format!("holder {i}")),
+                    valid_from_ms: 0,
+                    valid_until_ms: None,
+                }),
+            };
+            chain.sign(tx, &["agency-a"])
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+fn run(suite: Suite, licences: usize, verify_requests: usize) {
+    let chain = TestChain::new(suite, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let key = || {
+        let k = chain.key("validator-0");
+        SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = || {
+        NodeOptions::new(
+            DataDir::Disk(dir.path().to_path_buf()),
+            chain.genesis.clone(),
+            key(),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+    };
+    let node = rt.block_on(start(options())).unwrap();
+    let url = format!("http://{}", node.http_addr);
+    let txs = Arc::new(
+        issue_txs(&chain, licences)
+            .iter()
+            .map(|t| t.to_bytes())
+            .collect::<Vec<_>>(),
+    );
+
+    // 1. Issue: all clients submit without waiting; time until the last is committed.
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CLIENT_THREADS)
+        .map(|_| {
+            let (txs, next, url) = (txs.clone(), next.clone(), url.clone());
+            std::thread::spawn(move || {
+                let c = Client::new(&url);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= txs.len() {
+                        break;
+                    }
+                    let (status, body) = c.post_bytes("/v1/transactions", &txs[i]).unwrap();
+                    assert_eq!(status, 202, "{body}");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let submitted = started.elapsed();
+    let c = Client::new(&url);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let last = format!("/v1/licences/BENCH-{:08}", licences - 1);
+    loop {
+        let s = c.get_json("/v1/status").unwrap();
+        if s["mempool"]["transactions"].as_u64() == Some(0) && c.get_json(&last).is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "licences not committed in time");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let committed = started.elapsed();
+    let height = c.get_json("/v1/status").unwrap()["height"]
+        .as_u64()
+        .unwrap();
+    println!(
+        "{:>4}: issued {licences} licences: submitted in {:.2} s, all committed after {:.2} s -> {:.0} licences/s ({height} blocks)",
+        suite.name(),
+        submitted.as_secs_f64(),
+        committed.as_secs_f64(),
+        licences as f64 / committed.as_secs_f64()
+    );
+
+    // 2. Verification requests.
+    let presentation = Arc::new(
+        c.get_bytes("/v1/licences/BENCH-00000000/presentation")
+            .unwrap(),
+    );
+    println!(
+        "{:>4}: presentation {} bytes",
+        suite.name(),
+        presentation.len()
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CLIENT_THREADS)
+        .map(|_| {
+            let (p, next, url) = (presentation.clone(), next.clone(), url.clone());
+            std::thread::spawn(move || {
+                let c = Client::new(&url);
+                let mut lat = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < verify_requests {
+                    let t = Instant::now();
+                    let (status, report) = c.post_bytes("/v1/verify", &p).unwrap();
+                    lat.push(t.elapsed());
+                    assert_eq!(status, 200);
+                    assert_eq!(report["verdict"], "VALID");
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let elapsed = started.elapsed();
+    lat.sort();
+    println!(
+        "{:>4}: POST /v1/verify x {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads)",
+        suite.name(),
+        lat.len(),
+        lat.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3
+    );
+
+    // 3. Cold start on the data just written: open, replay nothing, serve /health.
+    rt.block_on(node.stop()).unwrap();
+    let t = Instant::now();
+    let node = rt.block_on(start(options())).unwrap();
+    let c = Client::new(&format!("http://{}", node.http_addr));
+    let health = c.get_json("/health").unwrap();
+    println!(
+        "{:>4}: cold start at height {}: {:.0} ms to a /health answer",
+        suite.name(),
+        health["height"],
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    rt.block_on(node.stop()).unwrap();
+}
+
+fn main() {
+    let licences = arg("--licences", 5_000);
+    let verify_requests = arg("--verify-requests", 4_000);
+    for suite in [Suite::Intl, Suite::Sm] {
+        run(suite, licences, verify_requests);
+    }
+}

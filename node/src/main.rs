@@ -58,6 +58,18 @@ enum Command {
         #[command(subcommand)]
         command: GenesisCommand,
     },
+    /// Start (or resume) a development chain in a local folder, with demo keys and entities.
+    Dev {
+        /// The folder holding the dev chain.
+        #[arg(long, default_value = "lichen-dev")]
+        dir: PathBuf,
+        /// Suite of a new dev chain (an existing one keeps its own).
+        #[arg(long, value_enum, default_value = "sm")]
+        suite: SuiteArg,
+        /// HTTP port on 127.0.0.1 (the next free one if taken).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
     /// Run a node.
     Node {
         #[command(subcommand)]
@@ -549,7 +561,26 @@ fn run(cli: Cli) -> Result<u8> {
             command: NodeCommand::Run { config, listen },
         } => {
             let options = cli::node::load(&config, &pw, listen)?;
-            run_node(options)?;
+            let chain_id = options.genesis.config.chain_id.clone();
+            run_node(options, |addr| {
+                format!("lichen node for chain '{chain_id}' serving http://{addr}")
+            })?;
+        }
+        Command::Dev { dir, suite, port } => {
+            let suite = match suite {
+                SuiteArg::Sm => Suite::Sm,
+                SuiteArg::Intl => Suite::Intl,
+            };
+            let (options, created) = cli::dev::options(&dir, suite, port)?;
+            let actual = options.genesis.suite();
+            if created {
+                println!("created a new dev chain in {}", dir.display());
+            } else {
+                println!("resuming the dev chain in {}", dir.display());
+            }
+            run_node(options, |addr| {
+                cli::dev::next_steps(&dir, &format!("http://{addr}"), actual)
+            })?;
         }
         Command::Issue(a) => {
             let client = Client::new(&a.signer.node.node);
@@ -1024,18 +1055,17 @@ fn gov_payload(op: GovOp) -> Result<(ProposeArgs, Payload)> {
     })
 }
 
-fn run_node(options: lichen_node::service::NodeOptions) -> Result<()> {
+fn run_node(
+    options: lichen_node::service::NodeOptions,
+    banner: impl FnOnce(SocketAddr) -> String,
+) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let chain_id = options.genesis.config.chain_id.clone();
         let mut node = lichen_node::service::start(options).await?;
-        println!(
-            "lichen node for chain '{chain_id}' serving http://{}",
-            node.http_addr
-        );
+        println!("{}", banner(node.http_addr));
         tokio::select! {
             result = node.wait() => {
                 result?;

@@ -20,6 +20,7 @@ use serde_json::json;
 
 use cli::keys::{self, PasswordSource};
 use cli::ops;
+use cli::out;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -530,12 +531,12 @@ fn run(cli: Cli) -> Result<u8> {
             keys::write_key_file(&out, &key, &password)?;
             let public = json::public_key_string(&key.public_key());
             if as_json {
-                println!(
+                out!(
                     "{}",
                     json!({ "file": out, "public_key": public, "public_key_file": keys::public_path(&out) })
                 );
             } else {
-                println!(
+                out!(
                     "wrote {} (public key in {})\n{public}",
                     out.display(),
                     keys::public_path(&out).display()
@@ -548,12 +549,12 @@ fn run(cli: Cli) -> Result<u8> {
             let key = keys::load_secret_key(&file, &pw)?;
             let public = json::public_key_string(&key.public_key());
             if as_json {
-                println!(
+                out!(
                     "{}",
                     json!({ "algo": key.algo().name(), "public_key": public })
                 );
             } else {
-                println!("{} key\n{public}", key.algo().name());
+                out!("{} key\n{public}", key.algo().name());
             }
         }
         Command::Genesis { command } => genesis(command, as_json)?,
@@ -574,9 +575,9 @@ fn run(cli: Cli) -> Result<u8> {
             let (options, created) = cli::dev::options(&dir, suite, port)?;
             let actual = options.genesis.suite();
             if created {
-                println!("created a new dev chain in {}", dir.display());
+                out!("created a new dev chain in {}", dir.display());
             } else {
-                println!("resuming the dev chain in {}", dir.display());
+                out!("resuming the dev chain in {}", dir.display());
             }
             run_node(options, |addr| {
                 cli::dev::next_steps(&dir, &format!("http://{addr}"), actual)
@@ -627,9 +628,9 @@ fn run(cli: Cli) -> Result<u8> {
             let bytes = client.get_bytes(&format!("/v1/licences/{id}/presentation"))?;
             ops::write_file(&out, &bytes)?;
             if as_json {
-                println!("{}", json!({ "file": out, "size": bytes.len() }));
+                out!("{}", json!({ "file": out, "size": bytes.len() }));
             } else {
-                println!("wrote {} ({} bytes)", out.display(), bytes.len());
+                out!("wrote {} ({} bytes)", out.display(), bytes.len());
             }
         }
         Command::Verify(a) => return verify(a, as_json),
@@ -716,7 +717,7 @@ fn finish_with_salt(
     }
     ops::print_receipt(&receipt, as_json, what);
     if let (Some(salt), false) = (salt, as_json) {
-        println!(
+        out!(
             "holder salt {} (generated; give it to the holder, it is not stored anywhere)",
             json::hex_string(&salt)
         );
@@ -742,7 +743,7 @@ fn genesis(command: GenesisCommand, as_json: bool) -> Result<()> {
                 None => lichen_node::runtime::now_ms(),
             };
             g::new(&out, &chain_id, suite, time_ms, force)?;
-            println!(
+            out!(
                 "wrote {}; add council members, validators, agencies and licence types next",
                 out.display()
             );
@@ -778,7 +779,7 @@ fn genesis(command: GenesisCommand, as_json: bool) -> Result<()> {
         } => g::add_submitter(&genesis, &id, &name, &keys)?,
         GenesisCommand::Show { genesis } => {
             let loaded = g::load(&genesis)?;
-            println!("{}", json::genesis_to_json_string(&loaded).trim_end());
+            out!("{}", json::genesis_to_json_string(&loaded).trim_end());
         }
         GenesisCommand::Hash { genesis } => {
             let loaded = g::load(&genesis)?;
@@ -788,16 +789,16 @@ fn genesis(command: GenesisCommand, as_json: bool) -> Result<()> {
                 "trust_anchor_hash": loaded.trust_anchor().hash().to_hex(),
             });
             if as_json {
-                println!("{v}");
+                out!("{v}");
             } else {
-                println!("{}", loaded.hash());
+                out!("{}", loaded.hash());
             }
         }
         GenesisCommand::Anchor { genesis, out } => {
             let loaded = g::load(&genesis)?;
             let anchor = loaded.trust_anchor();
             ops::write_file(&out, &anchor.to_bytes())?;
-            println!("wrote {} (trust anchor {})", out.display(), anchor.hash());
+            out!("wrote {} (trust anchor {})", out.display(), anchor.hash());
         }
     }
     Ok(())
@@ -843,12 +844,12 @@ fn evidence(command: EvidenceCommand, as_json: bool, pw: &PasswordSource) -> Res
             let bytes = client.get_bytes(&format!("/v1/evidence/{hash}/receipt"))?;
             ops::write_file(&out, &bytes)?;
             if as_json {
-                println!(
+                out!(
                     "{}",
                     json!({ "file": out, "size": bytes.len(), "hash": hash.to_hex() })
                 );
             } else {
-                println!(
+                out!(
                     "wrote {} ({} bytes); verify with `lichen verify --presentation {} --trust genesis.json`",
                     out.display(),
                     bytes.len(),
@@ -914,9 +915,9 @@ fn gov(command: GovCommand, as_json: bool, pw: &PasswordSource) -> Result<()> {
             ops::write_file(&p.out, &tx.to_bytes())?;
             let summary = ops::proposal_summary(&tx, info.suite);
             if as_json {
-                println!("{summary}");
+                out!("{summary}");
             } else {
-                println!(
+                out!(
                     "wrote proposal {} ({}); other members approve with `lichen gov approve {}`",
                     p.out.display(),
                     summary["id"].as_str().unwrap_or("?"),
@@ -929,7 +930,7 @@ fn gov(command: GovCommand, as_json: bool, pw: &PasswordSource) -> Result<()> {
             let key = keys::load_secret_key(&key, pw)?;
             ops::approve(None, &mut tx, &key)?;
             ops::write_file(&proposal, &tx.to_bytes())?;
-            println!(
+            out!(
                 "{} now has {} signatures",
                 proposal.display(),
                 tx.signatures.len()
@@ -1065,7 +1066,7 @@ fn run_node(
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let mut node = lichen_node::service::start(options).await?;
-        println!("{}", banner(node.http_addr));
+        out!("{}", banner(node.http_addr));
         tokio::select! {
             result = node.wait() => {
                 result?;

@@ -87,9 +87,9 @@ pub fn submit(client: &Client, tx: &SignedTransaction) -> Result<Value> {
 
 pub fn print_receipt(receipt: &Value, as_json: bool, what: &str) {
     if as_json {
-        println!("{}", json::to_pretty_string(receipt));
+        out!("{}", json::to_pretty_string(receipt));
     } else {
-        println!(
+        out!(
             "{what}: final in block {} at {}\ntransaction {}",
             receipt["height"],
             receipt["block_time"].as_str().unwrap_or("?"),
@@ -177,20 +177,20 @@ pub fn verify_offline(
 
 pub fn print_report(report: &Report, as_json: bool) {
     if as_json {
-        println!("{}", json::to_pretty_string(&json::report_to_json(report)));
+        out!("{}", json::to_pretty_string(&json::report_to_json(report)));
         return;
     }
-    println!("{}", report.verdict.name());
+    out!("{}", report.verdict.name());
     for c in &report.checks {
         let mark = match c.outcome {
             Outcome::Pass => "pass",
             Outcome::Fail => "FAIL",
             Outcome::Skipped => "skip",
         };
-        println!("  [{mark}] {:<18} {}", c.id.name(), c.detail);
+        out!("  [{mark}] {:<18} {}", c.id.name(), c.detail);
     }
     if let Some(ms) = report.status_as_of_ms {
-        println!(
+        out!(
             "status as of {} (block {})",
             json::rfc3339_from_ms(ms),
             report.height.unwrap_or(0)
@@ -208,7 +208,7 @@ pub fn verdict_exit_code(v: Verdict) -> i32 {
 
 pub fn print_value(v: &Value, as_json: bool) {
     if as_json {
-        println!("{}", json::to_pretty_string(v));
+        out!("{}", json::to_pretty_string(v));
     } else {
         print_human(v, 0);
     }
@@ -222,10 +222,10 @@ fn print_human(v: &Value, indent: usize) {
             for (k, val) in map {
                 match val {
                     Value::Object(_) | Value::Array(_) if !is_empty(val) => {
-                        println!("{pad}{k}:");
+                        out!("{pad}{k}:");
                         print_human(val, indent + 1);
                     }
-                    _ => println!("{pad}{k}: {}", scalar(val)),
+                    _ => out!("{pad}{k}: {}", scalar(val)),
                 }
             }
         }
@@ -233,14 +233,14 @@ fn print_human(v: &Value, indent: usize) {
             for item in items {
                 match item {
                     Value::Object(_) | Value::Array(_) => {
-                        println!("{pad}-");
+                        out!("{pad}-");
                         print_human(item, indent + 1);
                     }
-                    _ => println!("{pad}- {}", scalar(item)),
+                    _ => out!("{pad}- {}", scalar(item)),
                 }
             }
         }
-        other => println!("{pad}{}", scalar(other)),
+        other => out!("{pad}{}", scalar(other)),
     }
 }
 

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use crate::crypto::{Hash32, Suite};
 use crate::error::StorageError;
-use crate::ledger::{BlockContext, Event, TxError, apply_tx, verify_signatures_many};
+use crate::ledger::{BlockContext, Event, TxError, apply_tx, verify_signatures_known};
 use crate::smt::{SparseMerkleTree, TreeReader};
 use crate::state::{Overlay, ReplayWindow, StateView, WriteSet};
 use crate::tx::SignedTransaction;
@@ -64,7 +64,23 @@ pub fn execute_block<S: StateView + ?Sized>(
     txs: &[SignedTransaction],
     ctx: &BlockContext,
 ) -> Result<BlockExecution, BlockTxError> {
-    let verified = verify_signatures_many(suite, txs);
+    execute_block_known(suite, state, replay, txs, ctx, &|_| false)
+}
+
+/// [`execute_block`], skipping the signature checks of transactions whose witness hash
+/// `already_verified` vouches for (see [`crate::ledger::verify_signatures_known`]).
+pub fn execute_block_known<S: StateView + ?Sized>(
+    suite: Suite,
+    state: &S,
+    replay: &ReplayWindow,
+    txs: &[SignedTransaction],
+    ctx: &BlockContext,
+    already_verified: &dyn Fn(&Hash32) -> bool,
+) -> Result<BlockExecution, BlockTxError> {
+    let verified: Vec<_> = txs
+        .iter()
+        .map(|tx| verify_signatures_known(suite, tx, already_verified))
+        .collect();
     let mut overlay = Overlay::new(state);
     let mut seen = BTreeSet::new();
     let mut out = BlockExecution::default();

@@ -184,14 +184,23 @@ pub fn verify_signatures(suite: Suite, tx: &SignedTransaction) -> Result<Verifie
     Ok(VerifiedTx { tx, id })
 }
 
-/// Verifies many transactions' signatures (a block's, or a mempool admission batch): one result
-/// per transaction. Signatures are checked one by one: Ed25519 batch verification cannot give
-/// exactly the verdicts of strict single verification (see `crypto::verify_batch`).
-pub fn verify_signatures_many(
+/// Like [`verify_signatures`], but trusts an earlier check of this very signed transaction:
+/// `already_verified` is asked about its witness hash (which covers the body and every
+/// signature), and on `true` only the cheap signer checks run. The node passes the witness hashes
+/// it verified at mempool admission, so a transaction's signatures are checked once per node.
+pub fn verify_signatures_known<'a>(
     suite: Suite,
-    txs: &[SignedTransaction],
-) -> Vec<Result<VerifiedTx<'_>, TxError>> {
-    txs.iter().map(|tx| verify_signatures(suite, tx)).collect()
+    tx: &'a SignedTransaction,
+    already_verified: &dyn Fn(&Hash32) -> bool,
+) -> Result<VerifiedTx<'a>, TxError> {
+    if already_verified(&tx.witness_hash(suite)) {
+        check_signers(suite, &tx.signatures)?;
+        return Ok(VerifiedTx {
+            tx,
+            id: tx.id(suite),
+        });
+    }
+    verify_signatures(suite, tx)
 }
 
 fn check_signers(suite: Suite, sigs: &[TxSignature]) -> Result<(), TxError> {

@@ -3,15 +3,15 @@
 //!
 //! Time is an argument (`now_ms`) everywhere: the runtime reads the clock, this module does not.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate, HEADER_VERSION, tx_root};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
-use lichen_contracts::exec::{BlockExecution, VersionedState, execute_block};
+use lichen_contracts::exec::{BlockExecution, VersionedState, execute_block_known};
 use lichen_contracts::genesis::Genesis;
-use lichen_contracts::ledger::{BlockContext, TxError, apply_tx, verify_signatures};
+use lichen_contracts::ledger::{BlockContext, TxError, apply_tx, verify_signatures_known};
 use lichen_contracts::model::{ChainParams, Evidence, Licence, ValidatorSet};
 use lichen_contracts::presentation::{
     Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
@@ -27,6 +27,8 @@ use crate::error::NodeError;
 pub const BLOCK_TIME_DRIFT_MAX_MS: u64 = 5_000;
 /// Executed-but-uncommitted blocks kept, at most (a height rarely sees more than a few).
 pub const EXECUTED_BLOCKS_MAX: usize = 64;
+/// Witness hashes of transactions whose signatures this node checked, remembered at most.
+pub const VERIFIED_REMEMBERED_MAX: usize = 200_000;
 /// State versions kept by default for proofs at recent heights.
 pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 10_000;
 
@@ -61,6 +63,8 @@ pub struct Chain {
     state_versions_kept: u64,
     replay: RwLock<ReplayWindow>,
     executed: Mutex<BTreeMap<Hash32, Arc<Executed>>>,
+    /// Witness hashes whose signatures verified here (at admission): not checked again.
+    verified: Mutex<(BTreeSet<Hash32>, VecDeque<Hash32>)>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -97,6 +101,7 @@ impl Chain {
             state_versions_kept: state_versions_kept.max(1),
             replay: RwLock::new(replay),
             executed: Mutex::new(BTreeMap::new()),
+            verified: Mutex::new((BTreeSet::new(), VecDeque::new())),
         })
     }
 
@@ -160,6 +165,28 @@ impl Chain {
             })
     }
 
+    /// Records that the signatures of the signed transaction with this witness hash verified.
+    pub fn note_verified(&self, witness: Hash32) {
+        if let Ok(mut v) = self.verified.lock() {
+            let (set, order) = &mut *v;
+            if set.insert(witness) {
+                order.push_back(witness);
+            }
+            while order.len() > VERIFIED_REMEMBERED_MAX {
+                if let Some(old) = order.pop_front() {
+                    set.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn was_verified(&self, witness: &Hash32) -> bool {
+        self.verified
+            .lock()
+            .map(|v| v.0.contains(witness))
+            .unwrap_or(false)
+    }
+
     /// Is transaction `id` in the replay window (committed and not yet expired)?
     pub fn recently_committed(&self, id: &Hash32) -> Result<bool, NodeError> {
         Ok(self
@@ -201,7 +228,7 @@ impl Chain {
             if bytes + size > params.block_bytes_max as usize {
                 break;
             }
-            let verified = match verify_signatures(suite, tx) {
+            let verified = match verify_signatures_known(suite, tx, &|w| self.was_verified(w)) {
                 Ok(v) => v,
                 Err(e) => {
                     refused.push((tx.id(suite), e));
@@ -357,7 +384,10 @@ impl Chain {
         };
         let execution = {
             let replay = self.replay.read().map_err(|_| "replay window lock")?;
-            execute_block(suite, &base, &replay, &block.txs, &ctx).map_err(|e| e.to_string())?
+            execute_block_known(suite, &base, &replay, &block.txs, &ctx, &|w| {
+                self.was_verified(w)
+            })
+            .map_err(|e| e.to_string())?
         };
         let tree = SparseMerkleTree::new(&self.store, suite)
             .put_batch(Some(tip.height), h.height, &execution.writes)

@@ -168,6 +168,7 @@ impl Shared {
             expiry_blocks_max: chain.params().tx_expiry_blocks_max,
         };
         let tx = Mempool::check(&ctx, bytes)?;
+        chain.note_verified(tx.witness_hash(chain.suite()));
         let id = tx.id(chain.suite());
         if chain.recently_committed(&id)?
             || chain

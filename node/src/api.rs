@@ -66,6 +66,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// The server will not read the rest of the request: tell the client to reconnect.
+    pub close: bool,
 }
 
 impl ApiError {
@@ -74,6 +76,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            close: false,
         }
     }
 
@@ -85,7 +88,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 
@@ -116,7 +125,18 @@ impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         let admit = match e {
             SubmitError::Node(n) => return n.into(),
-            SubmitError::Admit(a) => a,
+            SubmitError::Admit(a) => Some(a),
+            SubmitError::TooManyWaiters => None,
+        };
+        let admit = match admit {
+            Some(a) => a,
+            None => {
+                return Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too_many_waiters",
+                    "too many clients are waiting for finality; submit without wait and poll",
+                );
+            }
         };
         let (status, code) = match &admit {
             AdmitError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "tx_too_large"),
@@ -142,7 +162,10 @@ impl From<BytesRejection> for ApiError {
         } else {
             "bad_body"
         };
-        Self::new(status, code, e.body_text())
+        let mut error = Self::new(status, code, e.body_text());
+        // An unread body leaves the connection unusable: say so, or clients reuse it.
+        error.close = status == StatusCode::PAYLOAD_TOO_LARGE;
+        error
     }
 }
 
@@ -384,26 +407,21 @@ async fn submit_tx(
         }
     };
     let shared = state.shared.clone();
-    let admitted = blocking(move || Ok(shared.submit(&bytes)?)).await?;
+    let (admitted, receiver) = blocking(move || Ok(shared.submit(&bytes, wait)?)).await?;
     let id = admitted.id;
-    if !wait {
+    let Some(receiver) = receiver else {
         let body =
             json!({ "id": id.to_hex(), "status": "pending", "duplicate": admitted.duplicate });
         return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
-    }
+    };
     let timeout_ms = query
         .timeout_ms
         .unwrap_or(WAIT_TIMEOUT_DEFAULT_MS)
         .min(WAIT_TIMEOUT_MAX_MS);
-    let receiver = state.shared.finality.watch(id).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_waiters",
-            "too many clients are waiting for finality; submit without wait and poll",
-        )
-    })?;
-    // It may have become final between admission and watching.
-    if let Some(fate) = committed_fate(&state, &id)? {
+    // A duplicate may have become final before we started watching.
+    if admitted.duplicate
+        && let Some(fate) = committed_fate(&state, &id)?
+    {
         let (status, body) = fate_json(&id, &fate);
         return Ok((status, Json(body)).into_response());
     }

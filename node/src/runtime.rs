@@ -87,6 +87,12 @@ impl Finality {
         }
     }
 
+    fn forget_refusal(&self, id: &Hash32) {
+        if let Ok(mut refused) = self.refused.lock() {
+            refused.0.remove(id);
+        }
+    }
+
     /// Why `id` was refused, if it was recently.
     pub fn refused_reason(&self, id: &Hash32) -> Option<String> {
         self.refused.lock().ok()?.0.get(id).cloned()
@@ -157,8 +163,14 @@ impl Shared {
         }
     }
 
-    /// Checks and admits an encoded transaction.
-    pub fn submit(&self, bytes: &[u8]) -> Result<Admitted, SubmitError> {
+    /// Checks and admits an encoded transaction. With `watch`, the returned receiver learns the
+    /// transaction's fate: it is registered before the transaction enters the mempool, so no
+    /// outcome can slip between admission and waiting.
+    pub fn submit(
+        &self,
+        bytes: &[u8],
+        watch: bool,
+    ) -> Result<(Admitted, Option<oneshot::Receiver<TxFate>>), SubmitError> {
         let chain = &self.chain;
         let tip = chain.tip()?;
         let ctx = AdmitContext {
@@ -179,6 +191,14 @@ impl Shared {
         {
             return Err(AdmitError::AlreadyCommitted { id }.into());
         }
+        let receiver = if watch {
+            Some(self.finality.watch(id).ok_or(SubmitError::TooManyWaiters)?)
+        } else {
+            None
+        };
+        // A resubmission (e.g. a proposal with more approvals: same id, more signatures) gets a
+        // fresh fate.
+        self.finality.forget_refusal(&id);
         let admitted = self
             .mempool
             .lock()
@@ -187,7 +207,7 @@ impl Shared {
             })?
             .insert(chain.suite(), tx)?;
         self.wake.notify_one();
-        Ok(admitted)
+        Ok((admitted, receiver))
     }
 }
 
@@ -198,6 +218,8 @@ pub enum SubmitError {
     Admit(#[from] AdmitError),
     #[error(transparent)]
     Node(#[from] NodeError),
+    #[error("too many clients are waiting for finality; submit without waiting and poll")]
+    TooManyWaiters,
 }
 
 /// The consensus driver.

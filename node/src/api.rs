@@ -104,6 +104,7 @@ impl From<NodeError> for ApiError {
             NodeError::NotFound { .. } => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
+            NodeError::Pruned { .. } => Self::new(StatusCode::GONE, "pruned", e.to_string()),
             NodeError::NoCertifiedBlock => {
                 Self::new(StatusCode::CONFLICT, "no_certified_block", e.to_string())
             }
@@ -522,13 +523,29 @@ async fn get_licence(
     })))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AtHeight {
+    /// Build the proof at this height (default: the latest), within the kept state window.
+    height: Option<u64>,
+}
+
+fn at_height(
+    query: Result<Query<AtHeight>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Option<u64>> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    Ok(q.height)
+}
+
 async fn get_presentation(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    query: Result<Query<AtHeight>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let height = at_height(query)?;
     let chain = state.shared.chain.clone();
-    let p = blocking(move || Ok(chain.presentation(&id)?)).await?;
+    let p = blocking(move || Ok(chain.presentation(&id, height)?)).await?;
     let bytes = p.to_bytes();
     if wants_json(&headers) {
         let h = &p.certified.header;
@@ -643,11 +660,13 @@ async fn get_evidence(
 async fn get_receipt(
     State(state): State<AppState>,
     Path(hash): Path<String>,
+    query: Result<Query<AtHeight>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let hash = parse_hash_param("evidence hash", &hash)?;
+    let height = at_height(query)?;
     let chain = state.shared.chain.clone();
-    let r = blocking(move || Ok(chain.receipt(&hash)?)).await?;
+    let r = blocking(move || Ok(chain.receipt(&hash, height)?)).await?;
     let bytes = r.to_bytes();
     if wants_json(&headers) {
         let h = &r.certified.header;

@@ -499,19 +499,36 @@ impl Chain {
         })
     }
 
-    fn proved(&self, key: &StateKey) -> Result<(u64, Option<Vec<u8>>, StateProof), NodeError> {
+    /// The value of `key` and its proof at `height` (default: the tip). Heights whose state was
+    /// pruned are refused with the oldest one still kept.
+    fn proved(
+        &self,
+        key: &StateKey,
+        height: Option<u64>,
+    ) -> Result<(u64, Option<Vec<u8>>, StateProof), NodeError> {
         let tip = self.tip()?;
-        if tip.height == 0 {
+        let height = height.unwrap_or(tip.height);
+        if height == 0 {
             return Err(NodeError::NoCertifiedBlock);
         }
+        if height > tip.height {
+            return Err(NodeError::NotFound {
+                what: "block",
+                id: height.to_string(),
+            });
+        }
+        let oldest = self.store.pruned_below()?.max(1);
+        if height < oldest {
+            return Err(NodeError::Pruned { height, oldest });
+        }
         let (value, proof) = SparseMerkleTree::new(&self.store, self.suite)
-            .get_with_proof(&key.hash(self.suite), tip.height)?;
-        Ok((tip.height, value, proof))
+            .get_with_proof(&key.hash(self.suite), height)?;
+        Ok((height, value, proof))
     }
 
-    /// A presentation of licence `id` at the tip.
-    pub fn presentation(&self, id: &str) -> Result<Presentation, NodeError> {
-        let (height, value, proof) = self.proved(&StateKey::Licence(id.to_string()))?;
+    /// A presentation of licence `id` at `height` (default: the tip).
+    pub fn presentation(&self, id: &str, height: Option<u64>) -> Result<Presentation, NodeError> {
+        let (height, value, proof) = self.proved(&StateKey::Licence(id.to_string()), height)?;
         let value = value.ok_or_else(|| NodeError::NotFound {
             what: "licence",
             id: id.to_string(),
@@ -524,9 +541,13 @@ impl Chain {
         })
     }
 
-    /// An evidence receipt for `hash` at the tip.
-    pub fn receipt(&self, hash: &Hash32) -> Result<EvidenceReceipt, NodeError> {
-        let (height, value, proof) = self.proved(&StateKey::Evidence(*hash))?;
+    /// An evidence receipt for `hash` at `height` (default: the tip).
+    pub fn receipt(
+        &self,
+        hash: &Hash32,
+        height: Option<u64>,
+    ) -> Result<EvidenceReceipt, NodeError> {
+        let (height, value, proof) = self.proved(&StateKey::Evidence(*hash), height)?;
         let value = value.ok_or_else(|| NodeError::NotFound {
             what: "evidence",
             id: hash.to_hex(),

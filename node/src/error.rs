@@ -17,6 +17,8 @@ pub enum NodeError {
     },
     #[error("{what} '{id}' not found")]
     NotFound { what: &'static str, id: String },
+    #[error("the state at height {height} is no longer kept; the oldest kept is {oldest}")]
+    Pruned { height: u64, oldest: u64 },
     #[error("no block has been certified yet: proofs need block 1 or later")]
     NoCertifiedBlock,
     #[error("transaction refused: {0}")]

@@ -17,6 +17,10 @@ struct TestNode {
 
 impl TestNode {
     fn start(chain: &TestChain) -> Self {
+        Self::start_keeping(chain, lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT)
+    }
+
+    fn start_keeping(chain: &TestChain, state_versions_kept: u64) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -31,6 +35,8 @@ impl TestNode {
             },
             "127.0.0.1:0".parse().unwrap(),
         );
+        let mut options = options;
+        options.state_versions_kept = state_versions_kept;
         let node = rt.block_on(start(options)).unwrap();
         let client = Client::new(&format!("http://{}", node.http_addr));
         TestNode {
@@ -181,5 +187,76 @@ fn issue_wait_final_query_present_verify() {
             .unwrap();
         let (_, report) = c.post_bytes("/v1/verify", &receipt).unwrap();
         assert_eq!(report["verdict"], "ANCHORED", "{report}");
+    }
+}
+
+#[test]
+fn presentations_at_recent_heights_within_the_kept_window() {
+    let suite = Suite::Intl;
+    let chain = TestChain::new(suite, 1);
+    let node = TestNode::start_keeping(&chain, 3);
+    let c = &node.client;
+    let issue = sign(
+        &chain,
+        Payload::IssueLicence(draft(suite, "L-7")),
+        1,
+        "agency-a",
+    );
+    let (_, body) = c
+        .post_bytes("/v1/transactions?wait=final", &issue.to_bytes())
+        .unwrap();
+    let issued_at = body["height"].as_u64().unwrap();
+    let revoke = sign(
+        &chain,
+        Payload::RevokeLicence {
+            id: "L-7".into(),
+            reason: "test".into(),
+        },
+        2,
+        "agency-a",
+    );
+    let (_, body) = c
+        .post_bytes("/v1/transactions?wait=final", &revoke.to_bytes())
+        .unwrap();
+    let revoked_at = body["height"].as_u64().unwrap();
+    // At the issuing height the record was active: that presentation still verifies VALID.
+    let p = c
+        .get_bytes(&format!("/v1/licences/L-7/presentation?height={issued_at}"))
+        .unwrap();
+    let (_, report) = c.post_bytes("/v1/verify", &p).unwrap();
+    assert_eq!(report["verdict"], "VALID", "{report}");
+    assert_eq!(report["height"].as_u64(), Some(issued_at));
+    let p = c
+        .get_bytes(&format!(
+            "/v1/licences/L-7/presentation?height={revoked_at}"
+        ))
+        .unwrap();
+    let (_, report) = c.post_bytes("/v1/verify", &p).unwrap();
+    assert_eq!(report["verdict"], "REVOKED", "{report}");
+    // Heights outside what exists or is kept get specific errors.
+    let err = c
+        .get_bytes("/v1/licences/L-7/presentation?height=0")
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Api { status: 409, .. }), "{err}");
+    let err = c
+        .get_bytes("/v1/licences/L-7/presentation?height=999999")
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Api { status: 404, .. }), "{err}");
+    // Empty blocks keep coming (half a view timeout apart): wait until height 1 falls out of
+    // the 3-version window and its state is pruned.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match c.get_bytes(&format!("/v1/licences/L-7/presentation?height={issued_at}")) {
+            Err(ClientError::Api {
+                status: 410, code, ..
+            }) => {
+                assert_eq!(code, "pruned");
+                break;
+            }
+            Ok(_) => {}
+            Err(other) => panic!("{other}"),
+        }
+        assert!(std::time::Instant::now() < deadline, "state never pruned");
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }

@@ -127,21 +127,19 @@ pub fn add_validator(path: &Path, name: &str, key: &str, peer_id: Option<&str>) 
 }
 
 pub fn add_agency(path: &Path, id: &str, name: &str, keys: &[String]) -> Result<()> {
-    let mut v = read_json(path)?;
-    let keys = key_strings(keys)?;
-    push_unique(
-        array(&mut v, &["agencies"])?,
-        "id",
-        json!({ "id": id, "name": name, "keys": keys, "status": "active" }),
-    )?;
-    write_json(path, &v)
+    add_entity(path, "agencies", id, name, keys)
 }
 
 pub fn add_submitter(path: &Path, id: &str, name: &str, keys: &[String]) -> Result<()> {
+    add_entity(path, "submitters", id, name, keys)
+}
+
+/// Agencies and submitters have the same shape: id, name, keys, status.
+fn add_entity(path: &Path, list: &str, id: &str, name: &str, keys: &[String]) -> Result<()> {
     let mut v = read_json(path)?;
     let keys = key_strings(keys)?;
     push_unique(
-        array(&mut v, &["submitters"])?,
+        array(&mut v, &[list])?,
         "id",
         json!({ "id": id, "name": name, "keys": keys, "status": "active" }),
     )?;

@@ -558,6 +558,22 @@ pub fn verify_presentation_bytes(
     }
 }
 
+/// Verifies a presentation or an evidence receipt, told apart by the leading tag byte
+/// ([`RECEIPT_TAG`] for a receipt; anything else is read as a presentation). The policy applies
+/// to presentations only: a receipt proves a past anchoring, which does not go stale.
+pub fn verify_bytes(
+    anchor: &TrustAnchor,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Report {
+    if bytes.first() == Some(&RECEIPT_TAG) {
+        verify_receipt_bytes(anchor, bytes, document)
+    } else {
+        verify_presentation_bytes(anchor, bytes, document, policy)
+    }
+}
+
 /// Decodes a presentation or receipt, refusing oversized input before parsing it.
 fn decode_bounded<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, CodecError> {
     if bytes.len() > PRESENTATION_BYTES_MAX {

@@ -20,9 +20,7 @@ use axum::{Json, Router};
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::model::{Agency, LicenceType, Submitter};
-use lichen_contracts::presentation::{
-    Document, Policy, RECEIPT_TAG, verify_presentation_bytes, verify_receipt_bytes,
-};
+use lichen_contracts::presentation::{Document, Policy, verify_bytes};
 use lichen_contracts::state::StateKey;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -630,11 +628,7 @@ async fn verify(
     let anchor = state.shared.chain.trust_anchor().clone();
     let report = blocking(move || {
         let document = document.map(Document::Hash);
-        Ok(if bytes.first() == Some(&RECEIPT_TAG) {
-            verify_receipt_bytes(&anchor, &bytes, document)
-        } else {
-            verify_presentation_bytes(&anchor, &bytes, document, &policy)
-        })
+        Ok(verify_bytes(&anchor, &bytes, document, &policy))
     })
     .await?;
     Ok(Json(json::report_to_json(&report)))

@@ -187,15 +187,6 @@ impl Chain {
             .unwrap_or(false)
     }
 
-    /// Is transaction `id` in the replay window (committed and not yet expired)?
-    pub fn recently_committed(&self, id: &Hash32) -> Result<bool, NodeError> {
-        Ok(self
-            .replay
-            .read()
-            .map_err(|_| lock_poisoned())?
-            .contains(id))
-    }
-
     /// Builds the next block from `candidates` (in order), leaving out any transaction the rules
     /// refuse now, within the chain's `block_txs_max` and `block_bytes_max`.
     pub fn build(

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, SigAlgo, Suite};
 use lichen_contracts::model::{EntityStatus, LicenceDraft, holder_commitment};
-use lichen_contracts::presentation::{Document, Policy};
+use lichen_contracts::presentation::{Document, Policy, verify_bytes};
 use lichen_contracts::tx::Payload;
 use lichen_node::client::Client;
 use lichen_node::json;
@@ -122,6 +122,15 @@ enum Algo {
 enum SuiteArg {
     Sm,
     Intl,
+}
+
+impl From<SuiteArg> for Suite {
+    fn from(s: SuiteArg) -> Self {
+        match s {
+            SuiteArg::Sm => Suite::Sm,
+            SuiteArg::Intl => Suite::Intl,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -568,11 +577,7 @@ fn run(cli: Cli) -> Result<u8> {
             })?;
         }
         Command::Dev { dir, suite, port } => {
-            let suite = match suite {
-                SuiteArg::Sm => Suite::Sm,
-                SuiteArg::Intl => Suite::Intl,
-            };
-            let (options, created) = cli::dev::options(&dir, suite, port)?;
+            let (options, created) = cli::dev::options(&dir, suite.into(), port)?;
             let actual = options.genesis.suite();
             if created {
                 out!("created a new dev chain in {}", dir.display());
@@ -734,10 +739,7 @@ fn genesis(command: GenesisCommand, as_json: bool) -> Result<()> {
             time,
             force,
         } => {
-            let suite = match suite {
-                SuiteArg::Sm => Suite::Sm,
-                SuiteArg::Intl => Suite::Intl,
-            };
+            let suite = Suite::from(suite);
             let time_ms = match time {
                 Some(t) => ops::parse_time(&t)?,
                 None => lichen_node::runtime::now_ms(),
@@ -899,7 +901,7 @@ fn verify(a: VerifyArgs, as_json: bool) -> Result<u8> {
         },
         proof_age_max_ms: ops::parse_duration_ms(&a.max_age)?,
     };
-    let report = ops::verify_offline(&anchor, &bytes, document, &policy);
+    let report = verify_bytes(&anchor, &bytes, document, &policy);
     ops::print_report(&report, as_json);
     Ok(ops::verdict_exit_code(report.verdict) as u8)
 }
@@ -928,7 +930,7 @@ fn gov(command: GovCommand, as_json: bool, pw: &PasswordSource) -> Result<()> {
         GovCommand::Approve { proposal, key } => {
             let mut tx = ops::read_proposal(&proposal)?;
             let key = keys::load_secret_key(&key, pw)?;
-            ops::approve(None, &mut tx, &key)?;
+            ops::approve(&mut tx, &key)?;
             ops::write_file(&proposal, &tx.to_bytes())?;
             out!(
                 "{} now has {} signatures",
@@ -948,10 +950,7 @@ fn gov(command: GovCommand, as_json: bool, pw: &PasswordSource) -> Result<()> {
         }
         GovCommand::Show { proposal } => {
             let tx = ops::read_proposal(&proposal)?;
-            let suite = match tx.signatures.first().map(|s| s.key.algo()) {
-                Some(SigAlgo::Ed25519) => Suite::Intl,
-                _ => Suite::Sm,
-            };
+            let suite = ops::proposal_suite(&tx)?;
             ops::print_value(&ops::proposal_summary(&tx, suite), as_json);
         }
     }

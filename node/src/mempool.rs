@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
+use lichen_contracts::error::CodecError;
 use lichen_contracts::ledger::{TxError, verify_signatures};
-use lichen_contracts::tx::{SignedTransaction, TX_BYTES_MAX};
+use lichen_contracts::tx::SignedTransaction;
 
 /// Default bound on pending transactions.
 pub const MEMPOOL_TXS_MAX_DEFAULT: usize = 50_000;
@@ -128,14 +129,15 @@ impl Mempool {
     /// Decodes and checks `bytes` without touching the pool (run it outside the pool's lock:
     /// signature checks are the expensive part).
     pub fn check(ctx: &AdmitContext<'_>, bytes: &[u8]) -> Result<SignedTransaction, AdmitError> {
-        if bytes.len() > TX_BYTES_MAX {
-            return Err(AdmitError::TooLarge {
-                size: bytes.len(),
-                max: TX_BYTES_MAX,
-            });
-        }
-        let tx = SignedTransaction::from_bytes(bytes).map_err(|e| AdmitError::Malformed {
-            reason: e.to_string(),
+        let tx = SignedTransaction::from_wire(bytes).map_err(|e| match e {
+            CodecError::TooLong {
+                field: "transaction",
+                len,
+                max,
+            } => AdmitError::TooLarge { size: len, max },
+            other => AdmitError::Malformed {
+                reason: other.to_string(),
+            },
         })?;
         if tx.tx.chain_id != ctx.chain_id {
             return Err(AdmitError::WrongChain {
@@ -234,7 +236,7 @@ mod tests {
     use super::*;
     use lichen_contracts::crypto::Suite;
     use lichen_contracts::testkit::TestChain;
-    use lichen_contracts::tx::Payload;
+    use lichen_contracts::tx::{Payload, TX_BYTES_MAX};
 
     fn evidence_tx(chain: &mut TestChain, label: &str) -> SignedTransaction {
         let hash = chain.suite.digest(label.as_bytes());

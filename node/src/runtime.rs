@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lichen_consensus::{Config, Core, Effect, Input, Message, PersistedState, Tip};
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, SecretKey};
-use lichen_contracts::tx::SignedTransaction;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -182,12 +181,11 @@ impl Shared {
         let tx = Mempool::check(&ctx, bytes)?;
         chain.note_verified(tx.witness_hash(chain.suite()));
         let id = tx.id(chain.suite());
-        if chain.recently_committed(&id)?
-            || chain
-                .store()
-                .tx_location(&id)
-                .map_err(NodeError::from)?
-                .is_some()
+        if chain
+            .store()
+            .tx_location(&id)
+            .map_err(NodeError::from)?
+            .is_some()
         {
             return Err(AdmitError::AlreadyCommitted { id }.into());
         }
@@ -444,8 +442,13 @@ impl Runtime {
                 });
             }
             Effect::Commit { block, certificate } => {
-                tokio::task::block_in_place(|| chain.commit(&block, &certificate, now_ms()))?;
-                self.after_commit(&block.txs, block.header.height, block.header.time_ms);
+                let executed =
+                    tokio::task::block_in_place(|| chain.commit(&block, &certificate, now_ms()))?;
+                self.after_commit(
+                    &executed.execution.tx_ids,
+                    block.header.height,
+                    block.header.time_ms,
+                );
             }
             Effect::RequestSync { from_height } => self.outbox.request_sync(from_height),
             Effect::HelpCatchUp {
@@ -460,9 +463,8 @@ impl Runtime {
         Ok(())
     }
 
-    fn after_commit(&mut self, txs: &[SignedTransaction], height: u64, block_time_ms: u64) {
-        let suite = self.shared.chain.suite();
-        let ids: Vec<Hash32> = txs.iter().map(|t| t.id(suite)).collect();
+    /// `ids`: the committed transactions, in block order (from the execution: no re-hashing).
+    fn after_commit(&mut self, ids: &[Hash32], height: u64, block_time_ms: u64) {
         let expired = match self.shared.mempool.lock() {
             Ok(mut pool) => {
                 pool.remove(ids.iter().copied());
@@ -488,6 +490,6 @@ impl Runtime {
         if let Ok(mut status) = self.shared.status.write() {
             status.last_commit_ms = Some(now_ms());
         }
-        tracing::debug!(height, txs = txs.len(), "committed");
+        tracing::debug!(height, txs = ids.len(), "committed");
     }
 }

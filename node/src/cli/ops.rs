@@ -5,12 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use lichen_contracts::codec::{Decode, Encode};
-use lichen_contracts::crypto::{Hash32, SecretKey, Suite};
+use lichen_contracts::crypto::{Hash32, SecretKey, SigAlgo, Suite};
 use lichen_contracts::genesis::Genesis;
-use lichen_contracts::presentation::{
-    Document, Outcome, Policy, RECEIPT_TAG, Report, TRUST_ANCHOR_TAG, TrustAnchor, Verdict,
-    verify_presentation_bytes, verify_receipt_bytes,
-};
+use lichen_contracts::presentation::{Outcome, Report, TRUST_ANCHOR_TAG, TrustAnchor, Verdict};
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
 use lichen_node::client::Client;
 use lichen_node::json;
@@ -161,20 +158,6 @@ pub fn load_trust(path: &Path) -> Result<TrustAnchor> {
         .with_context(|| format!("{} is not a valid trust anchor", path.display()))
 }
 
-/// Verifies a presentation or receipt file offline. Returns the report.
-pub fn verify_offline(
-    anchor: &TrustAnchor,
-    bytes: &[u8],
-    document: Option<Document<'_>>,
-    policy: &Policy,
-) -> Report {
-    if bytes.first() == Some(&RECEIPT_TAG) {
-        verify_receipt_bytes(anchor, bytes, document)
-    } else {
-        verify_presentation_bytes(anchor, bytes, document, policy)
-    }
-}
-
 pub fn print_report(report: &Report, as_json: bool) {
     if as_json {
         out!("{}", json::to_pretty_string(&json::report_to_json(report)));
@@ -262,16 +245,38 @@ fn scalar(v: &Value) -> String {
     }
 }
 
+/// The suite a proposal was signed for: the one whose algorithm its signatures use (a suite
+/// fixes its algorithm, and the proposal id depends on the suite's hash).
+pub fn proposal_suite(tx: &SignedTransaction) -> Result<Suite> {
+    let algo = tx
+        .signatures
+        .first()
+        .map(|s| s.key.algo())
+        .ok_or_else(|| anyhow!("the proposal carries no signature"))?;
+    Ok(suite_for(algo))
+}
+
+fn suite_for(algo: SigAlgo) -> Suite {
+    match algo {
+        SigAlgo::Sm2 => Suite::Sm,
+        SigAlgo::Ed25519 => Suite::Intl,
+    }
+}
+
 /// Adds `key`'s signature to a proposal (a council transaction being collected).
-pub fn approve(
-    suite_hint: Option<Suite>,
-    tx: &mut SignedTransaction,
-    key: &SecretKey,
-) -> Result<()> {
-    let suite = suite_hint.unwrap_or(match key.algo() {
-        lichen_contracts::crypto::SigAlgo::Sm2 => Suite::Sm,
-        lichen_contracts::crypto::SigAlgo::Ed25519 => Suite::Intl,
-    });
+pub fn approve(tx: &mut SignedTransaction, key: &SecretKey) -> Result<()> {
+    let suite = suite_for(key.algo());
+    if tx
+        .signatures
+        .first()
+        .is_some_and(|s| s.key.algo() != key.algo())
+    {
+        bail!(
+            "the proposal is signed with {} keys; this key is {}",
+            tx.signatures[0].key.algo().name(),
+            key.algo().name()
+        );
+    }
     let public = key.public_key();
     if tx.signatures.iter().any(|s| s.key == public) {
         bail!("this key already signed the proposal");

@@ -25,7 +25,7 @@
 
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
 use lichen_contracts::codec::{Decode, Encode};
-use lichen_contracts::crypto::Hash32;
+use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::{CodecError, StorageError};
 use lichen_contracts::genesis::Genesis;
 use lichen_contracts::ledger::Event;
@@ -110,6 +110,8 @@ pub struct BlockCommit<'a> {
 #[derive(Debug)]
 pub struct ChainStore<K: KvStore> {
     kv: K,
+    /// The chain's suite, read from the stored genesis once (commits need it for hashes).
+    suite: std::sync::OnceLock<Suite>,
 }
 
 fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -185,7 +187,10 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 
 impl<K: KvStore> ChainStore<K> {
     pub fn new(kv: K) -> Self {
-        ChainStore { kv }
+        ChainStore {
+            kv,
+            suite: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn kv(&self) -> &K {
@@ -246,6 +251,15 @@ impl<K: KvStore> ChainStore<K> {
         self.kv.apply(batch)?;
         self.kv.flush()?;
         Ok(StoredTip { height: 0, hash })
+    }
+
+    /// The chain's suite (from the stored genesis, decoded once).
+    pub fn suite(&self) -> Result<Suite, StoreError> {
+        if let Some(suite) = self.suite.get() {
+            return Ok(*suite);
+        }
+        let suite = self.genesis()?.suite();
+        Ok(*self.suite.get_or_init(|| suite))
     }
 
     /// The genesis the store was initialised with.
@@ -440,8 +454,7 @@ impl<K: KvStore> ChainStore<K> {
                 tip: tip.height,
             });
         }
-        let genesis = self.genesis()?;
-        let suite = genesis.suite();
+        let suite = self.suite()?;
         let hash = header.hash(suite);
         let mut batch = WriteBatch::new();
         batch.put(height_key(keys::BLOCK, height), commit.block.to_bytes());

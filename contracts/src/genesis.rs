@@ -8,10 +8,10 @@ use crate::codec::{Decode, Encode, Reader, Writer};
 use crate::crypto::{Hash32, Suite, domain};
 use crate::error::CodecError;
 use crate::ledger::TxError;
-use crate::model::{Agency, ChainConfig, LicenceType, Submitter, ValidatorSet};
+use crate::model::{Agency, ChainConfig, LicenceType, Observer, Submitter, ValidatorSet};
 use crate::state::{StateKey, WriteSet};
 
-/// Maximum number of agencies, licence types or submitters listed in a genesis.
+/// Maximum number of agencies, licence types, submitters or observers listed in a genesis.
 pub const GENESIS_ENTRIES_MAX: usize = 10_000;
 
 /// Everything the chain starts with.
@@ -24,6 +24,8 @@ pub struct Genesis {
     pub agencies: Vec<Agency>,
     pub licence_types: Vec<LicenceType>,
     pub submitters: Vec<Submitter>,
+    /// Non-voting nodes the validators' network admits, by peer id.
+    pub observers: Vec<Observer>,
 }
 
 impl Genesis {
@@ -33,7 +35,8 @@ impl Genesis {
     }
 
     /// The state at height 0, as tree writes. Refuses a genesis that breaks any rule a transaction
-    /// would have to follow (duplicate ids, unknown agencies, keys of the wrong algorithm...).
+    /// would have to follow (duplicate ids, unknown agencies, keys of the wrong algorithm, an
+    /// observer peer id listed twice or used by a validator...).
     pub fn state_writes(&self) -> Result<WriteSet, TxError> {
         let suite = self.config.suite;
         self.config.validate()?;
@@ -91,6 +94,24 @@ impl Genesis {
                 });
             }
         }
+        for o in &self.observers {
+            o.validate()?;
+            if let Some(v) = self
+                .validators
+                .validators
+                .iter()
+                .find(|v| v.peer_id == o.peer_id)
+            {
+                return Err(TxError::PeerIdInUse {
+                    name: v.name.clone(),
+                });
+            }
+            if !put(StateKey::Observer(o.peer_id.clone()), o.to_bytes()) {
+                return Err(TxError::ObserverExists {
+                    peer_id: o.peer_id.clone(),
+                });
+            }
+        }
         Ok(writes)
     }
 
@@ -134,6 +155,7 @@ impl Encode for Genesis {
         w.seq(&self.agencies);
         w.seq(&self.licence_types);
         w.seq(&self.submitters);
+        w.seq(&self.observers);
     }
 }
 
@@ -146,6 +168,7 @@ impl Decode for Genesis {
             agencies: r.seq("agencies", GENESIS_ENTRIES_MAX)?,
             licence_types: r.seq("licence types", GENESIS_ENTRIES_MAX)?,
             submitters: r.seq("submitters", GENESIS_ENTRIES_MAX)?,
+            observers: r.seq("observers", GENESIS_ENTRIES_MAX)?,
         })
     }
 }

@@ -14,7 +14,7 @@ use crate::crypto::{Hash32, PublicKey, SigAlgo, Suite, verify_batch};
 use crate::error::{CodecError, CryptoError, StorageError};
 use crate::model::{
     Agency, ChainConfig, Council, EntityStatus, Evidence, Licence, LicenceDraft, LicenceStatus,
-    LicenceType, Submitter, VALIDATORS_MAX, Validator, ValidatorSet,
+    LicenceType, Observer, Submitter, VALIDATORS_MAX, Validator, ValidatorSet, check_peer_id,
 };
 use crate::state::{ReplayWindow, StateKey, StateView, StateViewExt, WriteSet};
 use crate::tx::{Payload, SignedTransaction, TX_SIGNATURES_MAX, TxSignature};
@@ -103,6 +103,12 @@ pub enum TxError {
     ValidatorExists { key: PublicKey },
     #[error("peer id is already used by validator '{name}'")]
     PeerIdInUse { name: String },
+    #[error("peer id is already used by observer '{name}'")]
+    PeerIdUsedByObserver { name: String },
+    #[error("peer id {} is already an observer", crate::hex::encode(.peer_id))]
+    ObserverExists { peer_id: Vec<u8> },
+    #[error("peer id {} is not an observer", crate::hex::encode(.peer_id))]
+    UnknownObserver { peer_id: Vec<u8> },
     #[error("validator {key} is not in the set")]
     UnknownValidator { key: PublicKey },
     #[error("the validator set would have {size} validators; allowed 1..={max}")]
@@ -133,13 +139,34 @@ pub struct BlockContext {
 /// What a transaction changed, for receipts and the node's indexes.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Event {
-    LicenceChanged { id: String, status: LicenceStatus },
-    EvidenceAnchored { hash: Hash32 },
-    AgencyChanged { id: String },
-    LicenceTypeChanged { code: String },
-    SubmitterChanged { id: String },
-    ValidatorSetChanged { size: usize },
+    LicenceChanged {
+        id: String,
+        status: LicenceStatus,
+    },
+    EvidenceAnchored {
+        hash: Hash32,
+    },
+    AgencyChanged {
+        id: String,
+    },
+    LicenceTypeChanged {
+        code: String,
+    },
+    SubmitterChanged {
+        id: String,
+    },
+    ValidatorSetChanged {
+        size: usize,
+    },
     CouncilChanged,
+    /// An observer was admitted (its state entry written).
+    ObserverAdded {
+        peer_id: Vec<u8>,
+    },
+    /// An observer was withdrawn (its state entry deleted).
+    ObserverRemoved {
+        peer_id: Vec<u8>,
+    },
 }
 
 /// The effects of one accepted transaction.
@@ -335,6 +362,8 @@ impl<S: StateView + ?Sized> Rules<'_, S> {
             Payload::AddValidator(v) => self.add_validator(v),
             Payload::RemoveValidator { key } => self.remove_validator(key),
             Payload::UpdateCouncil(c) => self.update_council(c),
+            Payload::AddObserver(o) => self.add_observer(o),
+            Payload::RemoveObserver { peer_id } => self.remove_observer(peer_id),
             Payload::IssueLicence(draft) => self.issue(draft, None),
             Payload::SuspendLicence { id, reason } => {
                 self.change_status(id, reason, LicenceStatus::Suspended)
@@ -376,6 +405,10 @@ impl<S: StateView + ?Sized> Rules<'_, S> {
         self.out
             .writes
             .insert(key.hash(self.suite), Some(value.to_bytes()));
+    }
+
+    fn delete(&mut self, key: &StateKey) {
+        self.out.writes.insert(key.hash(self.suite), None);
     }
 
     fn agency(&self, id: &str) -> Result<Agency, TxError> {
@@ -627,6 +660,11 @@ impl<S: StateView + ?Sized> Rules<'_, S> {
                 name: other.name.clone(),
             });
         }
+        if let Some(observer) = self.get::<Observer>(&StateKey::Observer(v.peer_id.clone()))? {
+            return Err(TxError::PeerIdUsedByObserver {
+                name: observer.name,
+            });
+        }
         let size = set.len() + 1;
         if size > VALIDATORS_MAX {
             return Err(TxError::ValidatorSetSize {
@@ -662,6 +700,44 @@ impl<S: StateView + ?Sized> Rules<'_, S> {
         self.out
             .events
             .push(Event::ValidatorSetChanged { size: set.len() });
+        Ok(())
+    }
+
+    fn add_observer(&mut self, o: &Observer) -> Result<(), TxError> {
+        o.validate()?;
+        let key = StateKey::Observer(o.peer_id.clone());
+        if self.get::<Observer>(&key)?.is_some() {
+            return Err(TxError::ObserverExists {
+                peer_id: o.peer_id.clone(),
+            });
+        }
+        if let Some(v) = self
+            .validators()?
+            .validators
+            .into_iter()
+            .find(|v| v.peer_id == o.peer_id)
+        {
+            return Err(TxError::PeerIdInUse { name: v.name });
+        }
+        self.put(&key, o);
+        self.out.events.push(Event::ObserverAdded {
+            peer_id: o.peer_id.clone(),
+        });
+        Ok(())
+    }
+
+    fn remove_observer(&mut self, peer_id: &[u8]) -> Result<(), TxError> {
+        check_peer_id(peer_id)?;
+        let key = StateKey::Observer(peer_id.to_vec());
+        if self.get::<Observer>(&key)?.is_none() {
+            return Err(TxError::UnknownObserver {
+                peer_id: peer_id.to_vec(),
+            });
+        }
+        self.delete(&key);
+        self.out.events.push(Event::ObserverRemoved {
+            peer_id: peer_id.to_vec(),
+        });
         Ok(())
     }
 

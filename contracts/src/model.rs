@@ -286,26 +286,38 @@ pub struct Validator {
     pub peer_id: Vec<u8>,
 }
 
+/// A libp2p peer id as the chain keeps it: 1..=`PEER_ID_LEN_MAX` bytes (its binary multihash form).
+pub fn check_peer_id(peer_id: &[u8]) -> Result<(), CodecError> {
+    if peer_id.is_empty() {
+        return Err(CodecError::InvalidValue {
+            field: "peer id",
+            reason: "must not be empty",
+        });
+    }
+    if peer_id.len() > PEER_ID_LEN_MAX {
+        return Err(CodecError::TooLong {
+            field: "peer id",
+            len: peer_id.len(),
+            max: PEER_ID_LEN_MAX,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a peer id: `bytes` of 1..=`PEER_ID_LEN_MAX`.
+pub(crate) fn read_peer_id(r: &mut Reader<'_>) -> Result<Vec<u8>, CodecError> {
+    let peer_id = r.bytes("peer id", PEER_ID_LEN_MAX)?;
+    check_peer_id(&peer_id)?;
+    Ok(peer_id)
+}
+
 impl Validator {
     /// A non-blank name and a peer id of 1..=`PEER_ID_LEN_MAX` bytes: what decoding requires, so
     /// that a set built in memory (a transaction, a genesis) is never written in a form that
     /// cannot be read back.
     pub fn validate(&self) -> Result<(), CodecError> {
         check_name("validator name", &self.name, NAME_LEN_MAX)?;
-        if self.peer_id.is_empty() {
-            return Err(CodecError::InvalidValue {
-                field: "peer id",
-                reason: "must not be empty",
-            });
-        }
-        if self.peer_id.len() > PEER_ID_LEN_MAX {
-            return Err(CodecError::TooLong {
-                field: "peer id",
-                len: self.peer_id.len(),
-                max: PEER_ID_LEN_MAX,
-            });
-        }
-        Ok(())
+        check_peer_id(&self.peer_id)
     }
 }
 
@@ -326,6 +338,41 @@ impl Decode for Validator {
         };
         v.validate()?;
         Ok(v)
+    }
+}
+
+/// An observer: a node that follows the chain and serves reads but does not vote. The
+/// validators' network admits it by its libp2p peer id, the key of its state entry.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Observer {
+    pub name: String,
+    pub peer_id: Vec<u8>,
+}
+
+impl Observer {
+    /// A non-blank name (the rule of validator names) and a peer id of 1..=`PEER_ID_LEN_MAX`
+    /// bytes: what decoding requires.
+    pub fn validate(&self) -> Result<(), CodecError> {
+        check_name("observer name", &self.name, NAME_LEN_MAX)?;
+        check_peer_id(&self.peer_id)
+    }
+}
+
+impl Encode for Observer {
+    fn encode_to(&self, w: &mut Writer) {
+        w.str(&self.name);
+        w.bytes(&self.peer_id);
+    }
+}
+
+impl Decode for Observer {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let o = Observer {
+            name: r.str("observer name", NAME_LEN_MAX)?,
+            peer_id: r.bytes("peer id", PEER_ID_LEN_MAX)?,
+        };
+        o.validate()?;
+        Ok(o)
     }
 }
 

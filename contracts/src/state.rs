@@ -1,5 +1,5 @@
 //! State keys and views: every entry (chain config, validator set, agency, licence type,
-//! submitter, licence, evidence) lives in one authenticated map keyed by a 32-byte hash.
+//! submitter, licence, evidence, observer) lives in one authenticated map keyed by a 32-byte hash.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
@@ -27,6 +27,8 @@ pub enum StateKey {
     Licence(String),
     /// Kind 7: an [`crate::model::Evidence`] by the anchored hash (32 raw bytes).
     Evidence(Hash32),
+    /// Kind 8: an [`crate::model::Observer`] by its libp2p peer id (bytes).
+    Observer(Vec<u8>),
 }
 
 impl StateKey {
@@ -39,6 +41,7 @@ impl StateKey {
             StateKey::Submitter(_) => 5,
             StateKey::Licence(_) => 6,
             StateKey::Evidence(_) => 7,
+            StateKey::Observer(_) => 8,
         }
     }
 
@@ -53,6 +56,7 @@ impl StateKey {
             | StateKey::Submitter(id)
             | StateKey::Licence(id) => w.str(id),
             StateKey::Evidence(hash) => w.raw(hash.as_bytes()),
+            StateKey::Observer(peer_id) => w.bytes(peer_id),
         }
         suite.hash(domain::STATE_KEY, &[w.as_bytes()])
     }

@@ -151,6 +151,7 @@ impl TestChain {
                 },
             ],
             submitters,
+            observers: Vec::new(),
         };
         Self::from_genesis(genesis, keys, validator_names)
     }

@@ -13,8 +13,8 @@ use crate::crypto::{Hash32, PublicKey, SecretKey, Signature, Suite, domain};
 use crate::error::CodecError;
 use crate::model::{
     Agency, CHAIN_ID_LEN_MAX, Council, ENTITY_KEYS_MAX, EntityStatus, ID_LEN_MAX,
-    LICENCE_ID_LEN_MAX, LicenceDraft, LicenceType, NAME_LEN_MAX, Submitter, TEXT_LEN_MAX,
-    Validator, check_key_list, check_name,
+    LICENCE_ID_LEN_MAX, LicenceDraft, LicenceType, NAME_LEN_MAX, Observer, Submitter, TEXT_LEN_MAX,
+    Validator, check_key_list, check_name, read_peer_id,
 };
 
 /// Maximum signatures on one transaction (a council of up to 32 members signs at most 32).
@@ -58,6 +58,10 @@ pub enum Payload {
     RemoveValidator { key: PublicKey },
     /// Tag 10. Replace the council (members, threshold): rotates council keys.
     UpdateCouncil(Council),
+    /// Tag 11. Admit a non-voting node to the validators' network by its peer id.
+    AddObserver(Observer),
+    /// Tag 12. Withdraw an observer, by its peer id.
+    RemoveObserver { peer_id: Vec<u8> },
     // --- agency operations (a key of the issuing agency; suspend, reinstate and revoke also by a
     // council threshold) ---
     /// Tag 20.
@@ -97,6 +101,8 @@ impl Payload {
             Payload::AddValidator(_) => 8,
             Payload::RemoveValidator { .. } => 9,
             Payload::UpdateCouncil(_) => 10,
+            Payload::AddObserver(_) => 11,
+            Payload::RemoveObserver { .. } => 12,
             Payload::IssueLicence(_) => 20,
             Payload::SuspendLicence { .. } => 21,
             Payload::ReinstateLicence { .. } => 22,
@@ -119,6 +125,8 @@ impl Payload {
             Payload::AddValidator(_) => "add-validator",
             Payload::RemoveValidator { .. } => "remove-validator",
             Payload::UpdateCouncil(_) => "update-council",
+            Payload::AddObserver(_) => "add-observer",
+            Payload::RemoveObserver { .. } => "remove-observer",
             Payload::IssueLicence(_) => "issue",
             Payload::SuspendLicence { .. } => "suspend",
             Payload::ReinstateLicence { .. } => "reinstate",
@@ -128,7 +136,7 @@ impl Payload {
         }
     }
 
-    /// Council operations need a threshold of council signatures.
+    /// Council operations (tags 1-19) need a threshold of council signatures.
     pub fn is_council_operation(&self) -> bool {
         self.tag() < 20
     }
@@ -231,6 +239,8 @@ impl Encode for Payload {
             Payload::AddValidator(v) => v.encode_to(w),
             Payload::RemoveValidator { key } => key.encode_to(w),
             Payload::UpdateCouncil(c) => c.encode_to(w),
+            Payload::AddObserver(o) => o.encode_to(w),
+            Payload::RemoveObserver { peer_id } => w.bytes(peer_id),
             Payload::IssueLicence(d) => d.encode_to(w),
             Payload::SuspendLicence { id, reason }
             | Payload::ReinstateLicence { id, reason }
@@ -298,6 +308,10 @@ impl Decode for Payload {
                 key: PublicKey::decode_from(r)?,
             },
             10 => Payload::UpdateCouncil(Council::decode_from(r)?),
+            11 => Payload::AddObserver(Observer::decode_from(r)?),
+            12 => Payload::RemoveObserver {
+                peer_id: read_peer_id(r)?,
+            },
             20 => Payload::IssueLicence(LicenceDraft::decode_from(r)?),
             21 => Payload::SuspendLicence {
                 id: r.str("licence id", LICENCE_ID_LEN_MAX)?,

@@ -10,10 +10,11 @@ use lichen_contracts::CodecError;
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, PublicKey, SecretKey, SigAlgo, Signature, Suite};
 use lichen_contracts::error::ProofError;
+use lichen_contracts::genesis::Genesis;
 use lichen_contracts::ledger::{Event, TxError};
 use lichen_contracts::model::{
     Agency, Council, EntityStatus, Evidence, Licence, LicenceDraft, LicenceStatus, LicenceType,
-    Submitter, VALIDATORS_MAX, Validator, ValidatorSet, holder_commitment,
+    Observer, Submitter, VALIDATORS_MAX, Validator, ValidatorSet, holder_commitment,
 };
 use lichen_contracts::state::StateKey;
 use lichen_contracts::testkit::{GENESIS_TIME_MS, TestChain, test_key};
@@ -212,6 +213,17 @@ fn new_validator(c: &mut TestChain, name: &str, peer: &str) -> Validator {
     };
     c.add_validator_key(name, key);
     v
+}
+
+fn observer(name: &str, peer: &str) -> Observer {
+    Observer {
+        name: name.into(),
+        peer_id: peer.as_bytes().to_vec(),
+    }
+}
+
+fn observer_entry(c: &TestChain, peer: &str) -> Option<Observer> {
+    c.entry(&StateKey::Observer(peer.as_bytes().to_vec()))
 }
 
 // --- refusals, one per TxError variant ---
@@ -576,6 +588,27 @@ fn invalid_field(suite: Suite) {
     v.name = String::new();
     let tx = c.council_signed(Payload::AddValidator(v));
     assert!(matches!(refused(&mut c, tx), TxError::InvalidField(_)));
+    // An observer with an empty or oversized peer id or a blank name; removing an empty peer id
+    // (none of them can be decoded).
+    for (name, peer_id) in [
+        ("archive-1", vec![]),
+        ("archive-1", vec![7; 65]),
+        (" \t", b"obs-peer-1".to_vec()),
+    ] {
+        let tx = c.council_signed(Payload::AddObserver(Observer {
+            name: name.into(),
+            peer_id,
+        }));
+        assert!(matches!(refused(&mut c, tx), TxError::InvalidField(_)));
+    }
+    let tx = c.council_signed(Payload::RemoveObserver { peer_id: vec![] });
+    assert!(matches!(
+        refused(&mut c, tx),
+        TxError::InvalidField(CodecError::InvalidValue {
+            field: "peer id",
+            ..
+        })
+    ));
     assert_eq!(licence(&c, "L-1").status, LicenceStatus::Active);
 }
 
@@ -1153,6 +1186,161 @@ fn peer_id_in_use(suite: Suite) {
     );
 }
 
+fn peer_id_used_by_observer(suite: Suite) {
+    let mut c = chain(suite);
+    let tx = c.council_signed(Payload::AddObserver(observer("archive-1", "obs-peer-1")));
+    ok(&mut c, vec![tx]);
+    let v = new_validator(&mut c, "validator-4", "obs-peer-1");
+    let tx = c.council_signed(Payload::AddValidator(v));
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::PeerIdUsedByObserver {
+            name: "archive-1".into()
+        }
+    );
+    assert_eq!(validators(&c).len(), 4);
+    // Also when the observer is added earlier in the same block.
+    let v = new_validator(&mut c, "validator-5", "obs-peer-2");
+    let add = c.council_signed(Payload::AddObserver(observer("archive-2", "obs-peer-2")));
+    let tx = c.council_signed(Payload::AddValidator(v));
+    assert_eq!(
+        refused_at(&mut c, vec![add, tx], 1),
+        TxError::PeerIdUsedByObserver {
+            name: "archive-2".into()
+        }
+    );
+}
+
+fn observer_exists(suite: Suite) {
+    let mut c = chain(suite);
+    let tx = c.council_signed(Payload::AddObserver(observer("archive-1", "obs-peer-1")));
+    ok(&mut c, vec![tx]);
+    // The same peer id under another name.
+    let tx = c.council_signed(Payload::AddObserver(observer("archive-1b", "obs-peer-1")));
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::ObserverExists {
+            peer_id: b"obs-peer-1".to_vec()
+        }
+    );
+    assert_eq!(
+        observer_entry(&c, "obs-peer-1"),
+        Some(observer("archive-1", "obs-peer-1"))
+    );
+    // Twice in one block.
+    let a = c.council_signed(Payload::AddObserver(observer("archive-2", "obs-peer-2")));
+    let b = c.council_signed(Payload::AddObserver(observer("archive-2", "obs-peer-2")));
+    assert_eq!(
+        refused_at(&mut c, vec![a, b], 1),
+        TxError::ObserverExists {
+            peer_id: b"obs-peer-2".to_vec()
+        }
+    );
+    assert_eq!(observer_entry(&c, "obs-peer-2"), None);
+}
+
+fn observer_peer_id_in_use(suite: Suite) {
+    let mut c = chain(suite);
+    let tx = c.council_signed(Payload::AddObserver(observer("archive-1", "peer-2")));
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::PeerIdInUse {
+            name: "validator-2".into()
+        }
+    );
+    // A validator added earlier in the same block counts.
+    let v = new_validator(&mut c, "validator-4", "peer-4");
+    let add = c.council_signed(Payload::AddValidator(v));
+    let tx = c.council_signed(Payload::AddObserver(observer("archive-1", "peer-4")));
+    assert_eq!(
+        refused_at(&mut c, vec![add, tx], 1),
+        TxError::PeerIdInUse {
+            name: "validator-4".into()
+        }
+    );
+    assert_eq!(observer_entry(&c, "peer-4"), None);
+}
+
+fn unknown_observer(suite: Suite) {
+    let mut c = chain(suite);
+    let tx = c.council_signed(Payload::RemoveObserver {
+        peer_id: b"obs-peer-9".to_vec(),
+    });
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::UnknownObserver {
+            peer_id: b"obs-peer-9".to_vec()
+        }
+    );
+    // A validator's peer id is not an observer's.
+    let tx = c.council_signed(Payload::RemoveObserver {
+        peer_id: b"peer-0".to_vec(),
+    });
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::UnknownObserver {
+            peer_id: b"peer-0".to_vec()
+        }
+    );
+    // Removed twice in one block.
+    ok_with(&mut c, |c| {
+        vec![c.council_signed(Payload::AddObserver(observer("archive-1", "obs-peer-1")))]
+    });
+    let a = c.council_signed(Payload::RemoveObserver {
+        peer_id: b"obs-peer-1".to_vec(),
+    });
+    let b = c.council_signed(Payload::RemoveObserver {
+        peer_id: b"obs-peer-1".to_vec(),
+    });
+    assert_eq!(
+        refused_at(&mut c, vec![a, b], 1),
+        TxError::UnknownObserver {
+            peer_id: b"obs-peer-1".to_vec()
+        }
+    );
+    assert!(observer_entry(&c, "obs-peer-1").is_some());
+}
+
+fn observer_ops_need_the_council(suite: Suite) {
+    let mut c = chain(suite);
+    let add = Payload::AddObserver(observer("archive-1", "obs-peer-1"));
+    let tx = c.signed(add.clone(), "council-2");
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::CouncilThresholdNotMet {
+            signers: 1,
+            threshold: 2
+        }
+    );
+    let tx = c.signed(add.clone(), "validator-0");
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::NotCouncilMember {
+            key: public(&c, "validator-0")
+        }
+    );
+    ok_with(&mut c, |c| vec![c.council_signed(add)]);
+    let remove = Payload::RemoveObserver {
+        peer_id: b"obs-peer-1".to_vec(),
+    };
+    let tx = c.signed(remove.clone(), "agency-a");
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::NotCouncilMember {
+            key: public(&c, "agency-a")
+        }
+    );
+    let tx = c.signed(remove, "council-0");
+    assert_eq!(
+        refused(&mut c, tx),
+        TxError::CouncilThresholdNotMet {
+            signers: 1,
+            threshold: 2
+        }
+    );
+    assert!(observer_entry(&c, "obs-peer-1").is_some());
+}
+
 fn unknown_validator(suite: Suite) {
     let mut c = chain(suite);
     let key = test_key(suite, "validator-9").public_key();
@@ -1603,6 +1791,152 @@ fn remove_validator_effective_next_block(suite: Suite) {
     assert_eq!(validators(&c).len(), 4);
 }
 
+fn observers_added_and_removed(suite: Suite) {
+    let mut c = chain(suite);
+    let set = validators(&c);
+    let a = observer("archive-1", "obs-peer-1");
+    let b = Observer {
+        name: "审计节点 Audit node".into(),
+        peer_id: vec![0x00, 0x24, 0x08, 0x01, 0xff],
+    };
+    let h = ok_with(&mut c, |c| {
+        vec![
+            c.council_signed(Payload::AddObserver(a.clone())),
+            c.council_signed(Payload::AddObserver(b.clone())),
+        ]
+    });
+    assert_eq!(
+        c.blocks[h as usize].execution.events,
+        vec![
+            vec![Event::ObserverAdded {
+                peer_id: a.peer_id.clone()
+            }],
+            vec![Event::ObserverAdded {
+                peer_id: b.peer_id.clone()
+            }],
+        ]
+    );
+    assert_eq!(observer_entry(&c, "obs-peer-1"), Some(a.clone()));
+    assert_eq!(
+        c.entry::<Observer>(&StateKey::Observer(b.peer_id.clone())),
+        Some(b.clone())
+    );
+    // Observers do not vote: the validator set is untouched.
+    assert!(!c.blocks[h as usize].header.changes_validator_set());
+    assert_eq!(validators(&c), set);
+    // Removal deletes the entry; the peer id is then free for a validator.
+    let h = ok_with(&mut c, |c| {
+        vec![c.council_signed(Payload::RemoveObserver {
+            peer_id: a.peer_id.clone(),
+        })]
+    });
+    assert_eq!(
+        c.blocks[h as usize].execution.events,
+        vec![vec![Event::ObserverRemoved {
+            peer_id: a.peer_id.clone()
+        }]]
+    );
+    assert_eq!(observer_entry(&c, "obs-peer-1"), None);
+    assert_eq!(
+        c.entry::<Observer>(&StateKey::Observer(b.peer_id.clone())),
+        Some(b.clone())
+    );
+    let v = new_validator(&mut c, "validator-4", "obs-peer-1");
+    ok_with(&mut c, |c| vec![c.council_signed(Payload::AddValidator(v))]);
+    assert_eq!(validators(&c).len(), 5);
+    // Added and removed in one block: nothing is left; the state root is the one before.
+    let root = c.blocks.last().unwrap().header.state_root;
+    ok_with(&mut c, |c| {
+        vec![
+            c.council_signed(Payload::AddObserver(observer("archive-3", "obs-peer-3"))),
+            c.council_signed(Payload::RemoveObserver {
+                peer_id: b"obs-peer-3".to_vec(),
+            }),
+        ]
+    });
+    assert_eq!(observer_entry(&c, "obs-peer-3"), None);
+    assert_eq!(c.blocks.last().unwrap().header.state_root, root);
+}
+
+/// The test chain's genesis with `observers`.
+fn genesis_with(suite: Suite, observers: Vec<Observer>) -> Genesis {
+    let mut g = chain(suite).genesis;
+    g.observers = observers;
+    g
+}
+
+fn genesis_observers(suite: Suite) {
+    let a = observer("archive-1", "obs-peer-1");
+    let b = observer("archive-2", "obs-peer-2");
+    let g = genesis_with(suite, vec![a.clone(), b.clone()]);
+    // The encoding ends with the observers, after the submitters; it round-trips.
+    let bytes = g.to_bytes();
+    assert_eq!(Genesis::from_bytes(&bytes), Ok(g.clone()));
+    let plain = chain(suite).genesis;
+    let mut tail = 2u32.to_be_bytes().to_vec();
+    tail.extend(a.to_bytes());
+    tail.extend(b.to_bytes());
+    let plain_bytes = plain.to_bytes();
+    assert_eq!(plain_bytes[plain_bytes.len() - 4..], [0, 0, 0, 0]);
+    assert_eq!(
+        bytes[..plain_bytes.len() - 4],
+        plain_bytes[..plain_bytes.len() - 4]
+    );
+    assert_eq!(bytes[plain_bytes.len() - 4..], tail[..]);
+    assert_ne!(g.hash(), plain.hash());
+    // The genesis state holds them, under kind 8, and the chain starts from it.
+    let writes = g.state_writes().unwrap();
+    assert_eq!(writes.len(), plain.state_writes().unwrap().len() + 2);
+    assert_eq!(
+        writes.get(&StateKey::Observer(a.peer_id.clone()).hash(suite)),
+        Some(&Some(a.to_bytes()))
+    );
+    let keys = chain(suite).keys;
+    let names = g
+        .validators
+        .validators
+        .iter()
+        .map(|v| (v.key.as_bytes().to_vec(), v.name.clone()))
+        .collect();
+    let mut c = TestChain::from_genesis(g, keys, names);
+    assert_eq!(observer_entry(&c, "obs-peer-2"), Some(b));
+    // The council removes a genesis observer like any other.
+    ok_with(&mut c, |c| {
+        vec![c.council_signed(Payload::RemoveObserver {
+            peer_id: a.peer_id.clone(),
+        })]
+    });
+    assert_eq!(observer_entry(&c, "obs-peer-1"), None);
+}
+
+fn genesis_observer_refusals(suite: Suite) {
+    // A peer id listed twice.
+    let g = genesis_with(
+        suite,
+        vec![
+            observer("archive-1", "obs-peer-1"),
+            observer("archive-2", "obs-peer-1"),
+        ],
+    );
+    assert_eq!(
+        g.state_writes(),
+        Err(TxError::ObserverExists {
+            peer_id: b"obs-peer-1".to_vec()
+        })
+    );
+    // A genesis validator's peer id.
+    let g = genesis_with(suite, vec![observer("archive-1", "peer-3")]);
+    assert_eq!(
+        g.state_writes(),
+        Err(TxError::PeerIdInUse {
+            name: "validator-3".into()
+        })
+    );
+    // An invalid observer.
+    let g = genesis_with(suite, vec![observer("", "obs-peer-1")]);
+    assert!(matches!(g.state_writes(), Err(TxError::InvalidField(_))));
+}
+
 fn update_council_rotates_keys(suite: Suite) {
     let mut c = chain(suite);
     let mut members = Vec::new();
@@ -1777,6 +2111,12 @@ suite_tests! {
         evidence_exists,
         validator_exists,
         peer_id_in_use,
+        peer_id_used_by_observer,
+        observer_exists,
+        observer_peer_id_in_use,
+        unknown_observer,
+        observer_ops_need_the_council,
+        genesis_observer_refusals,
         unknown_validator,
         unchanged,
         // Happy paths.
@@ -1788,6 +2128,8 @@ suite_tests! {
         governance_registers_then_agency_issues,
         add_validator_effective_next_block,
         remove_validator_effective_next_block,
+        observers_added_and_removed,
+        genesis_observers,
         update_council_rotates_keys,
         ids_differ_by_nonce,
         many_in_flight_in_one_block,
@@ -1881,6 +2223,11 @@ fn arb_draft() -> impl Strategy<Value = LicenceDraft> {
         )
 }
 
+/// 1..=64 bytes, as peer ids are.
+fn arb_peer_id() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(any::<u8>(), 1..=64)
+}
+
 fn arb_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         (arb_id(), arb_name(), arb_keys(), arb_status()).prop_map(|(id, name, keys, status)| {
@@ -1934,6 +2281,9 @@ fn arb_payload() -> impl Strategy<Value = Payload> {
                 peer_id
             })),
         arb_key().prop_map(|key| Payload::RemoveValidator { key }),
+        (arb_name(), arb_peer_id())
+            .prop_map(|(name, peer_id)| Payload::AddObserver(Observer { name, peer_id })),
+        arb_peer_id().prop_map(|peer_id| Payload::RemoveObserver { peer_id }),
         arb_keys()
             .prop_flat_map(|members| {
                 let n = members.len() as u16;
@@ -2074,6 +2424,17 @@ fn decoding_refuses_what_the_rules_refuse() {
         reason: "a\u{7}b".into(),
     };
     assert!(Payload::from_bytes(&p.to_bytes()).is_err());
+    // Nor an observer, or an observer removal, with an empty or oversized peer id.
+    for peer_id in [vec![], vec![1; 65]] {
+        let o = Observer {
+            name: "archive-1".into(),
+            peer_id: peer_id.clone(),
+        };
+        assert!(Observer::from_bytes(&o.to_bytes()).is_err());
+        assert!(Payload::from_bytes(&Payload::AddObserver(o).to_bytes()).is_err());
+        let p = Payload::RemoveObserver { peer_id };
+        assert!(Payload::from_bytes(&p.to_bytes()).is_err());
+    }
     // Nor an unknown payload tag.
     assert_eq!(
         Payload::from_bytes(&[99]),
@@ -2082,4 +2443,38 @@ fn decoding_refuses_what_the_rules_refuse() {
             tag: 99
         })
     );
+}
+
+#[test]
+fn observer_encodings_are_exact() {
+    let o = Observer {
+        name: "ob".into(),
+        peer_id: vec![0xaa, 0xbb, 0xcc],
+    };
+    // name string, then peer_id bytes.
+    let expected = [0, 0, 0, 2, b'o', b'b', 0, 0, 0, 3, 0xaa, 0xbb, 0xcc];
+    assert_eq!(o.to_bytes(), expected);
+    assert_eq!(Observer::from_bytes(&expected), Ok(o.clone()));
+    let add = Payload::AddObserver(o);
+    assert_eq!(add.tag(), 11);
+    assert_eq!(add.kind(), "add-observer");
+    assert!(add.is_council_operation());
+    assert_eq!(add.to_bytes(), [&[11u8][..], &expected].concat());
+    let remove = Payload::RemoveObserver {
+        peer_id: vec![0xaa, 0xbb, 0xcc],
+    };
+    assert_eq!(remove.tag(), 12);
+    assert_eq!(remove.kind(), "remove-observer");
+    assert!(remove.is_council_operation());
+    assert_eq!(remove.to_bytes(), [12, 0, 0, 0, 3, 0xaa, 0xbb, 0xcc]);
+    assert_eq!(Payload::from_bytes(&remove.to_bytes()), Ok(remove));
+    // State key kind 8: H("lichen/state-key/v1", 8 || u32 len || peer id).
+    for suite in [Suite::Sm, Suite::Intl] {
+        let key = StateKey::Observer(vec![0xaa, 0xbb, 0xcc]);
+        assert_eq!(key.kind(), 8);
+        assert_eq!(
+            key.hash(suite),
+            suite.hash("lichen/state-key/v1", &[&[8, 0, 0, 0, 3, 0xaa, 0xbb, 0xcc]])
+        );
+    }
 }

@@ -5,55 +5,19 @@
 //! `cargo bench -p lichen-node --bench single_node [-- --licences N --verify-requests M]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{SecretKey, Suite};
-use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::testkit::TestChain;
-use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
 use lichen_node::client::Client;
 use lichen_node::service::{DataDir, NodeOptions, start};
 
 const CLIENT_THREADS: usize = 8;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn issue_txs(chain: &TestChain, n: usize) -> Vec<SignedTransaction> {
-    let suite = chain.suite;
-    (0..n)
-        .map(|i| {
-            let tx = Transaction {
-                chain_id: chain.chain_id().to_string(),
-                nonce: i as u64,
-                expires_at_height: 900,
-                payload: Payload::IssueLicence(LicenceDraft {
-                    id: format!("BENCH-{i:08}"),
-                    licence_type: "business".into(),
-                    issuer: "agency-a".into(),
-                    document_hash: suite.digest(format!("licence file {i}").as_bytes()),
-                    holder_commitment: holder_commitment(suite, &[1; 32], &format!("holder {i}")),
-                    valid_from_ms: 0,
-                    valid_until_ms: None,
-                }),
-            };
-            chain.sign(tx, &["agency-a"])
-        })
-        .collect()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
-}
 
 fn run(suite: Suite, licences: usize, verify_requests: usize) {
     let chain = TestChain::new(suite, 1);
@@ -77,7 +41,7 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
     let node = rt.block_on(start(options())).unwrap();
     let url = format!("http://{}", node.http_addr);
     let txs = Arc::new(
-        issue_txs(&chain, licences)
+        common::issue_txs(&chain, "BENCH", 0..licences, 900)
             .iter()
             .map(|t| t.to_bytes())
             .collect::<Vec<_>>(),
@@ -169,8 +133,8 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         suite.name(),
         lat.len(),
         lat.len() as f64 / elapsed.as_secs_f64(),
-        percentile(&lat, 0.5).as_secs_f64() * 1e3,
-        percentile(&lat, 0.99).as_secs_f64() * 1e3
+        common::percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        common::percentile(&lat, 0.99).as_secs_f64() * 1e3
     );
 
     // 3. Cold start on the data just written: open, replay nothing, serve /health.
@@ -189,8 +153,8 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
 }
 
 fn main() {
-    let licences = arg("--licences", 5_000);
-    let verify_requests = arg("--verify-requests", 4_000);
+    let licences = common::arg("--licences", 5_000);
+    let verify_requests = common::arg("--verify-requests", 4_000);
     for suite in [Suite::Intl, Suite::Sm] {
         run(suite, licences, verify_requests);
     }

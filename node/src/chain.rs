@@ -12,7 +12,7 @@ use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::exec::{BlockExecution, VersionedState, execute_block_known};
 use lichen_contracts::genesis::Genesis;
 use lichen_contracts::ledger::{BlockContext, TxError, apply_tx, verify_signatures_known};
-use lichen_contracts::model::{ChainParams, Evidence, Licence, ValidatorSet};
+use lichen_contracts::model::{ChainParams, Evidence, Licence, Observer, ValidatorSet};
 use lichen_contracts::presentation::{
     Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
 };
@@ -163,6 +163,22 @@ impl Chain {
             .ok_or_else(|| NodeError::Internal {
                 reason: "validator set missing from state".into(),
             })
+    }
+
+    /// The current observers (from state at the tip), in peer-id byte order: the non-voting
+    /// nodes the network admits beside the validators.
+    pub fn observers(&self) -> Result<Vec<Observer>, NodeError> {
+        let tip = self.tip()?;
+        let state = self.state_at(tip.height);
+        let mut out = Vec::new();
+        for peer_id in self.store.observer_peer_ids()? {
+            // An index entry without a state entry at this tip belongs to a block committed
+            // since the tip was read: skip it.
+            if let Some(observer) = state.get_entry(self.suite, &StateKey::Observer(peer_id))? {
+                out.push(observer);
+            }
+        }
+        Ok(out)
     }
 
     /// Records that the signatures of the signed transaction with this witness hash verified.

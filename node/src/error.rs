@@ -27,6 +27,8 @@ pub enum NodeError {
     InvalidFinalBlock { height: u64, reason: String },
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: String, reason: String },
+    #[error("network: {reason}")]
+    Network { reason: String },
     #[error("internal error: {reason}")]
     Internal { reason: String },
 }

@@ -34,7 +34,9 @@
 //! # Input rules
 //!
 //! - An unknown field is an error (typo protection), as is a JSON object with the same key
-//!   twice. A missing field is an error naming its path.
+//!   twice. A missing field is an error naming its path. One exception: a genesis without
+//!   `observers` has none (files written before observers existed still load); output always
+//!   carries the field.
 //! - Every error names the path of the offending value: `genesis.agencies[2].keys[0]: not a public
 //!   key: bad hex ...`.
 //! - Sets — entity keys, council members, authorised agencies, validators — may be listed in any
@@ -42,7 +44,8 @@
 //!   sorted. A repeated element is an error.
 //! - After parsing, each type's own `validate()` runs, and a genesis is also checked as the node
 //!   would check it at start (ids unique, licence types name known agencies, every key of the
-//!   suite's algorithm, `Genesis::state_writes`), so a bad file is refused when it is loaded.
+//!   suite's algorithm, observer peer ids distinct and none a validator's,
+//!   `Genesis::state_writes`), so a bad file is refused when it is loaded.
 //!
 //! `genesis_from_json_str(genesis_to_json_string(g)) == g` for every valid genesis, so the
 //! canonical [`Genesis::hash`] survives the round trip.
@@ -58,7 +61,7 @@ use lichen_contracts::ids;
 use lichen_contracts::ledger::Event;
 use lichen_contracts::model::{
     Agency, CHAIN_ID_LEN_MAX, ChainConfig, ChainParams, Council, EntityStatus, Evidence, Licence,
-    LicenceDraft, LicenceType, Submitter, Validator, ValidatorSet,
+    LicenceDraft, LicenceType, Observer, Submitter, Validator, ValidatorSet,
 };
 use lichen_contracts::presentation::{Check, Report, TrustAnchor};
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
@@ -388,6 +391,16 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Reads the optional field `name` with `parse`; `None` when it is absent.
+    fn opt<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&'a Value, &str) -> Result<T, JsonError>,
+    ) -> Result<Option<T>, JsonError> {
+        let path = child(self.path, name);
+        self.map.get(name).map(|v| parse(v, &path)).transpose()
+    }
+
     /// A timestamp `<name>_ms` and its optional informational companion `<name>`.
     fn time(&self, name: &str) -> Result<u64, JsonError> {
         let ms = self.req(&format!("{name}_ms"), u64_at)?;
@@ -710,6 +723,32 @@ fn validator_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Validato
     Ok(validator)
 }
 
+/// `{name, peer_id (hex)}`.
+pub fn observer_to_json(o: &Observer) -> Value {
+    json!({
+        "name": o.name,
+        "peer_id": hex_string(&o.peer_id),
+    })
+}
+
+pub fn observer_from_json(v: &Value) -> Result<Observer, JsonError> {
+    observer_at(v, "observer")
+}
+
+fn observer_at(v: &Value, path: &str) -> Result<Observer, JsonError> {
+    let f = object(v, path, &["name", "peer_id"])?;
+    let observer = Observer {
+        name: f.req("name", string_at)?,
+        peer_id: f.req("peer_id", hex_at)?,
+    };
+    validated(
+        observer.validate(),
+        path,
+        &[("observer name", "name"), ("peer id", "peer_id")],
+    )?;
+    Ok(observer)
+}
+
 /// The validators as a plain array in set order (sorted by key): the genesis and trust-anchor
 /// form. See [`validator_set_to_json`] for the API form with quorum and hash.
 pub fn validators_to_json(set: &ValidatorSet) -> Value {
@@ -854,7 +893,7 @@ fn chain_config_at(v: &Value, path: &str) -> Result<ChainConfig, JsonError> {
     Ok(config)
 }
 
-/// `{config, time_ms, time, validators, agencies, licence_types, submitters}`.
+/// `{config, time_ms, time, validators, agencies, licence_types, submitters, observers}`.
 pub fn genesis_to_json(g: &Genesis) -> Value {
     json!({
         "config": chain_config_to_json(&g.config),
@@ -864,6 +903,7 @@ pub fn genesis_to_json(g: &Genesis) -> Value {
         "agencies": g.agencies.iter().map(agency_to_json).collect::<Vec<_>>(),
         "licence_types": g.licence_types.iter().map(licence_type_to_json).collect::<Vec<_>>(),
         "submitters": g.submitters.iter().map(submitter_to_json).collect::<Vec<_>>(),
+        "observers": g.observers.iter().map(observer_to_json).collect::<Vec<_>>(),
     })
 }
 
@@ -874,8 +914,11 @@ pub fn genesis_from_json(v: &Value) -> Result<Genesis, JsonError> {
 }
 
 /// Finds the entry whose `field` repeats an earlier one's, as (later index, earlier index).
-fn first_repeat<'a, T>(items: &'a [T], field: impl Fn(&'a T) -> &'a str) -> Option<(usize, usize)> {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+fn first_repeat<'a, T, K: Ord + ?Sized + 'a>(
+    items: &'a [T],
+    field: impl Fn(&'a T) -> &'a K,
+) -> Option<(usize, usize)> {
+    let mut seen: BTreeMap<&K, usize> = BTreeMap::new();
     items
         .iter()
         .enumerate()
@@ -894,6 +937,7 @@ fn genesis_at(v: &Value, path: &str) -> Result<Genesis, JsonError> {
             "agencies",
             "licence_types",
             "submitters",
+            "observers",
         ],
     )?;
     let config = f.req("config", chain_config_at)?;
@@ -975,6 +1019,43 @@ fn genesis_at(v: &Value, path: &str) -> Result<Genesis, JsonError> {
         );
     }
 
+    // Optional (a genesis from before observers has none); strict like the rest when present.
+    let observers = f
+        .opt("observers", |v, p| {
+            let items = array_at(v, p, GENESIS_ENTRIES_MAX)?;
+            let observers = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| observer_at(item, &index(p, i)))
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some((i, first)) = first_repeat(&observers, |o| o.peer_id.as_slice()) {
+                return err(
+                    &child(&index(p, i), "peer_id"),
+                    format!(
+                        "duplicate peer id (same as {})",
+                        child(&index(p, first), "peer_id")
+                    ),
+                );
+            }
+            for (i, o) in observers.iter().enumerate() {
+                if let Some(v) = validators
+                    .validators
+                    .iter()
+                    .find(|v| v.peer_id == o.peer_id)
+                {
+                    return err(
+                        &child(&index(p, i), "peer_id"),
+                        format!(
+                            "peer id already used by validator {:?} (in {path}.validators)",
+                            v.name
+                        ),
+                    );
+                }
+            }
+            Ok(observers)
+        })?
+        .unwrap_or_default();
+
     let genesis = Genesis {
         config,
         time_ms,
@@ -982,6 +1063,7 @@ fn genesis_at(v: &Value, path: &str) -> Result<Genesis, JsonError> {
         agencies,
         licence_types,
         submitters,
+        observers,
     };
     // Everything above should have caught what the node refuses; this is the node's own check.
     genesis
@@ -1205,6 +1287,8 @@ pub fn payload_to_json(p: &Payload) -> Value {
         Payload::AddValidator(v) => validator_to_json(v),
         Payload::RemoveValidator { key } => json!({ "key": public_key_string(key) }),
         Payload::UpdateCouncil(c) => council_to_json(c),
+        Payload::AddObserver(o) => observer_to_json(o),
+        Payload::RemoveObserver { peer_id } => json!({ "peer_id": hex_string(peer_id) }),
         Payload::IssueLicence(d) => licence_draft_to_json(d),
         Payload::SuspendLicence { id, reason }
         | Payload::ReinstateLicence { id, reason }
@@ -1266,7 +1350,8 @@ pub fn block_to_json(b: &Block, suite: Suite) -> Value {
 }
 
 /// A ledger event's kind: `licence-changed`, `evidence-anchored`, `agency-changed`,
-/// `licence-type-changed`, `submitter-changed`, `validator-set-changed`, `council-changed`.
+/// `licence-type-changed`, `submitter-changed`, `validator-set-changed`, `council-changed`,
+/// `observer-added`, `observer-removed`.
 pub fn event_kind(e: &Event) -> &'static str {
     match e {
         Event::LicenceChanged { .. } => "licence-changed",
@@ -1276,6 +1361,8 @@ pub fn event_kind(e: &Event) -> &'static str {
         Event::SubmitterChanged { .. } => "submitter-changed",
         Event::ValidatorSetChanged { .. } => "validator-set-changed",
         Event::CouncilChanged => "council-changed",
+        Event::ObserverAdded { .. } => "observer-added",
+        Event::ObserverRemoved { .. } => "observer-removed",
     }
 }
 
@@ -1288,6 +1375,9 @@ pub fn event_to_json(e: &Event) -> Value {
         Event::LicenceTypeChanged { code } => json!({ "code": code }),
         Event::ValidatorSetChanged { size } => json!({ "size": size }),
         Event::CouncilChanged => json!({}),
+        Event::ObserverAdded { peer_id } | Event::ObserverRemoved { peer_id } => {
+            json!({ "peer_id": hex_string(peer_id) })
+        }
     };
     with_kind(event_kind(e), fields)
 }

@@ -1,5 +1,5 @@
 //! The Lichen node as a library: the ledger service over storage, the mempool, the runtime that
-//! carries out the consensus core's effects, and the HTTP API. The `lichen` binary (src/main.rs
+//! carries out the consensus core's effects, the libp2p validator network, and the HTTP API. The `lichen` binary (src/main.rs
 //! and src/cli/) adds the command line.
 
 pub mod chain;
@@ -10,5 +10,6 @@ pub use error::NodeError;
 pub mod api;
 pub mod client;
 pub mod mempool;
+pub mod net;
 pub mod runtime;
 pub mod service;

@@ -59,7 +59,8 @@ enum Command {
         #[command(subcommand)]
         command: GenesisCommand,
     },
-    /// Start (or resume) a development chain in a local folder, with demo keys and entities.
+    /// Start (or resume) a four-validator development chain in a local folder, with demo keys
+    /// and entities.
     Dev {
         /// The folder holding the dev chain.
         #[arg(long, default_value = "lichen-dev")]
@@ -67,9 +68,17 @@ enum Command {
         /// Suite of a new dev chain (an existing one keeps its own).
         #[arg(long, value_enum, default_value = "sm")]
         suite: SuiteArg,
-        /// HTTP port on 127.0.0.1 (the next free one if taken).
+        /// HTTP port of the first validator on 127.0.0.1 (the next free one if taken).
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// Only write the files (genesis, keys, node-N.toml) and exit.
+        #[arg(long)]
+        init: bool,
+    },
+    /// Network identities (libp2p keys) of nodes.
+    P2pKey {
+        #[command(subcommand)]
+        command: P2pKeyCommand,
     },
     /// Run a node.
     Node {
@@ -180,9 +189,20 @@ enum GenesisCommand {
         /// Public key or .pub file.
         #[arg(long)]
         key: String,
-        /// The validator's network peer id, hex (default: its name's bytes).
+        /// The validator's network peer id: a libp2p peer id (base58) or hex (default: its
+        /// name's bytes).
         #[arg(long)]
         peer_id: Option<String>,
+    },
+    /// Add an observer: a non-voting node the validators' network admits by its peer id.
+    AddObserver {
+        #[arg(short, long, default_value = "genesis.json")]
+        genesis: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// The observer's network peer id: a libp2p peer id (base58) or hex.
+        #[arg(long)]
+        peer_id: String,
     },
     AddAgency {
         #[arg(short, long, default_value = "genesis.json")]
@@ -232,6 +252,14 @@ enum GenesisCommand {
         #[arg(short, long)]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum P2pKeyCommand {
+    /// Make a new network key file and print its peer id (for genesis or `gov add-observer`).
+    New { file: PathBuf },
+    /// Print the peer id of a network key file.
+    Show { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -491,6 +519,7 @@ enum GovOp {
         name: String,
         #[arg(long = "validator-key")]
         validator_key: String,
+        /// A libp2p peer id (base58) or hex (default: the name's bytes).
         #[arg(long)]
         peer_id: Option<String>,
     },
@@ -499,6 +528,24 @@ enum GovOp {
         p: ProposeArgs,
         #[arg(long = "validator-key")]
         validator_key: String,
+    },
+    /// Admit a non-voting node to the validators' network by its peer id.
+    AddObserver {
+        #[command(flatten)]
+        p: ProposeArgs,
+        #[arg(long)]
+        name: String,
+        /// A libp2p peer id (base58) or hex.
+        #[arg(long)]
+        peer_id: String,
+    },
+    /// Withdraw an observer.
+    RemoveObserver {
+        #[command(flatten)]
+        p: ProposeArgs,
+        /// A libp2p peer id (base58) or hex.
+        #[arg(long)]
+        peer_id: String,
     },
 }
 
@@ -576,18 +623,48 @@ fn run(cli: Cli) -> Result<u8> {
                 format!("lichen node for chain '{chain_id}' serving http://{addr}")
             })?;
         }
-        Command::Dev { dir, suite, port } => {
-            let (options, created) = cli::dev::options(&dir, suite.into(), port)?;
-            let actual = options.genesis.suite();
+        Command::Dev {
+            dir,
+            suite,
+            port,
+            init,
+        } => {
+            let created = cli::dev::ensure_files(&dir, suite.into())?;
             if created {
                 out!("created a new dev chain in {}", dir.display());
             } else {
                 out!("resuming the dev chain in {}", dir.display());
             }
-            run_node(options, |addr| {
-                cli::dev::next_steps(&dir, &format!("http://{addr}"), actual)
-            })?;
+            if !init {
+                let nodes = cli::dev::options(&dir, port)?;
+                let actual = nodes
+                    .first()
+                    .map(|n| n.genesis.suite())
+                    .unwrap_or(suite.into());
+                run_nodes(nodes, |addrs| {
+                    let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}")).collect();
+                    cli::dev::next_steps(&dir, &urls, actual)
+                })?;
+            }
         }
+        Command::P2pKey { command } => match command {
+            P2pKeyCommand::New { file } => {
+                let peer = cli::p2p::new_key_file(&file)?;
+                if as_json {
+                    out!("{}", json!({ "peer_id": peer.to_base58(), "file": file }));
+                } else {
+                    out!("{peer}");
+                }
+            }
+            P2pKeyCommand::Show { file } => {
+                let peer = cli::p2p::load_key_file(&file)?.public().to_peer_id();
+                if as_json {
+                    out!("{}", json!({ "peer_id": peer.to_base58() }));
+                } else {
+                    out!("{peer}");
+                }
+            }
+        },
         Command::Issue(a) => {
             let client = Client::new(&a.signer.node.node);
             let info = ops::chain_info(&client)?;
@@ -761,6 +838,11 @@ fn genesis(command: GenesisCommand, as_json: bool) -> Result<()> {
             key,
             peer_id,
         } => g::add_validator(&genesis, &name, &key, peer_id.as_deref())?,
+        GenesisCommand::AddObserver {
+            genesis,
+            name,
+            peer_id,
+        } => g::add_observer(&genesis, &name, &peer_id)?,
         GenesisCommand::AddAgency {
             genesis,
             id,
@@ -967,7 +1049,8 @@ fn public_keys(keys: &[String]) -> Result<Vec<lichen_contracts::crypto::PublicKe
 }
 
 fn gov_payload(op: GovOp) -> Result<(ProposeArgs, Payload)> {
-    use lichen_contracts::model::{Agency, LicenceType, Submitter, Validator};
+    use cli::genesis::parse_peer_id;
+    use lichen_contracts::model::{Agency, LicenceType, Observer, Submitter, Validator};
     Ok(match op {
         GovOp::AddAgency { p, id, name, keys } => (
             p,
@@ -1034,7 +1117,7 @@ fn gov_payload(op: GovOp) -> Result<(ProposeArgs, Payload)> {
             peer_id,
         } => {
             let peer_id = match peer_id {
-                Some(h) => json::parse_hex(&h).map_err(|e| anyhow!("--peer-id: {e}"))?,
+                Some(p) => parse_peer_id(&p).context("--peer-id")?,
                 None => name.as_bytes().to_vec(),
             };
             (
@@ -1052,6 +1135,19 @@ fn gov_payload(op: GovOp) -> Result<(ProposeArgs, Payload)> {
                 key: keys::parse_public_key_arg(&validator_key)?,
             },
         ),
+        GovOp::AddObserver { p, name, peer_id } => (
+            p,
+            Payload::AddObserver(Observer {
+                name,
+                peer_id: parse_peer_id(&peer_id).context("--peer-id")?,
+            }),
+        ),
+        GovOp::RemoveObserver { p, peer_id } => (
+            p,
+            Payload::RemoveObserver {
+                peer_id: parse_peer_id(&peer_id).context("--peer-id")?,
+            },
+        ),
     })
 }
 
@@ -1059,25 +1155,51 @@ fn run_node(
     options: lichen_node::service::NodeOptions,
     banner: impl FnOnce(SocketAddr) -> String,
 ) -> Result<()> {
+    run_nodes(vec![options], |addrs| {
+        banner(
+            addrs
+                .first()
+                .copied()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
+        )
+    })
+}
+
+/// Starts the nodes in one process, prints the banner, and runs until Ctrl-C or SIGTERM, then
+/// stops every node cleanly.
+fn run_nodes(
+    options: Vec<lichen_node::service::NodeOptions>,
+    banner: impl FnOnce(&[SocketAddr]) -> String,
+) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let mut node = lichen_node::service::start(options).await?;
-        out!("{}", banner(node.http_addr));
-        tokio::select! {
-            result = node.wait() => {
-                result?;
-                bail!("the node stopped unexpectedly");
-            }
-            _ = shutdown_signal() => {
-                eprintln!("stopping...");
-                node.stop().await?;
-                eprintln!("stopped cleanly");
-                Ok(())
-            }
+        let mut nodes = Vec::new();
+        for o in options {
+            nodes.push(lichen_node::service::start(o).await?);
         }
+        let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.http_addr).collect();
+        out!("{}", banner(&addrs));
+        let stopped = {
+            let any_stopped =
+                futures::future::select_all(nodes.iter_mut().map(|n| Box::pin(n.wait())));
+            tokio::select! {
+                (result, _, _) = any_stopped => Some(result),
+                _ = shutdown_signal() => None,
+            }
+        };
+        if let Some(result) = stopped {
+            result?;
+            bail!("a node stopped unexpectedly");
+        }
+        eprintln!("stopping...");
+        for node in nodes {
+            node.stop().await?;
+        }
+        eprintln!("stopped cleanly");
+        Ok(())
     })
 }
 

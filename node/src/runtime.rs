@@ -4,9 +4,10 @@
 //! the node has recorded it.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use libp2p::PeerId;
 use lichen_consensus::{Config, Core, Effect, Input, Message, PersistedState, Tip};
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, SecretKey};
@@ -108,6 +109,14 @@ impl Finality {
     }
 }
 
+/// An input for the consensus core and, if it came from the network, the peer that sent it (so a
+/// message the core refuses can be held against that peer).
+#[derive(Debug)]
+pub struct Inbound {
+    pub from: Option<PeerId>,
+    pub input: Input,
+}
+
 /// What the node reports about itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuntimeStatus {
@@ -116,7 +125,12 @@ pub struct RuntimeStatus {
     pub validator_index: Option<u16>,
     pub started_ms: u64,
     pub last_commit_ms: Option<u64>,
+    /// Connected peers.
     pub peers: usize,
+    /// The libp2p peer id, if the node is on a network.
+    pub peer_id: Option<String>,
+    /// "validator" or "observer".
+    pub role: &'static str,
 }
 
 /// Where consensus messages go. The single-node runtime has no peers; the network layer
@@ -125,6 +139,8 @@ pub trait Outbox: Send {
     fn broadcast(&mut self, message: Message);
     fn request_sync(&mut self, from_height: u64);
     fn help_catch_up(&mut self, validator: u16, from_height: u64);
+    /// `peer` sent something the core refused as invalid (not merely late).
+    fn penalise(&mut self, _peer: PeerId, _reason: String) {}
 }
 
 /// No peers: messages go nowhere (a one-validator chain needs none).
@@ -146,6 +162,9 @@ pub struct Shared {
     pub status: RwLock<RuntimeStatus>,
     /// Signalled when the mempool receives a transaction.
     pub wake: Notify,
+    /// Where transactions admitted from clients go to be forwarded to the validators (set by the
+    /// network; a node without one keeps them to itself).
+    pub forward: OnceLock<mpsc::Sender<Vec<u8>>>,
 }
 
 impl Shared {
@@ -156,9 +175,11 @@ impl Shared {
             finality: Finality::default(),
             status: RwLock::new(RuntimeStatus {
                 started_ms: now_ms(),
+                role: "validator",
                 ..RuntimeStatus::default()
             }),
             wake: Notify::new(),
+            forward: OnceLock::new(),
         }
     }
 
@@ -166,6 +187,27 @@ impl Shared {
     /// transaction's fate: it is registered before the transaction enters the mempool, so no
     /// outcome can slip between admission and waiting.
     pub fn submit(
+        &self,
+        bytes: &[u8],
+        watch: bool,
+    ) -> Result<(Admitted, Option<oneshot::Receiver<TxFate>>), SubmitError> {
+        let admitted = self.admit(bytes, watch)?;
+        if let Some(forward) = self.forward.get()
+            && forward.try_send(bytes.to_vec()).is_err()
+        {
+            // The local mempool has it: if this node leads, it is proposed; otherwise the client
+            // learns of the delay from the finality wait and may resubmit.
+            tracing::warn!("forward queue full; transaction kept locally only");
+        }
+        Ok(admitted)
+    }
+
+    /// Admits a transaction another node forwarded: checked like any other, not forwarded again.
+    pub fn admit_relayed(&self, bytes: &[u8]) -> Result<Admitted, SubmitError> {
+        self.admit(bytes, false).map(|(admitted, _)| admitted)
+    }
+
+    fn admit(
         &self,
         bytes: &[u8],
         watch: bool,
@@ -225,7 +267,7 @@ pub struct Runtime {
     shared: Arc<Shared>,
     core: Core,
     outbox: Box<dyn Outbox>,
-    inputs: mpsc::Receiver<Input>,
+    inputs: mpsc::Receiver<Inbound>,
     timers: BTreeMap<(Instant, u64), (u64, u64)>,
     timer_seq: u64,
     /// A proposal was asked for (height, view) at this instant.
@@ -248,7 +290,7 @@ impl Runtime {
         shared: Arc<Shared>,
         key: SecretKey,
         outbox: Box<dyn Outbox>,
-    ) -> Result<(Self, mpsc::Sender<Input>), NodeError> {
+    ) -> Result<(Self, mpsc::Sender<Inbound>), NodeError> {
         let chain = &shared.chain;
         let tip = chain.tip()?;
         let persisted = chain
@@ -289,7 +331,7 @@ impl Runtime {
 
     /// Runs until `shutdown` turns true (or its sender is dropped).
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), NodeError> {
-        self.feed(Input::Start)?;
+        self.feed(Input::Start, None)?;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -302,8 +344,8 @@ impl Runtime {
                     }
                 }
                 input = self.inputs.recv() => {
-                    if let Some(input) = input {
-                        self.feed(input)?;
+                    if let Some(Inbound { from, input }) = input {
+                        self.feed(input, from)?;
                     }
                 }
                 _ = self.shared.wake.notified() => {}
@@ -344,7 +386,7 @@ impl Runtime {
                 break;
             }
             let (height, view) = entry.remove();
-            self.feed(Input::Timeout { height, view })?;
+            self.feed(Input::Timeout { height, view }, None)?;
         }
         Ok(())
     }
@@ -386,14 +428,26 @@ impl Runtime {
                 );
             }
         }
-        self.feed(Input::ProposalReady { block: built.block })
+        self.feed(Input::ProposalReady { block: built.block }, None)
     }
 
-    /// Steps the core with `input` and everything its effects feed back, in order.
-    fn feed(&mut self, input: Input) -> Result<(), NodeError> {
+    /// Steps the core with `input` and everything its effects feed back, in order. `from`: the
+    /// peer that sent it.
+    fn feed(&mut self, input: Input, from: Option<PeerId>) -> Result<(), NodeError> {
         let mut queue = VecDeque::from([input]);
+        let mut first = true;
         while let Some(input) = queue.pop_front() {
             let effects = self.core.step(input);
+            // A message refused outright yields exactly one `Ignored` (nothing else happens, so
+            // no buffered message of another peer is involved): that is the sender's doing,
+            // unless it merely came late or early.
+            if first
+                && let (Some(peer), [Effect::Ignored { error }]) = (from, effects.as_slice())
+                && !matches!(error, lichen_consensus::ConsensusError::OutOfWindow { .. })
+            {
+                self.outbox.penalise(peer, error.to_string());
+            }
+            first = false;
             for effect in effects {
                 self.carry_out(effect, &mut queue)?;
             }

@@ -1,10 +1,10 @@
-//! Starting and stopping a whole node: storage, chain, runtime and HTTP server.
+//! Starting and stopping a whole node: storage, chain, runtime, network and HTTP server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lichen_contracts::crypto::SecretKey;
+use lichen_contracts::crypto::{SecretKey, SigAlgo};
 use lichen_contracts::genesis::Genesis;
 use lichen_storage::{KvStore, MemoryKv, SledKv};
 use tokio::sync::watch;
@@ -14,6 +14,7 @@ use crate::api::{self, ApiLimits};
 use crate::chain::{Chain, STATE_VERSIONS_KEPT_DEFAULT};
 use crate::error::NodeError;
 use crate::mempool::{self, Mempool};
+use crate::net::{self, NetworkHandle, NetworkOptions, Role};
 use crate::runtime::{NoPeers, Runtime, Shared};
 
 /// Where the node keeps its data.
@@ -30,7 +31,10 @@ pub enum DataDir {
 pub struct NodeOptions {
     pub data: DataDir,
     pub genesis: Genesis,
-    pub key: SecretKey,
+    /// The consensus key; `None` runs an observer (follows by sync, never votes).
+    pub key: Option<SecretKey>,
+    /// The peer-to-peer network; `None` runs alone (a one-validator chain needs no peers).
+    pub network: Option<NetworkOptions>,
     pub http_listen: SocketAddr,
     pub api: ApiLimits,
     pub mempool: mempool::Limits,
@@ -38,12 +42,22 @@ pub struct NodeOptions {
 }
 
 impl NodeOptions {
-    /// Defaults for everything but the genesis, the key and where to listen.
+    /// A validator (if `key` is in the validator set), with defaults for everything but the
+    /// genesis, the key and where to listen.
     pub fn new(data: DataDir, genesis: Genesis, key: SecretKey, http_listen: SocketAddr) -> Self {
+        NodeOptions {
+            key: Some(key),
+            ..Self::observer(data, genesis, http_listen)
+        }
+    }
+
+    /// An observer: no consensus key.
+    pub fn observer(data: DataDir, genesis: Genesis, http_listen: SocketAddr) -> Self {
         NodeOptions {
             data,
             genesis,
-            key,
+            key: None,
+            network: None,
             http_listen,
             api: ApiLimits::default(),
             mempool: mempool::Limits::default(),
@@ -57,6 +71,8 @@ impl NodeOptions {
 pub struct RunningNode {
     pub http_addr: SocketAddr,
     pub shared: Arc<Shared>,
+    /// The network task, with the peer id and the addresses it listens on.
+    pub network: Option<NetworkHandle>,
     shutdown: watch::Sender<bool>,
     runtime: JoinHandle<Result<(), NodeError>>,
     server: JoinHandle<std::io::Result<()>>,
@@ -74,8 +90,44 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         options.genesis,
         options.state_versions_kept,
     )?);
+    let suite = chain.suite();
     let shared = Arc::new(Shared::new(chain, Mempool::new(options.mempool)));
-    let (runtime, _inputs) = Runtime::new(shared.clone(), options.key, Box::new(NoPeers))?;
+    let role = if options.key.is_some() {
+        Role::Validator
+    } else {
+        Role::Observer
+    };
+    // An observer's core runs with a throwaway key that no validator set lists: it checks
+    // certificates and commits, and never has a vote to cast.
+    let key = match options.key {
+        Some(key) => key,
+        None => throwaway_key(suite.sig_algo())?,
+    };
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let (runtime, network) = match options.network {
+        None => (
+            Runtime::new(shared.clone(), key, Box::new(NoPeers))?.0,
+            None,
+        ),
+        Some(network) => {
+            let (outbox, commands) = net::command_channel(role);
+            let (runtime, inputs) = Runtime::new(shared.clone(), key, Box::new(outbox))?;
+            let handle = net::start(
+                shared.clone(),
+                network,
+                role,
+                commands,
+                inputs,
+                shutdown_rx.clone(),
+            )
+            .await?;
+            (runtime, Some(handle))
+        }
+    };
+    if let Ok(mut status) = shared.status.write() {
+        status.role = role.name();
+        status.peer_id = network.as_ref().map(|n| n.peer_id.to_string());
+    }
     let listener = tokio::net::TcpListener::bind(options.http_listen)
         .await
         .map_err(|e| NodeError::Bind {
@@ -86,7 +138,6 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         addr: options.http_listen.to_string(),
         reason: e.to_string(),
     })?;
-    let (shutdown, shutdown_rx) = watch::channel(false);
     let runtime = tokio::spawn(runtime.run(shutdown_rx.clone()));
     let app = api::router(shared.clone(), options.api);
     let mut server_stop = shutdown_rx;
@@ -97,10 +148,11 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
             })
             .await
     });
-    tracing::info!(%http_addr, "node started");
+    tracing::info!(%http_addr, role = role.name(), "node started");
     Ok(RunningNode {
         http_addr,
         shared,
+        network,
         shutdown,
         runtime,
         server,
@@ -125,7 +177,24 @@ impl RunningNode {
             reason: format!("runtime task failed: {e}"),
         })?;
         let _ = self.server.await;
+        if let Some(network) = self.network {
+            network.join().await;
+        }
         self.shared.chain.store().kv().flush()?;
         runtime
+    }
+}
+
+/// A fresh key of `algo` from the OS's randomness.
+fn throwaway_key(algo: SigAlgo) -> Result<SecretKey, NodeError> {
+    loop {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| NodeError::Internal {
+            reason: format!("no randomness for a key: {e}"),
+        })?;
+        // An SM2 scalar must lie in [1, n-2]: an out-of-range draw (~2^-32) is redrawn.
+        if let Ok(key) = SecretKey::from_bytes(algo, &seed) {
+            return Ok(key);
+        }
     }
 }

@@ -9,8 +9,8 @@ use lichen_contracts::crypto::{Hash32, PublicKey, Suite};
 use lichen_contracts::genesis::Genesis;
 use lichen_contracts::ledger::Event;
 use lichen_contracts::model::{
-    ChainParams, Council, EntityStatus, LicenceDraft, LicenceStatus, Submitter, Validator,
-    holder_commitment,
+    ChainParams, Council, EntityStatus, LicenceDraft, LicenceStatus, Observer, Submitter,
+    Validator, holder_commitment,
 };
 use lichen_contracts::presentation::{
     Document, Policy, verify_presentation, verify_presentation_bytes,
@@ -37,7 +37,7 @@ fn key(suite: Suite, name: &str) -> PublicKey {
 }
 
 /// The test chain's genesis, made richer: parameters that all differ (so a swapped field shows),
-/// an agency with two keys, a suspended submitter with a non-ASCII name.
+/// an agency with two keys, a suspended submitter with a non-ASCII name, two observers.
 fn rich_genesis(suite: Suite) -> Genesis {
     let mut g = TestChain::new(suite, 4).genesis;
     g.config.params = ChainParams {
@@ -60,6 +60,16 @@ fn rich_genesis(suite: Suite) -> Genesis {
         keys,
         status: EntityStatus::Suspended,
     });
+    g.observers = vec![
+        Observer {
+            name: "审计节点 Audit node".into(),
+            peer_id: vec![0x00, 0x24, 0x08, 0x01, 0xfe],
+        },
+        Observer {
+            name: "archive-1".into(),
+            peer_id: b"obs-peer-1".to_vec(),
+        },
+    ];
     g.time_ms = GENESIS_TIME_MS + 1_234;
     g
 }
@@ -108,7 +118,8 @@ fn genesis_round_trips_exactly_for_both_suites() {
                 "validators",
                 "agencies",
                 "licence_types",
-                "submitters"
+                "submitters",
+                "observers"
             ])
         );
         assert_eq!(v["config"]["suite"], suite.name());
@@ -143,7 +154,85 @@ fn genesis_round_trips_exactly_for_both_suites() {
             v["licence_types"][0]["authorised"],
             json!(["agency-a", "agency-b"])
         );
+        assert_eq!(
+            v["observers"],
+            json!([
+                {"name": "审计节点 Audit node", "peer_id": "00240801fe"},
+                {"name": "archive-1", "peer_id": hex::encode(b"obs-peer-1")},
+            ])
+        );
     }
+}
+
+#[test]
+fn observers_are_optional_on_input_and_always_written() {
+    for suite in SUITES {
+        let mut v = genesis_to_json(&rich_genesis(suite));
+        v.as_object_mut().unwrap().remove("observers");
+        let back = genesis_from_json(&v).unwrap();
+        let mut expected = rich_genesis(suite);
+        expected.observers.clear();
+        assert_eq!(back, expected);
+        assert_eq!(genesis_to_json(&back)["observers"], json!([]));
+        // Upper-case hex is read too.
+        let mut v = genesis_to_json(&rich_genesis(suite));
+        v["observers"][1]["peer_id"] = json!(hex::encode_upper(b"obs-peer-1"));
+        assert_eq!(genesis_from_json(&v).unwrap(), rich_genesis(suite));
+    }
+}
+
+#[test]
+fn observer_refusals_name_their_path() {
+    let mut v = sm_genesis_json();
+    v["observers"][0]["peerid"] = json!("00");
+    assert_refused(&v, "genesis.observers[0].peerid", "unknown field");
+
+    let mut v = sm_genesis_json();
+    v["observers"][1].as_object_mut().unwrap().remove("name");
+    assert_refused(&v, "genesis.observers[1].name", "missing field");
+
+    let mut v = sm_genesis_json();
+    v["observers"][1]["peer_id"] = json!("xyz");
+    assert_refused(&v, "genesis.observers[1].peer_id", "bad hex");
+
+    let mut v = sm_genesis_json();
+    v["observers"][1]["peer_id"] = json!("");
+    assert_refused(&v, "genesis.observers[1].peer_id", "must not be empty");
+
+    let mut v = sm_genesis_json();
+    v["observers"][0]["peer_id"] = json!("ab".repeat(65));
+    assert_refused(
+        &v,
+        "genesis.observers[0].peer_id",
+        "more than the maximum 64",
+    );
+
+    let mut v = sm_genesis_json();
+    v["observers"][0]["name"] = json!(" ");
+    assert_refused(&v, "genesis.observers[0].name", "must not be blank");
+
+    let mut v = sm_genesis_json();
+    v["observers"] = json!({});
+    assert_refused(&v, "genesis.observers", "expected an array");
+
+    // The same peer id twice, and a validator's peer id.
+    let mut v = sm_genesis_json();
+    let first = v["observers"][0].clone();
+    v["observers"].as_array_mut().unwrap().push(first);
+    assert_refused(
+        &v,
+        "genesis.observers[2].peer_id",
+        "duplicate peer id (same as genesis.observers[0].peer_id)",
+    );
+
+    let mut v = sm_genesis_json();
+    v["observers"][1]["peer_id"] = v["validators"][3]["peer_id"].clone();
+    let name = v["validators"][3]["name"].as_str().unwrap().to_string();
+    assert_refused(
+        &v,
+        "genesis.observers[1].peer_id",
+        &format!("peer id already used by validator {name:?}"),
+    );
 }
 
 #[test]
@@ -789,6 +878,19 @@ fn every_payload_and_event_has_its_kind_and_fields() {
             },
             "label",
         ),
+        (
+            Payload::AddObserver(Observer {
+                name: "archive-1".into(),
+                peer_id: vec![0xab, 0xcd],
+            }),
+            "peer_id",
+        ),
+        (
+            Payload::RemoveObserver {
+                peer_id: vec![0xab, 0xcd],
+            },
+            "peer_id",
+        ),
     ];
     let mut kinds = BTreeSet::new();
     for (p, field) in &payloads {
@@ -797,7 +899,7 @@ fn every_payload_and_event_has_its_kind_and_fields() {
         assert!(v.get(*field).is_some(), "{} lacks {field}: {v}", p.kind());
         kinds.insert(p.kind());
     }
-    assert_eq!(kinds.len(), 16);
+    assert_eq!(kinds.len(), 18);
     let v = payload_to_json(&payloads[1].0);
     assert_eq!(v["name"], Value::Null);
     assert_eq!(v["keys"], json!([public_key_string(&k)]));
@@ -806,6 +908,14 @@ fn every_payload_and_event_has_its_kind_and_fields() {
     assert_eq!(v["new"]["valid_until"], Value::Null);
     let v = payload_to_json(&payloads[15].0);
     assert_eq!(v["hash"], "03".repeat(32));
+    assert_eq!(
+        payload_to_json(&payloads[16].0),
+        json!({"kind": "add-observer", "name": "archive-1", "peer_id": "abcd"})
+    );
+    assert_eq!(
+        payload_to_json(&payloads[17].0),
+        json!({"kind": "remove-observer", "peer_id": "abcd"})
+    );
 
     let events = [
         Event::LicenceChanged {
@@ -826,6 +936,12 @@ fn every_payload_and_event_has_its_kind_and_fields() {
         },
         Event::ValidatorSetChanged { size: 5 },
         Event::CouncilChanged,
+        Event::ObserverAdded {
+            peer_id: vec![0xab, 0xcd],
+        },
+        Event::ObserverRemoved {
+            peer_id: vec![0xab, 0xcd],
+        },
     ];
     let kinds: BTreeSet<&str> = events.iter().map(event_kind).collect();
     assert_eq!(kinds.len(), events.len());
@@ -840,5 +956,13 @@ fn every_payload_and_event_has_its_kind_and_fields() {
     assert_eq!(
         event_to_json(&events[6]),
         json!({"kind": "council-changed"})
+    );
+    assert_eq!(
+        event_to_json(&events[7]),
+        json!({"kind": "observer-added", "peer_id": "abcd"})
+    );
+    assert_eq!(
+        event_to_json(&events[8]),
+        json!({"kind": "observer-removed", "peer_id": "abcd"})
     );
 }

@@ -1,19 +1,29 @@
-//! `lichen dev`: a ready-to-use development chain in a local folder: keys, a genesis with a demo
-//! council, agencies, licence types and a court, and a running node with the HTTP API. Running it
-//! again resumes the same chain. One validator for now; the network issue makes it four.
+//! `lichen dev`: a ready-to-use development chain in a local folder: a genesis with four
+//! validators, a demo council, agencies, licence types and a court, every key, and one
+//! `node-N.toml` per validator; then the four validators run in this process, talking real
+//! libp2p over 127.0.0.1, each with its own sled data. Running it again resumes the same chain.
+//! `scripts/localnet.sh` runs the same `node-N.toml` files as four separate processes.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use libp2p::Multiaddr;
 use lichen_contracts::crypto::{SigAlgo, Suite};
-use lichen_node::service::{DataDir, NodeOptions};
+use lichen_node::net::NetworkOptions;
+use lichen_node::service::NodeOptions;
 
 use super::genesis as g;
 use super::keys::{self, PasswordSource};
 
 /// The password of the dev chain's key files. Development only: it is printed and documented.
 pub const DEV_PASSWORD: &str = "lichen-dev";
+/// Validators of a new dev chain: f = 1, so one may crash or lie.
+pub const DEV_VALIDATORS: usize = 4;
+/// The first validator's peer-to-peer port in the written `node-N.toml` files (then +1 each).
+pub const DEV_P2P_PORT_BASE: u16 = 9101;
+/// The first validator's HTTP port in the written `node-N.toml` files (then +1 each).
+pub const DEV_HTTP_PORT_BASE: u16 = 8080;
 
 /// Demo agencies (id, name) and licence types (code, name, authorised agency).
 const AGENCIES: [(&str, &str); 2] = [
@@ -35,8 +45,44 @@ fn dev_passwords(dir: &Path) -> Result<PasswordSource> {
     Ok(PasswordSource { file: Some(file) })
 }
 
-/// Creates the dev chain's files in `dir` unless they exist.
-fn ensure_files(dir: &Path, suite: Suite, passwords: &PasswordSource) -> Result<bool> {
+fn validator_name(i: usize) -> String {
+    format!("validator-{i}")
+}
+
+/// `node-N.toml` for validator `i` (1-based) of `peers` (peer ids in validator order).
+fn node_config(i: usize, peers: &[String]) -> String {
+    let p2p_port = DEV_P2P_PORT_BASE + (i as u16 - 1);
+    let http_port = DEV_HTTP_PORT_BASE + (i as u16 - 1);
+    let dial: Vec<String> = peers
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| j + 1 != i)
+        .map(|(j, peer)| {
+            format!(
+                "  \"/ip4/127.0.0.1/tcp/{}/p2p/{peer}\",",
+                DEV_P2P_PORT_BASE + j as u16
+            )
+        })
+        .collect();
+    let name = validator_name(i);
+    format!(
+        "# Validator {i} of the dev chain (written by `lichen dev`; `lichen node run --config` runs it).\n\
+         genesis = \"genesis.json\"\n\
+         key = \"keys/{name}.key\"\n\
+         data_dir = \"nodes/{name}\"\n\n\
+         [http]\n\
+         listen = \"127.0.0.1:{http_port}\"\n\n\
+         [network]\n\
+         key = \"keys/{name}.p2p\"\n\
+         listen = [\"/ip4/127.0.0.1/tcp/{p2p_port}\"]\n\
+         peers = [\n{}\n]\n",
+        dial.join("\n")
+    )
+}
+
+/// Creates the dev chain's files in `dir` unless they exist. Returns whether it did.
+pub fn ensure_files(dir: &Path, suite: Suite) -> Result<bool> {
+    let passwords = dev_passwords(dir)?;
     let genesis = dir.join("genesis.json");
     if genesis.exists() {
         return Ok(false);
@@ -52,7 +98,6 @@ fn ensure_files(dir: &Path, suite: Suite, passwords: &PasswordSource) -> Result<
         }
         Ok(keys::public_path(&path).display().to_string())
     };
-    let validator = new_key("validator-1")?;
     let council = new_key("council-1")?;
     let court = new_key("court-1")?;
     let tmp = dir.join("genesis.json.new");
@@ -64,7 +109,19 @@ fn ensure_files(dir: &Path, suite: Suite, passwords: &PasswordSource) -> Result<
         true,
     )?;
     g::add_council(&tmp, &[council], Some(1))?;
-    g::add_validator(&tmp, "validator-1", &validator, None)?;
+    let mut peers = Vec::new();
+    for i in 1..=DEV_VALIDATORS {
+        let name = validator_name(i);
+        let key = new_key(&name)?;
+        let p2p = dir.join("keys").join(format!("{name}.p2p"));
+        let peer = if p2p.exists() {
+            super::p2p::load_key_file(&p2p)?.public().to_peer_id()
+        } else {
+            super::p2p::new_key_file(&p2p)?
+        };
+        g::add_validator(&tmp, &name, &key, Some(&peer.to_base58()))?;
+        peers.push(peer.to_base58());
+    }
     for (id, name) in AGENCIES {
         let key = new_key(id)?;
         g::add_agency(&tmp, id, name, &[key])?;
@@ -73,42 +130,112 @@ fn ensure_files(dir: &Path, suite: Suite, passwords: &PasswordSource) -> Result<
         g::add_licence_type(&tmp, code, name, &[agency.to_string()])?;
     }
     g::add_submitter(&tmp, "court-1", "Internet Court", &[court])?;
+    for i in 1..=DEV_VALIDATORS {
+        let path = dir.join(format!("node-{i}.toml"));
+        std::fs::write(&path, node_config(i, &peers))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     g::load(&tmp)?;
+    // The genesis file last: its presence means the folder is complete.
     std::fs::rename(&tmp, &genesis)?;
     Ok(true)
 }
 
-/// A listen address: `port` on 127.0.0.1 if free, else the next free one.
-fn pick_listen(port: u16) -> SocketAddr {
-    (port..port.saturating_add(100))
-        .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
-        .find(|a| std::net::TcpListener::bind(a).is_ok())
-        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))
+/// The first free TCP port on 127.0.0.1 from `from`, skipping `taken`.
+fn free_port(from: u16, taken: &[u16]) -> Result<u16> {
+    (from..from.saturating_add(200))
+        .filter(|p| !taken.contains(p))
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .with_context(|| format!("no free port on 127.0.0.1 from {from}"))
 }
 
-pub fn options(dir: &Path, suite: Suite, port: u16) -> Result<(NodeOptions, bool)> {
+/// The dev chain's node options, one per validator, ready to start. The written ports are used
+/// if free; otherwise the next free ones (and every validator is told where the others are).
+pub fn options(dir: &Path, http_port: u16) -> Result<Vec<NodeOptions>> {
     let passwords = dev_passwords(dir)?;
-    let created = ensure_files(dir, suite, &passwords)?;
-    let genesis = g::load(&dir.join("genesis.json"))?;
-    let key = keys::load_secret_key(&dir.join("keys").join("validator-1.key"), &passwords)?;
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data)?;
-    Ok((
-        NodeOptions::new(DataDir::Disk(data), genesis, key, pick_listen(port)),
-        created,
-    ))
+    let configs: Vec<PathBuf> = (1..=DEV_VALIDATORS)
+        .map(|i| dir.join(format!("node-{i}.toml")))
+        .collect();
+    if let Some(missing) = configs.iter().find(|c| !c.exists()) {
+        bail!(
+            "{} is missing: {} was made by an older `lichen dev`; remove the folder to start afresh",
+            missing.display(),
+            dir.display()
+        );
+    }
+    let mut nodes: Vec<NodeOptions> = configs
+        .iter()
+        .map(|c| super::node::load(c, &passwords, None))
+        .collect::<Result<_>>()?;
+    let mut taken = Vec::new();
+    for (i, node) in nodes.iter_mut().enumerate() {
+        let wanted = if i == 0 {
+            http_port
+        } else {
+            node.http_listen
+                .port()
+                .max(http_port.saturating_add(i as u16))
+        };
+        let port = free_port(wanted, &taken)?;
+        taken.push(port);
+        node.http_listen = SocketAddr::from(([127, 0, 0, 1], port));
+    }
+    let mut p2p_ports = Vec::new();
+    for i in 0..nodes.len() {
+        let port = free_port(DEV_P2P_PORT_BASE + i as u16, &taken)?;
+        taken.push(port);
+        p2p_ports.push(port);
+    }
+    let peer_ids: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            n.network
+                .as_ref()
+                .map(|net| net.keypair.public().to_peer_id())
+        })
+        .collect();
+    for (i, node) in nodes.iter_mut().enumerate() {
+        let Some(net) = node.network.as_mut() else {
+            bail!("node-{}.toml has no [network] section", i + 1);
+        };
+        let address = |port: u16| -> Result<Multiaddr> {
+            format!("/ip4/127.0.0.1/tcp/{port}")
+                .parse()
+                .context("dev multiaddr")
+        };
+        *net = NetworkOptions {
+            keypair: net.keypair.clone(),
+            listen: vec![address(p2p_ports[i])?],
+            peers: peer_ids
+                .iter()
+                .zip(&p2p_ports)
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .filter_map(|(_, (peer, port))| {
+                    let peer = (*peer)?;
+                    address(*port)
+                        .ok()
+                        .map(|a| a.with_p2p(peer).unwrap_or_else(|a| a))
+                })
+                .collect(),
+        };
+    }
+    Ok(nodes)
 }
 
-/// What to try next, printed once the node serves.
-pub fn next_steps(dir: &Path, url: &str, suite: Suite) -> String {
+/// What to try next, printed once the nodes serve.
+pub fn next_steps(dir: &Path, urls: &[String], suite: Suite) -> String {
     let d = dir.display();
+    let url = urls.first().map(String::as_str).unwrap_or("");
     let algo = match suite.sig_algo() {
         SigAlgo::Sm2 => "SM2",
         SigAlgo::Ed25519 => "Ed25519",
     };
+    let others = urls.get(1..).unwrap_or_default().join(" ");
     format!(
-        "dev chain 'lichen-dev' ({} suite, {algo} keys in {d}/keys, password in {d}/password.txt)\n\
-         serving {url}\n\n\
+        "dev chain 'lichen-dev': {n} validators on libp2p over 127.0.0.1 ({suite} suite, {algo} keys in {d}/keys, password in {d}/password.txt)\n\
+         serving {url}\n\
+         (the other validators serve {others})\n\n\
          try, in another terminal:\n\
          \x20 export LICHEN_NODE={url} LICHEN_PASSWORD={DEV_PASSWORD}\n\
          \x20 echo 'my licence' > licence.pdf\n\
@@ -119,7 +246,8 @@ pub fn next_steps(dir: &Path, url: &str, suite: Suite) -> String {
          \x20 lichen verify --presentation LIC-0001.pres --trust {d}/genesis.json --file licence.pdf\n\
          \x20 lichen revoke --key {d}/keys/market-bureau.key --id LIC-0001 --reason 'demo'\n\
          \x20 curl {url}/v1/status\n\n\
-         Ctrl-C stops the node; `lichen dev` again resumes the same chain.",
-        suite.name()
+         Ctrl-C stops the chain; `lichen dev` again resumes it.",
+        n = urls.len(),
+        suite = suite.name()
     )
 }

@@ -3,6 +3,7 @@
 //! genesis as the node will.
 
 use std::path::Path;
+use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use lichen_contracts::crypto::Suite;
@@ -53,8 +54,22 @@ pub fn new(path: &Path, chain_id: &str, suite: Suite, time_ms: u64, force: bool)
         "agencies": [],
         "licence_types": [],
         "submitters": [],
+        "observers": [],
     });
     write_json(path, &v)
+}
+
+/// A peer id from the command line: a libp2p `PeerId` in its usual base58 form (`12D3KooW...`),
+/// or else the peer id's bytes in hex. Returns the bytes the chain keeps (the binary multihash).
+pub fn parse_peer_id(s: &str) -> Result<Vec<u8>> {
+    if let Ok(peer) = libp2p::PeerId::from_str(s) {
+        return Ok(peer.to_bytes());
+    }
+    let bytes = json::parse_hex(s).map_err(|e| {
+        anyhow::anyhow!("not a peer id: neither a libp2p peer id (base58) nor hex ({e})")
+    })?;
+    lichen_contracts::model::check_peer_id(&bytes).context("not a peer id")?;
+    Ok(bytes)
 }
 
 fn array<'a>(v: &'a mut Value, path: &[&str]) -> Result<&'a mut Vec<Value>> {
@@ -106,14 +121,16 @@ pub fn add_validator(path: &Path, name: &str, key: &str, peer_id: Option<&str>) 
     let mut v = read_json(path)?;
     let key = json::public_key_string(&parse_public_key_arg(key)?);
     let peer = match peer_id {
-        Some(p) => {
-            json::parse_hex(p).map_err(|e| anyhow::anyhow!("--peer-id is not hex: {e}"))?;
-            p.to_string()
-        }
+        Some(p) => json::hex_string(&parse_peer_id(p).context("--peer-id")?),
         // Until the validator's network identity is known, its name stands in (the network
         // layer replaces it with the libp2p peer id).
         None => json::hex_string(name.as_bytes()),
     };
+    if let Some(observers) = v.get("observers").and_then(Value::as_array)
+        && observers.iter().any(|o| has_peer_id(o, &peer))
+    {
+        bail!("peer id {peer} is already used by an observer");
+    }
     let list = array(&mut v, &["validators"])?;
     if list.iter().any(|x| x["key"] == json!(key)) {
         bail!("{key} is already a validator");
@@ -124,6 +141,41 @@ pub fn add_validator(path: &Path, name: &str, key: &str, peer_id: Option<&str>) 
         json!({ "name": name, "key": key, "peer_id": peer }),
     )?;
     write_json(path, &v)
+}
+
+/// Adds an observer (a non-voting node the network admits by its peer id); creates the
+/// `observers` list if the file has none.
+pub fn add_observer(path: &Path, name: &str, peer_id: &str) -> Result<()> {
+    let mut v = read_json(path)?;
+    let peer = json::hex_string(&parse_peer_id(peer_id).context("--peer-id")?);
+    if let Some(validators) = v.get("validators").and_then(Value::as_array)
+        && let Some(val) = validators.iter().find(|x| has_peer_id(x, &peer))
+    {
+        bail!(
+            "peer id {peer} is already used by validator {}",
+            val["name"]
+        );
+    }
+    let Some(obj) = v.as_object_mut() else {
+        bail!("{} is not a JSON object", path.display());
+    };
+    let list = obj.entry("observers").or_insert_with(|| json!([]));
+    let Some(list) = list.as_array_mut() else {
+        bail!("'observers' is not a list");
+    };
+    if list.iter().any(|o| has_peer_id(o, &peer)) {
+        bail!("peer id {peer} is already an observer");
+    }
+    list.push(json!({ "name": name, "peer_id": peer }));
+    write_json(path, &v)
+}
+
+/// Whether a validator or observer entry has this peer id (`peer` in lower-case hex; the file
+/// may use either case).
+fn has_peer_id(entry: &Value, peer: &str) -> bool {
+    entry["peer_id"]
+        .as_str()
+        .is_some_and(|p| p.eq_ignore_ascii_case(peer))
 }
 
 pub fn add_agency(path: &Path, id: &str, name: &str, keys: &[String]) -> Result<()> {
@@ -163,4 +215,80 @@ pub fn add_licence_type(path: &Path, code: &str, name: &str, agencies: &[String]
         json!({ "code": code, "name": name, "authorised": agencies }),
     )?;
     write_json(path, &v)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use lichen_contracts::testkit::test_key;
+
+    use super::*;
+
+    fn libp2p_peer() -> libp2p::PeerId {
+        libp2p::identity::Keypair::ed25519_from_bytes([7u8; 32])
+            .unwrap()
+            .public()
+            .to_peer_id()
+    }
+
+    #[test]
+    fn peer_ids_parse_as_base58_or_hex() {
+        let peer = libp2p_peer();
+        let bytes = parse_peer_id(&peer.to_base58()).unwrap();
+        assert_eq!(bytes, peer.to_bytes());
+        assert_eq!(bytes.len(), 38, "an Ed25519 identity peer id");
+        assert_eq!(parse_peer_id(&json::hex_string(&bytes)).unwrap(), bytes);
+        assert_eq!(parse_peer_id("70656572").unwrap(), b"peer");
+        assert_eq!(parse_peer_id("ABCD").unwrap(), [0xab, 0xcd]);
+        for bad in ["", "not a peer", "abc", &"ab".repeat(65)] {
+            assert!(parse_peer_id(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn add_observer_edits_and_checks_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("genesis.json");
+        new(&path, "obs-test", Suite::Intl, 1_767_225_600_000, false).unwrap();
+        let council = json::public_key_string(&test_key(Suite::Intl, "council").public_key());
+        add_council(&path, &[council], Some(1)).unwrap();
+        let validator = json::public_key_string(&test_key(Suite::Intl, "v1").public_key());
+        add_validator(&path, "v1", &validator, Some("7631")).unwrap();
+        let peer = libp2p_peer();
+        add_observer(&path, "archive-1", &peer.to_base58()).unwrap();
+        // A repeated peer id (in either form) and a validator's peer id are refused.
+        let err = add_observer(&path, "again", &json::hex_string(&peer.to_bytes())).unwrap_err();
+        assert!(err.to_string().contains("already an observer"), "{err:#}");
+        let err = add_observer(&path, "v", "7631").unwrap_err();
+        assert!(
+            err.to_string().contains("already used by validator"),
+            "{err:#}"
+        );
+        let other = test_key(Suite::Intl, "v2").public_key();
+        let err = add_validator(
+            &path,
+            "v2",
+            &json::public_key_string(&other),
+            Some(&peer.to_base58()),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("already used by an observer"),
+            "{err:#}"
+        );
+        let g = load(&path).unwrap();
+        assert_eq!(g.observers.len(), 1);
+        assert_eq!(g.observers[0].name, "archive-1");
+        assert_eq!(g.observers[0].peer_id, peer.to_bytes());
+        assert_eq!(g.validators.validators[0].peer_id, b"v1");
+
+        // A file from before observers existed gets the list.
+        let mut v = read_json(&path).unwrap();
+        v.as_object_mut().unwrap().remove("observers");
+        write_json(&path, &v).unwrap();
+        assert!(load(&path).unwrap().observers.is_empty());
+        add_observer(&path, "archive-2", "0a0b").unwrap();
+        assert_eq!(load(&path).unwrap().observers[0].peer_id, [0x0a, 0x0b]);
+    }
 }

@@ -24,3 +24,4 @@ pub mod genesis;
 pub mod keys;
 pub mod node;
 pub mod ops;
+pub mod p2p;

@@ -3,22 +3,25 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use libp2p::Multiaddr;
 use lichen_node::api::{ApiLimits, BODY_BYTES_MAX_DEFAULT, CONCURRENCY_MAX_DEFAULT};
 use lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT;
 use lichen_node::mempool::{self, MEMPOOL_BYTES_MAX_DEFAULT, MEMPOOL_TXS_MAX_DEFAULT};
+use lichen_node::net::NetworkOptions;
 use lichen_node::service::{DataDir, NodeOptions};
 use serde::Deserialize;
 
 use super::keys::{PasswordSource, load_secret_key};
 
-/// `node.toml`. Paths are relative to the file's directory. Only `genesis` and `key` are
-/// required.
+/// `node.toml`. Paths are relative to the file's directory. Only `genesis` is required; without
+/// `key` the node is an observer; without `[network]` it runs alone (a one-validator chain).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
     pub genesis: PathBuf,
-    pub key: PathBuf,
+    /// The consensus key (a validator's); absent for an observer.
+    pub key: Option<PathBuf>,
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
     #[serde(default)]
@@ -27,6 +30,34 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     #[serde(default)]
     pub state: StateConfig,
+    pub network: Option<NetworkConfig>,
+}
+
+/// `[network]`: the libp2p identity, where to listen and whom to dial.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// The network key file (`lichen p2p-key new FILE`).
+    pub key: PathBuf,
+    /// Multiaddrs to listen on, e.g. "/ip4/0.0.0.0/tcp/9101".
+    pub listen: Vec<String>,
+    /// Peers to dial, each "/ip4/HOST/tcp/PORT/p2p/PEER_ID".
+    #[serde(default)]
+    pub peers: Vec<String>,
+}
+
+fn multiaddrs(field: &str, list: &[String], need_peer: bool) -> Result<Vec<Multiaddr>> {
+    list.iter()
+        .map(|s| {
+            let addr: Multiaddr = s
+                .parse()
+                .with_context(|| format!("network.{field}: {s:?} is not a multiaddr"))?;
+            if need_peer && lichen_node::net::peers::peer_of(&addr).is_none() {
+                bail!("network.{field}: {s:?} does not end in /p2p/<peer id>");
+            }
+            Ok(addr)
+        })
+        .collect()
 }
 
 fn default_data_dir() -> PathBuf {
@@ -102,16 +133,34 @@ pub fn load(
         .with_context(|| format!("{} is not a valid node config", config_path.display()))?;
     let base = config_path.parent().unwrap_or(Path::new("."));
     let genesis = super::genesis::load(&relative_to(base, &config.genesis))?;
-    let key = load_secret_key(&relative_to(base, &config.key), passwords)?;
+    let key = config
+        .key
+        .as_ref()
+        .map(|k| load_secret_key(&relative_to(base, k), passwords))
+        .transpose()?;
+    let network = match &config.network {
+        None => None,
+        Some(n) => {
+            if n.listen.is_empty() {
+                bail!("network.listen is empty: a node on a network must listen somewhere");
+            }
+            Some(NetworkOptions {
+                keypair: super::p2p::load_key_file(&relative_to(base, &n.key))?,
+                listen: multiaddrs("listen", &n.listen, false)?,
+                peers: multiaddrs("peers", &n.peers, true)?,
+            })
+        }
+    };
     let data_dir = relative_to(base, &config.data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-    let mut options = NodeOptions::new(
+    let mut options = NodeOptions::observer(
         DataDir::Disk(data_dir),
         genesis,
-        key,
         listen.unwrap_or(config.http.listen),
     );
+    options.key = key;
+    options.network = network;
     options.api = ApiLimits {
         body_bytes_max: config.http.body_bytes_max,
         concurrency_max: config.http.concurrency_max.max(1),

@@ -16,12 +16,13 @@
 //! | `l` | licence id ‖ 0x00 ‖ height u64 ‖ index u32 | tx id (32) ‖ status u8 |
 //! | `a` | agency id ‖ 0x00 ‖ height u64 ‖ index u32 | licence id |
 //! | `e` | evidence hash (32) | height u64 ‖ index u32 |
-//! | `k` | kind u8 (3 agency, 4 licence type, 5 submitter) ‖ id | empty (to list registered entities) |
+//! | `k` | kind u8 (3 agency, 4 licence type, 5 submitter, 8 observer) ‖ id (an observer's is its peer id bytes) | empty (to list registered entities) |
 //! | `r` | tx id (32) | expiry height u64 (the replay window) |
 //! | `x` | expiry height u64 ‖ tx id | empty (to prune the replay window) |
 //!
 //! Identifiers never contain 0x00 (they are checked printable), so `id ‖ 0x00` is a prefix that
-//! no other id's entries share.
+//! no other id's entries share. (Entity index keys end with the id, so they need no separator;
+//! observer peer ids there are raw bytes.)
 
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
 use lichen_contracts::codec::{Decode, Encode};
@@ -68,6 +69,8 @@ pub mod keys {
 pub const PRUNE_NODES_PER_BLOCK_MAX: usize = 50_000;
 /// Entries returned by one history or index listing, at most.
 pub const LISTING_MAX: usize = 1_000;
+/// The entity-index kind of observers (their `StateKey` kind).
+const OBSERVER_KIND: u8 = 8;
 
 /// The last committed block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,14 +207,21 @@ impl<K: KvStore> ChainStore<K> {
         let bytes = genesis.to_bytes();
         if let Some(stored) = self.kv.get(&key(keys::META, &[keys::META_GENESIS]))? {
             if stored != bytes {
-                let found = decode::<Genesis>("genesis", &stored)?;
+                // A stored genesis this version cannot decode (one written before a field was
+                // added, e.g. `observers`) is still another genesis, not a corrupt store.
+                let found = match Genesis::from_bytes(&stored) {
+                    Ok(found) => {
+                        format!("{} (genesis hash {})", found.config.chain_id, found.hash())
+                    }
+                    Err(e) => format!("a genesis this version cannot read ({e})"),
+                };
                 return Err(StoreError::WrongGenesis {
                     expected: format!(
                         "{} (genesis hash {})",
                         genesis.config.chain_id,
                         genesis.hash()
                     ),
-                    found: format!("{} (genesis hash {})", found.config.chain_id, found.hash()),
+                    found,
                 });
             }
             return self.tip();
@@ -246,6 +256,9 @@ impl<K: KvStore> ChainStore<K> {
         }
         for s in &genesis.submitters {
             batch.put(entity_key(&StateKey::Submitter(s.id.clone())), []);
+        }
+        for o in &genesis.observers {
+            batch.put(entity_key(&StateKey::Observer(o.peer_id.clone())), []);
         }
         batch.put(key(keys::META, &[keys::META_TIP]), tip_bytes(0, &hash));
         self.kv.apply(batch)?;
@@ -357,16 +370,25 @@ impl<K: KvStore> ChainStore<K> {
     /// Ids of the registered entities of one kind (the `StateKey` kind: 3 agencies, 4 licence
     /// types, 5 submitters), in id order, at most [`LISTING_MAX`]. Their entries live in state.
     pub fn entity_ids(&self, kind: u8) -> Result<Vec<String>, StoreError> {
-        let start = [keys::ENTITY, kind];
-        let rows = self
-            .kv
-            .scan(&start, &prefix_end(&start), LISTING_MAX, false)?;
-        rows.into_iter()
-            .map(|(k, _)| {
-                String::from_utf8(k[2..].to_vec())
-                    .map_err(|_| corrupt("entity index", "id not UTF-8"))
-            })
+        self.entity_raw_ids(kind, LISTING_MAX)?
+            .into_iter()
+            .map(|id| String::from_utf8(id).map_err(|_| corrupt("entity index", "id not UTF-8")))
             .collect()
+    }
+
+    /// Ids of the entities of one kind as bytes, in byte order, at most `limit`: for kind 8
+    /// (observers) these are peer ids, which need not be UTF-8.
+    pub fn entity_raw_ids(&self, kind: u8, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+        let start = [keys::ENTITY, kind];
+        let rows = self.kv.scan(&start, &prefix_end(&start), limit, false)?;
+        Ok(rows.into_iter().map(|(k, _)| k[2..].to_vec()).collect())
+    }
+
+    /// Peer ids of every current observer (entity kind 8), in byte order. Not capped at
+    /// [`LISTING_MAX`]: the network admits peers by this list, so it must be whole (its length
+    /// is what genesis and the council made it).
+    pub fn observer_peer_ids(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.entity_raw_ids(OBSERVER_KIND, usize::MAX)
     }
 
     /// The validator set that signs block `height` (>= 1): the set in force after the last change
@@ -513,6 +535,12 @@ impl<K: KvStore> ChainStore<K> {
                     Event::SubmitterChanged { id } => {
                         batch.put(entity_key(&StateKey::Submitter(id.clone())), []);
                     }
+                    Event::ObserverAdded { peer_id } => {
+                        batch.put(entity_key(&StateKey::Observer(peer_id.clone())), []);
+                    }
+                    Event::ObserverRemoved { peer_id } => {
+                        batch.delete(entity_key(&StateKey::Observer(peer_id.clone())));
+                    }
                     Event::ValidatorSetChanged { .. } | Event::CouncilChanged => {}
                 }
             }
@@ -574,6 +602,7 @@ fn tip_bytes(height: u64, hash: &Hash32) -> Vec<u8> {
 fn entity_key(state_key: &StateKey) -> Vec<u8> {
     let id = match state_key {
         StateKey::Agency(id) | StateKey::LicenceType(id) | StateKey::Submitter(id) => id.as_bytes(),
+        StateKey::Observer(peer_id) => peer_id.as_slice(),
         _ => &[],
     };
     key(keys::ENTITY, &[&[state_key.kind()], id])

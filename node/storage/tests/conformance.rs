@@ -10,13 +10,14 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use lichen_contracts::block::Block;
+use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::StorageError;
-use lichen_contracts::model::LicenceStatus;
+use lichen_contracts::model::{Agency, EntityStatus, LicenceStatus, Observer};
 use lichen_contracts::smt::{MemoryTreeStore, SparseMerkleTree, TreeUpdateBatch};
 use lichen_contracts::state::StateKey;
 use lichen_contracts::testkit::TestChain;
-use lichen_contracts::tx::SignedTransaction;
+use lichen_contracts::tx::{Payload, SignedTransaction};
 use lichen_storage::{
     BlockCommit, ChainStore, KvStore, LicenceHistoryEntry, MemoryKv, SledKv, StoreError, StoredTip,
     TxLocation, WriteBatch, layout,
@@ -520,6 +521,23 @@ fn chain_wrong_genesis<K: KvStore>(make: impl Fn() -> K) {
         Err(StoreError::InvalidGenesis { .. })
     ));
     assert_eq!(dump(empty.kv()), vec![]);
+
+    // A store written by a version whose genesis had no `observers` (the same bytes without the
+    // final empty list) holds another genesis, named as unreadable, not a corrupt store.
+    let old = make();
+    let bytes = c.genesis.to_bytes();
+    let mut batch = WriteBatch::new();
+    batch.put(
+        [&[layout::META][..], layout::META_GENESIS].concat(),
+        &bytes[..bytes.len() - 4],
+    );
+    old.apply(batch).unwrap();
+    match ChainStore::new(old).init_genesis(&c.genesis) {
+        Err(StoreError::WrongGenesis { found, .. }) => {
+            assert!(found.contains("cannot read"), "{found}");
+        }
+        other => panic!("expected WrongGenesis, got {other:?}"),
+    }
 }
 
 fn chain_not_next<K: KvStore>(make: impl Fn() -> K) {
@@ -771,6 +789,92 @@ fn chain_indexes<K: KvStore>(make: impl Fn() -> K) {
     check_history(&c, &store);
 }
 
+fn observer(name: &str, peer_id: &[u8]) -> Observer {
+    Observer {
+        name: name.into(),
+        peer_id: peer_id.to_vec(),
+    }
+}
+
+/// The entity index (prefix `k`): agencies, licence types and submitters by id, observers by
+/// peer id (raw bytes, not UTF-8 here), written at genesis and on every change; removing an
+/// observer drops its entry, also when the same block re-adds or had added it.
+fn chain_entity_index<K: KvStore>(make: impl Fn() -> K) {
+    let base = chain(Suite::Intl);
+    let mut genesis = base.genesis.clone();
+    let (a, b) = (b"\xff\x00peer-a".as_slice(), b"peer-b".as_slice());
+    genesis.observers = vec![observer("archive-b", b), observer("archive-a", a)];
+    let names = genesis
+        .validators
+        .validators
+        .iter()
+        .map(|v| (v.key.as_bytes().to_vec(), v.name.clone()))
+        .collect();
+    let mut c = TestChain::from_genesis(genesis, base.keys, names);
+    let store = initialised(make(), &c);
+    let peers = |store: &ChainStore<K>| store.observer_peer_ids().unwrap();
+    assert_eq!(store.entity_ids(3).unwrap(), vec!["agency-a", "agency-b"]);
+    assert_eq!(store.entity_ids(4).unwrap(), vec!["business", "food"]);
+    assert_eq!(store.entity_ids(5).unwrap(), vec!["court-1"]);
+    assert_eq!(peers(&store), vec![b.to_vec(), a.to_vec()], "byte order");
+    assert_eq!(store.entity_raw_ids(8, 1).unwrap(), vec![b.to_vec()]);
+    assert!(
+        matches!(store.entity_ids(8), Err(StoreError::Corrupt { .. })),
+        "a peer id that is not UTF-8 is not a string id"
+    );
+
+    // Block 1: a new agency and observer; a genesis observer removed.
+    let txs = vec![
+        c.council_signed(Payload::RegisterAgency(Agency {
+            id: "agency-c".into(),
+            name: "Agency C".into(),
+            keys: vec![c.key("agency-a").public_key()],
+            status: EntityStatus::Active,
+        })),
+        c.council_signed(Payload::AddObserver(observer("archive-c", b"peer-c"))),
+        c.council_signed(Payload::RemoveObserver {
+            peer_id: a.to_vec(),
+        }),
+    ];
+    commit_next(&mut c, &store, txs, 0);
+    assert_eq!(
+        store.entity_ids(3).unwrap(),
+        vec!["agency-a", "agency-b", "agency-c"]
+    );
+    assert_eq!(peers(&store), vec![b.to_vec(), b"peer-c".to_vec()]);
+
+    // Block 2: one added and removed (gone), one removed and re-added (kept).
+    let txs = vec![
+        c.council_signed(Payload::AddObserver(observer("archive-d", b"peer-d"))),
+        c.council_signed(Payload::RemoveObserver {
+            peer_id: b"peer-d".to_vec(),
+        }),
+        c.council_signed(Payload::RemoveObserver {
+            peer_id: b.to_vec(),
+        }),
+        c.council_signed(Payload::AddObserver(observer("archive-b2", b))),
+    ];
+    commit_next(&mut c, &store, txs, 0);
+    assert_eq!(peers(&store), vec![b.to_vec(), b"peer-c".to_vec()]);
+
+    // Block 3: every observer removed.
+    let txs = vec![
+        c.council_signed(Payload::RemoveObserver {
+            peer_id: b.to_vec(),
+        }),
+        c.council_signed(Payload::RemoveObserver {
+            peer_id: b"peer-c".to_vec(),
+        }),
+    ];
+    commit_next(&mut c, &store, txs, 0);
+    assert_eq!(peers(&store), Vec::<Vec<u8>>::new());
+    assert_eq!(
+        count_prefix(store.kv(), layout::ENTITY),
+        3 + 2 + 1,
+        "agencies, licence types, submitters"
+    );
+}
+
 /// A transaction with an explicit expiry height.
 fn expiring(c: &mut TestChain, id: &str, expires_at_height: u64) -> SignedTransaction {
     let d = draft(c, id, "business", "agency-a");
@@ -932,6 +1036,7 @@ macro_rules! conformance {
                 chain_wrong_genesis,
                 chain_not_next,
                 chain_indexes,
+                chain_entity_index,
                 chain_replay_window,
                 chain_pruning,
                 chain_consensus_state,

@@ -1,0 +1,632 @@
+//! Four validators on this machine: committed transactions per second and finality latency
+//! under a bounded load of pre-signed issue transactions, the CPU floor per transaction measured
+//! in the same run and the ratio of the achieved rate to the machine's bound, light-load
+//! finality, HTTP verification requests per second with p50/p99, and presentation size.
+//!
+//! Four in-process nodes (one tokio runtime), each with sled on disk, the real HTTP API and the
+//! libp2p network on 127.0.0.1; clients are threads of the same process and share the cores.
+//!
+//! `cargo bench -p lichen-node --bench cluster [-- --licences N --verify-requests M --suite sm|intl]`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use libp2p::{Multiaddr, identity};
+use lichen_contracts::block::tx_root;
+use lichen_contracts::codec::Encode;
+use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::exec::{VersionedState, execute_block_known};
+use lichen_contracts::ledger::BlockContext;
+use lichen_contracts::smt::{MemoryTreeStore, SparseMerkleTree};
+use lichen_contracts::state::ReplayWindow;
+use lichen_contracts::testkit::TestChain;
+use lichen_contracts::tx::SignedTransaction;
+use lichen_node::client::{Client, ClientError};
+use lichen_node::mempool::{AdmitContext, Mempool};
+use lichen_node::net::NetworkOptions;
+use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
+use tempfile::TempDir;
+
+use common::{licence_id, ms, percentile};
+
+const VALIDATORS: usize = 4;
+const CLIENT_THREADS: usize = 8;
+/// The watcher polls node 0's status this often.
+const WATCH_POLL: Duration = Duration::from_millis(5);
+/// Transactions submitted one at a time with `?wait=final` for the light-load latency.
+const LIGHT_TXS: usize = 200;
+/// Bounds on every wait.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(900);
+/// A submission answered 503 (mempool full, overloaded) is retried this often, at most.
+const RETRIES_MAX: usize = 2_000;
+/// Linux reports process CPU time in ticks of 1/100 s (USER_HZ).
+const CLOCK_TICKS_PER_S: f64 = 100.0;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// This process's user + system CPU time so far (all threads), from /proc/self/stat.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_secs_f64((utime + stime) / CLOCK_TICKS_PER_S))
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+struct Cluster {
+    rt: tokio::runtime::Runtime,
+    nodes: Vec<RunningNode>,
+    urls: Vec<String>,
+    _dirs: Vec<TempDir>,
+}
+
+impl Cluster {
+    /// Four validators of `chain` (whose genesis gets fresh libp2p peer ids), each dialling the
+    /// other three on fixed 127.0.0.1 ports.
+    fn start(chain: &mut TestChain) -> Cluster {
+        let keypairs: Vec<identity::Keypair> = (0..VALIDATORS)
+            .map(|_| identity::Keypair::generate_ed25519())
+            .collect();
+        for (i, keypair) in keypairs.iter().enumerate() {
+            let public = chain.key(&format!("validator-{i}")).public_key();
+            let entry = chain
+                .genesis
+                .validators
+                .validators
+                .iter_mut()
+                .find(|v| v.key == public)
+                .expect("validator in genesis");
+            entry.peer_id = keypair.public().to_peer_id().to_bytes();
+        }
+        let ports: Vec<u16> = (0..VALIDATORS).map(|_| free_port()).collect();
+        let address = |i: usize| -> Multiaddr {
+            format!(
+                "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+                ports[i],
+                keypairs[i].public().to_peer_id()
+            )
+            .parse()
+            .unwrap()
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut nodes = Vec::new();
+        let mut dirs = Vec::new();
+        for i in 0..VALIDATORS {
+            let dir = tempfile::tempdir().unwrap();
+            let k = chain.key(&format!("validator-{i}"));
+            let key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
+            let mut options = NodeOptions::new(
+                DataDir::Disk(dir.path().to_path_buf()),
+                chain.genesis.clone(),
+                key,
+                "127.0.0.1:0".parse().unwrap(),
+            );
+            options.network = Some(NetworkOptions {
+                keypair: keypairs[i].clone(),
+                listen: vec![format!("/ip4/127.0.0.1/tcp/{}", ports[i]).parse().unwrap()],
+                peers: (0..VALIDATORS).filter(|&j| j != i).map(address).collect(),
+            });
+            nodes.push(rt.block_on(start(options)).unwrap());
+            dirs.push(dir);
+        }
+        let urls = nodes
+            .iter()
+            .map(|n| format!("http://{}", n.http_addr))
+            .collect();
+        Cluster {
+            rt,
+            nodes,
+            urls,
+            _dirs: dirs,
+        }
+    }
+
+    fn status(&self, i: usize) -> Option<serde_json::Value> {
+        Client::new(&self.urls[i]).get_json("/v1/status").ok()
+    }
+
+    /// Waits until every node has committed `height` and sees its three peers.
+    fn wait_ready(&self, height: u64) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let ready = (0..VALIDATORS).all(|i| {
+                self.status(i).is_some_and(|s| {
+                    s["height"].as_u64().unwrap_or(0) >= height
+                        && s["peers"].as_u64().unwrap_or(0) >= (VALIDATORS - 1) as u64
+                })
+            });
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "cluster did not reach height {height} in {READY_TIMEOUT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(self) {
+        for node in self.nodes {
+            self.rt.block_on(node.stop()).unwrap();
+        }
+    }
+}
+
+/// Submits `bytes` to `client` without waiting, retrying while the node answers 503. Returns the
+/// number of retries.
+fn submit(client: &Client, bytes: &[u8]) -> usize {
+    for retry in 0..RETRIES_MAX {
+        match client.post_bytes("/v1/transactions", bytes) {
+            Ok((202, _)) => return retry,
+            Ok((status, body)) => panic!("submission answered {status}: {body}"),
+            Err(ClientError::Api { status: 503, .. }) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("submission failed: {e}"),
+        }
+    }
+    panic!("submission still refused after {RETRIES_MAX} retries");
+}
+
+/// Polls node 0's height every `WATCH_POLL` until `stop`, then once more: the instant each new
+/// height was first seen (heights skipped between two polls get the later instant).
+fn watch_heights(url: String, stop: Arc<AtomicBool>, from: u64) -> BTreeMap<u64, Instant> {
+    let client = Client::new(&url);
+    let mut seen = BTreeMap::new();
+    let mut last = from;
+    let deadline = Instant::now() + COMMIT_TIMEOUT + Duration::from_secs(60);
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        if let Ok(s) = client.get_json("/v1/status") {
+            let now = Instant::now();
+            let height = s["height"].as_u64().unwrap_or(0);
+            for h in last + 1..=height {
+                seen.insert(h, now);
+            }
+            last = last.max(height);
+        }
+        if stopping || Instant::now() > deadline {
+            return seen;
+        }
+        std::thread::sleep(WATCH_POLL);
+    }
+}
+
+struct LoadResult {
+    rate: f64,
+    elapsed: Duration,
+    submitted: Duration,
+    retries: usize,
+    latencies: Vec<Duration>,
+    /// The benchmark transactions' indices per block, in block order: (height, indices).
+    blocks: Vec<(u64, Vec<usize>)>,
+    empty_blocks_between: u64,
+    missing: usize,
+    cpu: Option<Duration>,
+}
+
+/// Submits every transaction once, from `CLIENT_THREADS` threads round-robin over the nodes, and
+/// waits until all are committed.
+fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &str) -> LoadResult {
+    let n = txs.len();
+    let bytes: Arc<Vec<Vec<u8>>> = Arc::new(txs.iter().map(|t| t.to_bytes()).collect());
+    let ids: HashMap<String, usize> = txs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id(suite).to_hex(), i))
+        .collect();
+    let from = cluster.status(0).unwrap()["height"].as_u64().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (url, stop) = (cluster.urls[0].clone(), stop.clone());
+        std::thread::spawn(move || watch_heights(url, stop, from))
+    };
+    let cpu_before = process_cpu();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CLIENT_THREADS)
+        .map(|_| {
+            let (bytes, next, urls) = (bytes.clone(), next.clone(), cluster.urls.clone());
+            std::thread::spawn(move || {
+                let clients: Vec<Client> = urls.iter().map(|u| Client::new(u)).collect();
+                let mut sent = Vec::new();
+                let mut retries = 0;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= bytes.len() {
+                        break;
+                    }
+                    let at = Instant::now();
+                    retries += submit(&clients[i % clients.len()], &bytes[i]);
+                    sent.push((i, at));
+                }
+                (sent, retries)
+            })
+        })
+        .collect();
+    let mut submit_at = vec![started; n];
+    let mut retries = 0;
+    for h in handles {
+        let (sent, r) = h.join().unwrap();
+        retries += r;
+        for (i, at) in sent {
+            submit_at[i] = at;
+        }
+    }
+    let submitted = started.elapsed();
+
+    // Done when every mempool is empty and the last licence is readable everywhere.
+    let clients: Vec<Client> = cluster.urls.iter().map(|u| Client::new(u)).collect();
+    let last = format!("/v1/licences/{last_id}");
+    let deadline = Instant::now() + COMMIT_TIMEOUT;
+    loop {
+        let done = clients.iter().all(|c| {
+            c.get_json("/v1/status")
+                .is_ok_and(|s| s["mempool"]["transactions"].as_u64() == Some(0))
+                && c.get_json(&last).is_ok()
+        });
+        if done {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "transactions not committed within {COMMIT_TIMEOUT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let cpu = cpu_before
+        .zip(process_cpu())
+        .map(|(before, after)| after.saturating_sub(before));
+    std::thread::sleep(WATCH_POLL * 4);
+    stop.store(true, Ordering::Relaxed);
+    let seen = watcher.join().unwrap();
+
+    // Which block holds each transaction: node 0's blocks since the load began.
+    let to = *seen.keys().last().expect("no block seen during the load");
+    let mut height_of = vec![None; n];
+    let mut blocks = Vec::new();
+    for h in from + 1..=to {
+        let b = clients[0].get_json(&format!("/v1/blocks/{h}")).unwrap();
+        let mine: Vec<usize> = b["block"]["txs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| ids.get(t["id"].as_str().unwrap()).copied())
+            .collect();
+        for &i in &mine {
+            height_of[i] = Some(h);
+        }
+        if !mine.is_empty() {
+            blocks.push((h, mine));
+        }
+    }
+    let first_height = blocks.first().map(|(h, _)| *h).unwrap_or(to);
+    let last_height = blocks.last().map(|(h, _)| *h).unwrap_or(to);
+    let empty_blocks_between = (last_height + 1 - first_height).saturating_sub(blocks.len() as u64);
+    let missing = height_of.iter().filter(|h| h.is_none()).count();
+    let first_submit = submit_at.iter().min().copied().unwrap_or(started);
+    let last_commit = seen[&last_height];
+    let elapsed = last_commit - first_submit;
+    let mut latencies: Vec<Duration> = height_of
+        .iter()
+        .zip(&submit_at)
+        .filter_map(|(h, at)| h.map(|h| seen[&h].saturating_duration_since(*at)))
+        .collect();
+    latencies.sort();
+    LoadResult {
+        rate: (n - missing) as f64 / elapsed.as_secs_f64(),
+        elapsed,
+        submitted,
+        retries,
+        latencies,
+        blocks,
+        empty_blocks_between,
+        missing,
+        cpu,
+    }
+}
+
+/// One transaction at a time to node 0, each waiting for finality: the round trips, sorted.
+fn light_load(url: &str, txs: &[SignedTransaction]) -> Vec<Duration> {
+    let client = Client::new(url);
+    let mut lat: Vec<Duration> = txs
+        .iter()
+        .map(|tx| {
+            let t = Instant::now();
+            let (status, body) = client
+                .post_bytes("/v1/transactions?wait=final&timeout_ms=30000", &tx.to_bytes())
+                .unwrap();
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["status"], "committed", "{body}");
+            t.elapsed()
+        })
+        .collect();
+    lat.sort();
+    lat
+}
+
+/// `requests` `POST /v1/verify` of `presentation` to `url` from `CLIENT_THREADS` threads: the
+/// latencies (sorted) and the wall time.
+fn verify_load(url: &str, presentation: Vec<u8>, requests: usize) -> (Vec<Duration>, Duration) {
+    let presentation = Arc::new(presentation);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CLIENT_THREADS)
+        .map(|_| {
+            let (p, next, url) = (presentation.clone(), next.clone(), url.to_string());
+            std::thread::spawn(move || {
+                let c = Client::new(&url);
+                let mut lat = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < requests {
+                    let t = Instant::now();
+                    let (status, report) = c.post_bytes("/v1/verify", &p).unwrap();
+                    lat.push(t.elapsed());
+                    assert_eq!(status, 200);
+                    assert_eq!(report["verdict"], "VALID", "{report}");
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let elapsed = started.elapsed();
+    lat.sort();
+    (lat, elapsed)
+}
+
+/// The per-transaction CPU cost every validator pays, single-threaded on this machine.
+struct Floor {
+    /// Admission: decode, chain and expiry checks, signature verification, witness hash and id.
+    admit: Duration,
+    /// Execution without signature checks (already verified), the state-tree update with its
+    /// hashing, and the tx root.
+    execute: Duration,
+}
+
+impl Floor {
+    fn per_validator(&self) -> Duration {
+        self.admit + self.execute
+    }
+
+    fn per_tx(&self) -> Duration {
+        self.per_validator() * VALIDATORS as u32
+    }
+}
+
+/// Measures the floor on the very transactions and blocks of the run, over a fresh in-memory
+/// state from the same genesis.
+fn measure_floor(
+    chain: &TestChain,
+    txs: &[SignedTransaction],
+    blocks: &[(u64, Vec<usize>)],
+    expiry_blocks_max: u64,
+) -> Floor {
+    let suite = chain.suite;
+    let n: usize = blocks.iter().map(|(_, b)| b.len()).sum();
+    let bytes: Vec<Vec<u8>> = txs.iter().map(|t| t.to_bytes()).collect();
+    let first_height = blocks.first().map(|(h, _)| *h).unwrap_or(1);
+
+    // (a) admission, once per transaction per validator.
+    let ctx = AdmitContext {
+        suite,
+        chain_id: chain.chain_id(),
+        next_height: first_height,
+        expiry_blocks_max,
+    };
+    let mut decoded: Vec<Option<SignedTransaction>> = vec![None; txs.len()];
+    let t = Instant::now();
+    for (_, block) in blocks {
+        for &i in block {
+            let tx = Mempool::check(&ctx, &bytes[i]).unwrap();
+            std::hint::black_box((tx.witness_hash(suite), tx.id(suite)));
+            decoded[i] = Some(tx);
+        }
+    }
+    let admit = t.elapsed() / n as u32;
+
+    // (b) execution of the same blocks, signatures trusted, on a fresh genesis state.
+    let mut store = MemoryTreeStore::new();
+    let writes = chain.genesis.state_writes().unwrap();
+    let batch = SparseMerkleTree::new(&store, suite)
+        .put_batch(None, 0, &writes)
+        .unwrap();
+    store.write_batch(&batch);
+    let mut replay = ReplayWindow::default();
+    let mut spent = Duration::ZERO;
+    for (version, (height, block)) in (1u64..).zip(blocks) {
+        let block_txs: Vec<SignedTransaction> = block
+            .iter()
+            .map(|&i| decoded[i].take().unwrap())
+            .collect();
+        let ctx = BlockContext {
+            height: *height,
+            time_ms: now_ms(),
+        };
+        let t = Instant::now();
+        let base = VersionedState::new(&store, suite, version - 1);
+        let execution =
+            execute_block_known(suite, &base, &replay, &block_txs, &ctx, &|_| true).unwrap();
+        let batch = SparseMerkleTree::new(&store, suite)
+            .put_batch(Some(version - 1), version, &execution.writes)
+            .unwrap();
+        std::hint::black_box(tx_root(suite, &block_txs));
+        spent += t.elapsed();
+        store.write_batch(&batch);
+        for (id, expiry) in execution.tx_ids.iter().zip(&execution.tx_expiries) {
+            replay.insert(*id, *expiry);
+        }
+    }
+    Floor {
+        admit,
+        execute: spent / n as u32,
+    }
+}
+
+fn run(suite: Suite, licences: usize, verify_requests: usize) {
+    let name = suite.name();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    println!(
+        "{name:>4}: {VALIDATORS} validators, {cores} cores, load average {} at start",
+        load_average()
+    );
+    let mut chain = TestChain::new(suite, VALIDATORS);
+    let cluster = Cluster::start(&mut chain);
+    cluster.wait_ready(2);
+    let status = cluster.status(0).unwrap();
+    let height = status["height"].as_u64().unwrap();
+    let expiry_blocks_max = status["tx_expiry_blocks_max"].as_u64().unwrap();
+    // Leave room for a node a few blocks behind node 0 (admission refuses an expiry more than
+    // `tx_expiry_blocks_max` after its next block).
+    let expires = height + expiry_blocks_max.saturating_sub(10);
+    let t = Instant::now();
+    let txs = common::issue_txs(&chain, "BENCH", 0..licences, expires);
+    let light = common::issue_txs(&chain, "LIGHT", 0..LIGHT_TXS, expires);
+    println!(
+        "{name:>4}: pre-signed {} transactions in {:.2} s",
+        licences + LIGHT_TXS,
+        t.elapsed().as_secs_f64()
+    );
+
+    // 1. Throughput and finality latency under load.
+    let r = load(&cluster, suite, &txs, &licence_id("BENCH", licences - 1));
+    let sizes: Vec<usize> = r.blocks.iter().map(|(_, b)| b.len()).collect();
+    println!(
+        "{name:>4}: {licences} issue transactions from {CLIENT_THREADS} client threads round-robin over {VALIDATORS} nodes: submitted in {:.2} s ({} retries after 503), all committed after {:.2} s -> {:.0} tx/s{}",
+        r.submitted.as_secs_f64(),
+        r.retries,
+        r.elapsed.as_secs_f64(),
+        r.rate,
+        if r.missing > 0 {
+            format!(" ({} NOT FOUND in any block)", r.missing)
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "{name:>4}: {} blocks with benchmark transactions (sizes {sizes:?}), {} empty blocks among them",
+        r.blocks.len(),
+        r.empty_blocks_between
+    );
+    if !r.latencies.is_empty() {
+        println!(
+            "{name:>4}: finality latency under load (submit -> block seen on node 0): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+            ms(percentile(&r.latencies, 0.5)),
+            ms(percentile(&r.latencies, 0.99)),
+            ms(*r.latencies.last().unwrap())
+        );
+    }
+
+    // 2. Finality latency at light load.
+    let lat = light_load(&cluster.urls[0], &light);
+    println!(
+        "{name:>4}: light load ({LIGHT_TXS} transactions one at a time, ?wait=final on node 0): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(percentile(&lat, 0.5)),
+        ms(percentile(&lat, 0.99)),
+        ms(*lat.last().unwrap())
+    );
+
+    // 3. Verification requests.
+    let c = Client::new(&cluster.urls[0]);
+    let presentation = c
+        .get_bytes(&format!(
+            "/v1/licences/{}/presentation",
+            licence_id("BENCH", 0)
+        ))
+        .unwrap();
+    println!(
+        "{name:>4}: presentation {} bytes (quorum certificate of {VALIDATORS} validators, ~{} licences in state)",
+        presentation.len(),
+        licences + LIGHT_TXS
+    );
+    let (lat, elapsed) = verify_load(&cluster.urls[0], presentation, verify_requests);
+    println!(
+        "{name:>4}: POST /v1/verify x {} to node 0: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads, the cluster idling beside it)",
+        lat.len(),
+        lat.len() as f64 / elapsed.as_secs_f64(),
+        ms(percentile(&lat, 0.5)),
+        ms(percentile(&lat, 0.99))
+    );
+    cluster.stop();
+
+    // 4. The CPU floor, on the same transactions and blocks, with the cluster stopped.
+    let floor = measure_floor(&chain, &txs, &r.blocks, expiry_blocks_max);
+    let bound = cores as f64 / floor.per_tx().as_secs_f64();
+    println!(
+        "{name:>4}: CPU floor per validator: admission (decode + signature check) {:.1} us + execution and state-tree update (no signature check) {:.1} us = {:.1} us/tx",
+        floor.admit.as_secs_f64() * 1e6,
+        floor.execute.as_secs_f64() * 1e6,
+        floor.per_validator().as_secs_f64() * 1e6
+    );
+    println!(
+        "{name:>4}: CPU floor per committed tx (x{VALIDATORS} validators) {:.1} us -> bound {bound:.0} tx/s on {cores} cores; achieved {:.0} tx/s = {:.1}% of the bound",
+        floor.per_tx().as_secs_f64() * 1e6,
+        r.rate,
+        100.0 * r.rate / bound
+    );
+    if let Some(cpu) = r.cpu {
+        let committed = (licences - r.missing).max(1);
+        println!(
+            "{name:>4}: process CPU during the load: {:.2} s of {:.2} s available ({:.0}% of {cores} cores) = {:.1} us per committed tx, {:.1}x the floor (clients and watcher included)",
+            cpu.as_secs_f64(),
+            r.elapsed.as_secs_f64() * cores as f64,
+            100.0 * cpu.as_secs_f64() / (r.elapsed.as_secs_f64() * cores as f64),
+            cpu.as_secs_f64() * 1e6 / committed as f64,
+            cpu.as_secs_f64() / (committed as f64 * floor.per_tx().as_secs_f64())
+        );
+    }
+    println!(
+        "{name:>4}: the floor counts signature checks, decoding, ledger rules, state-tree hashing and the tx root; not HTTP, libp2p, storage writes, consensus votes or certificates. Load average {} at end",
+        load_average()
+    );
+}
+
+fn main() {
+    let licences = common::arg("--licences", 20_000).max(1);
+    let verify_requests = common::arg("--verify-requests", 8_000).max(1);
+    let suites = match common::arg_str("--suite").as_deref() {
+        Some("sm") => vec![Suite::Sm],
+        Some("intl") => vec![Suite::Intl],
+        Some(other) => panic!("--suite is sm or intl, not '{other}'"),
+        None => vec![Suite::Intl, Suite::Sm],
+    };
+    for suite in suites {
+        run(suite, licences, verify_requests);
+    }
+}

@@ -844,3 +844,134 @@ fn council_adds_and_removes_validators_on_a_running_chain() {
     assert!(verdict.contains("2 validator-set change(s)"), "{verdict}");
     c.assert_agree(&remaining, 1);
 }
+
+/// `lichen dev` as a newcomer runs it: four validators in one process, the banner's address
+/// serves a four-validator chain, Ctrl-C stops it cleanly, and running it again resumes the same
+/// chain.
+#[test]
+fn lichen_dev_runs_four_validators_stops_cleanly_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let start = |tag: &str| -> (Child, PathBuf) {
+        let log = dir.path().join(format!("dev-{tag}.log"));
+        let child = Command::new(BIN)
+            .current_dir(dir.path())
+            .args(["dev", "--dir", "chain", "--suite", "intl", "--port"])
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, log)
+    };
+    let wait_banner = |child: &mut Child, log: &Path| -> String {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let text = fs::read_to_string(log).unwrap_or_default();
+            if let Some(line) = text.lines().find(|l| l.starts_with("serving http://")) {
+                return line.trim_start_matches("serving ").to_string();
+            }
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "lichen dev exited:\n{text}"
+            );
+            assert!(Instant::now() < deadline, "no banner:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let stop = |mut child: Child, log: &Path| {
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "lichen dev did not stop on Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(
+            status.success(),
+            "{status}: {}",
+            fs::read_to_string(log).unwrap()
+        );
+    };
+
+    let (mut child, log) = start("first");
+    let url = wait_banner(&mut child, &log);
+    assert_eq!(url, format!("http://127.0.0.1:{port}"));
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.contains("created a new dev chain"), "{text}");
+    assert!(text.contains("4 validators on libp2p"), "{text}");
+    let client = Client::new(&url);
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    let status = loop {
+        let s = client.get_json("/v1/status").unwrap();
+        if s["height"].as_u64().unwrap() >= 3 && s["peers"] == 3 {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no progress: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status["validators"], 4);
+    assert_eq!(status["suite"], "intl");
+    fs::write(dir.path().join("licence.pdf"), b"dev licence").unwrap();
+    lichen_ok(
+        dir.path(),
+        &[
+            "issue",
+            "--node",
+            &url,
+            "--key",
+            "chain/keys/market-bureau.key",
+            "--agency",
+            "market-bureau",
+            "--type",
+            "business",
+            "--id",
+            "DEV-1",
+            "--file",
+            "licence.pdf",
+            "--holder-id",
+            "holder",
+        ],
+    );
+    let height = client.get_json("/v1/status").unwrap()["height"]
+        .as_u64()
+        .unwrap();
+    stop(child, &log);
+
+    let (mut child, log) = start("again");
+    let url = wait_banner(&mut child, &log);
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.contains("resuming the dev chain"), "{text}");
+    let client = Client::new(&url);
+    let resumed = client.get_json("/v1/status").unwrap()["height"]
+        .as_u64()
+        .unwrap();
+    assert!(resumed >= height, "resumed at {resumed}, below {height}");
+    assert!(client.get_json("/v1/licences/DEV-1").is_ok(), "DEV-1 lost");
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    while client.get_json("/v1/status").unwrap()["height"]
+        .as_u64()
+        .unwrap()
+        < resumed + 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the resumed chain makes no blocks"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(child, &log);
+}

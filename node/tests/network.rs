@@ -1,0 +1,246 @@
+//! The network protocol against a real node, from a hand-made libp2p client: block sync answers
+//! with blocks whose certificates verify, and a listed peer that sends invalid messages is scored
+//! down, disconnected and refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm, identity, noise, tcp, yamux};
+use lichen_contracts::codec::Encode;
+use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::model::Observer;
+use lichen_contracts::testkit::TestChain;
+use lichen_node::net::NetworkOptions;
+use lichen_node::net::peers::{BAN_THRESHOLD_POINTS, PENALTY_INVALID_POINTS};
+use lichen_node::net::wire::{self, Request, Response, WireCodec};
+use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
+
+type Client = Swarm<request_response::Behaviour<WireCodec>>;
+
+/// A one-validator chain on the network whose genesis lists `observer` as an observer.
+async fn node_with_observer(suite: Suite, observer: &PeerId) -> (RunningNode, TestChain) {
+    let chain = TestChain::new(suite, 1);
+    let mut genesis = chain.genesis.clone();
+    let validator_net = identity::Keypair::generate_ed25519();
+    genesis.validators.validators[0].peer_id = validator_net.public().to_peer_id().to_bytes();
+    genesis.observers = vec![Observer {
+        name: "test-client".into(),
+        peer_id: observer.to_bytes(),
+    }];
+    let k = chain.key("validator-0");
+    let key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
+    let mut options = NodeOptions::new(
+        DataDir::Memory,
+        genesis,
+        key,
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    options.network = Some(NetworkOptions {
+        keypair: validator_net,
+        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+        peers: vec![],
+    });
+    (start(options).await.unwrap(), chain)
+}
+
+fn client(keypair: identity::Keypair, genesis_hash: &lichen_contracts::crypto::Hash32) -> Client {
+    let protocol = wire::protocol_name(genesis_hash).unwrap();
+    libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| {
+            request_response::Behaviour::with_codec(
+                WireCodec,
+                [(protocol, ProtocolSupport::Full)],
+                request_response::Config::default(),
+            )
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build()
+}
+
+fn node_address(node: &RunningNode) -> Multiaddr {
+    let net = node.network.as_ref().unwrap();
+    net.listen_addrs[0].clone().with_p2p(net.peer_id).unwrap()
+}
+
+/// Sends `request` and waits for its answer (or the failure), at most 10 s.
+async fn ask(
+    client: &mut Client,
+    peer: PeerId,
+    request: Request,
+) -> Result<Response, request_response::OutboundFailure> {
+    let id = client.behaviour_mut().send_request(&peer, request);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let event = tokio::time::timeout_at(deadline, client.select_next_some())
+            .await
+            .expect("an answer within 10 s");
+        match event {
+            SwarmEvent::Behaviour(request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            }) if request_id == id => return Ok(response),
+            SwarmEvent::Behaviour(request_response::Event::OutboundFailure {
+                request_id,
+                error,
+                ..
+            }) if request_id == id => return Err(error),
+            _ => {}
+        }
+    }
+}
+
+async fn wait_height(node: &RunningNode, height: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while node.shared.chain.tip().unwrap().height < height {
+        assert!(tokio::time::Instant::now() < deadline, "no blocks");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_answers_with_certified_blocks_in_order() {
+    for suite in [Suite::Intl, Suite::Sm] {
+        let me = identity::Keypair::generate_ed25519();
+        let (node, _chain) = node_with_observer(suite, &me.public().to_peer_id()).await;
+        wait_height(&node, 4).await;
+        let genesis = node.shared.chain.genesis().clone();
+        let mut c = client(me, &genesis.hash());
+        let peer = node.network.as_ref().unwrap().peer_id;
+        c.dial(node_address(&node)).unwrap();
+
+        let Response::Blocks(blocks) = ask(
+            &mut c,
+            peer,
+            Request::SyncFrom {
+                from_height: 2,
+                blocks_max: 2,
+            },
+        )
+        .await
+        .unwrap() else {
+            panic!("not blocks");
+        };
+        assert_eq!(blocks.len(), 2);
+        // Each certificate verifies against the chain's validators, for exactly that block.
+        let set = &genesis.validators;
+        for (b, height) in blocks.iter().zip(2..) {
+            assert_eq!(b.block.header.height, height);
+            let hash = b.block.header.hash(suite);
+            assert_eq!(b.certificate.block_hash, hash);
+            b.certificate
+                .verify(suite, &genesis.config.chain_id, &b.block.header, set)
+                .unwrap();
+            assert_eq!(
+                node.shared
+                    .chain
+                    .store()
+                    .block(height)
+                    .unwrap()
+                    .unwrap()
+                    .to_bytes(),
+                b.block.to_bytes()
+            );
+        }
+        // Beyond the tip: an empty answer, not an error.
+        let Response::Blocks(none) = ask(
+            &mut c,
+            peer,
+            Request::SyncFrom {
+                from_height: 1_000_000,
+                blocks_max: 32,
+            },
+        )
+        .await
+        .unwrap() else {
+            panic!("not blocks");
+        };
+        assert!(none.is_empty());
+        node.stop().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_peer_sending_invalid_messages_is_banned() {
+    let me = identity::Keypair::generate_ed25519();
+    let (node, _chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
+    wait_height(&node, 1).await;
+    let mut c = client(me, &node.shared.chain.genesis().hash());
+    let peer = node.network.as_ref().unwrap().peer_id;
+    c.dial(node_address(&node)).unwrap();
+
+    // An observer may ask for blocks...
+    let answer = ask(
+        &mut c,
+        peer,
+        Request::SyncFrom {
+            from_height: 1,
+            blocks_max: 1,
+        },
+    )
+    .await;
+    assert!(matches!(answer, Ok(Response::Blocks(_))), "{answer:?}");
+
+    // ...but not send consensus messages, let alone undecodable ones. Each costs it points;
+    // at the threshold it is disconnected.
+    let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
+    for _ in 0..hits {
+        let _ = ask(&mut c, peer, Request::Consensus(vec![0xff; 40])).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while c.is_connected(&peer) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still connected after {hits} invalid messages"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(50), c.select_next_some()).await;
+    }
+    // And refused while banned: a new request finds no connection that stays up.
+    let again = ask(
+        &mut c,
+        peer,
+        Request::SyncFrom {
+            from_height: 1,
+            blocks_max: 1,
+        },
+    )
+    .await;
+    assert!(again.is_err(), "a banned peer was answered: {again:?}");
+    node.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_not_listed_is_refused() {
+    let listed = identity::Keypair::generate_ed25519();
+    let (node, _chain) = node_with_observer(Suite::Intl, &listed.public().to_peer_id()).await;
+    let stranger = identity::Keypair::generate_ed25519();
+    let mut c = client(stranger, &node.shared.chain.genesis().hash());
+    let peer = node.network.as_ref().unwrap().peer_id;
+    c.dial(node_address(&node)).unwrap();
+    let answer = ask(
+        &mut c,
+        peer,
+        Request::SyncFrom {
+            from_height: 1,
+            blocks_max: 1,
+        },
+    )
+    .await;
+    assert!(answer.is_err(), "a stranger was answered: {answer:?}");
+    assert_eq!(node.shared.status.read().unwrap().peers, 0);
+    node.stop().await.unwrap();
+}

@@ -481,21 +481,7 @@ impl Network {
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Broadcast(message) => {
-                let bytes = message.to_bytes();
-                let targets: Vec<PeerId> = self
-                    .membership
-                    .validators
-                    .iter()
-                    .flatten()
-                    .filter(|p| **p != self.me)
-                    .copied()
-                    .collect();
-                for peer in targets {
-                    self.swarm
-                        .behaviour_mut()
-                        .wire
-                        .send_request(&peer, Request::Consensus(bytes.clone()));
-                }
+                self.send_to_other_validators(&Request::Consensus(message.to_bytes()));
             }
             Command::RequestSync { from_height } => self.request_sync(from_height),
             Command::HelpCatchUp {
@@ -534,6 +520,11 @@ impl Network {
                 Err(_) => break,
             }
         }
+        self.send_to_other_validators(&Request::Transactions(batch));
+    }
+
+    /// Sends `request` to every validator of the current set but this node.
+    fn send_to_other_validators(&mut self, request: &Request) {
         let targets: Vec<PeerId> = self
             .membership
             .validators
@@ -546,8 +537,32 @@ impl Network {
             self.swarm
                 .behaviour_mut()
                 .wire
-                .send_request(&peer, Request::Transactions(batch.clone()));
+                .send_request(&peer, request.clone());
         }
+    }
+
+    fn ack(&mut self, channel: ResponseChannel<Response>) {
+        // An error means the asker is gone; there is no one left to tell.
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .wire
+            .send_response(channel, Response::Ack);
+    }
+
+    /// Hands committed blocks to the runtime in order; false if its queue is full (the rest is
+    /// fetched again later).
+    fn deliver_blocks(&mut self, from: PeerId, blocks: Vec<CertifiedBlock>) -> bool {
+        for b in blocks {
+            let synced = Input::Synced {
+                block: b.block,
+                certificate: b.certificate,
+            };
+            if !self.deliver(from, synced) {
+                return false;
+            }
+        }
+        true
     }
 
     fn on_done(&mut self, done: Done) {
@@ -701,16 +716,8 @@ impl Network {
     fn on_synced(&mut self, peer: PeerId, blocks: Vec<CertifiedBlock>) {
         let full = blocks.len() >= SYNC_BLOCKS_MAX;
         let next = blocks.last().map(|b| b.block.header.height + 1);
-        for b in blocks {
-            if !self.deliver(
-                peer,
-                Input::Synced {
-                    block: b.block,
-                    certificate: b.certificate,
-                },
-            ) {
-                return;
-            }
+        if !self.deliver_blocks(peer, blocks) {
+            return;
         }
         if let (true, Some(next)) = (full, next) {
             self.request_sync(next);
@@ -722,11 +729,7 @@ impl Network {
     fn on_request(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
         match request {
             Request::Consensus(bytes) => {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .wire
-                    .send_response(channel, Response::Ack);
+                self.ack(channel);
                 if !self.membership.is_validator(&peer) {
                     self.penalise(
                         peer,
@@ -742,11 +745,7 @@ impl Network {
                 }
             }
             Request::Transactions(txs) => {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .wire
-                    .send_response(channel, Response::Ack);
+                self.ack(channel);
                 if self.relay_tx.try_send((peer, txs)).is_err() {
                     tracing::debug!(%peer, "relay queue full; forwarded transactions dropped");
                 }
@@ -764,26 +763,12 @@ impl Network {
                 });
             }
             Request::CatchUp(blocks) => {
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .wire
-                    .send_response(channel, Response::Ack);
+                self.ack(channel);
                 if !self.membership.is_validator(&peer) {
                     self.penalise(peer, "catch-up blocks from a peer that is not a validator");
                     return;
                 }
-                for b in blocks {
-                    if !self.deliver(
-                        peer,
-                        Input::Synced {
-                            block: b.block,
-                            certificate: b.certificate,
-                        },
-                    ) {
-                        return;
-                    }
-                }
+                self.deliver_blocks(peer, blocks);
             }
         }
     }

@@ -9,9 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use futures::StreamExt;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -153,19 +153,37 @@ impl From<SubmitError> for ApiError {
     }
 }
 
-impl From<BytesRejection> for ApiError {
-    fn from(e: BytesRejection) -> Self {
-        let status = e.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "body_too_large"
-        } else {
-            "bad_body"
-        };
-        let mut error = Self::new(status, code, e.body_text());
-        // An unread body leaves the connection unusable: say so, or clients reuse it.
-        error.close = status == StatusCode::PAYLOAD_TOO_LARGE;
-        error
+/// Bytes past the body limit read and thrown away before answering 413, at most. A client that
+/// writes its whole body before reading the answer (most do) then sees the 413 instead of a
+/// connection reset mid-write; beyond this the connection is simply closed.
+pub const OVERSIZED_DRAIN_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// Reads a request body of at most `limit` bytes. An oversized body is drained (up to
+/// `OVERSIZED_DRAIN_BYTES_MAX` more) and answered 413 with `Connection: close`.
+async fn read_body(body: Body, limit: usize) -> ApiResult<Bytes> {
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
+        total = total.saturating_add(chunk.len());
+        if total <= limit {
+            kept.extend_from_slice(&chunk);
+        } else if total > limit.saturating_add(OVERSIZED_DRAIN_BYTES_MAX) {
+            break;
+        }
     }
+    if total > limit {
+        let mut error = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is over the limit of {limit} bytes"),
+        );
+        // What is left unread makes the connection unusable: say so, or clients reuse it.
+        error.close = true;
+        return Err(error);
+    }
+    Ok(Bytes::from(kept))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -174,6 +192,7 @@ type ApiResult<T> = Result<T, ApiError>;
 struct AppState {
     shared: Arc<Shared>,
     permits: Arc<Semaphore>,
+    body_bytes_max: usize,
 }
 
 /// The API's routes over the node's shared state.
@@ -181,6 +200,7 @@ pub fn router(shared: Arc<Shared>, limits: ApiLimits) -> Router {
     let state = AppState {
         shared,
         permits: Arc::new(Semaphore::new(limits.concurrency_max)),
+        body_bytes_max: limits.body_bytes_max,
     };
     Router::new()
         .route("/health", get(health))
@@ -200,7 +220,6 @@ pub fn router(shared: Arc<Shared>, limits: ApiLimits) -> Router {
         .route("/v1/trust-anchor", get(trust_anchor))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(limits.body_bytes_max))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limit_concurrency,
@@ -387,10 +406,10 @@ async fn submit_tx(
     State(state): State<AppState>,
     query: Result<Query<SubmitQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<Response> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let body = body?;
+    let body = read_body(body, state.body_bytes_max).await?;
     let bytes = if is_json_body(&headers) {
         let v = json_body(&body)?;
         hex_field(&v, "tx")?
@@ -577,10 +596,10 @@ async fn verify(
     State(state): State<AppState>,
     query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> ApiResult<Json<Value>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let body = body?;
+    let body = read_body(body, state.body_bytes_max).await?;
     let (bytes, doc_hex, age) = if is_json_body(&headers) {
         let v = json_body(&body)?;
         if let Some(obj) = v.as_object()

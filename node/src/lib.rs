@@ -11,5 +11,6 @@ pub mod api;
 pub mod client;
 pub mod mempool;
 pub mod net;
+pub mod qr;
 pub mod runtime;
 pub mod service;

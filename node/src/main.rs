@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, SigAlgo, Suite};
 use lichen_contracts::model::{EntityStatus, LicenceDraft, holder_commitment};
@@ -360,15 +360,22 @@ enum EvidenceCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
-    /// Fetch the evidence receipt for HASH (or for FILE with --file).
+    /// Fetch the evidence receipt for HASH (or for FILE with --file) into a file and/or a QR
+    /// code image of its bytes (`--qr out.png` or `out.svg`).
+    #[command(group(ArgGroup::new("dest").args(["out", "qr"]).required(true).multiple(true)))]
     Receipt {
         hash: Option<String>,
         #[arg(long)]
         file: Option<PathBuf>,
         #[command(flatten)]
         node: NodeArg,
+        /// Where to write the receipt (binary).
         #[arg(short, long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
+        /// Also (or instead) write the receipt as a QR code image: PNG or SVG by the file
+        /// name's extension.
+        #[arg(long, value_name = "FILE")]
+        qr: Option<PathBuf>,
     },
 }
 
@@ -398,11 +405,18 @@ enum QueryCommand {
 
 #[derive(Subcommand, Debug)]
 enum PresentationCommand {
-    /// Fetch the presentation of licence ID into a file (verify it with `lichen verify`).
+    /// Fetch the presentation of licence ID into a file (verify it with `lichen verify`) and/or
+    /// a QR code image of its bytes (`--qr out.png` or `out.svg`).
+    #[command(group(ArgGroup::new("dest").args(["out", "qr"]).required(true).multiple(true)))]
     Export {
         id: String,
+        /// Where to write the presentation (binary).
         #[arg(short, long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
+        /// Also (or instead) write the presentation as a QR code image: PNG or SVG by the file
+        /// name's extension.
+        #[arg(long, value_name = "FILE")]
+        qr: Option<PathBuf>,
         #[command(flatten)]
         node: NodeArg,
     },
@@ -704,15 +718,30 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Evidence { command } => evidence(command, as_json, &pw)?,
         Command::Query { command } => query(command, as_json)?,
         Command::Presentation {
-            command: PresentationCommand::Export { id, out, node },
+            command: PresentationCommand::Export { id, out, qr, node },
         } => {
+            if let Some(path) = &qr {
+                cli::qr::check_path(path)?;
+            }
             let client = Client::new(&node.node);
             let bytes = client.get_bytes(&format!("/v1/licences/{id}/presentation"))?;
-            ops::write_file(&out, &bytes)?;
+            let code = cli::qr::write_outputs(&bytes, out.as_deref(), qr.as_deref())?;
             if as_json {
-                out!("{}", json!({ "file": out, "size": bytes.len() }));
+                let mut v = json!({ "size": bytes.len() });
+                if let Some(out) = &out {
+                    v["file"] = json!(out);
+                }
+                if let Some(code) = &code {
+                    v["qr"] = code.to_json();
+                }
+                out!("{v}");
             } else {
-                out!("wrote {} ({} bytes)", out.display(), bytes.len());
+                if let Some(out) = &out {
+                    out!("wrote {} ({} bytes)", out.display(), bytes.len());
+                }
+                if let Some(code) = &code {
+                    out!("{}", code.describe());
+                }
             }
         }
         Command::Verify(a) => return verify(a, as_json),
@@ -918,7 +947,11 @@ fn evidence(command: EvidenceCommand, as_json: bool, pw: &PasswordSource) -> Res
             file,
             node,
             out,
+            qr,
         } => {
+            if let Some(path) = &qr {
+                cli::qr::check_path(path)?;
+            }
             let client = Client::new(&node.node);
             let hash: Hash32 = match (hash, file) {
                 (Some(h), None) => json::parse_hash(&h).map_err(|e| anyhow!("hash: {e}"))?,
@@ -926,19 +959,28 @@ fn evidence(command: EvidenceCommand, as_json: bool, pw: &PasswordSource) -> Res
                 _ => bail!("give either the evidence hash or --file, not both"),
             };
             let bytes = client.get_bytes(&format!("/v1/evidence/{hash}/receipt"))?;
-            ops::write_file(&out, &bytes)?;
+            let code = cli::qr::write_outputs(&bytes, out.as_deref(), qr.as_deref())?;
             if as_json {
-                out!(
-                    "{}",
-                    json!({ "file": out, "size": bytes.len(), "hash": hash.to_hex() })
-                );
+                let mut v = json!({ "size": bytes.len(), "hash": hash.to_hex() });
+                if let Some(out) = &out {
+                    v["file"] = json!(out);
+                }
+                if let Some(code) = &code {
+                    v["qr"] = code.to_json();
+                }
+                out!("{v}");
             } else {
-                out!(
-                    "wrote {} ({} bytes); verify with `lichen verify --presentation {} --trust genesis.json`",
-                    out.display(),
-                    bytes.len(),
-                    out.display()
-                );
+                if let Some(out) = &out {
+                    out!(
+                        "wrote {} ({} bytes); verify with `lichen verify --presentation {} --trust genesis.json`",
+                        out.display(),
+                        bytes.len(),
+                        out.display()
+                    );
+                }
+                if let Some(code) = &code {
+                    out!("{}", code.describe());
+                }
             }
         }
     }

@@ -25,3 +25,4 @@ pub mod keys;
 pub mod node;
 pub mod ops;
 pub mod p2p;
+pub mod qr;

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
-use futures::StreamExt;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::StreamExt;
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::model::{Agency, LicenceType, Submitter};

@@ -1,23 +1,45 @@
-//! The offline verifier as the scanner will call it: bytes in, a report out. The wasm-bindgen
-//! surface and the scanner page arrive with issue 6; this crate already fixes the call shape so
-//! native and WASM run the very same `contracts` code.
+//! The offline verifier as the scanner calls it: bytes in, a report out. Native and WASM run the
+//! very same `contracts` code (`presentation::verify_bytes`, the dispatcher the node's
+//! `POST /v1/verify` and `lichen verify` use).
+//!
+//! - Native Rust: [`verify`] and [`verify_with`] return a [`Report`]; [`views`] turns reports,
+//!   presentations and trust anchors into the JSON the JavaScript functions return.
+//! - JavaScript: the `#[wasm_bindgen]` functions in [`bindings`] (`verify`,
+//!   `verifyWithDocumentHash`, `decodePresentation`, `trustAnchorInfo`), built by
+//!   `scripts/build-wasm.sh` into `verifier-wasm/pkg/{web,node}/`.
+//!
+//! No `unsafe` here: what `#[wasm_bindgen]` generates for the JS boundary lives in wasm-bindgen's
+//! own macro expansion, which `forbid(unsafe_code)` accepts (checked on wasm32 and native).
 #![forbid(unsafe_code)]
 
-use lichen_contracts::codec::Decode;
-use lichen_contracts::presentation::{
-    Document, Policy, Report, TrustAnchor, verify_presentation_bytes,
-};
+pub mod bindings;
+pub mod views;
 
-/// Why the verifier could not even start (a bad trust anchor is the operator's problem, not a
-/// verdict about the presentation).
+use lichen_contracts::codec::Decode;
+use lichen_contracts::crypto::Hash32;
+use lichen_contracts::presentation::{Document, Policy, Report, TrustAnchor, verify_bytes};
+
+/// Why the verifier could not even start: a bad trust anchor or a malformed argument is the
+/// caller's problem, not a verdict about the presentation (a malformed presentation *is* a
+/// verdict: TAMPERED, with the `encoding` check failed).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifierError {
     #[error("trust anchor is not valid: {0}")]
     TrustAnchor(#[from] lichen_contracts::CodecError),
+    #[error("document hash is not valid: {0}")]
+    DocumentHash(&'static str),
+    #[error("{what} must be a whole number of milliseconds from 0 to 2^53 - 1, not {value}")]
+    Millis { what: &'static str, value: f64 },
+    #[error("not a valid {what}: {error}")]
+    Undecodable {
+        what: &'static str,
+        error: lichen_contracts::CodecError,
+    },
 }
 
-/// Verifies `presentation` against the encoded trust anchor at `now_ms`, allowing proofs up to
-/// `proof_age_max_ms` old, optionally against the document's bytes.
+/// Verifies a presentation (or an evidence receipt, told apart by its leading tag) against the
+/// encoded trust anchor at `now_ms`, allowing proofs up to `proof_age_max_ms` old, optionally
+/// against the document's bytes.
 pub fn verify(
     trust_anchor: &[u8],
     presentation: &[u8],
@@ -25,17 +47,61 @@ pub fn verify(
     now_ms: u64,
     proof_age_max_ms: u64,
 ) -> Result<Report, VerifierError> {
-    let anchor = TrustAnchor::from_bytes(trust_anchor)?;
-    let policy = Policy {
-        now_ms,
-        proof_age_max_ms,
-    };
-    Ok(verify_presentation_bytes(
-        &anchor,
+    verify_with(
+        trust_anchor,
         presentation,
         document.map(Document::Bytes),
-        &policy,
+        &Policy {
+            now_ms,
+            proof_age_max_ms,
+        },
+    )
+}
+
+/// [`verify`] with the document given as bytes or as its hash.
+pub fn verify_with(
+    trust_anchor: &[u8],
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Result<Report, VerifierError> {
+    let anchor = TrustAnchor::from_bytes(trust_anchor)?;
+    Ok(verify_bytes(&anchor, bytes, document, policy))
+}
+
+/// A document hash from 64 hex digits (either case).
+pub fn document_hash_from_hex(text: &str) -> Result<Hash32, VerifierError> {
+    if text.len() != 64 {
+        return Err(VerifierError::DocumentHash(
+            "expected 64 hex digits (a 32-byte hash)",
+        ));
+    }
+    Hash32::from_hex(text).ok_or(VerifierError::DocumentHash(
+        "expected 64 hex digits (a 32-byte hash); found a non-hex character",
     ))
+}
+
+/// A document hash from its 32 raw bytes.
+pub fn document_hash_from_bytes(bytes: &[u8]) -> Result<Hash32, VerifierError> {
+    <[u8; 32]>::try_from(bytes)
+        .map(Hash32)
+        .map_err(|_| VerifierError::DocumentHash("expected 32 bytes"))
+}
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+pub const JS_SAFE_INTEGER_MAX: u64 = (1 << 53) - 1;
+
+/// A time or duration in milliseconds from a JavaScript number: finite, whole, 0..=2^53 - 1.
+pub fn millis(what: &'static str, value: f64) -> Result<u64, VerifierError> {
+    let ok = value.is_finite()
+        && value >= 0.0
+        && value.fract() == 0.0
+        && value <= JS_SAFE_INTEGER_MAX as f64;
+    if ok {
+        Ok(value as u64)
+    } else {
+        Err(VerifierError::Millis { what, value })
+    }
 }
 
 #[cfg(test)]
@@ -44,7 +110,7 @@ mod tests {
 
     use super::*;
     use lichen_contracts::codec::Encode;
-    use lichen_contracts::crypto::{Hash32, Suite};
+    use lichen_contracts::crypto::Suite;
     use lichen_contracts::model::LicenceDraft;
     use lichen_contracts::presentation::Verdict;
     use lichen_contracts::testkit::{GENESIS_TIME_MS, TestChain};
@@ -77,5 +143,35 @@ mod tests {
             verify(&anchor[1..], &p, None, now, 1_000),
             Err(VerifierError::TrustAnchor(_))
         ));
+        let policy = Policy {
+            now_ms: now,
+            proof_age_max_ms: 1_000,
+        };
+        let by_hash = Document::Hash(Suite::Intl.digest(b"file"));
+        let report = verify_with(&anchor, &p, Some(by_hash), &policy).expect("anchor ok");
+        assert_eq!(report.verdict, Verdict::Valid);
+    }
+
+    #[test]
+    fn parses_arguments_strictly() {
+        let hex = "AB".repeat(32);
+        assert_eq!(
+            document_hash_from_hex(&hex).expect("hex"),
+            Hash32([0xab; 32])
+        );
+        assert!(document_hash_from_hex(&hex[2..]).is_err());
+        assert!(document_hash_from_hex(&"zz".repeat(32)).is_err());
+        assert!(document_hash_from_bytes(&[1; 31]).is_err());
+        assert_eq!(
+            document_hash_from_bytes(&[1; 32]).expect("32"),
+            Hash32([1; 32])
+        );
+        assert_eq!(millis("now", 1.767e12).expect("ms"), 1_767_000_000_000);
+        assert_eq!(millis("now", 0.0).expect("ms"), 0);
+        for bad in [-1.0, 0.5, f64::NAN, f64::INFINITY, 2f64.powi(53)] {
+            assert!(millis("now", bad).is_err(), "{bad}");
+        }
+        let e = millis("nowMs", -1.0).expect_err("negative").to_string();
+        assert!(e.contains("nowMs"), "{e}");
     }
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the WASM verifier (verifier-wasm) for browsers and Node.js:
+#   verifier-wasm/pkg/web/   wasm-bindgen --target web     (ES module; call the default export, init, first)
+#   verifier-wasm/pkg/node/  wasm-bindgen --target nodejs  (CommonJS; loads the .wasm synchronously)
+# Installs what a fresh machine lacks: the wasm32-unknown-unknown target, and wasm-bindgen-cli at
+# exactly the version of the wasm-bindgen crate in Cargo.lock (the CLI refuses any other).
+# Usage: ./scripts/build-wasm.sh        (from anywhere inside the repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: the wasm32-unknown-unknown target"
+if command -v rustup >/dev/null 2>&1; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if [ -z "$version" ]; then
+  echo "wasm-bindgen is not in Cargo.lock" >&2
+  exit 1
+fi
+step "wasm-bindgen-cli $version (the locked wasm-bindgen)"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $version" ]; then
+  cargo install wasm-bindgen-cli --version "$version"
+fi
+wasm-bindgen --version
+
+step "cargo build (wasm32, profile wasm-release: opt-level s, LTO)"
+cargo build -p lichen-verifier-wasm --target wasm32-unknown-unknown --profile wasm-release --locked
+wasm=target/wasm32-unknown-unknown/wasm-release/lichen_verifier_wasm.wasm
+
+step "wasm-bindgen: verifier-wasm/pkg/web and verifier-wasm/pkg/node"
+rm -rf verifier-wasm/pkg/web verifier-wasm/pkg/node
+wasm-bindgen --target web --out-dir verifier-wasm/pkg/web "$wasm"
+wasm-bindgen --target nodejs --out-dir verifier-wasm/pkg/node "$wasm"
+
+step "sizes (bytes)"
+for f in "$wasm" verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm verifier-wasm/pkg/node/lichen_verifier_wasm_bg.wasm; do
+  printf '%9d  %s\n' "$(wc -c <"$f")" "$f"
+done
+printf '%9d  %s\n' "$(gzip -9 -c verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm | wc -c)" \
+  "verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm, gzip -9"

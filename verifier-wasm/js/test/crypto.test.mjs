@@ -1,0 +1,214 @@
+// Independent cross-check of the golden vectors with JavaScript crypto libraries (sm-crypto for
+// SM3/SM2, @noble/hashes and @noble/curves for SHA-256/Ed25519), from PROTOCOL.md alone: every
+// hash the files list, every signature in their objects (transaction, commit certificate) and in
+// every presentation and receipt (certificates and validator-set changes), and state proofs.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { SUITES, loadGolden, unhex, hex, documentOf } from '../lib/golden.mjs';
+import {
+  SM2_USER_ID,
+  checkCertificate,
+  decodeAll,
+  encodeVote,
+  equal,
+  evidenceKey,
+  firstFailedCheck,
+  headerHash,
+  holderCommitment,
+  licenceKey,
+  readCertificate,
+  readEvidence,
+  readHeader,
+  readLicence,
+  readProof,
+  readSignedTransaction,
+  readStateProof,
+  readTransaction,
+  readTrustAnchor,
+  readValidatorSet,
+  readVote,
+  stateProofHolds,
+  suiteOf,
+  taggedHash,
+  txRoot,
+  valueHash,
+  verifySignature,
+} from '../lib/independent.mjs';
+
+const readers = {
+  ValidatorSet: readValidatorSet,
+  TrustAnchor: readTrustAnchor,
+  Transaction: readTransaction,
+  SignedTransaction: readSignedTransaction,
+  BlockHeader: readHeader,
+  Vote: readVote,
+  CommitCertificate: readCertificate,
+  Licence: readLicence,
+  Evidence: readEvidence,
+  StateProof: readStateProof,
+  Presentation: readProof,
+  EvidenceReceipt: readProof,
+};
+
+for (const name of SUITES) {
+  const golden = loadGolden(name);
+  const suite = suiteOf(name);
+  const anchorBytes = unhex(golden.trust_anchor);
+  const anchor = decodeAll(anchorBytes, readTrustAnchor);
+  const object = (n) => {
+    const o = golden.objects.find((x) => x.name === n);
+    assert.ok(o, `object ${n}`);
+    return o;
+  };
+  const headerOf = (n) => {
+    const raw = unhex(object(n).hex);
+    return { ...decodeAll(raw, readHeader), raw };
+  };
+
+  describe(`${name} suite: hashes and signatures in JS`, () => {
+    it('the anchor is for this suite', () => {
+      assert.equal(anchor.suite, suite.sigAlgo);
+      assert.equal(anchor.chainId, golden.chain_id);
+      assert.equal(anchor.validators.length, 4);
+    });
+
+    it('every listed hash: tagged, document, holder commitment, tx root, state key', () => {
+      let checked = 0;
+      for (const h of golden.hashes) {
+        let got;
+        if (h.input !== undefined) got = taggedHash(suite, h.tag, unhex(h.input));
+        else if (h.document !== undefined) got = suite.digest(unhex(h.document));
+        else if (h.holder_salt !== undefined) got = holderCommitment(suite, unhex(h.holder_salt), h.holder_id);
+        else if (h.tx_root_of !== undefined) got = txRoot(suite, h.tx_root_of.map(unhex));
+        else if (h.state_key !== undefined) {
+          assert.equal(h.kind, 6);
+          const id = /^Licence\("(.*)"\)$/.exec(h.state_key)[1];
+          got = licenceKey(suite, id);
+        } else assert.fail(`unknown hash entry ${JSON.stringify(h)}`);
+        assert.equal(hex(got), h.hash, JSON.stringify(h));
+        checked++;
+      }
+      assert.equal(checked, 6);
+    });
+
+    it('every object decodes whole, and its tagged hash and state key match', () => {
+      for (const o of golden.objects) {
+        const bytes = unhex(o.hex);
+        const value = decodeAll(bytes, readers[o.type]);
+        if (o.hash_tag) {
+          // A signed transaction's id covers its unsigned body only.
+          const what = o.type === 'SignedTransaction' ? value.txRaw : bytes;
+          assert.equal(hex(taggedHash(suite, o.hash_tag, what)), o.hash, o.name);
+        }
+        if (o.state_key) {
+          const key = o.type === 'Licence' ? licenceKey(suite, value.draft.id) : evidenceKey(suite, value.hash);
+          assert.equal(hex(key), o.state_key, o.name);
+          assert.equal(hex(valueHash(suite, bytes)), o.hash, o.name);
+        }
+      }
+    });
+
+    it('the transaction signatures verify over the id (SM2 with Z_A, or Ed25519)', () => {
+      const o = object('signed_transaction.issue');
+      const stx = decodeAll(unhex(o.hex), readSignedTransaction);
+      const id = taggedHash(suite, 'lichen/tx/v1', stx.txRaw);
+      assert.equal(hex(stx.txRaw), object('transaction.issue').hex);
+      assert.ok(stx.signatures.length >= 1);
+      for (const { key, signature } of stx.signatures) {
+        assert.equal(key.algo, suite.sigAlgo);
+        assert.ok(verifySignature(key, id, signature.algo, signature.sig), 'transaction signature');
+        // And not over anything else.
+        assert.ok(!verifySignature(key, taggedHash(suite, 'other', stx.txRaw), signature.algo, signature.sig));
+      }
+      // The witness hash (body and signatures) is the first leaf of block 1's tx root.
+      const witness = taggedHash(suite, 'lichen/tx-witness/v1', unhex(o.hex));
+      const root = golden.hashes.find((h) => h.tx_root_of);
+      assert.equal(hex(witness), root.tx_root_of[0]);
+      assert.equal(hex(headerOf('block_header.1').txRoot), root.hash);
+    });
+
+    if (name === 'sm') {
+      it('SM2 is GB/T 32918 with user id 1234567812345678: another user id does not verify', async () => {
+        const { default: smCrypto } = await import('sm-crypto');
+        const stx = decodeAll(unhex(object('signed_transaction.issue').hex), readSignedTransaction);
+        const id = taggedHash(suite, 'lichen/tx/v1', stx.txRaw);
+        const { key, signature } = stx.signatures[0];
+        const check = (userId, hash) =>
+          smCrypto.sm2.doVerifySignature(Array.from(id), hex(signature.sig), hex(key.key), { der: false, hash, userId });
+        assert.equal(check(SM2_USER_ID, true), true);
+        assert.equal(check('1234567812345679', true), false);
+        assert.equal(check(SM2_USER_ID, false), false, 'the message is hashed with Z_A, not signed raw');
+      });
+    }
+
+    it('broken transactions do not verify', () => {
+      const broken = golden.broken_objects.filter((o) => o.type === 'SignedTransaction');
+      assert.equal(broken.length, 2);
+      for (const o of broken) {
+        let ok;
+        try {
+          const stx = decodeAll(unhex(o.hex), readSignedTransaction);
+          const id = taggedHash(suite, 'lichen/tx/v1', stx.txRaw);
+          ok = stx.signatures.every(({ key, signature }) => verifySignature(key, id, signature.algo, signature.sig));
+        } catch {
+          ok = false; // a signature that does not even decode
+        }
+        assert.equal(ok, false, o.name);
+      }
+    });
+
+    it('the commit certificate: its vote, every signature, a quorum, the block hash', () => {
+      const header = headerOf('block_header.2');
+      const header1 = headerOf('block_header.1');
+      assert.ok(equal(header.previousHash, headerHash(suite, header1.raw)));
+      const cert = decodeAll(unhex(object('commit_certificate.2').hex), readCertificate);
+      const vote = encodeVote(2, golden.chain_id, cert.height, cert.view, cert.blockHash);
+      assert.equal(hex(vote), object('vote.commit.2').hex);
+      const digest = taggedHash(suite, 'lichen/vote/v1', vote);
+      assert.equal(hex(digest), object('vote.commit.2').hash);
+      assert.equal(hex(cert.blockHash), object('block_header.2').hash);
+      for (const { index, signature } of cert.signatures) {
+        const key = anchor.validators[index].key;
+        assert.ok(verifySignature(key, digest, signature.algo, signature.sig), `validator ${index}`);
+        const other = anchor.validators[(index + 1) % anchor.validators.length].key;
+        assert.ok(!verifySignature(other, digest, signature.algo, signature.sig), 'not under another key');
+      }
+      const n = checkCertificate(suite, golden.chain_id, header, cert, anchor.validators, anchor.validatorsRaw);
+      assert.ok(n >= 3);
+    });
+
+    it('state proofs: inclusion and non-inclusion hold, the broken claims do not', () => {
+      for (const o of golden.objects.filter((x) => x.type === 'StateProof')) {
+        const proof = decodeAll(unhex(o.hex), readStateProof);
+        const value = o.value === undefined ? null : unhex(o.value);
+        assert.ok(stateProofHolds(suite, proof, unhex(o.root), unhex(o.key), value), o.name);
+      }
+      for (const o of golden.broken_objects.filter((x) => x.type === 'StateProof')) {
+        const proof = decodeAll(unhex(o.hex), readStateProof);
+        const value = o.value == null ? null : unhex(o.value);
+        assert.ok(!stateProofHolds(suite, proof, unhex(o.root), unhex(o.key), value), o.name);
+      }
+    });
+
+    it('every presentation and receipt: checks 1-6 in JS fail exactly where the vectors say', () => {
+      let signatures = 0;
+      const cases = [
+        ...golden.presentations.map((c) => [c, null]),
+        ...golden.broken_presentations.map((c) => [c, c.failed_check]),
+        ...golden.receipts.map((c) => [c, c.failed_check ?? null]),
+      ];
+      for (const [c, expected] of cases) {
+        const bytes = unhex(c.hex);
+        assert.equal(firstFailedCheck(suite, anchor, bytes, documentOf(c)), expected, c.name);
+        if (expected === null) {
+          const p = decodeAll(bytes, readProof);
+          signatures += p.certified.certificate.signatures.length;
+          signatures += p.certified.setChanges.reduce((n, s) => n + s.certificate.signatures.length, 0);
+        }
+      }
+      // 8 presentations (one with a set change) and 1 good receipt, each with a quorum of 3.
+      assert.ok(signatures >= 9 * 3, `${signatures} certificate signatures verified`);
+    });
+  });
+}

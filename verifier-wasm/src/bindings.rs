@@ -1,0 +1,170 @@
+//! The JavaScript API (wasm-bindgen). Every function takes bytes as `Uint8Array`, times as
+//! numbers of milliseconds (`Date.now()`: the clock is the caller's, Rust reads none), and returns
+//! a plain object (the [`crate::views`] JSON, parsed by `JSON.parse`). Bad arguments — a trust
+//! anchor that does not decode, a malformed document hash, a time that is not a whole number of
+//! milliseconds — throw an `Error` with a message saying which; a presentation that does not
+//! decode is a verdict (TAMPERED, `encoding` failed), as in the native verifier.
+//!
+//! These functions compile on every target (so native clippy checks them) but only run on
+//! wasm32: native Rust callers use [`crate::verify`] and [`crate::views`].
+
+use lichen_contracts::presentation::{Document, Policy};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use crate::{VerifierError, document_hash_from_bytes, document_hash_from_hex, millis, views};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** `Verdict::name()` of the native verifier: VALID and ANCHORED are the good ones. */
+export type Verdict =
+  | "VALID" | "ANCHORED" | "TAMPERED" | "UNKNOWN ISSUER" | "REVOKED" | "SUPERSEDED"
+  | "SUSPENDED" | "EXPIRED" | "NOT YET VALID" | "STALE PROOF";
+
+/** One line of the report, in the order PROTOCOL.md lists the checks. */
+export interface Check {
+  id: "encoding" | "chain" | "validator_set" | "quorum" | "state_proof" | "document_hash"
+    | "issuer_authorised" | "status" | "validity_window" | "freshness";
+  outcome: "pass" | "fail" | "skipped";
+  detail: string;
+}
+
+export interface Licence {
+  id: string; licence_type: string; issuer: string;
+  document_hash: string; holder_commitment: string;
+  valid_from_ms: number; valid_from: string;
+  valid_until_ms: number | null; valid_until: string | null;
+  status: "active" | "suspended" | "revoked" | "superseded"; status_reason: string;
+  supersedes: string | null; superseded_by: string | null;
+  issued_height: number; issued_time_ms: number; issued_time: string;
+  updated_height: number; updated_time_ms: number; updated_time: string;
+}
+
+export interface Evidence {
+  hash: string; submitter: string; label: string;
+  height: number; time_ms: number; time: string; tx_id: string;
+}
+
+export interface VerifyReport {
+  kind: "presentation" | "receipt";
+  verdict: Verdict;
+  /** The verdict is VALID or ANCHORED. */
+  ok: boolean;
+  /** The state proof passed: `licence` / `evidence` is what the trusted validators certified. */
+  certified: boolean;
+  checks: Check[];
+  /** The certified header's time (a receipt: the anchoring time); null if undecodable. */
+  status_as_of_ms: number | null;
+  status_as_of: string | null;
+  height: number | null;
+  licence: Licence | null;
+  evidence: Evidence | null;
+}
+
+/** A presentation or receipt decoded for display: NOT verified. */
+export interface DecodedPresentation {
+  kind: "presentation" | "receipt";
+  licence: Licence | null;
+  evidence: Evidence | null;
+  block: {
+    chain_id: string; height: number; time_ms: number; time: string; state_root: string;
+    certificate_view: number; signers: number[]; set_changes: number[];
+  };
+  proof_depth: number;
+  sizes: {
+    total: number; record: number; proof: number; header: number; certificate: number;
+    set_changes: number;
+  };
+}
+
+export interface TrustAnchorInfo {
+  chain_id: string; suite: "sm" | "intl"; height: number;
+  /** H("lichen/trust-anchor/v1", anchor), lower-case hex. */
+  fingerprint: string;
+  quorum: number;
+  validators: { name: string; key: string; peer_id: string }[];
+}
+"#;
+
+fn to_js(value: &Value) -> Result<JsValue, JsError> {
+    js_sys::JSON::parse(&value.to_string())
+        .map_err(|_| JsError::new("internal error: the report is not valid JSON"))
+}
+
+fn policy(now_ms: f64, proof_age_max_ms: f64) -> Result<Policy, VerifierError> {
+    Ok(Policy {
+        now_ms: millis("nowMs", now_ms)?,
+        proof_age_max_ms: millis("proofAgeMaxMs", proof_age_max_ms)?,
+    })
+}
+
+fn run(
+    trust_anchor: &[u8],
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Result<JsValue, JsError> {
+    let report = crate::verify_with(trust_anchor, bytes, document, policy)?;
+    to_js(&views::report_view(&report, bytes))
+}
+
+/// Verifies a presentation or an evidence receipt (told apart by the leading tag) against the
+/// encoded trust anchor (`GET /v1/trust-anchor`, `lichen genesis anchor -o anchor.bin`), at
+/// `nowMs`, allowing a certified status up to `proofAgeMaxMs` old (receipts do not age), and, if
+/// given, against the document's bytes. Throws only for a bad trust anchor or bad numbers.
+#[wasm_bindgen(js_name = verify, unchecked_return_type = "VerifyReport")]
+pub fn verify_js(
+    #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
+    bytes: &[u8],
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    #[wasm_bindgen(js_name = proofAgeMaxMs)] proof_age_max_ms: f64,
+    document: Option<Vec<u8>>,
+) -> Result<JsValue, JsError> {
+    let policy = policy(now_ms, proof_age_max_ms)?;
+    run(
+        trust_anchor,
+        bytes,
+        document.as_deref().map(Document::Bytes),
+        &policy,
+    )
+}
+
+/// `verify` against the document's hash instead of its bytes: 64 hex digits (either case)
+/// or 32 bytes (`D(document)`: SM3 or SHA-256 by the chain's suite, as `sm3sum` / `sha256sum`).
+#[wasm_bindgen(js_name = verifyWithDocumentHash, unchecked_return_type = "VerifyReport")]
+pub fn verify_with_document_hash_js(
+    #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
+    bytes: &[u8],
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    #[wasm_bindgen(js_name = proofAgeMaxMs)] proof_age_max_ms: f64,
+    #[wasm_bindgen(js_name = documentHash, unchecked_param_type = "string | Uint8Array")]
+    document_hash: JsValue,
+) -> Result<JsValue, JsError> {
+    let policy = policy(now_ms, proof_age_max_ms)?;
+    let hash = if let Some(text) = document_hash.as_string() {
+        document_hash_from_hex(&text)?
+    } else if let Some(bytes) = document_hash.dyn_ref::<js_sys::Uint8Array>() {
+        document_hash_from_bytes(&bytes.to_vec())?
+    } else {
+        return Err(JsError::new(
+            "document hash is not valid: expected a hex string or a Uint8Array",
+        ));
+    };
+    run(trust_anchor, bytes, Some(Document::Hash(hash)), &policy)
+}
+
+/// Decodes a presentation or receipt for display without verifying it (nothing in it is
+/// trustworthy until `verify` says so). Throws if the bytes do not decode.
+#[wasm_bindgen(js_name = decodePresentation, unchecked_return_type = "DecodedPresentation")]
+pub fn decode_presentation_js(bytes: &[u8]) -> Result<JsValue, JsError> {
+    to_js(&views::decode_view(bytes)?)
+}
+
+/// Decodes an encoded trust anchor for display (chain, suite, validators, fingerprint). Throws if
+/// the bytes are not a valid trust anchor.
+#[wasm_bindgen(js_name = trustAnchorInfo, unchecked_return_type = "TrustAnchorInfo")]
+pub fn trust_anchor_info_js(
+    #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
+) -> Result<JsValue, JsError> {
+    to_js(&views::trust_anchor_view(trust_anchor)?)
+}

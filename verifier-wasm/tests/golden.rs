@@ -1,0 +1,144 @@
+//! The golden vectors through this crate's native path and its JSON views: the same verdicts and
+//! failing checks `contracts/tests/golden_vectors.rs` asserts, in the shape the JavaScript API
+//! returns (`verifier-wasm/js/test/` runs the same files through the WASM build).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use lichen_contracts::presentation::{Document, Policy};
+use lichen_verifier_wasm::{VerifierError, verify_with, views};
+use serde_json::Value;
+
+fn unhex(v: &Value) -> Vec<u8> {
+    lichen_contracts::hex::decode(v.as_str().expect("hex string")).expect("valid hex")
+}
+
+fn load(suite: &str) -> Value {
+    let path = format!(
+        "{}/../contracts/vectors/golden-{suite}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("golden file")).expect("JSON")
+}
+
+fn run(anchor: &[u8], case: &Value) -> Value {
+    let bytes = unhex(&case["hex"]);
+    let document = case["document"].as_str().map(|_| unhex(&case["document"]));
+    let policy = Policy {
+        // Receipts carry no policy; any time will do.
+        now_ms: case["now_ms"].as_u64().unwrap_or(0),
+        proof_age_max_ms: case["proof_age_max_ms"].as_u64().unwrap_or(0),
+    };
+    let report = verify_with(
+        anchor,
+        &bytes,
+        document.as_deref().map(Document::Bytes),
+        &policy,
+    )
+    .expect("the golden anchor decodes");
+    views::report_view(&report, &bytes)
+}
+
+fn failed(report: &Value) -> Vec<&str> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["outcome"] == "fail")
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect()
+}
+
+#[test]
+fn golden_vectors_give_the_expected_reports() {
+    for suite in ["sm", "intl"] {
+        let doc = load(suite);
+        let anchor = unhex(&doc["trust_anchor"]);
+        for case in doc["presentations"].as_array().expect("presentations") {
+            let report = run(&anchor, case);
+            assert_eq!(
+                report["verdict"], case["verdict"],
+                "{suite}: {}",
+                case["name"]
+            );
+            assert_eq!(report["kind"], "presentation");
+            assert_eq!(report["certified"], true);
+            assert_eq!(report["ok"], case["verdict"] == "VALID");
+            assert_eq!(report["checks"].as_array().expect("checks").len(), 10);
+            assert!(report["licence"]["id"].is_string());
+            assert!(report["status_as_of"].is_string());
+        }
+        for case in doc["broken_presentations"].as_array().expect("broken") {
+            let report = run(&anchor, case);
+            let name = &case["name"];
+            assert_eq!(report["verdict"], case["verdict"], "{suite}: {name}");
+            assert_eq!(
+                failed(&report),
+                vec![case["failed_check"].as_str().expect("check")]
+            );
+            assert_eq!(report["ok"], false);
+        }
+        for case in doc["receipts"].as_array().expect("receipts") {
+            let report = run(&anchor, case);
+            assert_eq!(
+                report["verdict"], case["verdict"],
+                "{suite}: {}",
+                case["name"]
+            );
+            assert_eq!(report["kind"], "receipt");
+            if let Some(t) = case.get("anchored_time_ms") {
+                assert_eq!(&report["status_as_of_ms"], t);
+                assert_eq!(report["evidence"]["time_ms"], *t);
+            } else {
+                assert_eq!(
+                    failed(&report),
+                    vec![case["failed_check"].as_str().expect("check")]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn decodes_presentations_and_anchors_for_display() {
+    let doc = load("intl");
+    let p = unhex(&doc["presentations"][0]["hex"]);
+    let d = views::decode_view(&p).expect("decodes");
+    assert_eq!(d["kind"], "presentation");
+    assert_eq!(d["licence"]["id"], "SZ-2026-000001");
+    assert_eq!(d["licence"]["status"], "active");
+    assert_eq!(d["block"]["height"], 2);
+    assert_eq!(d["sizes"]["total"], p.len());
+    let parts = ["record", "proof", "header", "certificate", "set_changes"];
+    let sum: u64 = parts
+        .iter()
+        .map(|k| d["sizes"][k].as_u64().expect("n"))
+        .sum();
+    assert_eq!(
+        sum + 1,
+        p.len() as u64,
+        "the parts and the tag byte make the whole"
+    );
+    let r = unhex(&doc["receipts"][0]["hex"]);
+    let d = views::decode_view(&r).expect("decodes");
+    assert_eq!(d["kind"], "receipt");
+    assert_eq!(d["evidence"]["submitter"], "court-1");
+    assert!(matches!(
+        views::decode_view(&p[..p.len() - 1]),
+        Err(VerifierError::Undecodable { .. })
+    ));
+
+    let anchor = unhex(&doc["trust_anchor"]);
+    let a = views::trust_anchor_view(&anchor).expect("anchor");
+    assert_eq!(a["chain_id"], "lichen-test");
+    assert_eq!(a["suite"], "intl");
+    assert_eq!(a["quorum"], 3);
+    let fingerprint = doc["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .find(|o| o["name"] == "trust_anchor")
+        .expect("anchor object")["hash"]
+        .clone();
+    assert_eq!(a["fingerprint"], fingerprint);
+    assert!(views::trust_anchor_view(&anchor[1..]).is_err());
+}

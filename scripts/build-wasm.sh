@@ -42,3 +42,21 @@ for f in "$wasm" verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm verifier-was
 done
 printf '%9d  %s\n' "$(gzip -9 -c verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm | wc -c)" \
   "verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm, gzip -9"
+
+step "npm packages of the JS tests and the scanner (verifier-wasm/js, from package-lock.json)"
+if command -v npm >/dev/null 2>&1; then
+  (cd verifier-wasm/js && npm ci --no-audit --no-fund)
+else
+  echo "npm is missing: install Node.js (20.19 or later)" >&2
+  exit 1
+fi
+
+step "the scanner page: verifier-wasm/pkg/site (www/ + the web build + jsQR)"
+site=verifier-wasm/pkg/site
+rm -rf "$site"
+mkdir -p "$site"
+cp verifier-wasm/www/* "$site/"
+cp verifier-wasm/pkg/web/lichen_verifier_wasm.js verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm "$site/"
+cp verifier-wasm/js/node_modules/jsqr/dist/jsQR.js "$site/"
+echo "serve it with: python3 -m http.server -b 127.0.0.1 -d $site 8000"
+echo "(put the chain's trust anchor beside it as $site/trust-anchor.bin to bundle it)"

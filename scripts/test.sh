@@ -52,7 +52,25 @@ step "tests (workspace; the simulator's planted-bug tests need the mutations fea
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked --features lichen-sim/mutations 2>&1 | tee "$log"
+
+step "WASM verifier and scanner page: wasm32 build, wasm-bindgen (web, Node), npm packages, site"
+./scripts/build-wasm.sh
+cargo clippy -p lichen-verifier-wasm --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "Chromium and a CJK font for the browser tests (Debian packages)"
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'wqy'; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  $sudo apt-get update
+  $sudo apt-get install -y --no-install-recommends chromium fonts-wqy-microhei
+fi
+chromium --version
+
+step "Node tests: golden vectors through WASM, JS crypto cross-check, the scanner page in Chromium"
+(cd verifier-wasm/js && LICHEN_BIN="$PWD/../../target/debug/lichen" node --test --test-reporter=tap) 2>&1 | tee -a "$log"
+
 # One closing line for the whole run (cargo prints one per test binary, the last often a doc-test
-# binary with nothing in it).
+# binary with nothing in it; node's TAP ends with "# pass N" / "# fail N").
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
      END { printf "\ntotal: %d passed, %d failed\n", p, f; exit (f > 0 || p == 0) }' "$log"

@@ -224,6 +224,7 @@ pub fn router(shared: Arc<Shared>, limits: ApiLimits) -> Router {
             state.clone(),
             limit_concurrency,
         ))
+        .layer(middleware::map_response(allow_any_origin))
         .with_state(state)
 }
 
@@ -241,6 +242,18 @@ async fn limit_concurrency(
         )
         .into_response(),
     }
+}
+
+/// Everything the API serves is public (presentations carry their own proof), so any page may
+/// read it: a scanner page fetches a fresh presentation from a node on another origin. Only
+/// simple requests (GET, or POST of a body without custom headers) work across origins: no
+/// preflight is answered.
+async fn allow_any_origin(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
 }
 
 async fn not_found() -> ApiError {

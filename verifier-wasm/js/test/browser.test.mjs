@@ -1,0 +1,265 @@
+// The scanner page in headless Chromium (playwright-core, Debian's /usr/bin/chromium), fed QR
+// images of presentations a real chain made in this test: `lichen dev` (four validators) issues
+// two licences and revokes one; `lichen presentation export --qr` writes the QR codes; a third
+// code, made with the independent `qrcode` package, holds a presentation with one byte flipped.
+// The page must show VALID, REVOKED and TAMPERED, send no request while verifying, and it saves a
+// screenshot per suite (verifier-wasm/js/artifacts/).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+
+import { chromium } from 'playwright-core';
+import QRCode from 'qrcode';
+
+import { repoRoot } from '../lib/golden.mjs';
+
+const LICHEN = process.env.LICHEN_BIN ?? path.join(repoRoot, 'target/debug/lichen');
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+const SITE = path.join(repoRoot, 'verifier-wasm/pkg/site');
+const ARTIFACTS = path.join(repoRoot, 'verifier-wasm/js/artifacts');
+const PASSWORD = 'lichen-dev';
+const STEP_TIMEOUT_MS = 30_000;
+
+for (const [what, file] of [
+  ['the lichen binary (cargo build -p lichen-node, or set LICHEN_BIN)', LICHEN],
+  ['Chromium (apt-get install chromium, or set CHROMIUM_BIN)', CHROMIUM],
+  ['the scanner site (./scripts/build-wasm.sh)', path.join(SITE, 'index.html')],
+]) {
+  if (!existsSync(file)) throw new Error(`${file} is missing: ${what}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function lichen(cwd, args) {
+  return execFileSync(LICHEN, args, {
+    cwd,
+    env: { ...process.env, LICHEN_PASSWORD: PASSWORD },
+    encoding: 'utf8',
+    timeout: STEP_TIMEOUT_MS,
+  });
+}
+
+/** `lichen dev` in `dir`, resolved with its URL once it prints the banner. */
+function startDev(dir, suite, port) {
+  const child = spawn(LICHEN, ['dev', '--dir', 'chain', '--suite', suite, '--port', String(port)], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`lichen dev: no banner\n${out}`)), STEP_TIMEOUT_MS);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`lichen dev exited ${code}\n${out}`)));
+  });
+  return { child, ready };
+}
+
+function stopDev(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGINT');
+  });
+}
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+};
+
+/** A static server on 127.0.0.1 for the site, with this chain's trust anchor bundled. */
+async function serveSite(anchor) {
+  const server = createServer((req, res) => {
+    const name = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
+    if (name.includes('..') || name.includes('/')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = name === 'trust-anchor.bin' ? anchor : (() => {
+      const file = path.join(SITE, name);
+      return existsSync(file) ? readFileSync(file) : null;
+    })();
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(name)] ?? 'application/octet-stream' });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${server.address().port}/` };
+}
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+});
+
+for (const suite of ['sm', 'intl']) {
+  describe(`scanner page, ${suite} suite`, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), `lichen-scanner-${suite}-`));
+    let dev;
+    let site;
+    let url;
+
+    before(async () => {
+      dev = startDev(dir, suite, await freePort());
+      url = await dev.ready;
+      const node = ['--node', url];
+      writeFileSync(path.join(dir, 'licence.pdf'), `a ${suite} licence file`);
+      writeFileSync(path.join(dir, 'other.pdf'), 'a different file');
+      const issue = (id) =>
+        lichen(dir, ['issue', ...node, '--key', 'chain/keys/market-bureau.key', '--agency',
+          'market-bureau', '--type', 'business', '--id', id, '--file', 'licence.pdf',
+          '--holder-id', 'holder']);
+      issue('SCAN-VALID');
+      issue('SCAN-REVOKED');
+      lichen(dir, ['revoke', ...node, '--key', 'chain/keys/market-bureau.key', '--id',
+        'SCAN-REVOKED', '--reason', 'test']);
+      for (const id of ['SCAN-VALID', 'SCAN-REVOKED']) {
+        lichen(dir, ['presentation', 'export', id, ...node, '-o', `${id}.pres`, '--qr', `${id}.png`]);
+      }
+      // One byte of the record flipped, encoded by an independent QR encoder.
+      const tampered = Buffer.from(readFileSync(path.join(dir, 'SCAN-VALID.pres')));
+      tampered[12] ^= 0x01;
+      await QRCode.toFile(path.join(dir, 'SCAN-TAMPERED.png'), [{ data: tampered, mode: 'byte' }], {
+        errorCorrectionLevel: 'M',
+        margin: 4,
+        scale: 6,
+      });
+      lichen(dir, ['genesis', 'anchor', 'chain/genesis.json', '-o', 'anchor.bin']);
+      site = await serveSite(readFileSync(path.join(dir, 'anchor.bin')));
+    });
+
+    after(async () => {
+      site?.server.close();
+      if (dev) await stopDev(dev.child);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('shows VALID, REVOKED and TAMPERED from QR images, with no request while verifying', async () => {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(site.url);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: STEP_TIMEOUT_MS });
+      const anchorStatus = await page.textContent('#anchor-status');
+      assert.match(anchorStatus, /lichen-dev/, anchorStatus);
+
+      // From here on, nothing may leave the page.
+      const requests = [];
+      page.on('request', (r) => requests.push(r.url()));
+
+      const scan = async (file, document) => {
+        await page.evaluate(() => {
+          delete document.getElementById('verdict').dataset.verdict;
+        });
+        if (document !== undefined) {
+          await page.setInputFiles('#document-file', document);
+        }
+        await page.setInputFiles('#image-file', path.join(dir, file));
+        await page.waitForSelector('#verdict[data-verdict]', { timeout: STEP_TIMEOUT_MS });
+        return {
+          verdict: await page.getAttribute('#verdict', 'data-verdict'),
+          text: await page.textContent('#verdict'),
+          asOf: await page.textContent('#as-of'),
+          ms: Number(await page.getAttribute('body', 'data-verify-ms')),
+          failed: await page.$$eval('#checks tr.fail td:first-child', (tds) => tds.map((t) => t.textContent)),
+        };
+      };
+
+      const valid = await scan('SCAN-VALID.png');
+      assert.equal(valid.verdict, 'VALID', JSON.stringify(valid));
+      assert.match(valid.text, /有效/);
+      assert.match(valid.asOf, /Status as of .* \(block \d+\)/);
+      assert.deepEqual(valid.failed, []);
+      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-valid.png`), fullPage: true });
+
+      const revoked = await scan('SCAN-REVOKED.png');
+      assert.equal(revoked.verdict, 'REVOKED', JSON.stringify(revoked));
+      assert.match(revoked.text, /已吊销/);
+      assert.equal(revoked.failed.length, 1, JSON.stringify(revoked));
+
+      const tampered = await scan('SCAN-TAMPERED.png');
+      assert.equal(tampered.verdict, 'TAMPERED', JSON.stringify(tampered));
+      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-tampered.png`), fullPage: true });
+
+      // The licence file, hashed in the page: the right one keeps VALID, another is TAMPERED.
+      const withFile = await scan('SCAN-VALID.png', path.join(dir, 'licence.pdf'));
+      assert.equal(withFile.verdict, 'VALID', JSON.stringify(withFile));
+      const wrongFile = await scan('SCAN-VALID.png', path.join(dir, 'other.pdf'));
+      assert.equal(wrongFile.verdict, 'TAMPERED', JSON.stringify(wrongFile));
+      assert.ok(wrongFile.failed.some((c) => c.includes('Document hash')), JSON.stringify(wrongFile));
+
+      assert.deepEqual(requests, [], 'the page made requests while verifying');
+      assert.deepEqual(errors, []);
+
+      // On request, and only then, the page fetches a fresh presentation from the node (another
+      // origin) and verifies it locally.
+      await page.setInputFiles('#document-file', []);
+      await page.evaluate(() => {
+        delete document.getElementById('verdict').dataset.verdict;
+      });
+      await page.click('summary');
+      await page.fill('#node-url', url);
+      await page.fill('#licence-id', 'SCAN-REVOKED');
+      await page.click('#fetch-button');
+      await page.waitForSelector('#verdict[data-verdict]', { timeout: STEP_TIMEOUT_MS });
+      assert.equal(await page.getAttribute('#verdict', 'data-verdict'), 'REVOKED');
+      assert.deepEqual(requests, [`${url}/v1/licences/SCAN-REVOKED/presentation`]);
+
+      // A figure, not a test: the mean time of one verification in this Chromium, over 100.
+      const presentation = [...readFileSync(path.join(dir, 'SCAN-VALID.pres'))];
+      const anchor = [...readFileSync(path.join(dir, 'anchor.bin'))];
+      const meanMs = await page.evaluate(async ([p, a]) => {
+        const m = await import('./lichen_verifier_wasm.js');
+        const bytes = Uint8Array.from(p);
+        const trust = Uint8Array.from(a);
+        m.verify(trust, bytes, Date.now(), 86_400_000);
+        const runs = 100;
+        const t = performance.now();
+        for (let i = 0; i < runs; i++) m.verify(trust, bytes, Date.now(), 86_400_000);
+        return (performance.now() - t) / runs;
+      }, [presentation, anchor]);
+      console.log(
+        `# ${suite}: presentation ${presentation.length} bytes; one verification in Chromium ${meanMs.toFixed(2)} ms (mean of 100; first on the page ${valid.ms.toFixed(1)} ms)`,
+      );
+      await page.close();
+    });
+  });
+}

@@ -37,7 +37,7 @@ use common::{licence_id, ms, percentile};
 
 const VALIDATORS: usize = 4;
 const CLIENT_THREADS: usize = 8;
-/// The watcher polls node 0's status this often.
+/// The watcher polls node 0's `/health` this often.
 const WATCH_POLL: Duration = Duration::from_millis(5);
 /// Transactions submitted one at a time with `?wait=final` for the light-load latency.
 const LIGHT_TXS: usize = 200;
@@ -57,9 +57,35 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// This process's user + system CPU time so far (all threads), from /proc/self/stat.
+/// This process's user + system CPU time so far (all threads, live or ended).
 fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    stat_cpu("/proc/self/stat")
+}
+
+/// The calling thread's user + system CPU time so far.
+fn thread_cpu() -> Option<Duration> {
+    stat_cpu("/proc/thread-self/stat")
+}
+
+/// Busy and total time of the whole machine (all processes) so far, in ticks, from /proc/stat.
+fn machine_cpu() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let total: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    Some((total - idle, total))
+}
+
+/// User + system time from a /proc `stat` file.
+fn stat_cpu(path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -201,15 +227,20 @@ fn submit(client: &Client, bytes: &[u8]) -> usize {
 }
 
 /// Polls node 0's height every `WATCH_POLL` until `stop`, then once more: the instant each new
-/// height was first seen (heights skipped between two polls get the later instant).
-fn watch_heights(url: String, stop: Arc<AtomicBool>, from: u64) -> BTreeMap<u64, Instant> {
+/// height was first seen (heights skipped between two polls get the later instant). Polls
+/// `/health`, which reads only the tip record (`/v1/status` decodes the whole tip block).
+fn watch_heights(
+    url: String,
+    stop: Arc<AtomicBool>,
+    from: u64,
+) -> (BTreeMap<u64, Instant>, Duration) {
     let client = Client::new(&url);
     let mut seen = BTreeMap::new();
     let mut last = from;
     let deadline = Instant::now() + COMMIT_TIMEOUT + Duration::from_secs(60);
     loop {
         let stopping = stop.load(Ordering::Relaxed);
-        if let Ok(s) = client.get_json("/v1/status") {
+        if let Ok(s) = client.get_json("/health") {
             let now = Instant::now();
             let height = s["height"].as_u64().unwrap_or(0);
             for h in last + 1..=height {
@@ -218,7 +249,7 @@ fn watch_heights(url: String, stop: Arc<AtomicBool>, from: u64) -> BTreeMap<u64,
             last = last.max(height);
         }
         if stopping || Instant::now() > deadline {
-            return seen;
+            return (seen, thread_cpu().unwrap_or_default());
         }
         std::thread::sleep(WATCH_POLL);
     }
@@ -233,8 +264,21 @@ struct LoadResult {
     /// The benchmark transactions' indices per block, in block order: (height, indices).
     blocks: Vec<(u64, Vec<usize>)>,
     empty_blocks_between: u64,
+    /// The view each of those blocks was committed in (above 0: after a view change).
+    views: Vec<u64>,
     missing: usize,
-    cpu: Option<Duration>,
+    cpu: Option<LoadCpu>,
+}
+
+/// CPU time spent while the load ran (first submission to the commit of the last transaction,
+/// plus the final polls).
+struct LoadCpu {
+    /// This whole process.
+    process: Duration,
+    /// The client threads and the height watcher (the rest of the process is the four nodes).
+    clients: Duration,
+    /// The whole machine's busy share (all processes), if readable.
+    machine_busy: Option<f64>,
 }
 
 /// Submits every transaction once, from `CLIENT_THREADS` threads round-robin over the nodes, and
@@ -254,6 +298,7 @@ fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &st
         std::thread::spawn(move || watch_heights(url, stop, from))
     };
     let cpu_before = process_cpu();
+    let machine_before = machine_cpu();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let handles: Vec<_> = (0..CLIENT_THREADS)
@@ -272,31 +317,34 @@ fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &st
                     retries += submit(&clients[i % clients.len()], &bytes[i]);
                     sent.push((i, at));
                 }
-                (sent, retries)
+                (sent, retries, thread_cpu().unwrap_or_default())
             })
         })
         .collect();
     let mut submit_at = vec![started; n];
     let mut retries = 0;
+    let mut clients_cpu = Duration::ZERO;
     for h in handles {
-        let (sent, r) = h.join().unwrap();
+        let (sent, r, cpu) = h.join().unwrap();
         retries += r;
+        clients_cpu += cpu;
         for (i, at) in sent {
             submit_at[i] = at;
         }
     }
     let submitted = started.elapsed();
 
-    // Done when every mempool is empty and the last licence is readable everywhere.
+    // Done when the last licence is readable everywhere and every mempool is empty (status only
+    // once the licence is there: it is the dearer request).
     let clients: Vec<Client> = cluster.urls.iter().map(|u| Client::new(u)).collect();
     let last = format!("/v1/licences/{last_id}");
     let deadline = Instant::now() + COMMIT_TIMEOUT;
     loop {
-        let done = clients.iter().all(|c| {
-            c.get_json("/v1/status")
-                .is_ok_and(|s| s["mempool"]["transactions"].as_u64() == Some(0))
-                && c.get_json(&last).is_ok()
-        });
+        let done = clients.iter().all(|c| c.get_json(&last).is_ok())
+            && clients.iter().all(|c| {
+                c.get_json("/v1/status")
+                    .is_ok_and(|s| s["mempool"]["transactions"].as_u64() == Some(0))
+            });
         if done {
             break;
         }
@@ -306,17 +354,21 @@ fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &st
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let cpu = cpu_before
+    let process = cpu_before
         .zip(process_cpu())
         .map(|(before, after)| after.saturating_sub(before));
+    let machine = machine_before
+        .zip(machine_cpu())
+        .map(|(before, after)| (after.0 - before.0) as f64 / (after.1 - before.1).max(1) as f64);
     std::thread::sleep(WATCH_POLL * 4);
     stop.store(true, Ordering::Relaxed);
-    let seen = watcher.join().unwrap();
+    let (seen, watcher_cpu) = watcher.join().unwrap();
 
     // Which block holds each transaction: node 0's blocks since the load began.
     let to = *seen.keys().last().expect("no block seen during the load");
     let mut height_of = vec![None; n];
     let mut blocks = Vec::new();
+    let mut views = Vec::new();
     for h in from + 1..=to {
         let b = clients[0].get_json(&format!("/v1/blocks/{h}")).unwrap();
         let mine: Vec<usize> = b["block"]["txs"]
@@ -329,6 +381,7 @@ fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &st
             height_of[i] = Some(h);
         }
         if !mine.is_empty() {
+            views.push(b["block"]["header"]["view"].as_u64().unwrap_or(0));
             blocks.push((h, mine));
         }
     }
@@ -353,8 +406,13 @@ fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &st
         latencies,
         blocks,
         empty_blocks_between,
+        views,
         missing,
-        cpu,
+        cpu: process.map(|process| LoadCpu {
+            process,
+            clients: clients_cpu + watcher_cpu,
+            machine_busy: machine,
+        }),
     }
 }
 
@@ -366,7 +424,10 @@ fn light_load(url: &str, txs: &[SignedTransaction]) -> Vec<Duration> {
         .map(|tx| {
             let t = Instant::now();
             let (status, body) = client
-                .post_bytes("/v1/transactions?wait=final&timeout_ms=30000", &tx.to_bytes())
+                .post_bytes(
+                    "/v1/transactions?wait=final&timeout_ms=30000",
+                    &tx.to_bytes(),
+                )
                 .unwrap();
             assert_eq!(status, 200, "{body}");
             assert_eq!(body["status"], "committed", "{body}");
@@ -413,6 +474,8 @@ fn verify_load(url: &str, presentation: Vec<u8>, requests: usize) -> (Vec<Durati
 struct Floor {
     /// Admission: decode, chain and expiry checks, signature verification, witness hash and id.
     admit: Duration,
+    /// Of which decoding (each signer's public key is validated: a point decompression).
+    decode: Duration,
     /// Execution without signature checks (already verified), the state-tree update with its
     /// hashing, and the tx root.
     execute: Duration,
@@ -448,6 +511,13 @@ fn measure_floor(
         next_height: first_height,
         expiry_blocks_max,
     };
+    let t = Instant::now();
+    for (_, block) in blocks {
+        for &i in block {
+            std::hint::black_box(SignedTransaction::from_wire(&bytes[i]).unwrap());
+        }
+    }
+    let decode = t.elapsed() / n as u32;
     let mut decoded: Vec<Option<SignedTransaction>> = vec![None; txs.len()];
     let t = Instant::now();
     for (_, block) in blocks {
@@ -469,10 +539,8 @@ fn measure_floor(
     let mut replay = ReplayWindow::default();
     let mut spent = Duration::ZERO;
     for (version, (height, block)) in (1u64..).zip(blocks) {
-        let block_txs: Vec<SignedTransaction> = block
-            .iter()
-            .map(|&i| decoded[i].take().unwrap())
-            .collect();
+        let block_txs: Vec<SignedTransaction> =
+            block.iter().map(|&i| decoded[i].take().unwrap()).collect();
         let ctx = BlockContext {
             height: *height,
             time_ms: now_ms(),
@@ -493,6 +561,7 @@ fn measure_floor(
     }
     Floor {
         admit,
+        decode,
         execute: spent / n as u32,
     }
 }
@@ -526,7 +595,8 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
 
     // 1. Throughput and finality latency under load.
     let r = load(&cluster, suite, &txs, &licence_id("BENCH", licences - 1));
-    let sizes: Vec<usize> = r.blocks.iter().map(|(_, b)| b.len()).collect();
+    let mut sizes: Vec<usize> = r.blocks.iter().map(|(_, b)| b.len()).collect();
+    sizes.sort();
     println!(
         "{name:>4}: {licences} issue transactions from {CLIENT_THREADS} client threads round-robin over {VALIDATORS} nodes: submitted in {:.2} s ({} retries after 503), all committed after {:.2} s -> {:.0} tx/s{}",
         r.submitted.as_secs_f64(),
@@ -540,9 +610,14 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         }
     );
     println!(
-        "{name:>4}: {} blocks with benchmark transactions (sizes {sizes:?}), {} empty blocks among them",
+        "{name:>4}: {} blocks with benchmark transactions ({} to {} each, median {}), {} empty blocks among them, {} committed in a view above 0 (highest view {})",
         r.blocks.len(),
-        r.empty_blocks_between
+        sizes.first().unwrap_or(&0),
+        sizes.last().unwrap_or(&0),
+        sizes.get(sizes.len() / 2).unwrap_or(&0),
+        r.empty_blocks_between,
+        r.views.iter().filter(|v| **v > 0).count(),
+        r.views.iter().max().unwrap_or(&0)
     );
     if !r.latencies.is_empty() {
         println!(
@@ -589,8 +664,9 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
     let floor = measure_floor(&chain, &txs, &r.blocks, expiry_blocks_max);
     let bound = cores as f64 / floor.per_tx().as_secs_f64();
     println!(
-        "{name:>4}: CPU floor per validator: admission (decode + signature check) {:.1} us + execution and state-tree update (no signature check) {:.1} us = {:.1} us/tx",
+        "{name:>4}: CPU floor per validator: admission {:.1} us (decode {:.1} us, signature check, hashes) + execution and state-tree update (no signature check) {:.1} us = {:.1} us/tx",
         floor.admit.as_secs_f64() * 1e6,
+        floor.decode.as_secs_f64() * 1e6,
         floor.execute.as_secs_f64() * 1e6,
         floor.per_validator().as_secs_f64() * 1e6
     );
@@ -600,15 +676,22 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         r.rate,
         100.0 * r.rate / bound
     );
-    if let Some(cpu) = r.cpu {
-        let committed = (licences - r.missing).max(1);
+    if let Some(cpu) = &r.cpu {
+        let committed = (licences - r.missing).max(1) as f64;
+        let available = r.elapsed.as_secs_f64() * cores as f64;
+        let nodes = cpu.process.saturating_sub(cpu.clients);
         println!(
-            "{name:>4}: process CPU during the load: {:.2} s of {:.2} s available ({:.0}% of {cores} cores) = {:.1} us per committed tx, {:.1}x the floor (clients and watcher included)",
-            cpu.as_secs_f64(),
-            r.elapsed.as_secs_f64() * cores as f64,
-            100.0 * cpu.as_secs_f64() / (r.elapsed.as_secs_f64() * cores as f64),
-            cpu.as_secs_f64() * 1e6 / committed as f64,
-            cpu.as_secs_f64() / (committed as f64 * floor.per_tx().as_secs_f64())
+            "{name:>4}: CPU during the load: this process {:.2} s of {available:.2} s on {cores} cores ({:.0}%), machine busy {}; the four nodes {:.2} s = {:.0} us per committed tx = {:.1}x the floor; clients and watcher {:.2} s ({:.0} us/tx)",
+            cpu.process.as_secs_f64(),
+            100.0 * cpu.process.as_secs_f64() / available,
+            cpu.machine_busy
+                .map(|b| format!("{:.0}%", 100.0 * b))
+                .unwrap_or_else(|| "?".into()),
+            nodes.as_secs_f64(),
+            nodes.as_secs_f64() * 1e6 / committed,
+            nodes.as_secs_f64() / (committed * floor.per_tx().as_secs_f64()),
+            cpu.clients.as_secs_f64(),
+            cpu.clients.as_secs_f64() * 1e6 / committed,
         );
     }
     println!(
@@ -618,6 +701,13 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
 }
 
 fn main() {
+    // `LICHEN_LOG=warn` (or any filter) shows the nodes' logs on stderr.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("LICHEN_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let licences = common::arg("--licences", 20_000).max(1);
     let verify_requests = common::arg("--verify-requests", 8_000).max(1);
     let suites = match common::arg_str("--suite").as_deref() {

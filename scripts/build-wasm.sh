@@ -29,7 +29,7 @@ wasm-bindgen --version
 
 step "cargo build (wasm32, profile wasm-release: opt-level s, LTO)"
 cargo build -p lichen-verifier-wasm --target wasm32-unknown-unknown --profile wasm-release --locked
-wasm=target/wasm32-unknown-unknown/wasm-release/lichen_verifier_wasm.wasm
+wasm=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/lichen_verifier_wasm.wasm
 
 step "wasm-bindgen: verifier-wasm/pkg/web and verifier-wasm/pkg/node"
 rm -rf verifier-wasm/pkg/web verifier-wasm/pkg/node

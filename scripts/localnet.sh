@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 work=${LOCALNET_DIR:-localnet}
 cargo build --release --locked -p lichen-node --bin lichen
-bin=target/release/lichen
+bin=${CARGO_TARGET_DIR:-target}/release/lichen
 
 if [ ! -f "$work/genesis.json" ]; then
   mkdir -p "$work"

@@ -67,7 +67,8 @@ fi
 chromium --version
 
 step "Node tests: golden vectors through WASM, JS crypto cross-check, the scanner page in Chromium"
-(cd verifier-wasm/js && LICHEN_BIN="$PWD/../../target/debug/lichen" node --test --test-reporter=tap) 2>&1 | tee -a "$log"
+target_dir=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)
+(cd verifier-wasm/js && LICHEN_BIN="$target_dir/debug/lichen" node --test --test-reporter=tap) 2>&1 | tee -a "$log"
 
 # One closing line for the whole run (cargo prints one per test binary, the last often a doc-test
 # binary with nothing in it; node's TAP ends with "# pass N" / "# fail N").

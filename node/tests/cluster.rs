@@ -27,6 +27,17 @@ const PASSWORD: &str = "lichen-dev";
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const PROGRESS_TIMEOUT: Duration = Duration::from_secs(40);
 
+/// One cluster at a time: four or five debug-build nodes each already fill two cores, and the
+/// timing bounds above assume the machine is theirs.
+static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    // A failed test poisons the lock; the next one may still run.
+    ONE_CLUSTER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -487,6 +498,7 @@ fn assert_all_committed(cluster: &Cluster, which: &[usize], ids: &[String]) {
 
 #[test]
 fn validators_survive_leader_crash_restart_and_stall_and_an_observer_follows() {
+    let _exclusive = exclusive();
     let mut c = Cluster::new("intl", &["court-observer"]);
     for i in 0..5 {
         c.start(i);
@@ -618,6 +630,7 @@ fn validators_survive_leader_crash_restart_and_stall_and_an_observer_follows() {
 
 #[test]
 fn strangers_and_another_genesis_are_refused() {
+    let _exclusive = exclusive();
     let mut c = Cluster::new("intl", &[]);
     for i in 0..4 {
         c.start(i);
@@ -684,6 +697,7 @@ fn strangers_and_another_genesis_are_refused() {
 
 #[test]
 fn council_adds_and_removes_validators_on_a_running_chain() {
+    let _exclusive = exclusive();
     let mut c = Cluster::new("sm", &[]);
     for i in 0..4 {
         c.start(i);
@@ -850,6 +864,7 @@ fn council_adds_and_removes_validators_on_a_running_chain() {
 /// chain.
 #[test]
 fn lichen_dev_runs_four_validators_stops_cleanly_and_resumes() {
+    let _exclusive = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let start = |tag: &str| -> (Child, PathBuf) {

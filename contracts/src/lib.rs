@@ -25,6 +25,7 @@ pub mod presentation;
 pub mod smt;
 pub mod state;
 pub mod testkit;
+pub mod time;
 pub mod tx;
 
 pub use error::{CodecError, CryptoError, Error, ProofError, StorageError};

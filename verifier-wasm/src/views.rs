@@ -20,35 +20,7 @@ use serde_json::{Value, json};
 
 use crate::VerifierError;
 
-const DAY_MS: u64 = 86_400_000;
-
-/// `2026-01-01T00:00:00.000Z` for a time in milliseconds since the Unix epoch (as the node
-/// writes it, and as JavaScript's `Date.prototype.toISOString` does).
-pub fn rfc3339_from_ms(ms: u64) -> String {
-    let (year, month, day) = civil_from_days(ms / DAY_MS);
-    let in_day = ms % DAY_MS;
-    let (h, m, s, milli) = (
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1_000 % 60,
-        in_day % 1_000,
-    );
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
+pub use lichen_contracts::time::rfc3339_from_ms;
 
 fn opt_time(ms: Option<u64>) -> Value {
     ms.map_or(Value::Null, |ms| Value::String(rfc3339_from_ms(ms)))

@@ -119,6 +119,7 @@ impl Drop for Proc {
         // A stopped process must be resumed to die promptly.
         let _ = Command::new("kill")
             .args(["-CONT", &self.child.id().to_string()])
+            .stderr(Stdio::null())
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();

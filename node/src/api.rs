@@ -124,17 +124,16 @@ impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         let admit = match e {
             SubmitError::Node(n) => return n.into(),
-            SubmitError::Admit(a) => Some(a),
-            SubmitError::TooManyWaiters => None,
-        };
-        let admit = match admit {
-            Some(a) => a,
-            None => {
+            SubmitError::Admit(a) => a,
+            SubmitError::TooManyWaiters => {
                 return Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "too_many_waiters",
                     "too many clients are waiting for finality; submit without wait and poll",
                 );
+            }
+            e @ SubmitError::Overloaded { .. } => {
+                return Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", e.to_string());
             }
         };
         let (status, code) = match &admit {

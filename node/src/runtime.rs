@@ -4,6 +4,7 @@
 //! the node has recorded it.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +25,12 @@ pub const INPUT_QUEUE_MAX: usize = 1_024;
 pub const FINALITY_WAITERS_MAX: usize = 10_000;
 /// Refused transactions whose reason is remembered for queries, at most.
 pub const REFUSED_REMEMBERED_MAX: usize = 10_000;
+/// Batches of transactions other nodes forwarded, still waiting for their signature checks, at
+/// which this node stops admitting from clients (503 `overloaded`). Every validator checks every
+/// transaction, so a backlog here means the chain as a whole takes transactions faster than its
+/// validators can check them; admitting more would only push checks onto the consensus path
+/// (a block with unchecked transactions is checked as it executes) and stall it.
+pub const RELAY_BACKLOG_ADMIT_MAX: usize = 16;
 
 /// Milliseconds since the Unix epoch: the node's clock.
 pub fn now_ms() -> u64 {
@@ -165,6 +172,8 @@ pub struct Shared {
     /// Where transactions admitted from clients go to be forwarded to the validators (set by the
     /// network; a node without one keeps them to itself).
     pub forward: OnceLock<mpsc::Sender<Vec<u8>>>,
+    /// Forwarded batches waiting for their signature checks (kept by the network).
+    pub relay_backlog: AtomicUsize,
 }
 
 impl Shared {
@@ -180,6 +189,7 @@ impl Shared {
             }),
             wake: Notify::new(),
             forward: OnceLock::new(),
+            relay_backlog: AtomicUsize::new(0),
         }
     }
 
@@ -191,6 +201,10 @@ impl Shared {
         bytes: &[u8],
         watch: bool,
     ) -> Result<(Admitted, Option<oneshot::Receiver<TxFate>>), SubmitError> {
+        let backlog = self.relay_backlog.load(Ordering::Relaxed);
+        if backlog >= RELAY_BACKLOG_ADMIT_MAX {
+            return Err(SubmitError::Overloaded { backlog });
+        }
         let admitted = self.admit(bytes, watch)?;
         if let Some(forward) = self.forward.get()
             && forward.try_send(bytes.to_vec()).is_err()
@@ -260,6 +274,10 @@ pub enum SubmitError {
     Node(#[from] NodeError),
     #[error("too many clients are waiting for finality; submit without waiting and poll")]
     TooManyWaiters,
+    #[error(
+        "the validators are checking {backlog} batches of forwarded transactions; retry shortly"
+    )]
+    Overloaded { backlog: usize },
 }
 
 /// The consensus driver.

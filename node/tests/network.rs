@@ -244,3 +244,62 @@ async fn a_peer_not_listed_is_refused() {
     assert_eq!(node.shared.status.read().unwrap().peers, 0);
     node.stop().await.unwrap();
 }
+
+/// While the validators are behind on checking forwarded transactions, a node refuses new ones
+/// from clients (503 `overloaded`) instead of letting the checks pile onto the consensus path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_backlog_turns_clients_away_until_it_drains() {
+    use lichen_contracts::model::{LicenceDraft, holder_commitment};
+    use lichen_contracts::tx::{Payload, Transaction};
+    use lichen_node::runtime::{RELAY_BACKLOG_ADMIT_MAX, SubmitError};
+    use std::sync::atomic::Ordering;
+
+    let me = identity::Keypair::generate_ed25519();
+    let (node, chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
+    let suite = chain.suite;
+    let tx = |i: u64| {
+        chain
+            .sign(
+                Transaction {
+                    chain_id: chain.chain_id().to_string(),
+                    nonce: i,
+                    expires_at_height: 100,
+                    payload: Payload::IssueLicence(LicenceDraft {
+                        id: format!("BACKLOG-{i}"),
+                        licence_type: "business".into(),
+                        issuer: "agency-a".into(),
+                        document_hash: suite.digest(format!("file {i}").as_bytes()),
+                        holder_commitment: holder_commitment(suite, &[1; 32], "holder"),
+                        valid_from_ms: 0,
+                        valid_until_ms: None,
+                    }),
+                },
+                &["agency-a"],
+            )
+            .to_bytes()
+    };
+    node.shared
+        .relay_backlog
+        .store(RELAY_BACKLOG_ADMIT_MAX, Ordering::Relaxed);
+    let refused = node.shared.submit(&tx(1), false);
+    assert!(
+        matches!(refused, Err(SubmitError::Overloaded { backlog }) if backlog == RELAY_BACKLOG_ADMIT_MAX),
+        "{refused:?}"
+    );
+    let url = format!("http://{}", node.http_addr);
+    let bytes = tx(2);
+    let answer = tokio::task::spawn_blocking(move || {
+        lichen_node::client::Client::new(&url).post_bytes("/v1/transactions", &bytes)
+    })
+    .await
+    .unwrap();
+    match answer {
+        Err(lichen_node::client::ClientError::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (503, "overloaded"));
+        }
+        other => panic!("expected 503 overloaded: {other:?}"),
+    }
+    node.shared.relay_backlog.store(0, Ordering::Relaxed);
+    assert!(node.shared.submit(&tx(3), false).is_ok());
+    node.stop().await.unwrap();
+}

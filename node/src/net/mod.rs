@@ -14,6 +14,7 @@ pub mod wire;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -746,8 +747,13 @@ impl Network {
             }
             Request::Transactions(txs) => {
                 self.ack(channel);
-                if self.relay_tx.try_send((peer, txs)).is_err() {
-                    tracing::debug!(%peer, "relay queue full; forwarded transactions dropped");
+                match self.relay_tx.try_send((peer, txs)) {
+                    Ok(()) => {
+                        self.shared.relay_backlog.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "relay queue full; forwarded transactions dropped");
+                    }
                 }
             }
             Request::SyncFrom {
@@ -805,11 +811,11 @@ async fn relay_worker(
     penalties: mpsc::Sender<(PeerId, String)>,
 ) {
     while let Some((peer, txs)) = batches.recv().await {
-        let shared = shared.clone();
+        let checker = shared.clone();
         let verdict = tokio::task::spawn_blocking(move || {
             let mut bad = None;
             for tx in &txs {
-                match shared.admit_relayed(tx) {
+                match checker.admit_relayed(tx) {
                     Ok(_) => {}
                     Err(SubmitError::Admit(
                         e @ (AdmitError::TooLarge { .. }
@@ -823,6 +829,7 @@ async fn relay_worker(
             bad
         })
         .await;
+        shared.relay_backlog.fetch_sub(1, Ordering::Relaxed);
         if let Ok(Some(reason)) = verdict {
             let _ =
                 penalties.try_send((peer, format!("forwarded an invalid transaction: {reason}")));

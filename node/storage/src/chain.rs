@@ -25,7 +25,7 @@
 //! observer peer ids there are raw bytes.)
 
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
-use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::codec::{Decode, Encode, Reader};
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::{CodecError, StorageError};
 use lichen_contracts::genesis::Genesis;
@@ -306,8 +306,20 @@ impl<K: KvStore> ChainStore<K> {
             .transpose()
     }
 
+    /// Block `height`'s header alone: a block's encoding begins with its header, so the
+    /// transactions (and their keys) are not decoded just to read it.
     pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, StoreError> {
-        Ok(self.block(height)?.map(|b| b.header))
+        self.kv
+            .get(&height_key(keys::BLOCK, height))?
+            .map(|bytes| {
+                BlockHeader::decode_from(&mut Reader::new(&bytes)).map_err(|source| {
+                    StoreError::Corrupt {
+                        what: "block header",
+                        source,
+                    }
+                })
+            })
+            .transpose()
     }
 
     /// The commit certificate of block `height` (none for block 0).

@@ -725,24 +725,7 @@ fn run(cli: Cli) -> Result<u8> {
             }
             let client = Client::new(&node.node);
             let bytes = client.get_bytes(&format!("/v1/licences/{id}/presentation"))?;
-            let code = cli::qr::write_outputs(&bytes, out.as_deref(), qr.as_deref())?;
-            if as_json {
-                let mut v = json!({ "size": bytes.len() });
-                if let Some(out) = &out {
-                    v["file"] = json!(out);
-                }
-                if let Some(code) = &code {
-                    v["qr"] = code.to_json();
-                }
-                out!("{v}");
-            } else {
-                if let Some(out) = &out {
-                    out!("wrote {} ({} bytes)", out.display(), bytes.len());
-                }
-                if let Some(code) = &code {
-                    out!("{}", code.describe());
-                }
-            }
+            cli::qr::export(&bytes, out.as_deref(), qr.as_deref(), as_json, json!({}))?;
         }
         Command::Verify(a) => return verify(a, as_json),
         Command::Gov { command } => gov(command, as_json, &pw)?,
@@ -959,29 +942,8 @@ fn evidence(command: EvidenceCommand, as_json: bool, pw: &PasswordSource) -> Res
                 _ => bail!("give either the evidence hash or --file, not both"),
             };
             let bytes = client.get_bytes(&format!("/v1/evidence/{hash}/receipt"))?;
-            let code = cli::qr::write_outputs(&bytes, out.as_deref(), qr.as_deref())?;
-            if as_json {
-                let mut v = json!({ "size": bytes.len(), "hash": hash.to_hex() });
-                if let Some(out) = &out {
-                    v["file"] = json!(out);
-                }
-                if let Some(code) = &code {
-                    v["qr"] = code.to_json();
-                }
-                out!("{v}");
-            } else {
-                if let Some(out) = &out {
-                    out!(
-                        "wrote {} ({} bytes); verify with `lichen verify --presentation {} --trust genesis.json`",
-                        out.display(),
-                        bytes.len(),
-                        out.display()
-                    );
-                }
-                if let Some(code) = &code {
-                    out!("{}", code.describe());
-                }
-            }
+            let report = json!({ "hash": hash.to_hex() });
+            cli::qr::export(&bytes, out.as_deref(), qr.as_deref(), as_json, report)?;
         }
     }
     Ok(())

@@ -14,13 +14,16 @@ pub fn check_path(path: &Path) -> Result<ImageFormat> {
     Ok(ImageFormat::from_path(path)?)
 }
 
-/// Writes a fetched document to `out` and/or as a QR code image to `qr`. The QR code is made
-/// first, so nothing is written when the bytes do not fit in one.
-pub fn write_outputs(
+/// Writes a fetched presentation or receipt to `out` and/or as a QR code image to `qr`, then
+/// says what was written: `report` (JSON fields such as the receipt's hash) gains `size`, `file`
+/// and `qr`. The QR code is made first, so nothing is written when the bytes do not fit in one.
+pub fn export(
     bytes: &[u8],
     out: Option<&Path>,
     qr: Option<&Path>,
-) -> Result<Option<QrOutput>> {
+    as_json: bool,
+    mut report: Value,
+) -> Result<()> {
     let code = qr.map(|p| QrOutput::prepare(p, bytes)).transpose()?;
     if let Some(out) = out {
         ops::write_file(out, bytes)?;
@@ -28,7 +31,29 @@ pub fn write_outputs(
     if let Some(code) = &code {
         code.write()?;
     }
-    Ok(code)
+    if as_json {
+        report["size"] = json!(bytes.len());
+        if let Some(out) = out {
+            report["file"] = json!(out);
+        }
+        if let Some(code) = &code {
+            report["qr"] = code.to_json();
+        }
+        crate::cli::out!("{report}");
+    } else {
+        if let Some(out) = out {
+            crate::cli::out!(
+                "wrote {} ({} bytes); verify with `lichen verify --presentation {} --trust genesis.json`",
+                out.display(),
+                bytes.len(),
+                out.display()
+            );
+        }
+        if let Some(code) = &code {
+            crate::cli::out!("{}", code.describe());
+        }
+    }
+    Ok(())
 }
 
 /// A QR code image made for a file, not yet written.

@@ -33,10 +33,9 @@ use lichen_node::net::NetworkOptions;
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
 use tempfile::TempDir;
 
-use common::{licence_id, ms, percentile};
+use common::{CLIENT_THREADS, licence_id, ms, percentile};
 
 const VALIDATORS: usize = 4;
-const CLIENT_THREADS: usize = 8;
 /// The watcher polls node 0's `/health` this often.
 const WATCH_POLL: Duration = Duration::from_millis(5);
 /// Transactions submitted one at a time with `?wait=final` for the light-load latency.
@@ -438,38 +437,6 @@ fn light_load(url: &str, txs: &[SignedTransaction]) -> Vec<Duration> {
     lat
 }
 
-/// `requests` `POST /v1/verify` of `presentation` to `url` from `CLIENT_THREADS` threads: the
-/// latencies (sorted) and the wall time.
-fn verify_load(url: &str, presentation: Vec<u8>, requests: usize) -> (Vec<Duration>, Duration) {
-    let presentation = Arc::new(presentation);
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let handles: Vec<_> = (0..CLIENT_THREADS)
-        .map(|_| {
-            let (p, next, url) = (presentation.clone(), next.clone(), url.to_string());
-            std::thread::spawn(move || {
-                let c = Client::new(&url);
-                let mut lat = Vec::new();
-                while next.fetch_add(1, Ordering::Relaxed) < requests {
-                    let t = Instant::now();
-                    let (status, report) = c.post_bytes("/v1/verify", &p).unwrap();
-                    lat.push(t.elapsed());
-                    assert_eq!(status, 200);
-                    assert_eq!(report["verdict"], "VALID", "{report}");
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut lat: Vec<Duration> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
-    let elapsed = started.elapsed();
-    lat.sort();
-    (lat, elapsed)
-}
-
 /// The per-transaction CPU cost every validator pays, single-threaded on this machine.
 struct Floor {
     /// Admission: decode, chain and expiry checks, signature verification, witness hash and id.
@@ -650,7 +617,7 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         presentation.len(),
         licences + LIGHT_TXS
     );
-    let (lat, elapsed) = verify_load(&cluster.urls[0], presentation, verify_requests);
+    let (lat, elapsed) = common::verify_load(&cluster.urls[0], presentation, verify_requests);
     println!(
         "{name:>4}: POST /v1/verify x {} to node 0: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads, the cluster idling beside it)",
         lat.len(),

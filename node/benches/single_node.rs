@@ -17,7 +17,7 @@ use lichen_contracts::testkit::TestChain;
 use lichen_node::client::Client;
 use lichen_node::service::{DataDir, NodeOptions, start};
 
-const CLIENT_THREADS: usize = 8;
+use common::CLIENT_THREADS;
 
 fn run(suite: Suite, licences: usize, verify_requests: usize) {
     let chain = TestChain::new(suite, 1);
@@ -94,40 +94,15 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
     );
 
     // 2. Verification requests.
-    let presentation = Arc::new(
-        c.get_bytes("/v1/licences/BENCH-00000000/presentation")
-            .unwrap(),
-    );
+    let presentation = c
+        .get_bytes("/v1/licences/BENCH-00000000/presentation")
+        .unwrap();
     println!(
         "{:>4}: presentation {} bytes",
         suite.name(),
         presentation.len()
     );
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let handles: Vec<_> = (0..CLIENT_THREADS)
-        .map(|_| {
-            let (p, next, url) = (presentation.clone(), next.clone(), url.clone());
-            std::thread::spawn(move || {
-                let c = Client::new(&url);
-                let mut lat = Vec::new();
-                while next.fetch_add(1, Ordering::Relaxed) < verify_requests {
-                    let t = Instant::now();
-                    let (status, report) = c.post_bytes("/v1/verify", &p).unwrap();
-                    lat.push(t.elapsed());
-                    assert_eq!(status, 200);
-                    assert_eq!(report["verdict"], "VALID");
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut lat: Vec<Duration> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
-    let elapsed = started.elapsed();
-    lat.sort();
+    let (lat, elapsed) = common::verify_load(&url, presentation, verify_requests);
     println!(
         "{:>4}: POST /v1/verify x {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads)",
         suite.name(),

@@ -3,11 +3,17 @@
 // Each bench target compiles this module on its own and uses part of it.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
+use lichen_node::client::Client;
+
+/// Client threads of every load.
+pub const CLIENT_THREADS: usize = 8;
 
 /// The value after `name` on the command line, parsed; `default` if absent or unparsable.
 pub fn arg(name: &str, default: usize) -> usize {
@@ -67,4 +73,36 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Milliseconds, for printing.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// `requests` `POST /v1/verify` of `presentation` to `url` from `CLIENT_THREADS` threads: the
+/// latencies (sorted) and the wall time.
+pub fn verify_load(url: &str, presentation: Vec<u8>, requests: usize) -> (Vec<Duration>, Duration) {
+    let presentation = Arc::new(presentation);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CLIENT_THREADS)
+        .map(|_| {
+            let (p, next, url) = (presentation.clone(), next.clone(), url.to_string());
+            std::thread::spawn(move || {
+                let c = Client::new(&url);
+                let mut lat = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < requests {
+                    let t = Instant::now();
+                    let (status, report) = c.post_bytes("/v1/verify", &p).unwrap();
+                    lat.push(t.elapsed());
+                    assert_eq!(status, 200);
+                    assert_eq!(report["verdict"], "VALID", "{report}");
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let elapsed = started.elapsed();
+    lat.sort();
+    (lat, elapsed)
 }

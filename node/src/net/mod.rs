@@ -25,7 +25,8 @@ use libp2p::swarm::{ListenError, NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, connection_limits, identity, noise, tcp, yamux};
 use lichen_consensus::Input;
 use lichen_consensus::Message;
-use lichen_contracts::codec::Encode;
+use lichen_contracts::block::Block;
+use lichen_contracts::codec::{Decode, Encode};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -787,17 +788,21 @@ fn read_blocks(shared: &Shared, from_height: u64, max: usize) -> Vec<CertifiedBl
     let mut out = Vec::new();
     let mut bytes = 0;
     for height in from_height.max(1)..from_height.max(1).saturating_add(max as u64) {
-        let (Ok(Some(block)), Ok(Some(certificate))) =
-            (store.block(height), store.certificate(height))
+        let (Ok(Some(raw)), Ok(Some(certificate))) =
+            (store.block_bytes(height), store.certificate(height))
         else {
             break;
         };
-        let b = CertifiedBlock { block, certificate };
-        bytes += b.encoded_len();
+        // The stored size, not a re-encoding; certificates are small beside blocks.
+        bytes += raw.len();
         if !out.is_empty() && bytes > SYNC_BYTES_SOFT_MAX {
             break;
         }
-        out.push(b);
+        let Ok(block) = Block::from_bytes(&raw) else {
+            tracing::error!(height, "stored block does not decode; not served");
+            break;
+        };
+        out.push(CertifiedBlock { block, certificate });
     }
     out
 }

@@ -65,13 +65,6 @@ pub struct CertifiedBlock {
     pub certificate: CommitCertificate,
 }
 
-impl CertifiedBlock {
-    /// Encoded size, for filling a sync answer up to its limit.
-    pub fn encoded_len(&self) -> usize {
-        self.block.to_bytes().len() + self.certificate.to_bytes().len() + 8
-    }
-}
-
 /// Why bytes from a peer are not a valid request or response.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {

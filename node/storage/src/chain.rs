@@ -300,10 +300,15 @@ impl<K: KvStore> ChainStore<K> {
     }
 
     pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
-        self.kv
-            .get(&height_key(keys::BLOCK, height))?
+        self.block_bytes(height)?
             .map(|b| decode("block", &b))
             .transpose()
+    }
+
+    /// Block `height` as stored (its canonical encoding), for whoever needs its size or sends it
+    /// on.
+    pub fn block_bytes(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.kv.get(&height_key(keys::BLOCK, height))
     }
 
     /// Block `height`'s header alone: a block's encoding begins with its header, so the

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 work=${LOCALNET_DIR:-localnet}
-cargo build --release --locked -p lichen-node --bin lichen
+cargo build --release --locked -p lichen-cli --bin lichen
 bin=${CARGO_TARGET_DIR:-target}/release/lichen
 
 if [ ! -f "$work/genesis.json" ]; then

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use libp2p::{Multiaddr, identity};
+use lichen_client::{Client, ClientError};
 use lichen_contracts::block::tx_root;
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{SecretKey, Suite};
@@ -27,7 +28,6 @@ use lichen_contracts::smt::{MemoryTreeStore, SparseMerkleTree};
 use lichen_contracts::state::ReplayWindow;
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::SignedTransaction;
-use lichen_node::client::{Client, ClientError};
 use lichen_node::mempool::{AdmitContext, Mempool};
 use lichen_node::net::NetworkOptions;
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use lichen_client::Client;
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{SecretKey, Suite};
 use lichen_contracts::testkit::TestChain;
-use lichen_node::client::Client;
 use lichen_node::service::{DataDir, NodeOptions, start};
 
 use common::CLIENT_THREADS;

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 use crate::error::NodeError;
-use crate::json;
+use lichen_views as json;
 use crate::mempool::AdmitError;
 use crate::runtime::{Shared, SubmitError, TxFate, now_ms};
 

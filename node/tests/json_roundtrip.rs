@@ -17,7 +17,7 @@ use lichen_contracts::presentation::{
 };
 use lichen_contracts::testkit::{GENESIS_TIME_MS, TestChain, test_key};
 use lichen_contracts::tx::Payload;
-use lichen_node::json::{
+use lichen_views::{
     JsonError, block_header_to_json, block_to_json, commit_certificate_to_json, event_kind,
     event_to_json, evidence_to_json, genesis_from_json, genesis_from_json_str, genesis_to_json,
     genesis_to_json_string, licence_to_json, parse_public_key, payload_to_json, public_key_string,

@@ -289,12 +289,12 @@ async fn a_relay_backlog_turns_clients_away_until_it_drains() {
     let url = format!("http://{}", node.http_addr);
     let bytes = tx(2);
     let answer = tokio::task::spawn_blocking(move || {
-        lichen_node::client::Client::new(&url).post_bytes("/v1/transactions", &bytes)
+        lichen_client::Client::new(&url).post_bytes("/v1/transactions", &bytes)
     })
     .await
     .unwrap();
     match answer {
-        Err(lichen_node::client::ClientError::Api { status, code, .. }) => {
+        Err(lichen_client::ClientError::Api { status, code, .. }) => {
             assert_eq!((status, code.as_str()), (503, "overloaded"));
         }
         other => panic!("expected 503 overloaded: {other:?}"),

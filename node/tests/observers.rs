@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{SecretKey, Suite};
 use lichen_contracts::model::Observer;
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
-use lichen_node::client::{Client, ClientError};
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
 
 struct TestNode {

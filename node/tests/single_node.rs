@@ -1,12 +1,12 @@
 //! A whole node in-process on 127.0.0.1 (memory storage): submit, finality, queries, proofs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, SecretKey, Suite};
 use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
-use lichen_node::client::{Client, ClientError};
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
 
 struct TestNode {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use lichen_client::Client;
 use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
-use lichen_node::client::Client;
 
 /// Client threads of every load.
 pub const CLIENT_THREADS: usize = 8;

@@ -26,7 +26,7 @@ const PASSWORD = 'lichen-dev';
 const STEP_TIMEOUT_MS = 30_000;
 
 for (const [what, file] of [
-  ['the lichen binary (cargo build -p lichen-node, or set LICHEN_BIN)', LICHEN],
+  ['the lichen binary (cargo build -p lichen-cli, or set LICHEN_BIN)', LICHEN],
   ['Chromium (apt-get install chromium, or set CHROMIUM_BIN)', CHROMIUM],
   ['the scanner site (./scripts/build-wasm.sh)', path.join(SITE, 'index.html')],
 ]) {

@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Suite, keystore};
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
-use lichen_node::client::{Client, ClientError};
 use serde_json::Value;
 use tempfile::TempDir;
 

@@ -3,9 +3,67 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
 use lichen_contracts::crypto::keystore::{self, KDF_ITERATIONS_DEFAULT, MAGIC};
 use lichen_contracts::crypto::{PublicKey, SecretKey, SigAlgo};
-use lichen_node::json;
+use lichen_views as views;
+use serde_json::json;
+
+use crate::args::Algo;
+use crate::output::out;
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    #[arg(long, value_enum, default_value = "sm2")]
+    algo: Algo,
+    /// Where to write the key file.
+    #[arg(short, long)]
+    out: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Open a key file and print its public key.
+    Show { file: PathBuf },
+}
+
+/// `lichen keygen`.
+pub fn keygen(a: KeygenArgs, as_json: bool, pw: &PasswordSource) -> Result<()> {
+    let out = a.out;
+    let password = pw.get(&out.display().to_string(), true)?;
+    let key = generate(a.algo.into())?;
+    write_key_file(&out, &key, &password)?;
+    let public = views::public_key_string(&key.public_key());
+    if as_json {
+        out!(
+            "{}",
+            json!({ "file": out, "public_key": public, "public_key_file": public_path(&out) })
+        );
+    } else {
+        out!(
+            "wrote {} (public key in {})\n{public}",
+            out.display(),
+            public_path(&out).display()
+        );
+    }
+    Ok(())
+}
+
+/// `lichen key ...`.
+pub fn run(command: KeyCommand, as_json: bool, pw: &PasswordSource) -> Result<()> {
+    let KeyCommand::Show { file } = command;
+    let key = load_secret_key(&file, pw)?;
+    let public = views::public_key_string(&key.public_key());
+    if as_json {
+        out!(
+            "{}",
+            json!({ "algo": key.algo().name(), "public_key": public })
+        );
+    } else {
+        out!("{} key\n{public}", key.algo().name());
+    }
+    Ok(())
+}
 
 /// The environment variable a password may come from.
 pub const PASSWORD_ENV: &str = "LICHEN_PASSWORD";
@@ -93,7 +151,7 @@ pub fn write_key_file(path: &Path, key: &SecretKey, password: &[u8]) -> Result<(
     write_private(path, &sealed)?;
     std::fs::write(
         public_path(path),
-        format!("{}\n", json::public_key_string(&key.public_key())),
+        format!("{}\n", views::public_key_string(&key.public_key())),
     )
     .with_context(|| format!("cannot write {}", public_path(path).display()))?;
     Ok(())
@@ -140,7 +198,7 @@ pub fn load_secret_key(path: &Path, passwords: &PasswordSource) -> Result<Secret
 
 /// A public key given as `sm2:<hex>` / `ed25519:<hex>`, or as a file holding one (`*.pub`).
 pub fn parse_public_key_arg(arg: &str) -> Result<PublicKey> {
-    if let Ok(key) = json::parse_public_key(arg) {
+    if let Ok(key) = views::parse_public_key(arg) {
         return Ok(key);
     }
     let path = Path::new(arg);
@@ -155,6 +213,6 @@ pub fn parse_public_key_arg(arg: &str) -> Result<PublicKey> {
         );
     }
     let text = String::from_utf8_lossy(&bytes);
-    json::parse_public_key(text.trim())
+    views::parse_public_key(text.trim())
         .map_err(|e| anyhow!("{arg} does not hold a public key: {e}"))
 }

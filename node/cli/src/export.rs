@@ -1,13 +1,13 @@
 //! `--qr FILE` on `presentation export` and `evidence receipt`: the document's exact bytes as a
-//! QR code image, PNG or SVG by the file name. The rendering is in the library (`lichen_node::qr`).
+//! QR code image, PNG or SVG by the file name. The rendering is in `crate::qr`.
 
 use std::path::{Path, PathBuf};
 
+use crate::qr::{ImageFormat, QUIET_ZONE, QrCode};
 use anyhow::{Context, Result};
-use lichen_node::qr::{ImageFormat, QUIET_ZONE, QrCode};
 use serde_json::{Value, json};
 
-use super::ops;
+use crate::ops;
 
 /// Checks that `path` names an image format we write, before anything is fetched.
 pub fn check_path(path: &Path) -> Result<ImageFormat> {
@@ -39,10 +39,10 @@ pub fn export(
         if let Some(code) = &code {
             report["qr"] = code.to_json();
         }
-        crate::cli::out!("{report}");
+        crate::output::out!("{report}");
     } else {
         if let Some(out) = out {
-            crate::cli::out!(
+            crate::output::out!(
                 "wrote {} ({} bytes); verify with `lichen verify --presentation {} --trust genesis.json`",
                 out.display(),
                 bytes.len(),
@@ -50,13 +50,14 @@ pub fn export(
             );
         }
         if let Some(code) = &code {
-            crate::cli::out!("{}", code.describe());
+            crate::output::out!("{}", code.describe());
         }
     }
     Ok(())
 }
 
 /// A QR code image made for a file, not yet written.
+#[derive(Debug)]
 pub struct QrOutput {
     path: PathBuf,
     format: ImageFormat,

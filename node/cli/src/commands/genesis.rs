@@ -2,17 +2,201 @@
 //! `json` module); edits work on the JSON, and `show`, `hash` and `node run` check the whole
 //! genesis as the node will.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::Suite;
 use lichen_contracts::genesis::Genesis;
 use lichen_contracts::model::ChainParams;
-use lichen_node::json;
+use lichen_views as views;
 use serde_json::{Value, json};
 
 use super::keys::parse_public_key_arg;
+use crate::args::SuiteArg;
+use crate::ops::write_file;
+use crate::output::out;
+use crate::time::parse_time_or_now;
+
+#[derive(Subcommand, Debug)]
+pub enum GenesisCommand {
+    /// Start a genesis file.
+    New {
+        #[arg(short, long, default_value = "genesis.json")]
+        out: PathBuf,
+        #[arg(long)]
+        chain_id: String,
+        #[arg(long, value_enum, default_value = "sm")]
+        suite: SuiteArg,
+        /// Genesis time (default: now).
+        #[arg(long)]
+        time: Option<String>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add council members (public keys or .pub files) and optionally set the threshold.
+    AddCouncil {
+        #[arg(short, long, default_value = "genesis.json")]
+        genesis: PathBuf,
+        #[arg(long = "key", required = true)]
+        keys: Vec<String>,
+        #[arg(long)]
+        threshold: Option<u16>,
+    },
+    AddValidator {
+        #[arg(short, long, default_value = "genesis.json")]
+        genesis: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// Public key or .pub file.
+        #[arg(long)]
+        key: String,
+        /// The validator's network peer id: a libp2p peer id (base58) or hex (default: its
+        /// name's bytes).
+        #[arg(long)]
+        peer_id: Option<String>,
+    },
+    /// Add an observer: a non-voting node the validators' network admits by its peer id.
+    AddObserver {
+        #[arg(short, long, default_value = "genesis.json")]
+        genesis: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// The observer's network peer id: a libp2p peer id (base58) or hex.
+        #[arg(long)]
+        peer_id: String,
+    },
+    AddAgency {
+        #[arg(short, long, default_value = "genesis.json")]
+        genesis: PathBuf,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "key", required = true)]
+        keys: Vec<String>,
+    },
+    AddLicenceType {
+        #[arg(short, long, default_value = "genesis.json")]
+        genesis: PathBuf,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Agencies authorised to issue it.
+        #[arg(long = "agency", required = true)]
+        agencies: Vec<String>,
+    },
+    AddSubmitter {
+        #[arg(short, long, default_value = "genesis.json")]
+        genesis: PathBuf,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "key", required = true)]
+        keys: Vec<String>,
+    },
+    /// Check the genesis and print it.
+    Show {
+        #[arg(default_value = "genesis.json")]
+        genesis: PathBuf,
+    },
+    /// Check the genesis and print its hash and trust-anchor fingerprint.
+    Hash {
+        #[arg(default_value = "genesis.json")]
+        genesis: PathBuf,
+    },
+    /// Write the genesis trust anchor (binary) for offline verifiers.
+    Anchor {
+        #[arg(default_value = "genesis.json")]
+        genesis: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+}
+
+/// `lichen genesis ...`.
+pub fn run(command: GenesisCommand, as_json: bool) -> Result<()> {
+    match command {
+        GenesisCommand::New {
+            out,
+            chain_id,
+            suite,
+            time,
+            force,
+        } => {
+            let suite = Suite::from(suite);
+            let time_ms = parse_time_or_now(time.as_deref())?;
+            new(&out, &chain_id, suite, time_ms, force)?;
+            out!(
+                "wrote {}; add council members, validators, agencies and licence types next",
+                out.display()
+            );
+        }
+        GenesisCommand::AddCouncil {
+            genesis,
+            keys,
+            threshold,
+        } => add_council(&genesis, &keys, threshold)?,
+        GenesisCommand::AddValidator {
+            genesis,
+            name,
+            key,
+            peer_id,
+        } => add_validator(&genesis, &name, &key, peer_id.as_deref())?,
+        GenesisCommand::AddObserver {
+            genesis,
+            name,
+            peer_id,
+        } => add_observer(&genesis, &name, &peer_id)?,
+        GenesisCommand::AddAgency {
+            genesis,
+            id,
+            name,
+            keys,
+        } => add_agency(&genesis, &id, &name, &keys)?,
+        GenesisCommand::AddLicenceType {
+            genesis,
+            code,
+            name,
+            agencies,
+        } => add_licence_type(&genesis, &code, &name, &agencies)?,
+        GenesisCommand::AddSubmitter {
+            genesis,
+            id,
+            name,
+            keys,
+        } => add_submitter(&genesis, &id, &name, &keys)?,
+        GenesisCommand::Show { genesis } => {
+            let loaded = load(&genesis)?;
+            out!("{}", views::genesis_to_json_string(&loaded).trim_end());
+        }
+        GenesisCommand::Hash { genesis } => {
+            let loaded = load(&genesis)?;
+            let v = json!({
+                "chain_id": loaded.config.chain_id,
+                "genesis_hash": loaded.hash().to_hex(),
+                "trust_anchor_hash": loaded.trust_anchor().hash().to_hex(),
+            });
+            if as_json {
+                out!("{v}");
+            } else {
+                out!("{}", loaded.hash());
+            }
+        }
+        GenesisCommand::Anchor { genesis, out } => {
+            let loaded = load(&genesis)?;
+            let anchor = loaded.trust_anchor();
+            write_file(&out, &anchor.to_bytes())?;
+            out!("wrote {} (trust anchor {})", out.display(), anchor.hash());
+        }
+    }
+    Ok(())
+}
 
 pub fn read_json(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path)
@@ -22,7 +206,7 @@ pub fn read_json(path: &Path) -> Result<Value> {
 
 fn write_json(path: &Path, v: &Value) -> Result<()> {
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, json::to_pretty_string(v) + "\n")
+    std::fs::write(&tmp, views::to_pretty_string(v) + "\n")
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
 }
@@ -31,7 +215,7 @@ fn write_json(path: &Path, v: &Value) -> Result<()> {
 pub fn load(path: &Path) -> Result<Genesis> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the genesis file {}", path.display()))?;
-    json::genesis_from_json_str(&text)
+    views::genesis_from_json_str(&text)
         .with_context(|| format!("{} is not a valid genesis", path.display()))
 }
 
@@ -47,7 +231,7 @@ pub fn new(path: &Path, chain_id: &str, suite: Suite, time_ms: u64, force: bool)
             "chain_id": chain_id,
             "suite": suite.name(),
             "council": { "members": [], "threshold": 1 },
-            "params": json::chain_params_to_json(&ChainParams::DEFAULT),
+            "params": views::chain_params_to_json(&ChainParams::DEFAULT),
         },
         "time_ms": time_ms,
         "validators": [],
@@ -65,7 +249,7 @@ pub fn parse_peer_id(s: &str) -> Result<Vec<u8>> {
     if let Ok(peer) = libp2p::PeerId::from_str(s) {
         return Ok(peer.to_bytes());
     }
-    let bytes = json::parse_hex(s).map_err(|e| {
+    let bytes = views::parse_hex(s).map_err(|e| {
         anyhow::anyhow!("not a peer id: neither a libp2p peer id (base58) nor hex ({e})")
     })?;
     lichen_contracts::model::check_peer_id(&bytes).context("not a peer id")?;
@@ -95,7 +279,7 @@ fn push_unique(list: &mut Vec<Value>, id_field: &str, item: Value) -> Result<()>
 fn key_strings(keys: &[String]) -> Result<Vec<Value>> {
     keys.iter()
         .map(|k| {
-            Ok(Value::String(json::public_key_string(
+            Ok(Value::String(views::public_key_string(
                 &parse_public_key_arg(k)?,
             )))
         })
@@ -119,12 +303,12 @@ pub fn add_council(path: &Path, keys: &[String], threshold: Option<u16>) -> Resu
 
 pub fn add_validator(path: &Path, name: &str, key: &str, peer_id: Option<&str>) -> Result<()> {
     let mut v = read_json(path)?;
-    let key = json::public_key_string(&parse_public_key_arg(key)?);
+    let key = views::public_key_string(&parse_public_key_arg(key)?);
     let peer = match peer_id {
-        Some(p) => json::hex_string(&parse_peer_id(p).context("--peer-id")?),
+        Some(p) => views::hex_string(&parse_peer_id(p).context("--peer-id")?),
         // Until the validator's network identity is known, its name stands in (the network
         // layer replaces it with the libp2p peer id).
-        None => json::hex_string(name.as_bytes()),
+        None => views::hex_string(name.as_bytes()),
     };
     if let Some(observers) = v.get("observers").and_then(Value::as_array)
         && observers.iter().any(|o| has_peer_id(o, &peer))
@@ -147,7 +331,7 @@ pub fn add_validator(path: &Path, name: &str, key: &str, peer_id: Option<&str>) 
 /// `observers` list if the file has none.
 pub fn add_observer(path: &Path, name: &str, peer_id: &str) -> Result<()> {
     let mut v = read_json(path)?;
-    let peer = json::hex_string(&parse_peer_id(peer_id).context("--peer-id")?);
+    let peer = views::hex_string(&parse_peer_id(peer_id).context("--peer-id")?);
     if let Some(validators) = v.get("validators").and_then(Value::as_array)
         && let Some(val) = validators.iter().find(|x| has_peer_id(x, &peer))
     {
@@ -238,7 +422,7 @@ mod tests {
         let bytes = parse_peer_id(&peer.to_base58()).unwrap();
         assert_eq!(bytes, peer.to_bytes());
         assert_eq!(bytes.len(), 38, "an Ed25519 identity peer id");
-        assert_eq!(parse_peer_id(&json::hex_string(&bytes)).unwrap(), bytes);
+        assert_eq!(parse_peer_id(&views::hex_string(&bytes)).unwrap(), bytes);
         assert_eq!(parse_peer_id("70656572").unwrap(), b"peer");
         assert_eq!(parse_peer_id("ABCD").unwrap(), [0xab, 0xcd]);
         for bad in ["", "not a peer", "abc", &"ab".repeat(65)] {
@@ -251,14 +435,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("genesis.json");
         new(&path, "obs-test", Suite::Intl, 1_767_225_600_000, false).unwrap();
-        let council = json::public_key_string(&test_key(Suite::Intl, "council").public_key());
+        let council = views::public_key_string(&test_key(Suite::Intl, "council").public_key());
         add_council(&path, &[council], Some(1)).unwrap();
-        let validator = json::public_key_string(&test_key(Suite::Intl, "v1").public_key());
+        let validator = views::public_key_string(&test_key(Suite::Intl, "v1").public_key());
         add_validator(&path, "v1", &validator, Some("7631")).unwrap();
         let peer = libp2p_peer();
         add_observer(&path, "archive-1", &peer.to_base58()).unwrap();
         // A repeated peer id (in either form) and a validator's peer id are refused.
-        let err = add_observer(&path, "again", &json::hex_string(&peer.to_bytes())).unwrap_err();
+        let err = add_observer(&path, "again", &views::hex_string(&peer.to_bytes())).unwrap_err();
         assert!(err.to_string().contains("already an observer"), "{err:#}");
         let err = add_observer(&path, "v", "7631").unwrap_err();
         assert!(
@@ -269,7 +453,7 @@ mod tests {
         let err = add_validator(
             &path,
             "v2",
-            &json::public_key_string(&other),
+            &views::public_key_string(&other),
             Some(&peer.to_base58()),
         )
         .unwrap_err();

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use clap::Args;
 use libp2p::Multiaddr;
 use lichen_contracts::crypto::{SigAlgo, Suite};
 use lichen_node::net::NetworkOptions;
@@ -15,6 +16,46 @@ use lichen_node::service::NodeOptions;
 
 use super::genesis as g;
 use super::keys::{self, PasswordSource};
+use crate::args::SuiteArg;
+use crate::output::out;
+
+#[derive(Args, Debug)]
+pub struct DevArgs {
+    /// The folder holding the dev chain.
+    #[arg(long, default_value = "lichen-dev")]
+    dir: PathBuf,
+    /// Suite of a new dev chain (an existing one keeps its own).
+    #[arg(long, value_enum, default_value = "sm")]
+    suite: SuiteArg,
+    /// HTTP port of the first validator on 127.0.0.1 (the next free one if taken).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Only write the files (genesis, keys, node-N.toml) and exit.
+    #[arg(long)]
+    init: bool,
+}
+
+/// `lichen dev`.
+pub fn run(a: DevArgs) -> Result<()> {
+    let created = ensure_files(&a.dir, a.suite.into())?;
+    if created {
+        out!("created a new dev chain in {}", a.dir.display());
+    } else {
+        out!("resuming the dev chain in {}", a.dir.display());
+    }
+    if a.init {
+        return Ok(());
+    }
+    let nodes = options(&a.dir, a.port)?;
+    let actual = nodes
+        .first()
+        .map(|n| n.genesis.suite())
+        .unwrap_or(a.suite.into());
+    super::node::run_nodes(nodes, |addrs| {
+        let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}")).collect();
+        next_steps(&a.dir, &urls, actual)
+    })
+}
 
 /// The password of the dev chain's key files. Development only: it is printed and documented.
 pub const DEV_PASSWORD: &str = "lichen-dev";
@@ -101,13 +142,7 @@ pub fn ensure_files(dir: &Path, suite: Suite) -> Result<bool> {
     let council = new_key("council-1")?;
     let court = new_key("court-1")?;
     let tmp = dir.join("genesis.json.new");
-    g::new(
-        &tmp,
-        "lichen-dev",
-        suite,
-        lichen_node::runtime::now_ms(),
-        true,
-    )?;
+    g::new(&tmp, "lichen-dev", suite, crate::time::now_ms(), true)?;
     g::add_council(&tmp, &[council], Some(1))?;
     let mut peers = Vec::new();
     for i in 1..=DEV_VALIDATORS {

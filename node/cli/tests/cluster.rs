@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use lichen_client::Client;
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{SecretKey, Suite, keystore};
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
-use lichen_node::client::Client;
 use serde_json::Value;
 use tempfile::TempDir;
 

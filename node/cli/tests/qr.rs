@@ -12,15 +12,15 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use lichen_cli::qr::{
+    BYTES_MAX, BYTES_MAX_M, EcLevel, ImageFormat, QUIET_ZONE, QrCode, QrError, capacity, choose,
+};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::Suite;
 use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::presentation::{Document, Policy, Verdict, verify_bytes};
 use lichen_contracts::testkit::{GENESIS_TIME_MS, TestChain};
 use lichen_contracts::tx::{Payload, SignedTransaction};
-use lichen_node::qr::{
-    BYTES_MAX, BYTES_MAX_M, EcLevel, ImageFormat, QUIET_ZONE, QrCode, QrError, capacity, choose,
-};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lichen");

@@ -3,10 +3,45 @@
 //! authenticates connections (votes are signed with the consensus key), so it is kept unsealed,
 //! readable by its owner only.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use clap::Subcommand;
 use libp2p::{PeerId, identity};
+use serde_json::json;
+
+use crate::output::out;
+
+#[derive(Subcommand, Debug)]
+pub enum P2pKeyCommand {
+    /// Make a new network key file and print its peer id (for genesis or `gov add-observer`).
+    New { file: PathBuf },
+    /// Print the peer id of a network key file.
+    Show { file: PathBuf },
+}
+
+/// `lichen p2p-key ...`.
+pub fn run(command: P2pKeyCommand, as_json: bool) -> Result<()> {
+    match command {
+        P2pKeyCommand::New { file } => {
+            let peer = new_key_file(&file)?;
+            if as_json {
+                out!("{}", json!({ "peer_id": peer.to_base58(), "file": file }));
+            } else {
+                out!("{peer}");
+            }
+        }
+        P2pKeyCommand::Show { file } => {
+            let peer = load_key_file(&file)?.public().to_peer_id();
+            if as_json {
+                out!("{}", json!({ "peer_id": peer.to_base58() }));
+            } else {
+                out!("{peer}");
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Writes a new network key to `path` (refusing to overwrite) and returns its peer id.
 pub fn new_key_file(path: &Path) -> Result<PeerId> {

@@ -1,9 +1,11 @@
-//! `lichen node run --config node.toml`.
+//! `lichen node run --config node.toml`, and running nodes in this process until Ctrl-C or
+//! SIGTERM (also for `lichen dev`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use clap::Subcommand;
 use libp2p::Multiaddr;
 use lichen_node::api::{ApiLimits, BODY_BYTES_MAX_DEFAULT, CONCURRENCY_MAX_DEFAULT};
 use lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT;
@@ -13,6 +15,33 @@ use lichen_node::service::{DataDir, NodeOptions};
 use serde::Deserialize;
 
 use super::keys::{PasswordSource, load_secret_key};
+use crate::output::out;
+
+#[derive(Subcommand, Debug)]
+pub enum NodeCommand {
+    /// Run a node from node.toml (genesis and key required; defaults for the rest).
+    Run {
+        #[arg(long, default_value = "node.toml")]
+        config: PathBuf,
+        /// Override the HTTP listen address.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+}
+
+/// `lichen node ...`.
+pub fn run(command: NodeCommand, pw: &PasswordSource) -> Result<()> {
+    let NodeCommand::Run { config, listen } = command;
+    let options = load(&config, pw, listen)?;
+    let chain_id = options.genesis.config.chain_id.clone();
+    run_nodes(vec![options], |addrs| {
+        let addr = addrs
+            .first()
+            .copied()
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+        format!("lichen node for chain '{chain_id}' serving http://{addr}")
+    })
+}
 
 /// `node.toml`. Paths are relative to the file's directory. Only `genesis` is required; without
 /// `key` the node is an observer; without `[network]` it runs alone (a one-validator chain).
@@ -171,4 +200,65 @@ pub fn load(
     };
     options.state_versions_kept = config.state.versions_kept;
     Ok(options)
+}
+
+/// Starts the nodes in one process, prints the banner, and runs until Ctrl-C or SIGTERM, then
+/// stops every node cleanly.
+pub fn run_nodes(
+    options: Vec<lichen_node::service::NodeOptions>,
+    banner: impl FnOnce(&[SocketAddr]) -> String,
+) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let mut nodes = Vec::new();
+        for o in options {
+            nodes.push(lichen_node::service::start(o).await?);
+        }
+        let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.http_addr).collect();
+        out!("{}", banner(&addrs));
+        let stopped = {
+            let any_stopped =
+                futures::future::select_all(nodes.iter_mut().map(|n| Box::pin(n.wait())));
+            tokio::select! {
+                (result, _, _) = any_stopped => Some(result),
+                _ = shutdown_signal() => None,
+            }
+        };
+        if let Some(result) = stopped {
+            result?;
+            bail!("a node stopped unexpectedly");
+        }
+        eprintln!("stopping...");
+        for node in nodes {
+            node.stop().await?;
+        }
+        eprintln!("stopped cleanly");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }

@@ -1,0 +1,42 @@
+//! `lichen presentation export`: a licence's presentation from a node, into a file and/or a QR
+//! code image; `lichen verify` checks it offline.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{ArgGroup, Subcommand};
+use serde_json::json;
+
+use crate::args::NodeArg;
+use crate::export;
+
+#[derive(Subcommand, Debug)]
+pub enum PresentationCommand {
+    /// Fetch the presentation of licence ID into a file (verify it with `lichen verify`) and/or
+    /// a QR code image of its bytes (`--qr out.png` or `out.svg`).
+    #[command(group(ArgGroup::new("dest").args(["out", "qr"]).required(true).multiple(true)))]
+    Export {
+        id: String,
+        /// Where to write the presentation (binary).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Also (or instead) write the presentation as a QR code image: PNG or SVG by the file
+        /// name's extension.
+        #[arg(long, value_name = "FILE")]
+        qr: Option<PathBuf>,
+        #[command(flatten)]
+        node: NodeArg,
+    },
+}
+
+/// `lichen presentation ...`.
+pub fn run(command: PresentationCommand, as_json: bool) -> Result<()> {
+    let PresentationCommand::Export { id, out, qr, node } = command;
+    if let Some(path) = &qr {
+        export::check_path(path)?;
+    }
+    let bytes = node
+        .client()
+        .get_bytes(&format!("/v1/licences/{id}/presentation"))?;
+    export::export(&bytes, out.as_deref(), qr.as_deref(), as_json, json!({}))
+}

@@ -1,0 +1,27 @@
+//! `lichen`: the command line for every role — keys, genesis, running a node, issuing and
+//! revoking licences, anchoring evidence, queries, exports, offline verification, governance.
+//!
+//! Everything but the process edge (logging, exit status) is in the `lichen_cli` library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use lichen_cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LICHEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match lichen_cli::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Human and `--json` output: every line goes through [`out!`], values print as indented
+//! `key: value` lines for people or pretty JSON for scripts.
+
+use lichen_contracts::presentation::{Outcome, Report, Verdict};
+use lichen_views as views;
+use serde_json::Value;
+
+/// Prints a line to stdout; a closed pipe (`lichen ... | head -1`) ends the process quietly
+/// instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => { $crate::output::emit(format_args!($($t)*)) };
+}
+pub(crate) use out;
+
+pub fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{args}").and_then(|_| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// A finality receipt from `POST /v1/transactions?wait=final`.
+pub fn print_receipt(receipt: &Value, as_json: bool, what: &str) {
+    if as_json {
+        out!("{}", views::to_pretty_string(receipt));
+    } else {
+        out!(
+            "{what}: final in block {} at {}\ntransaction {}",
+            receipt["height"],
+            receipt["block_time"].as_str().unwrap_or("?"),
+            receipt["id"].as_str().unwrap_or("?")
+        );
+    }
+}
+
+pub fn print_report(report: &Report, as_json: bool) {
+    if as_json {
+        out!("{}", views::to_pretty_string(&views::report_to_json(report)));
+        return;
+    }
+    out!("{}", report.verdict.name());
+    for c in &report.checks {
+        let mark = match c.outcome {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "FAIL",
+            Outcome::Skipped => "skip",
+        };
+        out!("  [{mark}] {:<18} {}", c.id.name(), c.detail);
+    }
+    if let Some(ms) = report.status_as_of_ms {
+        out!(
+            "status as of {} (block {})",
+            views::rfc3339_from_ms(ms),
+            report.height.unwrap_or(0)
+        );
+    }
+}
+
+/// Exit status for a verdict: 0 when the document is good.
+pub fn verdict_exit_code(v: Verdict) -> u8 {
+    match v {
+        Verdict::Valid | Verdict::Anchored => 0,
+        _ => 1,
+    }
+}
+
+pub fn print_value(v: &Value, as_json: bool) {
+    if as_json {
+        out!("{}", views::to_pretty_string(v));
+    } else {
+        print_human(v, 0);
+    }
+}
+
+/// Indented `key: value` lines, for people.
+fn print_human(v: &Value, indent: usize) {
+    let pad = "  ".repeat(indent);
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map {
+                match val {
+                    Value::Object(_) | Value::Array(_) if !is_empty(val) => {
+                        out!("{pad}{k}:");
+                        print_human(val, indent + 1);
+                    }
+                    _ => out!("{pad}{k}: {}", scalar(val)),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                match item {
+                    Value::Object(_) | Value::Array(_) => {
+                        out!("{pad}-");
+                        print_human(item, indent + 1);
+                    }
+                    _ => out!("{pad}- {}", scalar(item)),
+                }
+            }
+        }
+        other => out!("{pad}{}", scalar(other)),
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        Value::Array(_) => "[]".into(),
+        Value::Object(_) => "{}".into(),
+        other => other.to_string(),
+    }
+}

@@ -48,6 +48,20 @@ if bad=$(printf '%s\n' "$deps" | grep -E '^(clap|anyhow|rpassword|ureq|tracing-s
 fi
 echo "ok: lichen-node uses $(printf '%s\n' "$deps" | wc -l) crates, none of the binary edge's"
 
+step "rooms stay small: no non-test source file over 800 lines, the CLI's main.rs under 150"
+big=$(find contracts node verifier-wasm/src -name '*.rs' -path '*/src/*' ! -name 'tests.rs' ! -path '*/tests/*' \
+  -exec awk 'END { if (NR > 800) print FILENAME " (" NR " lines)" }' {} \;)
+if [ -n "$big" ]; then
+  echo "split these files into modules (ARCHITECTURE.md, code map):" >&2
+  echo "$big" >&2
+  exit 1
+fi
+if [ "$(wc -l < node/cli/src/main.rs)" -gt 150 ]; then
+  echo "node/cli/src/main.rs is over 150 lines: commands belong in node/cli/src/commands/" >&2
+  exit 1
+fi
+echo "ok: every source file is at most 800 lines"
+
 step "independent verifier (Python, from PROTOCOL.md alone) on the golden vectors"
 python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json contracts/vectors/golden-intl.json
 

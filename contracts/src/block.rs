@@ -1,4 +1,4 @@
-//! Blocks, votes and commit certificates.
+//! Blocks, votes and commit certificates, and what makes a block a valid next block.
 //!
 //! A block is final when a quorum of the validator set that signs its height has signed a
 //! `Commit` vote over (chain id, height, view, block hash). That commit certificate is stored with
@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use crate::codec::{Decode, Encode, Reader, Writer};
 use crate::crypto::{Hash32, Signature, Suite, domain};
 use crate::error::{CodecError, ProofError};
+use crate::exec::BlockTxError;
 use crate::model::{CHAIN_ID_LEN_MAX, VALIDATORS_MAX, ValidatorSet};
 use crate::tx::SignedTransaction;
 
@@ -148,6 +149,160 @@ pub fn merkle_root(suite: Suite, items: &[Hash32]) -> Hash32 {
             suite.hash(domain::TX_ROOT_NODE, &[left.as_bytes(), right.as_bytes()])
         }
     }
+}
+
+/// How far ahead of the checking node's clock a block's time may lie, in milliseconds.
+pub const BLOCK_TIME_DRIFT_MAX_MS: u64 = 5_000;
+
+/// Why a block is not a valid next block: its header does not follow the committed chain, a
+/// transaction is refused, or the header's claims about executing it are wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    #[error("header version {found} is not {expected}")]
+    Version { expected: u16, found: u16 },
+    #[error("block is for chain '{found}', not '{expected}'")]
+    WrongChain { expected: String, found: String },
+    #[error("block height {height} does not follow the tip {tip}")]
+    Height { height: u64, tip: u64 },
+    #[error("block does not extend the committed tip")]
+    Parent { expected: Hash32, found: Hash32 },
+    #[error("block time {time_ms} does not advance past the previous block's {previous_ms}")]
+    TimeNotAdvancing { time_ms: u64, previous_ms: u64 },
+    #[error(
+        "block time {time_ms} lies more than {drift_max_ms} ms ahead of this node's clock {now_ms}"
+    )]
+    TimeAhead {
+        time_ms: u64,
+        now_ms: u64,
+        drift_max_ms: u64,
+    },
+    #[error("block has {count} transactions; the chain allows {max}")]
+    TooManyTxs { count: u32, max: u32 },
+    #[error("transaction count or tx root does not match the transactions")]
+    TxRoot,
+    #[error("block names a validator set other than the one in force")]
+    ValidatorSet { expected: Hash32, found: Hash32 },
+    #[error("proposer index {proposer} out of range")]
+    ProposerOutOfRange { proposer: u16, validators: usize },
+    #[error(transparent)]
+    Tx(#[from] BlockTxError),
+    #[error("state root {header} differs from the executed state's {executed}")]
+    StateRoot { header: Hash32, executed: Hash32 },
+    #[error("next validator set hash does not match the executed state")]
+    NextValidatorSet { header: Hash32, executed: Hash32 },
+}
+
+/// The committed block a new block must follow.
+#[derive(Clone, Copy, Debug)]
+pub struct Parent<'a> {
+    pub header: &'a BlockHeader,
+    /// `header.hash(suite)`.
+    pub hash: Hash32,
+    /// The validator set that signs the block after it.
+    pub next_validators: &'a ValidatorSet,
+}
+
+/// Checks that `block` can follow `parent` on chain `chain_id`, short of executing it: the
+/// header version, chain, height and parent hash; a time past the parent's and, if `now_ms` is
+/// given (the checking node's clock), at most [`BLOCK_TIME_DRIFT_MAX_MS`] ahead of it; at most
+/// `block_txs_max` transactions, matching the header's count and tx root; the parent's next
+/// validator set as the signing set, and a proposer index inside it. The first failure is
+/// reported.
+pub fn check_successor(
+    suite: Suite,
+    chain_id: &str,
+    parent: &Parent<'_>,
+    block: &Block,
+    block_txs_max: u32,
+    now_ms: Option<u64>,
+) -> Result<(), BlockError> {
+    let h = &block.header;
+    if h.version != HEADER_VERSION {
+        return Err(BlockError::Version {
+            expected: HEADER_VERSION,
+            found: h.version,
+        });
+    }
+    if h.chain_id != chain_id {
+        return Err(BlockError::WrongChain {
+            expected: chain_id.to_string(),
+            found: h.chain_id.clone(),
+        });
+    }
+    if h.height != parent.header.height + 1 {
+        return Err(BlockError::Height {
+            height: h.height,
+            tip: parent.header.height,
+        });
+    }
+    if h.previous_hash != parent.hash {
+        return Err(BlockError::Parent {
+            expected: parent.hash,
+            found: h.previous_hash,
+        });
+    }
+    if h.time_ms <= parent.header.time_ms {
+        return Err(BlockError::TimeNotAdvancing {
+            time_ms: h.time_ms,
+            previous_ms: parent.header.time_ms,
+        });
+    }
+    if let Some(now_ms) = now_ms
+        && h.time_ms > now_ms.saturating_add(BLOCK_TIME_DRIFT_MAX_MS)
+    {
+        return Err(BlockError::TimeAhead {
+            time_ms: h.time_ms,
+            now_ms,
+            drift_max_ms: BLOCK_TIME_DRIFT_MAX_MS,
+        });
+    }
+    if h.tx_count > block_txs_max {
+        return Err(BlockError::TooManyTxs {
+            count: h.tx_count,
+            max: block_txs_max,
+        });
+    }
+    if !block.check_tx_root(suite) {
+        return Err(BlockError::TxRoot);
+    }
+    let set_hash = parent.next_validators.hash(suite);
+    if h.validator_set_hash != set_hash {
+        return Err(BlockError::ValidatorSet {
+            expected: set_hash,
+            found: h.validator_set_hash,
+        });
+    }
+    if usize::from(h.proposer) >= parent.next_validators.len() {
+        return Err(BlockError::ProposerOutOfRange {
+            proposer: h.proposer,
+            validators: parent.next_validators.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks the header's claims about executing its block against what executing it gave: the
+/// state root, then the validator set that signs the next block.
+pub fn check_executed(
+    suite: Suite,
+    header: &BlockHeader,
+    state_root: &Hash32,
+    next_validators: &ValidatorSet,
+) -> Result<(), BlockError> {
+    if header.state_root != *state_root {
+        return Err(BlockError::StateRoot {
+            header: header.state_root,
+            executed: *state_root,
+        });
+    }
+    let next_hash = next_validators.hash(suite);
+    if header.next_validator_set_hash != next_hash {
+        return Err(BlockError::NextValidatorSet {
+            header: header.next_validator_set_hash,
+            executed: next_hash,
+        });
+    }
+    Ok(())
 }
 
 /// The two voting phases.

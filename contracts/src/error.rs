@@ -1,9 +1,13 @@
 //! Errors of the `contracts` crate. One umbrella [`Error`] with a specific enum per concern, each
 //! variant carrying the fields a caller needs to say exactly what is wrong.
+//!
+//! [`TxError`], the ledger's refusals (also `ledger::TxError`), lives here too, so that this
+//! module does not depend on the ledger, which depends on it.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
-use crate::crypto::{Hash32, SigAlgo};
+use crate::crypto::{Hash32, PublicKey, SigAlgo};
 
 /// Why bytes are not a canonical encoding of the expected object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,6 +130,114 @@ pub enum StorageError {
     Corrupt(#[from] CodecError),
 }
 
+/// Why a transaction was refused. Each refusal has its own variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    #[error("transaction is for chain '{found}', this chain is '{expected}'")]
+    WrongChain { expected: String, found: String },
+    #[error("transaction expired at height {expires_at_height}; the block is at height {height}")]
+    Expired { expires_at_height: u64, height: u64 },
+    #[error(
+        "transaction expiry height {expires_at_height} is too far ahead: at most {max_height} at height {height}"
+    )]
+    ExpiryTooFar {
+        expires_at_height: u64,
+        max_height: u64,
+        height: u64,
+    },
+    #[error("transaction {tx_id} was already executed (replay)")]
+    Duplicate { tx_id: Hash32 },
+    #[error("transaction carries no signature")]
+    Unsigned,
+    #[error("transaction carries {count} signatures, at most {max} allowed")]
+    TooManySignatures { count: usize, max: usize },
+    #[error("key {key} signed the transaction twice")]
+    DuplicateSigner { key: PublicKey },
+    #[error("signature {index} does not verify over the transaction id")]
+    BadSignature { index: usize },
+    #[error("key {key} is {found}, but this chain's suite uses {expected}")]
+    WrongAlgorithm {
+        key: PublicKey,
+        expected: SigAlgo,
+        found: SigAlgo,
+    },
+    #[error("invalid transaction field: {0}")]
+    InvalidField(#[from] CodecError),
+    #[error("key {key} is not a council member")]
+    NotCouncilMember { key: PublicKey },
+    #[error("{signers} council signatures, the threshold is {threshold}")]
+    CouncilThresholdNotMet { signers: usize, threshold: u16 },
+    #[error("agency '{id}' is not registered")]
+    UnknownAgency { id: String },
+    #[error("agency '{id}' is already registered")]
+    AgencyExists { id: String },
+    #[error("agency '{id}' is suspended")]
+    AgencySuspended { id: String },
+    #[error("key {key} is not a key of agency '{agency}'")]
+    NotAgencyKey { agency: String, key: PublicKey },
+    #[error("licence type '{code}' is not defined")]
+    UnknownLicenceType { code: String },
+    #[error("licence type '{code}' is already defined")]
+    LicenceTypeExists { code: String },
+    #[error("agency '{agency}' is not authorised to issue licence type '{licence_type}'")]
+    NotAuthorisedForType {
+        agency: String,
+        licence_type: String,
+    },
+    #[error("licence '{id}' already exists")]
+    LicenceExists { id: String },
+    #[error("licence '{id}' does not exist")]
+    UnknownLicence { id: String },
+    #[error(
+        "licence '{id}' was issued by agency '{issuer}'; only that agency or the council may change it"
+    )]
+    NotIssuer { id: String, issuer: String },
+    #[error("licence '{id}' is {status}, which is final")]
+    LicenceFinal { id: String, status: &'static str },
+    #[error("licence '{id}' is already suspended")]
+    AlreadySuspended { id: String },
+    #[error("licence '{id}' is not suspended")]
+    NotSuspended { id: String },
+    #[error("a superseding licence must be issued by the old licence's agency '{issuer}'")]
+    SupersedeByOtherAgency { issuer: String },
+    #[error("evidence submitter '{id}' is not registered")]
+    UnknownSubmitter { id: String },
+    #[error("evidence submitter '{id}' is already registered")]
+    SubmitterExists { id: String },
+    #[error("evidence submitter '{id}' is suspended")]
+    SubmitterSuspended { id: String },
+    #[error("key {key} is not a key of submitter '{submitter}'")]
+    NotSubmitterKey { submitter: String, key: PublicKey },
+    #[error("evidence hash {hash} was already anchored")]
+    EvidenceExists { hash: Hash32 },
+    #[error("validator {key} is already in the set")]
+    ValidatorExists { key: PublicKey },
+    #[error("peer id is already used by validator '{name}'")]
+    PeerIdInUse { name: String },
+    #[error("peer id is already used by observer '{name}'")]
+    PeerIdUsedByObserver { name: String },
+    #[error("peer id {} is already an observer", crate::hex::encode(.peer_id))]
+    ObserverExists { peer_id: Vec<u8> },
+    #[error("peer id {} is not an observer", crate::hex::encode(.peer_id))]
+    UnknownObserver { peer_id: Vec<u8> },
+    #[error("validator {key} is not in the set")]
+    UnknownValidator { key: PublicKey },
+    #[error("the validator set would have {size} validators; allowed 1..={max}")]
+    ValidatorSetSize { size: usize, max: usize },
+    #[error("nothing to change: {what} already has that value")]
+    Unchanged { what: &'static str },
+    #[error("state is not readable: {0}")]
+    State(#[from] StorageError),
+}
+
+impl TxError {
+    /// A refusal caused by the state or the node, not by the transaction: the node must stop
+    /// rather than treat the transaction as invalid.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, TxError::State(_))
+    }
+}
+
 /// Anything `contracts` can refuse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -138,5 +250,5 @@ pub enum Error {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
-    Tx(#[from] crate::ledger::TxError),
+    Tx(#[from] TxError),
 }

@@ -6,9 +6,10 @@ use alloc::vec::Vec;
 
 use crate::crypto::{Hash32, Suite};
 use crate::error::StorageError;
-use crate::ledger::{BlockContext, Event, TxError, apply_tx, verify_signatures_known};
+use crate::ledger::{BlockContext, Event, TxError, VerifiedTx, apply_tx, verify_signatures_known};
+use crate::model::ValidatorSet;
 use crate::smt::{SparseMerkleTree, TreeReader};
-use crate::state::{Overlay, ReplayWindow, StateView, WriteSet};
+use crate::state::{Overlay, ReplayWindow, StateKey, StateView, WriteSet, decode_entry};
 use crate::tx::SignedTransaction;
 
 /// The state at one version of the tree, as a [`StateView`].
@@ -46,6 +47,16 @@ pub struct BlockExecution {
     pub events: Vec<Vec<Event>>,
 }
 
+impl BlockExecution {
+    /// The validator set the block writes (it then signs the next block), if it writes one.
+    pub fn new_validators(&self, suite: Suite) -> Result<Option<ValidatorSet>, StorageError> {
+        match self.writes.get(&StateKey::Validators.hash(suite)) {
+            Some(Some(bytes)) => decode_entry(bytes).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
 /// A transaction of a block that could not be applied.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("transaction {index} of the block is refused: {error}")]
@@ -81,24 +92,68 @@ pub fn execute_block_known<S: StateView + ?Sized>(
         .iter()
         .map(|tx| verify_signatures_known(suite, tx, already_verified))
         .collect();
-    let mut overlay = Overlay::new(state);
-    let mut seen = BTreeSet::new();
-    let mut out = BlockExecution::default();
+    let mut executor = BlockExecutor::new(suite, state, replay, *ctx);
     for (index, v) in verified.into_iter().enumerate() {
         let v = v.map_err(|error| BlockTxError { index, error })?;
-        if !seen.insert(v.id()) {
-            return Err(BlockTxError {
-                index,
-                error: TxError::Duplicate { tx_id: v.id() },
-            });
-        }
-        let outcome = apply_tx(suite, &overlay, replay, v, ctx)
+        executor
+            .apply(v)
             .map_err(|error| BlockTxError { index, error })?;
-        overlay.apply(outcome.writes);
-        out.tx_ids.push(v.id());
-        out.tx_expiries.push(v.tx().tx.expires_at_height);
-        out.events.push(outcome.events);
     }
-    out.writes = overlay.into_writes();
-    Ok(out)
+    Ok(executor.finish())
+}
+
+/// Applies transactions one at a time over committed state, collecting what one block writes
+/// and emits. [`execute_block`] runs a block's transactions through it and stops at the first
+/// refusal; a block builder offers it candidates and leaves out the ones it refuses.
+#[derive(Debug)]
+pub struct BlockExecutor<'a, S: StateView + ?Sized> {
+    suite: Suite,
+    overlay: Overlay<'a, S>,
+    replay: &'a ReplayWindow,
+    ctx: BlockContext,
+    applied: BTreeSet<Hash32>,
+    execution: BlockExecution,
+}
+
+impl<'a, S: StateView + ?Sized> BlockExecutor<'a, S> {
+    /// An executor for the block at `ctx` on top of `state`, refusing the ids in `replay`.
+    pub fn new(suite: Suite, state: &'a S, replay: &'a ReplayWindow, ctx: BlockContext) -> Self {
+        BlockExecutor {
+            suite,
+            overlay: Overlay::new(state),
+            replay,
+            ctx,
+            applied: BTreeSet::new(),
+            execution: BlockExecution::default(),
+        }
+    }
+
+    /// Whether the transaction with this id was applied already.
+    pub fn contains(&self, id: &Hash32) -> bool {
+        self.applied.contains(id)
+    }
+
+    /// Applies `tx` after those applied so far. A refused transaction changes nothing; so does
+    /// one applied already (refused as a duplicate: a block holds a transaction once).
+    pub fn apply(&mut self, tx: VerifiedTx<'_>) -> Result<(), TxError> {
+        if self.applied.contains(&tx.id()) {
+            return Err(TxError::Duplicate { tx_id: tx.id() });
+        }
+        let outcome = apply_tx(self.suite, &self.overlay, self.replay, tx, &self.ctx)?;
+        self.overlay.apply(outcome.writes);
+        self.applied.insert(tx.id());
+        self.execution.tx_ids.push(tx.id());
+        self.execution
+            .tx_expiries
+            .push(tx.tx().tx.expires_at_height);
+        self.execution.events.push(outcome.events);
+        Ok(())
+    }
+
+    /// What the applied transactions wrote and emitted, in order.
+    pub fn finish(self) -> BlockExecution {
+        let mut execution = self.execution;
+        execution.writes = self.overlay.into_writes();
+        execution
+    }
 }

@@ -14,6 +14,60 @@ use crate::state::{StateKey, WriteSet};
 /// Maximum number of agencies, licence types, submitters or observers listed in a genesis.
 pub const GENESIS_ENTRIES_MAX: usize = 10_000;
 
+/// Where in a genesis a rule is broken: the list and the index of the entry.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum GenesisPlace {
+    /// The chain configuration, its council included.
+    Config,
+    Validators,
+    Agency {
+        index: usize,
+    },
+    Submitter {
+        index: usize,
+    },
+    LicenceType {
+        index: usize,
+    },
+    /// The `agency`-th entry of licence type `index`'s authorised agencies.
+    Authorised {
+        index: usize,
+        agency: usize,
+    },
+    Observer {
+        index: usize,
+    },
+}
+
+/// A genesis that breaks a rule: where, the rule (as the transaction that would have broken it
+/// is refused), and for a repeated id the index of the entry it repeats.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct GenesisError {
+    pub place: GenesisPlace,
+    /// For a repeated id, key or peer id: the index of the first entry that has it.
+    pub same_as: Option<usize>,
+    pub error: TxError,
+}
+
+impl GenesisError {
+    fn new(place: GenesisPlace, error: TxError) -> Self {
+        GenesisError {
+            place,
+            same_as: None,
+            error,
+        }
+    }
+
+    fn repeat(place: GenesisPlace, first: usize, error: TxError) -> Self {
+        GenesisError {
+            place,
+            same_as: Some(first),
+            error,
+        }
+    }
+}
+
 /// Everything the chain starts with.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Genesis {
@@ -34,14 +88,19 @@ impl Genesis {
         self.config.suite.hash(domain::GENESIS, &[&self.to_bytes()])
     }
 
-    /// The state at height 0, as tree writes. Refuses a genesis that breaks any rule a transaction
-    /// would have to follow (duplicate ids, unknown agencies, keys of the wrong algorithm, an
-    /// observer peer id listed twice or used by a validator...).
-    pub fn state_writes(&self) -> Result<WriteSet, TxError> {
-        let suite = self.config.suite;
-        self.config.validate()?;
-        self.validators.validate()?;
-        let algo = suite.sig_algo();
+    /// Checks every rule a genesis must follow, the same rules transactions follow: the
+    /// configuration and validator set are valid, every key is of the suite's algorithm, entity
+    /// ids are unique and valid, licence types name known agencies, observer peer ids are
+    /// distinct and none is a validator's. The error says which entry broke which rule, so a
+    /// file format can point at it (`lichen-views` turns it into a JSON path).
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        use GenesisPlace as At;
+        fn at<E: Into<TxError>>(place: GenesisPlace) -> impl Fn(E) -> GenesisError {
+            move |error| GenesisError::new(place, error.into())
+        }
+        self.config.validate().map_err(at(At::Config))?;
+        self.validators.validate().map_err(at(At::Validators))?;
+        let algo = self.config.suite.sig_algo();
         let wrong_algo = |key: &crate::crypto::PublicKey| {
             (key.algo() != algo).then(|| TxError::WrongAlgorithm {
                 key: key.clone(),
@@ -49,68 +108,115 @@ impl Genesis {
                 found: key.algo(),
             })
         };
-        let all_keys = self
-            .config
-            .council
-            .members
-            .iter()
-            .chain(self.validators.validators.iter().map(|v| &v.key))
-            .chain(self.agencies.iter().flat_map(|a| a.keys.iter()))
-            .chain(self.submitters.iter().flat_map(|s| s.keys.iter()));
-        if let Some(err) = all_keys.filter_map(wrong_algo).next() {
-            return Err(err);
-        }
-        let mut writes = WriteSet::new();
-        let mut put =
-            |key: StateKey, bytes: Vec<u8>| writes.insert(key.hash(suite), Some(bytes)).is_none();
-        put(StateKey::Config, self.config.to_bytes());
-        put(StateKey::Validators, self.validators.to_bytes());
-        for a in &self.agencies {
-            a.validate()?;
-            if !put(StateKey::Agency(a.id.clone()), a.to_bytes()) {
-                return Err(TxError::AgencyExists { id: a.id.clone() });
+        let keys = [
+            (
+                At::Config,
+                self.config.council.members.iter().collect::<Vec<_>>(),
+            ),
+            (
+                At::Validators,
+                self.validators.validators.iter().map(|v| &v.key).collect(),
+            ),
+        ];
+        for (place, keys) in keys {
+            if let Some(error) = keys.into_iter().find_map(wrong_algo) {
+                return Err(GenesisError::new(place, error));
             }
         }
-        for s in &self.submitters {
-            s.validate()?;
-            if !put(StateKey::Submitter(s.id.clone()), s.to_bytes()) {
-                return Err(TxError::SubmitterExists { id: s.id.clone() });
+        for (index, a) in self.agencies.iter().enumerate() {
+            a.validate().map_err(at(At::Agency { index }))?;
+            if let Some(error) = a.keys.iter().find_map(wrong_algo) {
+                return Err(GenesisError::new(At::Agency { index }, error));
+            }
+            if let Some(first) = self.agencies[..index].iter().position(|b| b.id == a.id) {
+                let error = TxError::AgencyExists { id: a.id.clone() };
+                return Err(GenesisError::repeat(At::Agency { index }, first, error));
             }
         }
-        for t in &self.licence_types {
-            t.validate()?;
-            if let Some(missing) = t
+        for (index, s) in self.submitters.iter().enumerate() {
+            s.validate().map_err(at(At::Submitter { index }))?;
+            if let Some(error) = s.keys.iter().find_map(wrong_algo) {
+                return Err(GenesisError::new(At::Submitter { index }, error));
+            }
+            if let Some(first) = self.submitters[..index].iter().position(|b| b.id == s.id) {
+                let error = TxError::SubmitterExists { id: s.id.clone() };
+                return Err(GenesisError::repeat(At::Submitter { index }, first, error));
+            }
+        }
+        for (index, t) in self.licence_types.iter().enumerate() {
+            t.validate().map_err(at(At::LicenceType { index }))?;
+            if let Some((agency, id)) = t
                 .authorised
                 .iter()
-                .find(|id| !self.agencies.iter().any(|a| &a.id == *id))
+                .enumerate()
+                .find(|(_, id)| !self.agencies.iter().any(|a| &a.id == *id))
             {
-                return Err(TxError::UnknownAgency {
-                    id: missing.to_string(),
-                });
+                let error = TxError::UnknownAgency { id: id.to_string() };
+                return Err(GenesisError::new(At::Authorised { index, agency }, error));
             }
-            if !put(StateKey::LicenceType(t.code.clone()), t.to_bytes()) {
-                return Err(TxError::LicenceTypeExists {
+            if let Some(first) = self.licence_types[..index]
+                .iter()
+                .position(|b| b.code == t.code)
+            {
+                let error = TxError::LicenceTypeExists {
                     code: t.code.clone(),
-                });
+                };
+                return Err(GenesisError::repeat(
+                    At::LicenceType { index },
+                    first,
+                    error,
+                ));
             }
         }
-        for o in &self.observers {
-            o.validate()?;
+        for (index, o) in self.observers.iter().enumerate() {
+            o.validate().map_err(at(At::Observer { index }))?;
             if let Some(v) = self
                 .validators
                 .validators
                 .iter()
                 .find(|v| v.peer_id == o.peer_id)
             {
-                return Err(TxError::PeerIdInUse {
+                let error = TxError::PeerIdInUse {
                     name: v.name.clone(),
-                });
+                };
+                return Err(GenesisError::new(At::Observer { index }, error));
             }
-            if !put(StateKey::Observer(o.peer_id.clone()), o.to_bytes()) {
-                return Err(TxError::ObserverExists {
+            if let Some(first) = self.observers[..index]
+                .iter()
+                .position(|b| b.peer_id == o.peer_id)
+            {
+                let error = TxError::ObserverExists {
                     peer_id: o.peer_id.clone(),
-                });
+                };
+                return Err(GenesisError::repeat(At::Observer { index }, first, error));
             }
+        }
+        Ok(())
+    }
+
+    /// The state at height 0, as tree writes, for a genesis that passes [`Genesis::validate`].
+    pub fn state_writes(&self) -> Result<WriteSet, TxError> {
+        self.validate().map_err(|e| e.error)?;
+        let suite = self.config.suite;
+        let mut writes = WriteSet::new();
+        let mut put = |key: StateKey, bytes: Vec<u8>| {
+            let fresh = writes.insert(key.hash(suite), Some(bytes)).is_none();
+            // `validate` refused every repeated id, so no two entries share a state key.
+            assert!(fresh, "a validated genesis writes one state key twice");
+        };
+        put(StateKey::Config, self.config.to_bytes());
+        put(StateKey::Validators, self.validators.to_bytes());
+        for a in &self.agencies {
+            put(StateKey::Agency(a.id.clone()), a.to_bytes());
+        }
+        for s in &self.submitters {
+            put(StateKey::Submitter(s.id.clone()), s.to_bytes());
+        }
+        for t in &self.licence_types {
+            put(StateKey::LicenceType(t.code.clone()), t.to_bytes());
+        }
+        for o in &self.observers {
+            put(StateKey::Observer(o.peer_id.clone()), o.to_bytes());
         }
         Ok(writes)
     }

@@ -22,8 +22,10 @@ pub mod ids;
 pub mod ledger;
 pub mod model;
 pub mod presentation;
+pub mod replay;
 pub mod smt;
 pub mod state;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod time;
 pub mod tx;

@@ -1,13 +1,83 @@
 //! State keys and views: every entry (chain config, validator set, agency, licence type,
 //! submitter, licence, evidence, observer) lives in one authenticated map keyed by a 32-byte hash.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::codec::{Decode, Encode, Writer};
 use crate::crypto::{Hash32, Suite, domain};
 use crate::error::{CodecError, StorageError};
+
+pub use crate::replay::ReplayWindow;
+
+/// The kind of a state entry: the first byte hashed into its tree key (PROTOCOL.md, "State
+/// entries"), and the kind the node's entity index is keyed by.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[repr(u8)]
+pub enum StateKind {
+    /// The [`crate::model::ChainConfig`].
+    Config = 1,
+    /// The [`crate::model::ValidatorSet`] that signs the next block.
+    Validators = 2,
+    /// An [`crate::model::Agency`].
+    Agency = 3,
+    /// A [`crate::model::LicenceType`].
+    LicenceType = 4,
+    /// A [`crate::model::Submitter`].
+    Submitter = 5,
+    /// A [`crate::model::Licence`].
+    Licence = 6,
+    /// An [`crate::model::Evidence`].
+    Evidence = 7,
+    /// An [`crate::model::Observer`].
+    Observer = 8,
+}
+
+impl StateKind {
+    /// Every kind, in byte order.
+    pub const ALL: [StateKind; 8] = [
+        StateKind::Config,
+        StateKind::Validators,
+        StateKind::Agency,
+        StateKind::LicenceType,
+        StateKind::Submitter,
+        StateKind::Licence,
+        StateKind::Evidence,
+        StateKind::Observer,
+    ];
+
+    /// The kind byte.
+    pub fn as_u8(self) -> u8 {
+        self as u8
+    }
+
+    /// The kind with this byte, if any.
+    pub fn from_u8(byte: u8) -> Option<StateKind> {
+        StateKind::ALL.into_iter().find(|k| k.as_u8() == byte)
+    }
+
+    /// A short name for messages: `config`, `validators`, `agency`, `licence-type`, `submitter`,
+    /// `licence`, `evidence`, `observer`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StateKind::Config => "config",
+            StateKind::Validators => "validators",
+            StateKind::Agency => "agency",
+            StateKind::LicenceType => "licence-type",
+            StateKind::Submitter => "submitter",
+            StateKind::Licence => "licence",
+            StateKind::Evidence => "evidence",
+            StateKind::Observer => "observer",
+        }
+    }
+}
+
+impl core::fmt::Display for StateKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// The logical key of a state entry. Its tree key is
 /// `H("lichen/state-key/v1", kind (u8) || id)`, with the id encoded as in PROTOCOL.md.
@@ -32,17 +102,23 @@ pub enum StateKey {
 }
 
 impl StateKey {
-    pub fn kind(&self) -> u8 {
+    /// The entry's kind.
+    pub fn state_kind(&self) -> StateKind {
         match self {
-            StateKey::Config => 1,
-            StateKey::Validators => 2,
-            StateKey::Agency(_) => 3,
-            StateKey::LicenceType(_) => 4,
-            StateKey::Submitter(_) => 5,
-            StateKey::Licence(_) => 6,
-            StateKey::Evidence(_) => 7,
-            StateKey::Observer(_) => 8,
+            StateKey::Config => StateKind::Config,
+            StateKey::Validators => StateKind::Validators,
+            StateKey::Agency(_) => StateKind::Agency,
+            StateKey::LicenceType(_) => StateKind::LicenceType,
+            StateKey::Submitter(_) => StateKind::Submitter,
+            StateKey::Licence(_) => StateKind::Licence,
+            StateKey::Evidence(_) => StateKind::Evidence,
+            StateKey::Observer(_) => StateKind::Observer,
         }
+    }
+
+    /// The entry's kind byte ([`StateKind::as_u8`]).
+    pub fn kind(&self) -> u8 {
+        self.state_kind().as_u8()
     }
 
     /// The 32-byte key in the sparse Merkle tree.
@@ -131,51 +207,6 @@ impl<S: StateView + ?Sized> StateView for Overlay<'_, S> {
     }
 }
 
-/// Ids of transactions seen recently, each kept until its expiry height passes. Together with the
-/// rule that a transaction's expiry is at most `tx_expiry_blocks_max` ahead, this refuses every
-/// replay while holding at most `tx_expiry_blocks_max * block_txs_max` ids.
-///
-/// The window is not part of the state root: every node rebuilds it from the last
-/// `tx_expiry_blocks_max` blocks, which it has.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ReplayWindow {
-    by_expiry: BTreeMap<u64, BTreeSet<Hash32>>,
-    ids: BTreeSet<Hash32>,
-}
-
-impl ReplayWindow {
-    pub fn contains(&self, id: &Hash32) -> bool {
-        self.ids.contains(id)
-    }
-
-    pub fn insert(&mut self, id: Hash32, expires_at_height: u64) {
-        if self.ids.insert(id) {
-            self.by_expiry
-                .entry(expires_at_height)
-                .or_default()
-                .insert(id);
-        }
-    }
-
-    /// Forgets ids whose expiry height is below `height`: they can no longer be included anyway.
-    pub fn prune_below(&mut self, height: u64) {
-        let keep = self.by_expiry.split_off(&height);
-        for ids in core::mem::replace(&mut self.by_expiry, keep).into_values() {
-            for id in ids {
-                self.ids.remove(&id);
-            }
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-}
-
 /// Encodes an entry for storage under its key.
 pub fn entry_bytes<T: Encode>(entry: &T) -> Vec<u8> {
     entry.to_bytes()
@@ -184,4 +215,33 @@ pub fn entry_bytes<T: Encode>(entry: &T) -> Vec<u8> {
 /// Decodes a stored entry; corrupt bytes are a storage fault, not a user error.
 pub fn decode_entry<T: Decode>(bytes: &[u8]) -> Result<T, StorageError> {
     T::from_bytes(bytes).map_err(|e: CodecError| StorageError::Corrupt(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_kinds_keep_their_bytes() {
+        let keys = [
+            (StateKey::Config, 1, "config"),
+            (StateKey::Validators, 2, "validators"),
+            (StateKey::Agency("a".into()), 3, "agency"),
+            (StateKey::LicenceType("t".into()), 4, "licence-type"),
+            (StateKey::Submitter("s".into()), 5, "submitter"),
+            (StateKey::Licence("l".into()), 6, "licence"),
+            (StateKey::Evidence(Hash32::ZERO), 7, "evidence"),
+            (StateKey::Observer(Vec::from([1u8])), 8, "observer"),
+        ];
+        for (i, (key, byte, name)) in keys.iter().enumerate() {
+            let kind = key.state_kind();
+            assert_eq!(kind, StateKind::ALL[i]);
+            assert_eq!(key.kind(), *byte);
+            assert_eq!(kind.as_u8(), *byte);
+            assert_eq!(StateKind::from_u8(*byte), Some(kind));
+            assert_eq!(kind.name(), *name);
+        }
+        assert_eq!(StateKind::from_u8(0), None);
+        assert_eq!(StateKind::from_u8(9), None);
+    }
 }

@@ -1,6 +1,7 @@
 //! An in-memory, single-process chain: genesis, block execution, certificates signed by every
 //! validator, presentations and receipts. Used by tests, golden vectors, benchmarks and the
-//! simulator — not by the node, which runs real consensus and storage.
+//! simulator — not by the node, which runs real consensus and storage. Compiled only with the
+//! `testkit` feature, which dev-dependencies (and the simulator) enable.
 //!
 //! Keys are derived deterministically from names (`H("lichen/testkit/key", name)`), so the same
 //! test chain has the same bytes everywhere. Never use these keys for anything real.
@@ -279,10 +280,14 @@ impl TestChain {
             proposer: (height % signing_set.len() as u64) as u16,
         };
         let certificate = self.certify(&header, &signing_set, signing_set.len());
-        for (id, expiry) in execution.tx_ids.iter().zip(&execution.tx_expiries) {
-            self.replay.insert(*id, *expiry);
-        }
-        self.replay.prune_below(height + 1);
+        self.replay.commit_block(
+            height,
+            execution
+                .tx_ids
+                .iter()
+                .copied()
+                .zip(execution.tx_expiries.iter().copied()),
+        );
         self.signing_sets.push(signing_set);
         self.blocks.push(CommittedBlock {
             header,

@@ -10,7 +10,7 @@ use lichen_contracts::CodecError;
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, PublicKey, SecretKey, SigAlgo, Signature, Suite};
 use lichen_contracts::error::ProofError;
-use lichen_contracts::genesis::Genesis;
+use lichen_contracts::genesis::{Genesis, GenesisPlace};
 use lichen_contracts::ledger::{Event, TxError};
 use lichen_contracts::model::{
     Agency, Council, EntityStatus, Evidence, Licence, LicenceDraft, LicenceStatus, LicenceType,
@@ -1937,6 +1937,45 @@ fn genesis_observer_refusals(suite: Suite) {
     assert!(matches!(g.state_writes(), Err(TxError::InvalidField(_))));
 }
 
+/// `Genesis::validate` names the entry that breaks a rule and, for a repeat, the first entry.
+fn genesis_errors_name_the_entry(suite: Suite) {
+    let g = genesis_with(
+        suite,
+        vec![
+            observer("archive-1", "obs-peer-1"),
+            observer("archive-2", "obs-peer-2"),
+            observer("archive-3", "obs-peer-1"),
+        ],
+    );
+    let e = g.validate().unwrap_err();
+    assert_eq!(e.place, GenesisPlace::Observer { index: 2 });
+    assert_eq!(e.same_as, Some(0));
+    assert_eq!(Err(e.error), g.state_writes().map(|_| ()));
+
+    let mut g = chain(suite).genesis;
+    let copy = g.agencies[0].clone();
+    g.agencies.push(copy.clone());
+    let e = g.validate().unwrap_err();
+    let last = g.agencies.len() - 1;
+    assert_eq!(e.place, GenesisPlace::Agency { index: last });
+    assert_eq!(e.same_as, Some(0));
+    assert_eq!(e.error, TxError::AgencyExists { id: copy.id });
+
+    let mut g = chain(suite).genesis;
+    g.licence_types[0].authorised.push("no-such-agency".into());
+    let e = g.validate().unwrap_err();
+    let agency = g.licence_types[0].authorised.len() - 1;
+    assert_eq!(e.place, GenesisPlace::Authorised { index: 0, agency });
+    assert_eq!(e.same_as, None);
+    assert_eq!(
+        e.error,
+        TxError::UnknownAgency {
+            id: "no-such-agency".into()
+        }
+    );
+    assert!(chain(suite).genesis.validate().is_ok());
+}
+
 fn update_council_rotates_keys(suite: Suite) {
     let mut c = chain(suite);
     let mut members = Vec::new();
@@ -2117,6 +2156,7 @@ suite_tests! {
         unknown_observer,
         observer_ops_need_the_council,
         genesis_observer_refusals,
+        genesis_errors_name_the_entry,
         unknown_validator,
         unchanged,
         // Happy paths.

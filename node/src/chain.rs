@@ -6,25 +6,31 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 
-use lichen_contracts::block::{Block, BlockHeader, CommitCertificate, HEADER_VERSION, tx_root};
+use lichen_consensus::ExecutionError;
+use lichen_contracts::block::{
+    Block, BlockError, BlockHeader, CommitCertificate, HEADER_VERSION, Parent, check_executed,
+    check_successor, tx_root,
+};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
-use lichen_contracts::exec::{BlockExecution, VersionedState, execute_block_known};
+use lichen_contracts::exec::{BlockExecution, BlockExecutor, VersionedState, execute_block_known};
 use lichen_contracts::genesis::Genesis;
-use lichen_contracts::ledger::{BlockContext, TxError, apply_tx, verify_signatures_known};
+use lichen_contracts::ledger::{BlockContext, TxError, verify_signatures_known};
 use lichen_contracts::model::{ChainParams, Evidence, Licence, Observer, ValidatorSet};
 use lichen_contracts::presentation::{
     Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
 };
 use lichen_contracts::smt::{SparseMerkleTree, StateProof, TreeUpdateBatch};
-use lichen_contracts::state::{Overlay, ReplayWindow, StateKey, StateViewExt, decode_entry};
+use lichen_contracts::state::{ReplayWindow, StateKey, StateViewExt, decode_entry};
 use lichen_contracts::tx::SignedTransaction;
 use lichen_storage::{BlockCommit, ChainStore, KvStore, StoredTip};
 
 use crate::error::NodeError;
 
+mod queries;
+
 /// How far ahead of the executing node's clock a block time may lie, in milliseconds.
-pub const BLOCK_TIME_DRIFT_MAX_MS: u64 = 5_000;
+pub use lichen_contracts::block::BLOCK_TIME_DRIFT_MAX_MS;
 /// Executed-but-uncommitted blocks kept, at most (a height rarely sees more than a few).
 pub const EXECUTED_BLOCKS_MAX: usize = 64;
 /// Witness hashes of transactions whose signatures this node checked, remembered at most.
@@ -222,9 +228,8 @@ impl Chain {
         let signing_set = self.next_validators()?;
         let params = self.params();
         let replay = self.replay.read().map_err(|_| lock_poisoned())?;
-        let mut overlay = Overlay::new(&base);
+        let mut executor = BlockExecutor::new(suite, &base, &replay, ctx);
         let mut txs = Vec::new();
-        let mut execution = BlockExecution::default();
         let mut refused = Vec::new();
         let mut bytes = 0usize;
         for tx in candidates {
@@ -242,15 +247,11 @@ impl Chain {
                     continue;
                 }
             };
-            if execution.tx_ids.contains(&verified.id()) {
+            if executor.contains(&verified.id()) {
                 continue;
             }
-            match apply_tx(suite, &overlay, &replay, verified, &ctx) {
-                Ok(outcome) => {
-                    overlay.apply(outcome.writes);
-                    execution.tx_ids.push(verified.id());
-                    execution.tx_expiries.push(tx.tx.expires_at_height);
-                    execution.events.push(outcome.events);
+            match executor.apply(verified) {
+                Ok(()) => {
                     txs.push(tx.clone());
                     bytes += size;
                 }
@@ -258,18 +259,9 @@ impl Chain {
                 Err(e) => refused.push((verified.id(), e)),
             }
         }
+        let execution = executor.finish();
         drop(replay);
-        execution.writes = overlay.into_writes();
-        let tree = SparseMerkleTree::new(&self.store, suite).put_batch(
-            Some(tip.height),
-            height,
-            &execution.writes,
-        )?;
-        let (next_validators, changes_set) =
-            match execution.writes.get(&StateKey::Validators.hash(suite)) {
-                Some(Some(bytes)) => (decode_entry::<ValidatorSet>(bytes)?, true),
-                _ => (signing_set.clone(), false),
-            };
+        let executed = self.finish_execution(tip.height, height, execution, &signing_set)?;
         let block = Block {
             header: BlockHeader {
                 version: HEADER_VERSION,
@@ -280,29 +272,45 @@ impl Chain {
                 previous_hash: tip.hash,
                 tx_count: txs.len() as u32,
                 tx_root: tx_root(suite, &txs),
-                state_root: tree.root_hash,
+                state_root: executed.tree.root_hash,
                 validator_set_hash: signing_set.hash(suite),
-                next_validator_set_hash: next_validators.hash(suite),
+                next_validator_set_hash: executed.next_validators.hash(suite),
                 proposer,
             },
             txs,
         };
         // Our own proposal needs no second execution when consensus asks for one.
-        self.remember(
-            block.header.hash(suite),
-            Arc::new(Executed {
-                tree,
-                execution,
-                next_validators,
-                changes_set,
-            }),
-        );
+        self.remember(block.header.hash(suite), Arc::new(executed));
         Ok(Built { block, refused })
     }
 
+    /// What committing the block at `height` (on top of the tip at `tip_height`, signed by
+    /// `signing_set`) that executed as `execution` will write: the tree update, and the set that
+    /// signs the block after it.
+    fn finish_execution(
+        &self,
+        tip_height: u64,
+        height: u64,
+        execution: BlockExecution,
+        signing_set: &ValidatorSet,
+    ) -> Result<Executed, NodeError> {
+        let tree = SparseMerkleTree::new(&self.store, self.suite).put_batch(
+            Some(tip_height),
+            height,
+            &execution.writes,
+        )?;
+        let new_validators = execution.new_validators(self.suite)?;
+        Ok(Executed {
+            tree,
+            changes_set: new_validators.is_some(),
+            next_validators: new_validators.unwrap_or_else(|| signing_set.clone()),
+            execution,
+        })
+    }
+
     /// Checks `block` as the next block and executes it; keeps the result for the commit. The
-    /// error says why the block is invalid.
-    pub fn execute(&self, block: &Block, now_ms: u64) -> Result<Arc<Executed>, String> {
+    /// error says why the block is invalid, or that this node could not execute it.
+    pub fn execute(&self, block: &Block, now_ms: u64) -> Result<Arc<Executed>, ExecutionError> {
         let suite = self.suite;
         let hash = block.header.hash(suite);
         if let Some(done) = self
@@ -327,101 +335,58 @@ impl Chain {
         }
     }
 
-    fn execute_uncached(&self, block: &Block, now_ms: u64) -> Result<Executed, String> {
+    fn execute_uncached(&self, block: &Block, now_ms: u64) -> Result<Executed, ExecutionError> {
         let suite = self.suite;
         let h = &block.header;
-        let internal = |e: NodeError| format!("this node could not execute the block: {e}");
-        let tip = self.tip().map_err(internal)?;
-        let previous = self.tip_header().map_err(internal)?;
-        if h.version != HEADER_VERSION {
-            return Err(format!(
-                "header version {} is not {HEADER_VERSION}",
-                h.version
-            ));
-        }
-        if h.chain_id != self.chain_id() {
-            return Err(format!(
-                "block is for chain '{}', not '{}'",
-                h.chain_id,
-                self.chain_id()
-            ));
-        }
-        if h.height != tip.height + 1 {
-            return Err(format!(
-                "block height {} does not follow the tip {}",
-                h.height, tip.height
-            ));
-        }
-        if h.previous_hash != tip.hash {
-            return Err("block does not extend the committed tip".into());
-        }
-        if h.time_ms <= previous.time_ms {
-            return Err(format!(
-                "block time {} does not advance past the previous block's {}",
-                h.time_ms, previous.time_ms
-            ));
-        }
-        if h.time_ms > now_ms.saturating_add(BLOCK_TIME_DRIFT_MAX_MS) {
-            return Err(format!(
-                "block time {} lies more than {BLOCK_TIME_DRIFT_MAX_MS} ms ahead of this node's clock {now_ms}",
-                h.time_ms
-            ));
-        }
-        if h.tx_count as usize > self.params().block_txs_max as usize {
-            return Err(format!(
-                "block has {} transactions; the chain allows {}",
-                h.tx_count,
-                self.params().block_txs_max
-            ));
-        }
-        if !block.check_tx_root(suite) {
-            return Err("transaction count or tx root does not match the transactions".into());
-        }
-        let signing_set = self.next_validators().map_err(internal)?;
-        if h.validator_set_hash != signing_set.hash(suite) {
-            return Err("block names a validator set other than the one in force".into());
-        }
-        if usize::from(h.proposer) >= signing_set.len() {
-            return Err(format!("proposer index {} out of range", h.proposer));
-        }
+        let failed = |e: NodeError| ExecutionError::Failed {
+            reason: e.to_string(),
+        };
+        let tip = self.tip().map_err(failed)?;
+        let previous = self.tip_header().map_err(failed)?;
+        let signing_set = self.next_validators().map_err(failed)?;
+        let parent = Parent {
+            header: &previous,
+            hash: tip.hash,
+            next_validators: &signing_set,
+        };
+        check_successor(
+            suite,
+            self.chain_id(),
+            &parent,
+            block,
+            self.params().block_txs_max,
+            Some(now_ms),
+        )?;
         let base = self.state_at(tip.height);
         let ctx = BlockContext {
             height: h.height,
             time_ms: h.time_ms,
         };
         let execution = {
-            let replay = self.replay.read().map_err(|_| "replay window lock")?;
+            let replay = self.replay.read().map_err(|_| failed(lock_poisoned()))?;
             execute_block_known(suite, &base, &replay, &block.txs, &ctx, &|w| {
                 self.was_verified(w)
             })
-            .map_err(|e| e.to_string())?
+            .map_err(|e| {
+                if e.error.is_internal() {
+                    ExecutionError::Failed {
+                        reason: e.to_string(),
+                    }
+                } else {
+                    BlockError::from(e).into()
+                }
+            })?
         };
-        let tree = SparseMerkleTree::new(&self.store, suite)
-            .put_batch(Some(tip.height), h.height, &execution.writes)
-            .map_err(|e| internal(e.into()))?;
-        if tree.root_hash != h.state_root {
-            return Err(format!(
-                "state root {} differs from the executed state's {}",
-                h.state_root, tree.root_hash
-            ));
-        }
-        let (next_validators, changes_set) =
-            match execution.writes.get(&StateKey::Validators.hash(suite)) {
-                Some(Some(bytes)) => (
-                    decode_entry::<ValidatorSet>(bytes).map_err(|e| internal(e.into()))?,
-                    true,
-                ),
-                _ => (signing_set, false),
-            };
-        if next_validators.hash(suite) != h.next_validator_set_hash {
-            return Err("next validator set hash does not match the executed state".into());
-        }
-        Ok(Executed {
-            tree,
-            execution,
-            next_validators,
-            changes_set,
-        })
+        let executed = self
+            .finish_execution(tip.height, h.height, execution, &signing_set)
+            .map_err(failed)?;
+        check_executed(
+            suite,
+            h,
+            &executed.tree.root_hash,
+            &executed.next_validators,
+        )?;
+        Ok(executed)
     }
 
     /// Stores a final block with its certificate (one atomic batch, flushed). The block is executed
@@ -434,9 +399,9 @@ impl Chain {
     ) -> Result<Arc<Executed>, NodeError> {
         let executed = self
             .execute(block, now_ms.max(block.header.time_ms))
-            .map_err(|reason| NodeError::InvalidFinalBlock {
+            .map_err(|e| NodeError::InvalidFinalBlock {
                 height: block.header.height,
-                reason,
+                reason: e.to_string(),
             })?;
         let height = block.header.height;
         self.store.commit_block(BlockCommit {
@@ -449,15 +414,9 @@ impl Chain {
         })?;
         {
             let mut replay = self.replay.write().map_err(|_| lock_poisoned())?;
-            for (id, expiry) in executed
-                .execution
-                .tx_ids
-                .iter()
-                .zip(&executed.execution.tx_expiries)
-            {
-                replay.insert(*id, *expiry);
-            }
-            replay.prune_below(height + 1);
+            let execution = &executed.execution;
+            let ids = execution.tx_ids.iter().copied();
+            replay.commit_block(height, ids.zip(execution.tx_expiries.iter().copied()));
         }
         if let Ok(mut cache) = self.executed.lock() {
             cache.clear();

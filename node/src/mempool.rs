@@ -11,6 +11,7 @@ use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::CodecError;
 use lichen_contracts::ledger::{TxError, verify_signatures};
+use lichen_contracts::replay::expiry_window;
 use lichen_contracts::tx::SignedTransaction;
 
 /// Default bound on pending transactions.
@@ -146,13 +147,14 @@ impl Mempool {
             });
         }
         let expires = tx.tx.expires_at_height;
-        if expires < ctx.next_height {
+        let window = expiry_window(ctx.next_height, ctx.expiry_blocks_max);
+        if expires < *window.start() {
             return Err(AdmitError::Expired {
                 expires_at_height: expires,
                 next_height: ctx.next_height,
             });
         }
-        if expires > ctx.next_height.saturating_add(ctx.expiry_blocks_max) {
+        if expires > *window.end() {
             return Err(AdmitError::ExpiryTooFar {
                 expires_at_height: expires,
                 next_height: ctx.next_height,
@@ -221,7 +223,9 @@ impl Mempool {
         let gone: Vec<Hash32> = self
             .by_id
             .iter()
-            .filter(|(_, p)| p.tx.tx.expires_at_height < next_height)
+            .filter(|(_, p)| {
+                !expiry_window(next_height, u64::MAX).contains(&p.tx.tx.expires_at_height)
+            })
             .map(|(id, _)| *id)
             .collect();
         self.remove(gone.iter().copied());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use lichen_contracts::crypto::{SecretKey, SigAlgo};
 use lichen_contracts::genesis::Genesis;
 use lichen_storage::{KvStore, MemoryKv, SledKv};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::api::{self, ApiLimits};
@@ -15,7 +15,7 @@ use crate::chain::{Chain, STATE_VERSIONS_KEPT_DEFAULT};
 use crate::error::NodeError;
 use crate::mempool::{self, Mempool};
 use crate::net::{self, NetworkHandle, NetworkOptions, Role};
-use crate::runtime::{NoPeers, Runtime, Shared};
+use crate::runtime::{Admission, Driver, Finality, NoPeers, Outbox, Status};
 
 /// Where the node keeps its data.
 #[derive(Clone, Debug)]
@@ -70,7 +70,12 @@ impl NodeOptions {
 #[derive(Debug)]
 pub struct RunningNode {
     pub http_addr: SocketAddr,
-    pub shared: Arc<Shared>,
+    /// The committed chain and its queries.
+    pub chain: Arc<Chain>,
+    /// Where transactions enter (what the API submits to).
+    pub admission: Arc<Admission>,
+    /// What the node reports about itself.
+    pub status: Arc<Status>,
     /// The network task, with the peer id and the addresses it listens on.
     pub network: Option<NetworkHandle>,
     shutdown: watch::Sender<bool>,
@@ -80,6 +85,10 @@ pub struct RunningNode {
 
 /// Opens the data, starts consensus and serves the API. Must run inside a multi-threaded tokio
 /// runtime (execution and storage run in `block_in_place`).
+///
+/// The pieces are made in dependency order, each handed what it needs: chain; status and
+/// finality; the network's queues; admission (with the forwarding queue's sender); the driver
+/// (with the network's outbox); the network (with the other ends); the HTTP API.
 pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
     let kv: Arc<dyn KvStore> = match &options.data {
         DataDir::Disk(dir) => Arc::new(SledKv::open(dir)?),
@@ -91,43 +100,64 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         options.state_versions_kept,
     )?);
     let suite = chain.suite();
-    let shared = Arc::new(Shared::new(chain, Mempool::new(options.mempool)));
     let role = if options.key.is_some() {
         Role::Validator
     } else {
         Role::Observer
     };
+    let peer_id = options
+        .network
+        .as_ref()
+        .map(|n| n.keypair.public().to_peer_id().to_string());
+    let status = Arc::new(Status::new(role.name(), peer_id));
+    let finality = Arc::new(Finality::default());
+    // On a network, transactions admitted from clients are queued for the network to forward
+    // to the validators.
+    let (forward, forwarded) = options
+        .network
+        .is_some()
+        .then(|| mpsc::channel(net::FORWARD_QUEUE_MAX))
+        .unzip();
+    let admission = Arc::new(Admission::new(
+        chain.clone(),
+        Mempool::new(options.mempool),
+        finality.clone(),
+        forward,
+    ));
     // An observer's core runs with a throwaway key that no validator set lists: it checks
     // certificates and commits, and never has a vote to cast.
     let key = match options.key {
         Some(key) => key,
         None => throwaway_key(suite.sig_algo())?,
     };
+    let driver = |key: SecretKey, outbox: Box<dyn Outbox>| {
+        Driver::new(
+            chain.clone(),
+            admission.clone(),
+            finality.clone(),
+            status.clone(),
+            key,
+            outbox,
+        )
+    };
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let (runtime, network) = match options.network {
-        None => (
-            Runtime::new(shared.clone(), key, Box::new(NoPeers))?.0,
-            None,
-        ),
-        Some(network) => {
+    let (driver, network) = match (options.network, forwarded) {
+        (Some(network), Some(forwarded)) => {
             let (outbox, commands) = net::command_channel(role);
-            let (runtime, inputs) = Runtime::new(shared.clone(), key, Box::new(outbox))?;
-            let handle = net::start(
-                shared.clone(),
-                network,
-                role,
+            let (driver, inputs) = driver(key, Box::new(outbox))?;
+            let links = net::Links {
+                chain: chain.clone(),
+                admission: admission.clone(),
+                status: status.clone(),
                 commands,
                 inputs,
-                shutdown_rx.clone(),
-            )
-            .await?;
-            (runtime, Some(handle))
+                forwarded,
+            };
+            let handle = net::start(links, network, role, shutdown_rx.clone()).await?;
+            (driver, Some(handle))
         }
+        _ => (driver(key, Box::new(NoPeers))?.0, None),
     };
-    if let Ok(mut status) = shared.status.write() {
-        status.role = role.name();
-        status.peer_id = network.as_ref().map(|n| n.peer_id.to_string());
-    }
     let listener = tokio::net::TcpListener::bind(options.http_listen)
         .await
         .map_err(|e| NodeError::Bind {
@@ -138,8 +168,14 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         addr: options.http_listen.to_string(),
         reason: e.to_string(),
     })?;
-    let runtime = tokio::spawn(runtime.run(shutdown_rx.clone()));
-    let app = api::router(shared.clone(), options.api);
+    let runtime = tokio::spawn(driver.run(shutdown_rx.clone()));
+    let handles = api::Handles {
+        chain: chain.clone(),
+        admission: admission.clone(),
+        finality,
+        status: status.clone(),
+    };
+    let app = api::router(handles, options.api);
     let mut server_stop = shutdown_rx;
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -151,7 +187,9 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
     tracing::info!(%http_addr, role = role.name(), "node started");
     Ok(RunningNode {
         http_addr,
-        shared,
+        chain,
+        admission,
+        status,
         network,
         shutdown,
         runtime,
@@ -180,7 +218,7 @@ impl RunningNode {
         if let Some(network) = self.network {
             network.join().await;
         }
-        self.shared.chain.store().kv().flush()?;
+        self.chain.flush()?;
         runtime
     }
 }

@@ -106,7 +106,7 @@ async fn ask(
 
 async fn wait_height(node: &RunningNode, height: u64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while node.shared.chain.tip().unwrap().height < height {
+    while node.chain.tip().unwrap().height < height {
         assert!(tokio::time::Instant::now() < deadline, "no blocks");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -118,7 +118,7 @@ async fn sync_answers_with_certified_blocks_in_order() {
         let me = identity::Keypair::generate_ed25519();
         let (node, _chain) = node_with_observer(suite, &me.public().to_peer_id()).await;
         wait_height(&node, 4).await;
-        let genesis = node.shared.chain.genesis().clone();
+        let genesis = node.chain.genesis().clone();
         let mut c = client(me, &genesis.hash());
         let peer = node.network.as_ref().unwrap().peer_id;
         c.dial(node_address(&node)).unwrap();
@@ -146,13 +146,7 @@ async fn sync_answers_with_certified_blocks_in_order() {
                 .verify(suite, &genesis.config.chain_id, &b.block.header, set)
                 .unwrap();
             assert_eq!(
-                node.shared
-                    .chain
-                    .store()
-                    .block(height)
-                    .unwrap()
-                    .unwrap()
-                    .to_bytes(),
+                node.chain.block(height).unwrap().unwrap().to_bytes(),
                 b.block.to_bytes()
             );
         }
@@ -179,7 +173,7 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
     let me = identity::Keypair::generate_ed25519();
     let (node, _chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
     wait_height(&node, 1).await;
-    let mut c = client(me, &node.shared.chain.genesis().hash());
+    let mut c = client(me, &node.chain.genesis().hash());
     let peer = node.network.as_ref().unwrap().peer_id;
     c.dial(node_address(&node)).unwrap();
 
@@ -228,7 +222,7 @@ async fn a_peer_not_listed_is_refused() {
     let listed = identity::Keypair::generate_ed25519();
     let (node, _chain) = node_with_observer(Suite::Intl, &listed.public().to_peer_id()).await;
     let stranger = identity::Keypair::generate_ed25519();
-    let mut c = client(stranger, &node.shared.chain.genesis().hash());
+    let mut c = client(stranger, &node.chain.genesis().hash());
     let peer = node.network.as_ref().unwrap().peer_id;
     c.dial(node_address(&node)).unwrap();
     let answer = ask(
@@ -241,7 +235,7 @@ async fn a_peer_not_listed_is_refused() {
     )
     .await;
     assert!(answer.is_err(), "a stranger was answered: {answer:?}");
-    assert_eq!(node.shared.status.read().unwrap().peers, 0);
+    assert_eq!(node.status.snapshot().peers, 0);
     node.stop().await.unwrap();
 }
 
@@ -252,7 +246,6 @@ async fn a_relay_backlog_turns_clients_away_until_it_drains() {
     use lichen_contracts::model::{LicenceDraft, holder_commitment};
     use lichen_contracts::tx::{Payload, Transaction};
     use lichen_node::runtime::{RELAY_BACKLOG_ADMIT_MAX, SubmitError};
-    use std::sync::atomic::Ordering;
 
     let me = identity::Keypair::generate_ed25519();
     let (node, chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
@@ -278,10 +271,10 @@ async fn a_relay_backlog_turns_clients_away_until_it_drains() {
             )
             .to_bytes()
     };
-    node.shared
-        .relay_backlog
-        .store(RELAY_BACKLOG_ADMIT_MAX, Ordering::Relaxed);
-    let refused = node.shared.submit(&tx(1), false);
+    for _ in 0..RELAY_BACKLOG_ADMIT_MAX {
+        node.admission.relay_queued();
+    }
+    let refused = node.admission.submit(&tx(1), false);
     assert!(
         matches!(refused, Err(SubmitError::Overloaded { backlog }) if backlog == RELAY_BACKLOG_ADMIT_MAX),
         "{refused:?}"
@@ -299,7 +292,9 @@ async fn a_relay_backlog_turns_clients_away_until_it_drains() {
         }
         other => panic!("expected 503 overloaded: {other:?}"),
     }
-    node.shared.relay_backlog.store(0, Ordering::Relaxed);
-    assert!(node.shared.submit(&tx(3), false).is_ok());
+    for _ in 0..RELAY_BACKLOG_ADMIT_MAX {
+        node.admission.relay_checked();
+    }
+    assert!(node.admission.submit(&tx(3), false).is_ok());
     node.stop().await.unwrap();
 }

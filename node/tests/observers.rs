@@ -6,75 +6,22 @@ use std::collections::BTreeMap;
 
 use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
-use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::crypto::Suite;
 use lichen_contracts::model::Observer;
 use lichen_contracts::testkit::TestChain;
-use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
-use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
+use lichen_contracts::tx::{Payload, SignedTransaction};
+use lichen_node::service::DataDir;
 
-struct TestNode {
-    rt: tokio::runtime::Runtime,
-    node: Option<RunningNode>,
-    client: Client,
-}
-
-impl TestNode {
-    fn start(chain: &TestChain, data: DataDir) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let key = chain.key("validator-0");
-        let options = NodeOptions::new(
-            data,
-            chain.genesis.clone(),
-            SecretKey::from_bytes(key.algo(), key.expose_bytes()).unwrap(),
-            "127.0.0.1:0".parse().unwrap(),
-        );
-        let node = rt.block_on(start(options)).unwrap();
-        let client = Client::new(&format!("http://{}", node.http_addr));
-        TestNode {
-            rt,
-            node: Some(node),
-            client,
-        }
-    }
-
-    fn observers(&self) -> Vec<Observer> {
-        self.node
-            .as_ref()
-            .unwrap()
-            .shared
-            .chain
-            .observers()
-            .unwrap()
-    }
-
-    fn stop(mut self) {
-        if let Some(node) = self.node.take() {
-            self.rt.block_on(node.stop()).unwrap();
-        }
-    }
-}
-
-impl Drop for TestNode {
-    fn drop(&mut self) {
-        if let Some(node) = self.node.take() {
-            let _ = self.rt.block_on(node.stop());
-        }
-    }
-}
+mod common;
+use common::TestNode;
 
 /// A council transaction signed by `signers`.
 fn council(chain: &TestChain, payload: Payload, nonce: u64, signers: &[&str]) -> SignedTransaction {
-    let tx = Transaction {
-        chain_id: chain.chain_id().to_string(),
-        nonce,
-        expires_at_height: 100,
-        payload,
-    };
-    chain.sign(tx, signers)
+    common::signed(chain, payload, nonce, signers)
+}
+
+fn observers(node: &TestNode) -> Vec<Observer> {
+    node.running().chain.observers().unwrap()
 }
 
 const COUNCIL: &[&str] = &["council-0", "council-1"];
@@ -133,9 +80,9 @@ fn council_adds_and_removes_observers() {
     let from_genesis = observer("archive-0", &genesis_peer);
     let chain = chain_with(suite, vec![from_genesis.clone()]);
     let dir = tempfile::tempdir().unwrap();
-    let node = TestNode::start(&chain, DataDir::Disk(dir.path().to_path_buf()));
+    let node = TestNode::start_with(&chain, DataDir::Disk(dir.path().to_path_buf()), |_| {});
     let c = &node.client;
-    assert_eq!(node.observers(), vec![from_genesis.clone()]);
+    assert_eq!(observers(&node), vec![from_genesis.clone()]);
 
     // Added by a council threshold.
     let added = observer("audit-1", b"peer-audit-1");
@@ -145,7 +92,7 @@ fn council_adds_and_removes_observers() {
     );
     assert!(h >= 1);
     assert_eq!(
-        node.observers(),
+        observers(&node),
         vec![from_genesis.clone(), added.clone()],
         "in peer-id byte order"
     );
@@ -202,7 +149,7 @@ fn council_adds_and_removes_observers() {
         ),
         "not an observer",
     );
-    assert_eq!(node.observers(), vec![from_genesis.clone(), added.clone()]);
+    assert_eq!(observers(&node), vec![from_genesis.clone(), added.clone()]);
 
     // The genesis observer is removed like any other.
     commit(
@@ -216,12 +163,12 @@ fn council_adds_and_removes_observers() {
             COUNCIL,
         ),
     );
-    assert_eq!(node.observers(), vec![added.clone()]);
+    assert_eq!(observers(&node), vec![added.clone()]);
 
     // Kept across a restart on the same data.
     node.stop();
-    let node = TestNode::start(&chain, DataDir::Disk(dir.path().to_path_buf()));
-    assert_eq!(node.observers(), vec![added.clone()]);
+    let node = TestNode::start_with(&chain, DataDir::Disk(dir.path().to_path_buf()), |_| {});
+    assert_eq!(observers(&node), vec![added.clone()]);
     commit(
         &node.client,
         &council(
@@ -233,5 +180,5 @@ fn council_adds_and_removes_observers() {
             COUNCIL,
         ),
     );
-    assert_eq!(node.observers(), vec![]);
+    assert_eq!(observers(&node), vec![]);
 }

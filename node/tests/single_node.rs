@@ -1,68 +1,19 @@
 //! A whole node in-process on 127.0.0.1 (memory storage): submit, finality, queries, proofs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lichen_client::{Client, ClientError};
+use lichen_client::ClientError;
 use lichen_contracts::codec::Encode;
-use lichen_contracts::crypto::{Hash32, SecretKey, Suite};
+use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::testkit::TestChain;
-use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
-use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
+use lichen_contracts::tx::{Payload, SignedTransaction};
+use lichen_node::service::DataDir;
 
-struct TestNode {
-    rt: tokio::runtime::Runtime,
-    node: Option<RunningNode>,
-    client: Client,
-}
-
-impl TestNode {
-    fn start(chain: &TestChain) -> Self {
-        Self::start_keeping(chain, lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT)
-    }
-
-    fn start_keeping(chain: &TestChain, state_versions_kept: u64) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let options = NodeOptions::new(
-            DataDir::Memory,
-            chain.genesis.clone(),
-            {
-                let k = chain.key("validator-0");
-                SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap()
-            },
-            "127.0.0.1:0".parse().unwrap(),
-        );
-        let mut options = options;
-        options.state_versions_kept = state_versions_kept;
-        let node = rt.block_on(start(options)).unwrap();
-        let client = Client::new(&format!("http://{}", node.http_addr));
-        TestNode {
-            rt,
-            node: Some(node),
-            client,
-        }
-    }
-}
-
-impl Drop for TestNode {
-    fn drop(&mut self) {
-        if let Some(node) = self.node.take() {
-            let _ = self.rt.block_on(node.stop());
-        }
-    }
-}
+mod common;
+use common::TestNode;
 
 fn sign(chain: &TestChain, payload: Payload, nonce: u64, signer: &str) -> SignedTransaction {
-    let tx = Transaction {
-        chain_id: chain.chain_id().to_string(),
-        nonce,
-        expires_at_height: 100,
-        payload,
-    };
-    chain.sign(tx, &[signer])
+    common::signed(chain, payload, nonce, &[signer])
 }
 
 fn draft(suite: Suite, id: &str) -> LicenceDraft {
@@ -194,7 +145,7 @@ fn issue_wait_final_query_present_verify() {
 fn presentations_at_recent_heights_within_the_kept_window() {
     let suite = Suite::Intl;
     let chain = TestChain::new(suite, 1);
-    let node = TestNode::start_keeping(&chain, 3);
+    let node = TestNode::start_with(&chain, DataDir::Memory, |o| o.state_versions_kept = 3);
     let c = &node.client;
     let issue = sign(
         &chain,

@@ -1,18 +1,19 @@
 //! The JavaScript API (wasm-bindgen). Every function takes bytes as `Uint8Array`, times as
 //! numbers of milliseconds (`Date.now()`: the clock is the caller's, Rust reads none), and returns
-//! a plain object (the [`crate::views`] JSON, parsed by `JSON.parse`). Bad arguments — a trust
+//! a plain object (the `lichen_views` JSON, parsed by `JSON.parse`). Bad arguments — a trust
 //! anchor that does not decode, a malformed document hash, a time that is not a whole number of
 //! milliseconds — throw an `Error` with a message saying which; a presentation that does not
 //! decode is a verdict (TAMPERED, `encoding` failed), as in the native verifier.
 //!
 //! These functions compile on every target (so native clippy checks them) but only run on
-//! wasm32: native Rust callers use [`crate::verify`] and [`crate::views`].
+//! wasm32: native Rust callers use [`crate::verify`] and `lichen_views`.
 
-use lichen_contracts::presentation::{Document, Policy};
+use lichen_contracts::codec::Decode;
+use lichen_contracts::presentation::{Document, Policy, TrustAnchor};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use crate::{VerifierError, document_hash_from_bytes, document_hash_from_hex, millis, views};
+use crate::{VerifierError, document_hash_from_bytes, document_hash_from_hex, millis};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -105,7 +106,7 @@ fn run(
     policy: &Policy,
 ) -> Result<JsValue, JsError> {
     let report = crate::verify_with(trust_anchor, bytes, document, policy)?;
-    to_js(&views::report_view(&report, bytes))
+    to_js(&lichen_views::report_to_json(&report, bytes))
 }
 
 /// Verifies a presentation or an evidence receipt (told apart by the leading tag) against the
@@ -157,7 +158,7 @@ pub fn verify_with_document_hash_js(
 /// trustworthy until `verify` says so). Throws if the bytes do not decode.
 #[wasm_bindgen(js_name = decodePresentation, unchecked_return_type = "DecodedPresentation")]
 pub fn decode_presentation_js(bytes: &[u8]) -> Result<JsValue, JsError> {
-    to_js(&views::decode_view(bytes)?)
+    to_js(&lichen_views::decoded_presentation_to_json(bytes)?)
 }
 
 /// Decodes an encoded trust anchor for display (chain, suite, validators, fingerprint). Throws if
@@ -166,5 +167,6 @@ pub fn decode_presentation_js(bytes: &[u8]) -> Result<JsValue, JsError> {
 pub fn trust_anchor_info_js(
     #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
 ) -> Result<JsValue, JsError> {
-    to_js(&views::trust_anchor_view(trust_anchor)?)
+    let anchor = TrustAnchor::from_bytes(trust_anchor)?;
+    to_js(&lichen_views::trust_anchor_summary_to_json(&anchor))
 }

@@ -2,8 +2,9 @@
 //! very same `contracts` code (`presentation::verify_bytes`, the dispatcher the node's
 //! `POST /v1/verify` and `lichen verify` use).
 //!
-//! - Native Rust: [`verify`] and [`verify_with`] return a [`Report`]; [`views`] turns reports,
-//!   presentations and trust anchors into the JSON the JavaScript functions return.
+//! - Native Rust: [`verify`] and [`verify_with`] return a [`Report`]; `lichen_views` (shared with
+//!   the node's API and the CLI) turns reports, presentations and trust anchors into the JSON the
+//!   JavaScript functions return.
 //! - JavaScript: the `#[wasm_bindgen]` functions in [`bindings`] (`verify`,
 //!   `verifyWithDocumentHash`, `decodePresentation`, `trustAnchorInfo`), built by
 //!   `scripts/build-wasm.sh` into `verifier-wasm/pkg/{web,node}/`.
@@ -13,7 +14,6 @@
 #![forbid(unsafe_code)]
 
 pub mod bindings;
-pub mod views;
 
 use lichen_contracts::codec::Decode;
 use lichen_contracts::crypto::Hash32;
@@ -30,11 +30,8 @@ pub enum VerifierError {
     DocumentHash(&'static str),
     #[error("{what} must be a whole number of milliseconds from 0 to 2^53 - 1, not {value}")]
     Millis { what: &'static str, value: f64 },
-    #[error("not a valid {what}: {error}")]
-    Undecodable {
-        what: &'static str,
-        error: lichen_contracts::CodecError,
-    },
+    #[error(transparent)]
+    Undecodable(#[from] lichen_views::DecodeError),
 }
 
 /// Verifies a presentation (or an evidence receipt, told apart by its leading tag) against the

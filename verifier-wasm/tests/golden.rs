@@ -4,8 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lichen_contracts::codec::Decode;
+use lichen_contracts::presentation::TrustAnchor;
 use lichen_contracts::presentation::{Document, Policy};
-use lichen_verifier_wasm::{VerifierError, verify_with, views};
+use lichen_verifier_wasm::verify_with;
+use lichen_views::{
+    DecodeError, decoded_presentation_to_json, report_to_json, trust_anchor_summary_to_json,
+};
 use serde_json::Value;
 
 fn unhex(v: &Value) -> Vec<u8> {
@@ -35,7 +40,7 @@ fn run(anchor: &[u8], case: &Value) -> Value {
         &policy,
     )
     .expect("the golden anchor decodes");
-    views::report_view(&report, &bytes)
+    report_to_json(&report, &bytes)
 }
 
 fn failed(report: &Value) -> Vec<&str> {
@@ -102,7 +107,7 @@ fn golden_vectors_give_the_expected_reports() {
 fn decodes_presentations_and_anchors_for_display() {
     let doc = load("intl");
     let p = unhex(&doc["presentations"][0]["hex"]);
-    let d = views::decode_view(&p).expect("decodes");
+    let d = decoded_presentation_to_json(&p).expect("decodes");
     assert_eq!(d["kind"], "presentation");
     assert_eq!(d["licence"]["id"], "SZ-2026-000001");
     assert_eq!(d["licence"]["status"], "active");
@@ -119,16 +124,16 @@ fn decodes_presentations_and_anchors_for_display() {
         "the parts and the tag byte make the whole"
     );
     let r = unhex(&doc["receipts"][0]["hex"]);
-    let d = views::decode_view(&r).expect("decodes");
+    let d = decoded_presentation_to_json(&r).expect("decodes");
     assert_eq!(d["kind"], "receipt");
     assert_eq!(d["evidence"]["submitter"], "court-1");
     assert!(matches!(
-        views::decode_view(&p[..p.len() - 1]),
-        Err(VerifierError::Undecodable { .. })
+        decoded_presentation_to_json(&p[..p.len() - 1]),
+        Err(DecodeError { .. })
     ));
 
     let anchor = unhex(&doc["trust_anchor"]);
-    let a = views::trust_anchor_view(&anchor).expect("anchor");
+    let a = trust_anchor_summary_to_json(&TrustAnchor::from_bytes(&anchor).expect("anchor"));
     assert_eq!(a["chain_id"], "lichen-test");
     assert_eq!(a["suite"], "intl");
     assert_eq!(a["quorum"], 3);
@@ -140,5 +145,5 @@ fn decodes_presentations_and_anchors_for_display() {
         .expect("anchor object")["hash"]
         .clone();
     assert_eq!(a["fingerprint"], fingerprint);
-    assert!(views::trust_anchor_view(&anchor[1..]).is_err());
+    assert!(TrustAnchor::from_bytes(&anchor[1..]).is_err());
 }

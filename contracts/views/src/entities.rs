@@ -13,7 +13,6 @@ use crate::error::*;
 use crate::read::*;
 use crate::text::*;
 
-
 /// `{id, name, keys, status}`.
 pub fn agency_to_json(a: &Agency) -> Value {
     json!({
@@ -64,7 +63,11 @@ pub fn submitter_from_json(v: &Value) -> Result<Submitter, JsonError> {
     submitter_at(v, "submitter", None)
 }
 
-pub(crate) fn submitter_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Submitter, JsonError> {
+pub(crate) fn submitter_at(
+    v: &Value,
+    path: &str,
+    algo: Option<SigAlgo>,
+) -> Result<Submitter, JsonError> {
     let f = object(v, path, &["id", "name", "keys", "status"])?;
     let submitter = Submitter {
         id: f.req("id", string_at)?,
@@ -144,7 +147,11 @@ pub fn validator_from_json(v: &Value) -> Result<Validator, JsonError> {
     validator_at(v, "validator", None)
 }
 
-pub(crate) fn validator_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Validator, JsonError> {
+pub(crate) fn validator_at(
+    v: &Value,
+    path: &str,
+    algo: Option<SigAlgo>,
+) -> Result<Validator, JsonError> {
     let f = object(v, path, &["name", "key", "peer_id"])?;
     let validator = Validator {
         name: f.req("name", string_at)?,
@@ -196,7 +203,11 @@ pub fn validators_from_json(v: &Value) -> Result<ValidatorSet, JsonError> {
     validators_at(v, "validators", None)
 }
 
-pub(crate) fn validators_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<ValidatorSet, JsonError> {
+pub(crate) fn validators_at(
+    v: &Value,
+    path: &str,
+    algo: Option<SigAlgo>,
+) -> Result<ValidatorSet, JsonError> {
     let items = array_at(v, path, lichen_contracts::model::VALIDATORS_MAX)?;
     let mut validators = Vec::with_capacity(items.len());
     let mut keys: BTreeMap<&PublicKey, usize> = BTreeMap::new();
@@ -239,7 +250,11 @@ pub fn council_from_json(v: &Value) -> Result<Council, JsonError> {
     council_at(v, "council", None)
 }
 
-pub(crate) fn council_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Council, JsonError> {
+pub(crate) fn council_at(
+    v: &Value,
+    path: &str,
+    algo: Option<SigAlgo>,
+) -> Result<Council, JsonError> {
     let f = object(v, path, &["members", "threshold"])?;
     let council = Council {
         members: f.req("members", |v, p| {

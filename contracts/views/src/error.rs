@@ -1,6 +1,5 @@
 //! Where and why a JSON document was refused.
 
-
 /// Why a JSON document was refused: where (`genesis.agencies[2].keys[0]`) and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {reason}")]

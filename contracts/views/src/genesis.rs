@@ -1,35 +1,21 @@
 //! The genesis file and trust-anchor files, both directions.
 
-use std::collections::BTreeMap;
-
-use lichen_contracts::genesis::{GENESIS_ENTRIES_MAX, Genesis};
+use lichen_contracts::genesis::{GENESIS_ENTRIES_MAX, Genesis, GenesisError, GenesisPlace};
 use lichen_contracts::ids;
+use lichen_contracts::ledger::TxError;
 use lichen_contracts::model::*;
 use lichen_contracts::presentation::TrustAnchor;
 use serde_json::{Value, json};
 
+use crate::entities::*;
 use crate::error::*;
 use crate::read::*;
 use crate::text::*;
-use crate::entities::*;
-
 
 /// Reads a genesis and checks it as the node will (see the module documentation). Paths start at
 /// `genesis`.
 pub fn genesis_from_json(v: &Value) -> Result<Genesis, JsonError> {
     genesis_at(v, "genesis")
-}
-
-/// Finds the entry whose `field` repeats an earlier one's, as (later index, earlier index).
-pub(crate) fn first_repeat<'a, T, K: Ord + ?Sized + 'a>(
-    items: &'a [T],
-    field: impl Fn(&'a T) -> &'a K,
-) -> Option<(usize, usize)> {
-    let mut seen: BTreeMap<&K, usize> = BTreeMap::new();
-    items
-        .iter()
-        .enumerate()
-        .find_map(|(i, item)| seen.insert(field(item), i).map(|first| (i, first)))
 }
 
 pub(crate) fn genesis_at(v: &Value, path: &str) -> Result<Genesis, JsonError> {
@@ -51,118 +37,34 @@ pub(crate) fn genesis_at(v: &Value, path: &str) -> Result<Genesis, JsonError> {
     let algo = Some(config.suite.sig_algo());
     let time_ms = f.time("time")?;
     let validators = f.req("validators", |v, p| validators_at(v, p, algo))?;
-    let list = |name: &str| -> Result<(&[Value], String), JsonError> {
+    // Each entry is read (and its own `validate()` run) here; the rules across entries are
+    // `Genesis::validate`'s, placed at the entry it names.
+    fn entries<T>(
+        f: &Fields<'_>,
+        name: &str,
+        read: impl Fn(&Value, &str) -> Result<T, JsonError>,
+    ) -> Result<Vec<T>, JsonError> {
         f.req(name, |v, p| {
-            Ok((array_at(v, p, GENESIS_ENTRIES_MAX)?, p.to_string()))
+            array_at(v, p, GENESIS_ENTRIES_MAX)?
+                .iter()
+                .enumerate()
+                .map(|(i, item)| read(item, &index(p, i)))
+                .collect()
         })
-    };
-
-    let (items, at) = list("agencies")?;
-    let agencies = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| agency_at(item, &index(&at, i), algo))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some((i, first)) = first_repeat(&agencies, |a| &a.id) {
-        return err(
-            &child(&index(&at, i), "id"),
-            format!(
-                "duplicate agency id {:?} (same as {})",
-                agencies[i].id,
-                child(&index(&at, first), "id")
-            ),
-        );
     }
-
-    let (items, at) = list("licence_types")?;
-    let licence_types = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| licence_type_at(item, &index(&at, i)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some((i, first)) = first_repeat(&licence_types, |t| &t.code) {
-        return err(
-            &child(&index(&at, i), "code"),
-            format!(
-                "duplicate licence type code {:?} (same as {})",
-                licence_types[i].code,
-                child(&index(&at, first), "code")
-            ),
-        );
-    }
-    for (i, t) in licence_types.iter().enumerate() {
-        if let Some(unknown) = t
-            .authorised
-            .iter()
-            .find(|id| !agencies.iter().any(|a| &a.id == *id))
-        {
-            let list_path = child(&index(&at, i), "authorised");
-            let pos = items[i]
-                .get("authorised")
-                .and_then(Value::as_array)
-                .and_then(|raw| raw.iter().position(|x| x.as_str() == Some(unknown)));
-            let place = pos.map_or(list_path.clone(), |k| index(&list_path, k));
-            return err(
-                &place,
-                format!("unknown agency {unknown:?} (not in {path}.agencies)"),
-            );
-        }
-    }
-
-    let (items, at) = list("submitters")?;
-    let submitters = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| submitter_at(item, &index(&at, i), algo))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some((i, first)) = first_repeat(&submitters, |s| &s.id) {
-        return err(
-            &child(&index(&at, i), "id"),
-            format!(
-                "duplicate submitter id {:?} (same as {})",
-                submitters[i].id,
-                child(&index(&at, first), "id")
-            ),
-        );
-    }
-
+    let agencies = entries(&f, "agencies", |v, p| agency_at(v, p, algo))?;
+    let licence_types = entries(&f, "licence_types", licence_type_at)?;
+    let submitters = entries(&f, "submitters", |v, p| submitter_at(v, p, algo))?;
     // Optional (a genesis from before observers has none); strict like the rest when present.
     let observers = f
         .opt("observers", |v, p| {
-            let items = array_at(v, p, GENESIS_ENTRIES_MAX)?;
-            let observers = items
+            array_at(v, p, GENESIS_ENTRIES_MAX)?
                 .iter()
                 .enumerate()
                 .map(|(i, item)| observer_at(item, &index(p, i)))
-                .collect::<Result<Vec<_>, _>>()?;
-            if let Some((i, first)) = first_repeat(&observers, |o| o.peer_id.as_slice()) {
-                return err(
-                    &child(&index(p, i), "peer_id"),
-                    format!(
-                        "duplicate peer id (same as {})",
-                        child(&index(p, first), "peer_id")
-                    ),
-                );
-            }
-            for (i, o) in observers.iter().enumerate() {
-                if let Some(v) = validators
-                    .validators
-                    .iter()
-                    .find(|v| v.peer_id == o.peer_id)
-                {
-                    return err(
-                        &child(&index(p, i), "peer_id"),
-                        format!(
-                            "peer id already used by validator {:?} (in {path}.validators)",
-                            v.name
-                        ),
-                    );
-                }
-            }
-            Ok(observers)
+                .collect::<Result<Vec<_>, _>>()
         })?
         .unwrap_or_default();
-
     let genesis = Genesis {
         config,
         time_ms,
@@ -172,11 +74,64 @@ pub(crate) fn genesis_at(v: &Value, path: &str) -> Result<Genesis, JsonError> {
         submitters,
         observers,
     };
-    // Everything above should have caught what the node refuses; this is the node's own check.
-    genesis
-        .state_writes()
-        .map_err(|e| JsonError::new(path, format!("refused as a genesis: {e}")))?;
+    genesis.validate().map_err(|e| placed(&e, v, path))?;
     Ok(genesis)
+}
+
+/// A genesis refusal at the JSON path of the entry it names, in words that point at the entry
+/// it repeats.
+fn placed(e: &GenesisError, raw: &Value, path: &str) -> JsonError {
+    use GenesisPlace as At;
+    let entry = |list: &str, i: usize| index(&child(path, list), i);
+    let repeat = |list: &str, field: &str, what: String| -> JsonError {
+        let (i, first) = match (e.place, e.same_as) {
+            (
+                At::Agency { index: i }
+                | At::Submitter { index: i }
+                | At::LicenceType { index: i }
+                | At::Observer { index: i },
+                Some(first),
+            ) => (i, first),
+            _ => return JsonError::new(path, format!("refused as a genesis: {e}")),
+        };
+        JsonError::new(
+            child(&entry(list, i), field),
+            format!("{what} (same as {})", child(&entry(list, first), field)),
+        )
+    };
+    match (&e.error, e.place) {
+        (TxError::AgencyExists { id }, _) => {
+            repeat("agencies", "id", format!("duplicate agency id {id:?}"))
+        }
+        (TxError::SubmitterExists { id }, _) => {
+            repeat("submitters", "id", format!("duplicate submitter id {id:?}"))
+        }
+        (TxError::LicenceTypeExists { code }, _) => repeat(
+            "licence_types",
+            "code",
+            format!("duplicate licence type code {code:?}"),
+        ),
+        (TxError::ObserverExists { .. }, _) => {
+            repeat("observers", "peer_id", "duplicate peer id".to_string())
+        }
+        (TxError::PeerIdInUse { name }, At::Observer { index: i }) => JsonError::new(
+            child(&entry("observers", i), "peer_id"),
+            format!("peer id already used by validator {name:?} (in {path}.validators)"),
+        ),
+        (TxError::UnknownAgency { id }, At::Authorised { index: i, .. }) => {
+            // The list was sorted when read: point at the id where the file has it.
+            let list = child(&entry("licence_types", i), "authorised");
+            let at = raw["licence_types"][i]["authorised"]
+                .as_array()
+                .and_then(|raw| raw.iter().position(|x| x.as_str() == Some(id)))
+                .map_or(list.clone(), |k| index(&list, k));
+            JsonError::new(
+                at,
+                format!("unknown agency {id:?} (not in {path}.agencies)"),
+            )
+        }
+        _ => JsonError::new(path, format!("refused as a genesis: {e}")),
+    }
 }
 
 /// Parses a genesis file (strict JSON: no repeated keys) and checks it.

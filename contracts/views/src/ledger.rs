@@ -1,17 +1,16 @@
 //! Output views of what the chain records: licences, evidence, blocks, certificates,
 //! transactions, events, verifier reports, validator sets.
 
-
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate, IndexedSignature};
 use lichen_contracts::crypto::{Hash32, PublicKey, Signature, Suite};
 use lichen_contracts::ledger::Event;
 use lichen_contracts::model::*;
-use lichen_contracts::presentation::{Check, Report};
+
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
 use serde_json::{Value, json};
 
-use crate::text::*;
 use crate::entities::*;
+use crate::text::*;
 
 /// A public key as `"sm2:<hex>"` / `"ed25519:<hex>"`.
 pub fn public_key_to_json(key: &PublicKey) -> Value {
@@ -258,26 +257,6 @@ pub fn event_to_json(e: &Event) -> Value {
     with_kind(event_kind(e), fields)
 }
 
-pub(crate) fn check_to_json(c: &Check) -> Value {
-    json!({
-        "id": c.id.name(),
-        "outcome": c.outcome.name(),
-        "detail": c.detail,
-    })
-}
-
-/// `{verdict, checks: [{id, outcome, detail}], status_as_of_ms, status_as_of, height}` (the last
-/// three `null` when nothing was certified).
-pub fn report_to_json(r: &Report) -> Value {
-    json!({
-        "verdict": r.verdict.name(),
-        "checks": r.checks.iter().map(check_to_json).collect::<Vec<_>>(),
-        "status_as_of_ms": r.status_as_of_ms,
-        "status_as_of": opt_time(r.status_as_of_ms),
-        "height": r.height,
-    })
-}
-
 /// The API form of a validator set: `{validators, quorum, hash}`, the hash under `suite`.
 pub fn validator_set_to_json(set: &ValidatorSet, suite: Suite) -> Value {
     json!({
@@ -286,5 +265,3 @@ pub fn validator_set_to_json(set: &ValidatorSet, suite: Suite) -> Value {
         "hash": set.hash(suite).to_hex(),
     })
 }
-
-

@@ -43,18 +43,21 @@
 //! - Sets — entity keys, council members, authorised agencies, validators — may be listed in any
 //!   order: they are sorted on input (the canonical order the encoding requires) and written
 //!   sorted. A repeated element is an error.
-//! - After parsing, each type's own `validate()` runs, and a genesis is also checked as the node
-//!   would check it at start (ids unique, licence types name known agencies, every key of the
-//!   suite's algorithm, observer peer ids distinct and none a validator's,
-//!   `Genesis::state_writes`), so a bad file is refused when it is loaded.
+//! - After parsing, each type's own `validate()` runs, and a genesis is checked by
+//!   `Genesis::validate` — the node's own check at start (ids unique, licence types name known
+//!   agencies, every key of the suite's algorithm, observer peer ids distinct and none a
+//!   validator's) — whose error names the entry, so this crate reports it at that entry's path.
+//!   No rule is written here a second time.
 //!
 //! `genesis_from_json_str(genesis_to_json_string(g)) == g` for every valid genesis, so the
 //! canonical [`Genesis::hash`] survives the round trip.
 
+pub mod api;
 mod entities;
 mod error;
 mod genesis;
 mod ledger;
+mod presentation;
 mod read;
 mod text;
 
@@ -62,5 +65,6 @@ pub use entities::*;
 pub use error::JsonError;
 pub use genesis::*;
 pub use ledger::*;
+pub use presentation::*;
 pub use read::parse_json_strict;
 pub use text::*;

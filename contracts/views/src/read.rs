@@ -12,7 +12,6 @@ use serde_json::{Map, Number, Value};
 use crate::error::*;
 use crate::text::*;
 
-
 /// A `Value` whose objects never repeat a key (serde_json keeps the last silently).
 pub(crate) struct StrictValue(Value);
 
@@ -93,8 +92,6 @@ pub fn parse_json_strict(text: &str, root: &str) -> Result<Value, JsonError> {
         .map_err(|e| JsonError::new(root, format!("not valid JSON: {e}")))
 }
 
-
-
 pub(crate) fn kind_of(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
@@ -112,7 +109,11 @@ pub(crate) struct Fields<'a> {
     path: &'a str,
 }
 
-pub(crate) fn object<'a>(v: &'a Value, path: &'a str, allowed: &[&str]) -> Result<Fields<'a>, JsonError> {
+pub(crate) fn object<'a>(
+    v: &'a Value,
+    path: &'a str,
+    allowed: &[&str],
+) -> Result<Fields<'a>, JsonError> {
     let Some(map) = v.as_object() else {
         return err(path, format!("expected an object, found {}", kind_of(v)));
     };

@@ -1,10 +1,7 @@
 //! Text forms of bytes, keys, hashes and times, and pretty output.
 
-
 use lichen_contracts::crypto::{Hash32, PublicKey, SigAlgo};
 use serde_json::Value;
-
-
 
 /// Lower-case hex of `bytes`.
 pub fn hex_string(bytes: &[u8]) -> String {
@@ -118,7 +115,6 @@ pub(crate) fn keys_to_json(keys: &[PublicKey]) -> Value {
     )
 }
 
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -206,4 +202,3 @@ mod tests {
         assert!(parse_hash("xyz").is_err());
     }
 }
-

@@ -11,12 +11,15 @@ use lichen_contracts::genesis::Genesis;
 use lichen_contracts::presentation::{TRUST_ANCHOR_TAG, TrustAnchor};
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
 use lichen_views as views;
+use lichen_views::api::FinalityReceipt;
 use serde_json::Value;
 
 use crate::commands::keys::random;
 
 /// Blocks ahead a transaction made here may be included (within the chain's limit).
 pub const TX_EXPIRY_BLOCKS: u64 = 100;
+/// How long a submission waits for the block that commits it.
+pub const SUBMIT_WAIT_MS: u64 = 30_000;
 
 /// What the CLI needs to know of the chain to sign for it.
 #[derive(Debug)]
@@ -28,18 +31,14 @@ pub struct ChainInfo {
 }
 
 pub fn chain_info(client: &Client) -> Result<ChainInfo> {
-    let s = client.get_json("/v1/status")?;
-    let suite = s["suite"]
-        .as_str()
-        .and_then(Suite::from_name)
-        .ok_or_else(|| anyhow!("the node's status names no known suite: {s}"))?;
+    let s = client.status()?;
+    let suite = Suite::from_name(&s.suite)
+        .ok_or_else(|| anyhow!("the node's status names no known suite: {:?}", s.suite))?;
     Ok(ChainInfo {
-        chain_id: s["chain_id"].as_str().unwrap_or_default().to_string(),
+        chain_id: s.chain_id,
         suite,
-        height: s["height"].as_u64().unwrap_or(0),
-        expiry_blocks_max: s["tx_expiry_blocks_max"]
-            .as_u64()
-            .unwrap_or(TX_EXPIRY_BLOCKS),
+        height: s.height,
+        expiry_blocks_max: s.tx_expiry_blocks_max,
     })
 }
 
@@ -73,14 +72,10 @@ pub fn sign(info: &ChainInfo, payload: Payload, keys: &[&SecretKey]) -> Result<S
 }
 
 /// Submits and waits for finality; the node's receipt.
-pub fn submit(client: &Client, tx: &SignedTransaction) -> Result<Value> {
-    let (_, body) = client
-        .post_bytes(
-            "/v1/transactions?wait=final&timeout_ms=30000",
-            &tx.to_bytes(),
-        )
-        .context("the transaction was not committed")?;
-    Ok(body)
+pub fn submit(client: &Client, tx: &SignedTransaction) -> Result<FinalityReceipt> {
+    client
+        .submit_final(&tx.to_bytes(), SUBMIT_WAIT_MS)
+        .context("the transaction was not committed")
 }
 
 pub fn hash_file(suite: Suite, path: &Path) -> Result<Hash32> {

@@ -3,6 +3,7 @@
 
 use lichen_contracts::presentation::{Outcome, Report, Verdict};
 use lichen_views as views;
+use lichen_views::api::FinalityReceipt;
 use serde_json::Value;
 
 /// Prints a line to stdout; a closed pipe (`lichen ... | head -1`) ends the process quietly
@@ -24,23 +25,37 @@ pub fn emit(args: std::fmt::Arguments<'_>) {
     }
 }
 
-/// A finality receipt from `POST /v1/transactions?wait=final`.
-pub fn print_receipt(receipt: &Value, as_json: bool, what: &str) {
+/// A finality receipt from `POST /v1/transactions?wait=final`; `extra` fields (a generated
+/// holder salt, the anchored hash) join it in JSON output.
+pub fn print_receipt(
+    receipt: &FinalityReceipt,
+    extra: &[(&str, String)],
+    as_json: bool,
+    what: &str,
+) {
     if as_json {
-        out!("{}", views::to_pretty_string(receipt));
+        let mut v = views::api::to_value(receipt);
+        for (field, value) in extra {
+            v[*field] = Value::String(value.clone());
+        }
+        out!("{}", views::to_pretty_string(&v));
     } else {
         out!(
             "{what}: final in block {} at {}\ntransaction {}",
-            receipt["height"],
-            receipt["block_time"].as_str().unwrap_or("?"),
-            receipt["id"].as_str().unwrap_or("?")
+            receipt.height,
+            receipt.block_time,
+            receipt.id
         );
     }
 }
 
-pub fn print_report(report: &Report, as_json: bool) {
+/// The verifier's report on `bytes`: every check on its own line, or the shared JSON view.
+pub fn print_report(report: &Report, bytes: &[u8], as_json: bool) {
     if as_json {
-        out!("{}", views::to_pretty_string(&views::report_to_json(report)));
+        out!(
+            "{}",
+            views::to_pretty_string(&views::report_to_json(report, bytes))
+        );
         return;
     }
     out!("{}", report.verdict.name());

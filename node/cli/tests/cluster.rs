@@ -6,22 +6,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::net::TcpListener;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use lichen_client::Client;
-use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{SecretKey, Suite, keystore};
-use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lichen");
+mod common;
+use common::{BIN, free_port};
+
 const PASSWORD: &str = "lichen-dev";
 /// Generous bounds: debug builds on a shared 2-core machine.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,27 +37,8 @@ fn exclusive() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn lichen(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .env("LICHEN_PASSWORD", PASSWORD)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::lichen_in(dir, &[("LICHEN_PASSWORD", PASSWORD)], args)
 }
 
 fn lichen_ok(dir: &Path, args: &[&str]) -> String {
@@ -396,33 +376,16 @@ impl Cluster {
         let chain_id = status["chain_id"].as_str().unwrap().to_string();
         let height = status["height"].as_u64().unwrap();
         let key = self.key("court-1");
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
-        (0..count as u64)
-            .map(|i| {
-                let tx = Transaction {
-                    chain_id: chain_id.clone(),
-                    nonce: seed.wrapping_add(i),
-                    expires_at_height: height + 900,
-                    payload: Payload::AnchorEvidence {
-                        hash: self.suite.digest(format!("{tag} document {i}").as_bytes()),
-                        submitter: "court-1".into(),
-                        label: format!("{tag} {i}"),
-                    },
-                };
-                let id = tx.id(self.suite);
-                let signed = SignedTransaction {
-                    tx,
-                    signatures: vec![TxSignature {
-                        key: key.public_key(),
-                        signature: key.sign(id.as_bytes()),
-                    }],
-                };
-                (id.to_hex(), signed.to_bytes())
-            })
-            .collect()
+        let count = count as u64;
+        common::evidence_txs(
+            self.suite,
+            &chain_id,
+            &key,
+            "court-1",
+            tag,
+            count,
+            height + 900,
+        )
     }
 }
 

@@ -7,7 +7,6 @@
 
 use std::fs;
 use std::io::Read;
-use std::net::TcpListener;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -16,13 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lichen_client::{Client, ClientError};
-use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Suite, keystore};
-use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lichen");
+mod common;
+use common::{BIN, free_port};
+
 const PASSWORD: &str = "e2e correct horse";
 const WRONG_PASSWORD: &str = "e2e wrong horse";
 /// Longest a CLI command may take.
@@ -143,12 +142,6 @@ fn wait_within(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// A working directory holding key files, genesis files and a node's data, and the URL of the
@@ -1154,34 +1147,16 @@ fn kill_9_loses_no_acknowledged_transaction() {
 
     // Sign every transaction up front, in-process.
     let key = keystore::open(&site.read("court.key"), PASSWORD.as_bytes()).unwrap();
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
     let suite = Suite::Sm;
-    let txs: Vec<(String, Vec<u8>)> = (0..TOTAL as u64)
-        .map(|i| {
-            let tx = Transaction {
-                chain_id: chain_id.clone(),
-                nonce: seed.wrapping_add(i),
-                expires_at_height: height + 100,
-                payload: Payload::AnchorEvidence {
-                    hash: suite.digest(format!("crash document {i}").as_bytes()),
-                    submitter: SUBMITTER.to_string(),
-                    label: format!("document {i}"),
-                },
-            };
-            let id = tx.id(suite);
-            let signed = SignedTransaction {
-                tx,
-                signatures: vec![TxSignature {
-                    key: key.public_key(),
-                    signature: key.sign(id.as_bytes()),
-                }],
-            };
-            (id.to_hex(), signed.to_bytes())
-        })
-        .collect();
+    let txs = common::evidence_txs(
+        suite,
+        &chain_id,
+        &key,
+        SUBMITTER,
+        "crash",
+        TOTAL as u64,
+        height + 100,
+    );
     let txs = Arc::new(txs);
 
     let next = Arc::new(AtomicUsize::new(0));
@@ -1225,6 +1200,10 @@ fn kill_9_loses_no_acknowledged_transaction() {
         .collect();
 
     // Kill at a random point after 20 acknowledgements.
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     let target = 20 + (seed % 16) as usize;
     let deadline = Instant::now() + Duration::from_secs(30);
     while acked.lock().unwrap().len() < target {

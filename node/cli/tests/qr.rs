@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Cursor, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use lichen_cli::qr::{
@@ -23,7 +22,7 @@ use lichen_contracts::testkit::{GENESIS_TIME_MS, TestChain};
 use lichen_contracts::tx::{Payload, SignedTransaction};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lichen");
+mod common;
 const MINUTE_MS: u64 = 60_000;
 const DAY_MS: u64 = 24 * 60 * MINUTE_MS;
 const DOC: &[u8] = b"%PDF-1.7 Business licence, Shenzhen Example Trading Co., Ltd. (test)";
@@ -468,18 +467,7 @@ fn serve(routes: BTreeMap<String, Vec<u8>>) -> String {
 }
 
 fn lichen(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .env_remove("LICHEN_NODE")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::lichen_in(dir, &[], args)
 }
 
 #[test]

@@ -1,7 +1,11 @@
-//! A small blocking client for the node's HTTP API (used by the CLI and the tests).
+//! A small blocking client for the node's HTTP API (used by the CLI and the tests). The bodies
+//! clients read field by field come back typed (`lichen_views::api`); the rest as JSON values in
+//! the shared `lichen_views` shapes.
 
 use std::time::Duration;
 
+use lichen_views::api::{FinalityReceipt, HealthResponse, StatusResponse};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Largest response body read, in bytes.
@@ -131,4 +135,35 @@ impl Client {
         let (status, body, _) = self.finish(&url, r)?;
         Ok((status, self.json(&url, &body)?))
     }
+
+    /// `GET path` as a typed body.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let value = self.get_json(path)?;
+        typed(&format!("{}{path}", self.base), value)
+    }
+
+    /// `GET /v1/status`.
+    pub fn status(&self) -> Result<StatusResponse, ClientError> {
+        self.get("/v1/status")
+    }
+
+    /// `GET /v1/health`.
+    pub fn health(&self) -> Result<HealthResponse, ClientError> {
+        self.get("/v1/health")
+    }
+
+    /// Submits an encoded signed transaction and waits up to `timeout_ms` for the block that
+    /// commits it (`POST /v1/transactions?wait=final`).
+    pub fn submit_final(&self, tx: &[u8], timeout_ms: u64) -> Result<FinalityReceipt, ClientError> {
+        let path = format!("/v1/transactions?wait=final&timeout_ms={timeout_ms}");
+        let (_, body) = self.post_bytes(&path, tx)?;
+        typed(&format!("{}{path}", self.base), body)
+    }
+}
+
+fn typed<T: DeserializeOwned>(url: &str, value: Value) -> Result<T, ClientError> {
+    serde_json::from_value(value).map_err(|e| ClientError::BadResponse {
+        url: url.to_string(),
+        reason: format!("unexpected body: {e}"),
+    })
 }

@@ -1,5 +1,7 @@
-//! Why the consensus core ignored a message. Ignored messages change nothing; the reason is
-//! reported so the node can score the peer that relayed it.
+//! Why the consensus core ignored a message (ignored messages change nothing; the reason is
+//! reported so the node can score the peer that relayed it), and why a block did not execute.
+
+use lichen_contracts::block::BlockError;
 
 /// Why a message was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,4 +22,17 @@ pub enum ConsensusError {
     BadJustification { reason: &'static str },
     #[error("message for height {height} view {view} is outside the window the core keeps")]
     OutOfWindow { height: u64, view: u64 },
+}
+
+/// Why a block did not execute at this node: the error of `Input::Executed`. The core treats
+/// both kinds alike: the block is not valid here (another copy of it, or the block synced with
+/// its certificate, gets a new execution).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecutionError {
+    /// The block breaks a rule: its header, a transaction, or its claimed execution result.
+    #[error(transparent)]
+    Invalid(#[from] BlockError),
+    /// This node could not execute it (its storage failed).
+    #[error("this node could not execute the block: {reason}")]
+    Failed { reason: String },
 }

@@ -17,7 +17,7 @@ pub use crate::core::{
     BLOCKS_PER_HEIGHT_MAX, Config, Core, Effect, Evidence, FUTURE_HEIGHTS_MAX, FUTURE_MESSAGES_MAX,
     HELPS_PER_HEIGHT_MAX, Input, PersistedState, Signer, Tip, VIEW_HISTORY, VIEW_WINDOW,
 };
-pub use error::ConsensusError;
+pub use error::{ConsensusError, ExecutionError};
 pub use messages::{
     MESSAGE_BYTES_MAX, Message, PreparedCertificate, Proposal, SignedVote, ViewChange,
 };

@@ -1,28 +1,7 @@
 //! The chain store: blocks, certificates, state-tree nodes, indexes and metadata in one ordered
 //! key space, over any [`KvStore`].
 //!
-//! Layout (every key starts with a one-byte prefix; integers are big-endian so that keys sort by
-//! number):
-//!
-//! | prefix | key after the prefix | value |
-//! |---|---|---|
-//! | `m` | a metadata name (`tip`, `genesis`, `consensus`, `pruned_below`) | see [`keys`] |
-//! | `b` | height u64 | the encoded [`Block`] |
-//! | `c` | height u64 | the encoded [`CommitCertificate`] (none for block 0) |
-//! | `n` | encoded [`NodeKey`] | the encoded state-tree [`Node`] |
-//! | `s` | encoded [`StaleNodeIndex`] (`stale_since u64 ‖ NodeKey`) | empty |
-//! | `v` | height u64 | the [`ValidatorSet`] that signs the blocks after `height` (at 0 and at each change) |
-//! | `t` | tx id (32) | height u64 ‖ index u32 |
-//! | `l` | licence id ‖ 0x00 ‖ height u64 ‖ index u32 | tx id (32) ‖ status u8 |
-//! | `a` | agency id ‖ 0x00 ‖ height u64 ‖ index u32 | licence id |
-//! | `e` | evidence hash (32) | height u64 ‖ index u32 |
-//! | `k` | kind u8 (3 agency, 4 licence type, 5 submitter, 8 observer) ‖ id (an observer's is its peer id bytes) | empty (to list registered entities) |
-//! | `r` | tx id (32) | expiry height u64 (the replay window) |
-//! | `x` | expiry height u64 ‖ tx id | empty (to prune the replay window) |
-//!
-//! Identifiers never contain 0x00 (they are checked printable), so `id ‖ 0x00` is a prefix that
-//! no other id's entries share. (Entity index keys end with the id, so they need no separator;
-//! observer peer ids there are raw bytes.)
+//! The key layout (one-byte prefixes, byte widths) is in [`crate::layout`].
 
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
 use lichen_contracts::codec::{Decode, Encode, Reader};
@@ -31,46 +10,23 @@ use lichen_contracts::error::{CodecError, StorageError};
 use lichen_contracts::genesis::Genesis;
 use lichen_contracts::ledger::Event;
 use lichen_contracts::model::{LicenceStatus, ValidatorSet};
+use lichen_contracts::replay;
 use lichen_contracts::smt::{Node, NodeKey, SparseMerkleTree, TreeReader, TreeUpdateBatch};
-use lichen_contracts::state::{ReplayWindow, StateKey};
+use lichen_contracts::state::{ReplayWindow, StateKey, StateKind};
 use lichen_contracts::tx::Payload;
 
 use crate::error::StoreError;
 use crate::kv::{KvStore, WriteBatch};
-
-/// Key prefixes and metadata names (see the module docs).
-pub mod keys {
-    pub const META: u8 = b'm';
-    pub const BLOCK: u8 = b'b';
-    pub const CERTIFICATE: u8 = b'c';
-    pub const NODE: u8 = b'n';
-    pub const STALE: u8 = b's';
-    pub const VALIDATORS: u8 = b'v';
-    pub const TX: u8 = b't';
-    pub const LICENCE: u8 = b'l';
-    pub const AGENCY: u8 = b'a';
-    pub const EVIDENCE: u8 = b'e';
-    pub const ENTITY: u8 = b'k';
-    pub const REPLAY: u8 = b'r';
-    pub const REPLAY_BY_EXPIRY: u8 = b'x';
-
-    /// Height u64 ‖ block hash (32): the last committed block.
-    pub const META_TIP: &[u8] = b"tip";
-    /// The encoded genesis the store was initialised with.
-    pub const META_GENESIS: &[u8] = b"genesis";
-    /// The consensus core's persisted voting state (opaque bytes here).
-    pub const META_CONSENSUS: &[u8] = b"consensus";
-    /// u64: state versions below this one may have been pruned.
-    pub const META_PRUNED_BELOW: &[u8] = b"pruned_below";
-}
+use crate::layout::{
+    self, AFTER_HEIGHT, ENTITY_ID_AT, HASH_BYTES, HEIGHT_BYTES, INDEX_BYTES, LICENCE_HISTORY_BYTES,
+    LOCATION_BYTES, PREFIX_BYTES, TIP_BYTES, TX_ID_BYTES,
+};
 
 /// Stale state-tree nodes deleted per committed block, at most: pruning catches up over several
 /// blocks rather than making one batch huge.
 pub const PRUNE_NODES_PER_BLOCK_MAX: usize = 50_000;
 /// Entries returned by one history or index listing, at most.
 pub const LISTING_MAX: usize = 1_000;
-/// The entity-index kind of observers (their `StateKey` kind).
-const OBSERVER_KIND: u8 = 8;
 
 /// The last committed block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,10 +86,10 @@ fn height_key(prefix: u8, height: u64) -> Vec<u8> {
     key(prefix, &[&height.to_be_bytes()])
 }
 
-fn location_bytes(loc: TxLocation) -> [u8; 12] {
-    let mut b = [0u8; 12];
-    b[..8].copy_from_slice(&loc.height.to_be_bytes());
-    b[8..].copy_from_slice(&loc.index.to_be_bytes());
+fn location_bytes(loc: TxLocation) -> [u8; LOCATION_BYTES] {
+    let mut b = [0u8; LOCATION_BYTES];
+    b[..HEIGHT_BYTES].copy_from_slice(&loc.height.to_be_bytes());
+    b[HEIGHT_BYTES..].copy_from_slice(&loc.index.to_be_bytes());
     b
 }
 
@@ -152,25 +108,27 @@ fn decode<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> 
 }
 
 fn read_u64(what: &'static str, bytes: &[u8]) -> Result<u64, StoreError> {
-    let arr: [u8; 8] = bytes
-        .get(..8)
+    let arr: [u8; HEIGHT_BYTES] = bytes
+        .get(..HEIGHT_BYTES)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| corrupt(what, "shorter than 8 bytes"))?;
     Ok(u64::from_be_bytes(arr))
 }
 
 fn read_location(what: &'static str, bytes: &[u8]) -> Result<TxLocation, StoreError> {
-    if bytes.len() != 12 {
+    if bytes.len() != LOCATION_BYTES {
         return Err(corrupt(what, "a location is 12 bytes"));
     }
     let height = read_u64(what, bytes)?;
-    let index = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    let mut index = [0u8; INDEX_BYTES];
+    index.copy_from_slice(&bytes[HEIGHT_BYTES..]);
+    let index = u32::from_be_bytes(index);
     Ok(TxLocation { height, index })
 }
 
 fn read_hash(what: &'static str, bytes: &[u8]) -> Result<Hash32, StoreError> {
-    let arr: [u8; 32] = bytes
-        .get(..32)
+    let arr: [u8; HASH_BYTES] = bytes
+        .get(..HASH_BYTES)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| corrupt(what, "shorter than 32 bytes"))?;
     Ok(Hash32(arr))
@@ -205,7 +163,7 @@ impl<K: KvStore> ChainStore<K> {
     pub fn init_genesis(&self, genesis: &Genesis) -> Result<StoredTip, StoreError> {
         let suite = genesis.suite();
         let bytes = genesis.to_bytes();
-        if let Some(stored) = self.kv.get(&key(keys::META, &[keys::META_GENESIS]))? {
+        if let Some(stored) = self.kv.get(&key(layout::META, &[layout::META_GENESIS]))? {
             if stored != bytes {
                 // A stored genesis this version cannot decode (one written before a field was
                 // added, e.g. `observers`) is still another genesis, not a corrupt store.
@@ -241,10 +199,10 @@ impl<K: KvStore> ChainStore<K> {
             txs: Vec::new(),
         };
         let mut batch = WriteBatch::new();
-        batch.put(key(keys::META, &[keys::META_GENESIS]), bytes);
-        batch.put(height_key(keys::BLOCK, 0), block.to_bytes());
+        batch.put(key(layout::META, &[layout::META_GENESIS]), bytes);
+        batch.put(height_key(layout::BLOCK, 0), block.to_bytes());
         batch.put(
-            height_key(keys::VALIDATORS, 0),
+            height_key(layout::VALIDATORS, 0),
             genesis.validators.to_bytes(),
         );
         write_tree(&mut batch, &tree);
@@ -260,7 +218,7 @@ impl<K: KvStore> ChainStore<K> {
         for o in &genesis.observers {
             batch.put(entity_key(&StateKey::Observer(o.peer_id.clone())), []);
         }
-        batch.put(key(keys::META, &[keys::META_TIP]), tip_bytes(0, &hash));
+        batch.put(key(layout::META, &[layout::META_TIP]), tip_bytes(0, &hash));
         self.kv.apply(batch)?;
         self.kv.flush()?;
         Ok(StoredTip { height: 0, hash })
@@ -279,7 +237,7 @@ impl<K: KvStore> ChainStore<K> {
     pub fn genesis(&self) -> Result<Genesis, StoreError> {
         let bytes = self
             .kv
-            .get(&key(keys::META, &[keys::META_GENESIS]))?
+            .get(&key(layout::META, &[layout::META_GENESIS]))?
             .ok_or(StoreError::NotInitialised)?;
         decode("genesis", &bytes)
     }
@@ -288,14 +246,14 @@ impl<K: KvStore> ChainStore<K> {
     pub fn tip(&self) -> Result<StoredTip, StoreError> {
         let bytes = self
             .kv
-            .get(&key(keys::META, &[keys::META_TIP]))?
+            .get(&key(layout::META, &[layout::META_TIP]))?
             .ok_or(StoreError::NotInitialised)?;
-        if bytes.len() != 40 {
+        if bytes.len() != TIP_BYTES {
             return Err(corrupt("tip", "the tip is 40 bytes"));
         }
         Ok(StoredTip {
             height: read_u64("tip", &bytes)?,
-            hash: read_hash("tip", &bytes[8..])?,
+            hash: read_hash("tip", &bytes[HEIGHT_BYTES..])?,
         })
     }
 
@@ -308,14 +266,14 @@ impl<K: KvStore> ChainStore<K> {
     /// Block `height` as stored (its canonical encoding), for whoever needs its size or sends it
     /// on.
     pub fn block_bytes(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.kv.get(&height_key(keys::BLOCK, height))
+        self.kv.get(&height_key(layout::BLOCK, height))
     }
 
     /// Block `height`'s header alone: a block's encoding begins with its header, so the
     /// transactions (and their keys) are not decoded just to read it.
     pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, StoreError> {
         self.kv
-            .get(&height_key(keys::BLOCK, height))?
+            .get(&height_key(layout::BLOCK, height))?
             .map(|bytes| {
                 BlockHeader::decode_from(&mut Reader::new(&bytes)).map_err(|source| {
                     StoreError::Corrupt {
@@ -330,14 +288,14 @@ impl<K: KvStore> ChainStore<K> {
     /// The commit certificate of block `height` (none for block 0).
     pub fn certificate(&self, height: u64) -> Result<Option<CommitCertificate>, StoreError> {
         self.kv
-            .get(&height_key(keys::CERTIFICATE, height))?
+            .get(&height_key(layout::CERTIFICATE, height))?
             .map(|b| decode("certificate", &b))
             .transpose()
     }
 
     pub fn tx_location(&self, id: &Hash32) -> Result<Option<TxLocation>, StoreError> {
         self.kv
-            .get(&key(keys::TX, &[id.as_bytes()]))?
+            .get(&key(layout::TX, &[id.as_bytes()]))?
             .map(|b| read_location("tx index", &b))
             .transpose()
     }
@@ -345,27 +303,27 @@ impl<K: KvStore> ChainStore<K> {
     /// Where evidence `hash` was anchored.
     pub fn evidence_location(&self, hash: &Hash32) -> Result<Option<TxLocation>, StoreError> {
         self.kv
-            .get(&key(keys::EVIDENCE, &[hash.as_bytes()]))?
+            .get(&key(layout::EVIDENCE, &[hash.as_bytes()]))?
             .map(|b| read_location("evidence index", &b))
             .transpose()
     }
 
     /// Status changes of licence `id`, oldest first, at most [`LISTING_MAX`].
     pub fn licence_history(&self, id: &str) -> Result<Vec<LicenceHistoryEntry>, StoreError> {
-        let start = key(keys::LICENCE, &[id.as_bytes(), &[0]]);
+        let start = key(layout::LICENCE, &[id.as_bytes(), &[0]]);
         let rows = self
             .kv
             .scan(&start, &prefix_end(&start), LISTING_MAX, false)?;
         rows.into_iter()
             .map(|(k, v)| {
                 let location = read_location("licence history", &k[start.len()..])?;
-                if v.len() != 33 {
+                if v.len() != LICENCE_HISTORY_BYTES {
                     return Err(corrupt("licence history", "an entry is 33 bytes"));
                 }
                 Ok(LicenceHistoryEntry {
                     location,
                     tx_id: read_hash("licence history", &v)?,
-                    status: decode("licence status", &v[32..])?,
+                    status: decode("licence status", &v[TX_ID_BYTES..])?,
                 })
             })
             .collect()
@@ -373,7 +331,7 @@ impl<K: KvStore> ChainStore<K> {
 
     /// Licences issued by `agency`, newest first, at most `limit` (capped at [`LISTING_MAX`]).
     pub fn agency_licences(&self, agency: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        let start = key(keys::AGENCY, &[agency.as_bytes(), &[0]]);
+        let start = key(layout::AGENCY, &[agency.as_bytes(), &[0]]);
         let rows = self
             .kv
             .scan(&start, &prefix_end(&start), limit.min(LISTING_MAX), true)?;
@@ -384,8 +342,8 @@ impl<K: KvStore> ChainStore<K> {
             .collect()
     }
 
-    /// Ids of the registered entities of one kind (the `StateKey` kind: 3 agencies, 4 licence
-    /// types, 5 submitters), in id order, at most [`LISTING_MAX`]. Their entries live in state.
+    /// Ids of the registered entities of one kind (a [`StateKind`] byte: agencies, licence types,
+    /// submitters), in id order, at most [`LISTING_MAX`]. Their entries live in state.
     pub fn entity_ids(&self, kind: u8) -> Result<Vec<String>, StoreError> {
         self.entity_raw_ids(kind, LISTING_MAX)?
             .into_iter()
@@ -393,27 +351,30 @@ impl<K: KvStore> ChainStore<K> {
             .collect()
     }
 
-    /// Ids of the entities of one kind as bytes, in byte order, at most `limit`: for kind 8
-    /// (observers) these are peer ids, which need not be UTF-8.
+    /// Ids of the entities of one kind as bytes, in byte order, at most `limit`: for
+    /// [`StateKind::Observer`] these are peer ids, which need not be UTF-8.
     pub fn entity_raw_ids(&self, kind: u8, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
-        let start = [keys::ENTITY, kind];
+        let start = [layout::ENTITY, kind];
         let rows = self.kv.scan(&start, &prefix_end(&start), limit, false)?;
-        Ok(rows.into_iter().map(|(k, _)| k[2..].to_vec()).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(k, _)| k[ENTITY_ID_AT..].to_vec())
+            .collect())
     }
 
-    /// Peer ids of every current observer (entity kind 8), in byte order. Not capped at
+    /// Peer ids of every current observer (entity kind [`StateKind::Observer`]), in byte order. Not capped at
     /// [`LISTING_MAX`]: the network admits peers by this list, so it must be whole (its length
     /// is what genesis and the council made it).
     pub fn observer_peer_ids(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.entity_raw_ids(OBSERVER_KIND, usize::MAX)
+        self.entity_raw_ids(StateKind::Observer.as_u8(), usize::MAX)
     }
 
     /// The validator set that signs block `height` (>= 1): the set in force after the last change
     /// below `height`.
     pub fn signing_set(&self, height: u64) -> Result<ValidatorSet, StoreError> {
         let rows = self.kv.scan(
-            &height_key(keys::VALIDATORS, 0),
-            &height_key(keys::VALIDATORS, height),
+            &height_key(layout::VALIDATORS, 0),
+            &height_key(layout::VALIDATORS, height),
             1,
             true,
         )?;
@@ -428,15 +389,15 @@ impl<K: KvStore> ChainStore<K> {
     /// each one installed, oldest first.
     pub fn set_changes(&self, before: u64) -> Result<Vec<(u64, ValidatorSet)>, StoreError> {
         let rows = self.kv.scan(
-            &height_key(keys::VALIDATORS, 1),
-            &height_key(keys::VALIDATORS, before.max(1)),
+            &height_key(layout::VALIDATORS, 1),
+            &height_key(layout::VALIDATORS, before.max(1)),
             usize::MAX,
             false,
         )?;
         rows.into_iter()
             .map(|(k, v)| {
                 Ok((
-                    read_u64("set change", &k[1..])?,
+                    read_u64("set change", &k[PREFIX_BYTES..])?,
                     decode("validator set", &v)?,
                 ))
             })
@@ -445,14 +406,14 @@ impl<K: KvStore> ChainStore<K> {
 
     /// The replay window: ids of committed transactions that have not expired at `height`.
     pub fn replay_window(&self) -> Result<ReplayWindow, StoreError> {
-        let start = [keys::REPLAY];
+        let start = [layout::REPLAY];
         let rows = self
             .kv
             .scan(&start, &prefix_end(&start), usize::MAX, false)?;
         let mut window = ReplayWindow::default();
         for (k, v) in rows {
             window.insert(
-                read_hash("replay window", &k[1..])?,
+                read_hash("replay window", &k[PREFIX_BYTES..])?,
                 read_u64("replay", &v)?,
             );
         }
@@ -461,13 +422,13 @@ impl<K: KvStore> ChainStore<K> {
 
     /// The consensus core's persisted voting state, as last written.
     pub fn consensus_state(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        self.kv.get(&key(keys::META, &[keys::META_CONSENSUS]))
+        self.kv.get(&key(layout::META, &[layout::META_CONSENSUS]))
     }
 
     /// Writes the consensus state durably (flushed before returning).
     pub fn put_consensus_state(&self, bytes: &[u8]) -> Result<(), StoreError> {
         let mut batch = WriteBatch::new();
-        batch.put(key(keys::META, &[keys::META_CONSENSUS]), bytes);
+        batch.put(key(layout::META, &[layout::META_CONSENSUS]), bytes);
         self.kv.apply(batch)?;
         self.kv.flush()
     }
@@ -475,7 +436,7 @@ impl<K: KvStore> ChainStore<K> {
     /// State versions below this one may be pruned (0 if nothing was).
     pub fn pruned_below(&self) -> Result<u64, StoreError> {
         self.kv
-            .get(&key(keys::META, &[keys::META_PRUNED_BELOW]))?
+            .get(&key(layout::META, &[layout::META_PRUNED_BELOW]))?
             .map(|b| read_u64("pruned_below", &b))
             .transpose()
             .map(|v| v.unwrap_or(0))
@@ -496,14 +457,14 @@ impl<K: KvStore> ChainStore<K> {
         let suite = self.suite()?;
         let hash = header.hash(suite);
         let mut batch = WriteBatch::new();
-        batch.put(height_key(keys::BLOCK, height), commit.block.to_bytes());
+        batch.put(height_key(layout::BLOCK, height), commit.block.to_bytes());
         batch.put(
-            height_key(keys::CERTIFICATE, height),
+            height_key(layout::CERTIFICATE, height),
             commit.certificate.to_bytes(),
         );
         write_tree(&mut batch, commit.tree);
         if let Some(set) = commit.new_validators {
-            batch.put(height_key(keys::VALIDATORS, height), set.to_bytes());
+            batch.put(height_key(layout::VALIDATORS, height), set.to_bytes());
         }
         for (index, tx) in commit.block.txs.iter().enumerate() {
             let loc = TxLocation {
@@ -511,20 +472,20 @@ impl<K: KvStore> ChainStore<K> {
                 index: index as u32,
             };
             let id = tx.id(suite);
-            batch.put(key(keys::TX, &[id.as_bytes()]), location_bytes(loc));
+            batch.put(key(layout::TX, &[id.as_bytes()]), location_bytes(loc));
             // One that expires at this very height can never match again: like the expired
             // entries pruned below, it does not enter the window.
-            if tx.tx.expires_at_height > height {
+            if replay::remembered_after(height, tx.tx.expires_at_height) {
                 let expiry = tx.tx.expires_at_height.to_be_bytes();
-                batch.put(key(keys::REPLAY, &[id.as_bytes()]), expiry);
-                batch.put(key(keys::REPLAY_BY_EXPIRY, &[&expiry, id.as_bytes()]), []);
+                batch.put(key(layout::REPLAY, &[id.as_bytes()]), expiry);
+                batch.put(key(layout::REPLAY_BY_EXPIRY, &[&expiry, id.as_bytes()]), []);
             }
             if let Payload::IssueLicence(d) | Payload::SupersedeLicence { new: d, .. } =
                 &tx.tx.payload
             {
                 batch.put(
                     key(
-                        keys::AGENCY,
+                        layout::AGENCY,
                         &[d.issuer.as_bytes(), &[0], &location_bytes(loc)],
                     ),
                     d.id.as_bytes(),
@@ -536,12 +497,18 @@ impl<K: KvStore> ChainStore<K> {
                         let mut value = id.as_bytes().to_vec();
                         value.extend_from_slice(&status.to_bytes());
                         batch.put(
-                            key(keys::LICENCE, &[lid.as_bytes(), &[0], &location_bytes(loc)]),
+                            key(
+                                layout::LICENCE,
+                                &[lid.as_bytes(), &[0], &location_bytes(loc)],
+                            ),
                             value,
                         );
                     }
                     Event::EvidenceAnchored { hash } => {
-                        batch.put(key(keys::EVIDENCE, &[hash.as_bytes()]), location_bytes(loc));
+                        batch.put(
+                            key(layout::EVIDENCE, &[hash.as_bytes()]),
+                            location_bytes(loc),
+                        );
                     }
                     Event::AgencyChanged { id } => {
                         batch.put(entity_key(&StateKey::Agency(id.clone())), []);
@@ -564,17 +531,23 @@ impl<K: KvStore> ChainStore<K> {
         }
         // Replay entries whose expiry lies below the next height can never match again.
         let expired = self.kv.scan(
-            &height_key(keys::REPLAY_BY_EXPIRY, 0),
-            &height_key(keys::REPLAY_BY_EXPIRY, height + 1),
+            &height_key(layout::REPLAY_BY_EXPIRY, 0),
+            &height_key(
+                layout::REPLAY_BY_EXPIRY,
+                replay::first_remembered_expiry(height),
+            ),
             usize::MAX,
             false,
         )?;
         for (k, _) in expired {
-            batch.delete(key(keys::REPLAY, &[&k[9..]]));
+            batch.delete(key(layout::REPLAY, &[&k[AFTER_HEIGHT..]]));
             batch.delete(k);
         }
         self.prune_into(&mut batch, commit.keep_versions_from)?;
-        batch.put(key(keys::META, &[keys::META_TIP]), tip_bytes(height, &hash));
+        batch.put(
+            key(layout::META, &[layout::META_TIP]),
+            tip_bytes(height, &hash),
+        );
         self.kv.apply(batch)?;
         self.kv.flush()?;
         Ok(StoredTip { height, hash })
@@ -589,20 +562,20 @@ impl<K: KvStore> ChainStore<K> {
         }
         // A node stale since v is referenced by versions < v only: deletable when v <= keep_from.
         let rows = self.kv.scan(
-            &height_key(keys::STALE, 0),
-            &height_key(keys::STALE, keep_from + 1),
+            &height_key(layout::STALE, 0),
+            &height_key(layout::STALE, keep_from + 1),
             PRUNE_NODES_PER_BLOCK_MAX,
             false,
         )?;
         let complete = rows.len() < PRUNE_NODES_PER_BLOCK_MAX;
         for (k, _) in rows {
             // The stale index entry is `stale_since u64 || NodeKey`.
-            batch.delete(key(keys::NODE, &[&k[9..]]));
+            batch.delete(key(layout::NODE, &[&k[AFTER_HEIGHT..]]));
             batch.delete(k);
         }
         if complete {
             batch.put(
-                key(keys::META, &[keys::META_PRUNED_BELOW]),
+                key(layout::META, &[layout::META_PRUNED_BELOW]),
                 keep_from.to_be_bytes(),
             );
         }
@@ -622,15 +595,15 @@ fn entity_key(state_key: &StateKey) -> Vec<u8> {
         StateKey::Observer(peer_id) => peer_id.as_slice(),
         _ => &[],
     };
-    key(keys::ENTITY, &[&[state_key.kind()], id])
+    key(layout::ENTITY, &[&[state_key.kind()], id])
 }
 
 fn write_tree(batch: &mut WriteBatch, tree: &TreeUpdateBatch) {
     for (k, node) in &tree.new_nodes {
-        batch.put(key(keys::NODE, &[&k.to_bytes()]), node.to_bytes());
+        batch.put(key(layout::NODE, &[&k.to_bytes()]), node.to_bytes());
     }
     for stale in &tree.stale_nodes {
-        batch.put(key(keys::STALE, &[&stale.to_bytes()]), []);
+        batch.put(key(layout::STALE, &[&stale.to_bytes()]), []);
     }
 }
 
@@ -638,7 +611,7 @@ impl<K: KvStore> TreeReader for ChainStore<K> {
     fn get_node(&self, node_key: &NodeKey) -> Result<Option<Node>, StorageError> {
         let bytes = self
             .kv
-            .get(&key(keys::NODE, &[&node_key.to_bytes()]))
+            .get(&key(layout::NODE, &[&node_key.to_bytes()]))
             .map_err(StorageError::from)?;
         bytes
             .map(|b| Node::from_bytes(&b).map_err(StorageError::Corrupt))

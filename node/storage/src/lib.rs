@@ -10,11 +10,10 @@
 mod chain;
 mod error;
 mod kv;
+pub mod layout;
 mod sled_kv;
 
-pub use chain::{
-    BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocation, keys as layout,
-};
+pub use chain::{BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocation};
 pub use error::StoreError;
 pub use kv::{Entry, KvStore, MemoryKv, WriteBatch};
 pub use sled_kv::SledKv;

@@ -15,7 +15,7 @@ use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::StorageError;
 use lichen_contracts::model::{Agency, EntityStatus, LicenceStatus, Observer};
 use lichen_contracts::smt::{MemoryTreeStore, SparseMerkleTree, TreeUpdateBatch};
-use lichen_contracts::state::StateKey;
+use lichen_contracts::state::{StateKey, StateKind};
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction};
 use lichen_storage::{
@@ -813,13 +813,30 @@ fn chain_entity_index<K: KvStore>(make: impl Fn() -> K) {
     let mut c = TestChain::from_genesis(genesis, base.keys, names);
     let store = initialised(make(), &c);
     let peers = |store: &ChainStore<K>| store.observer_peer_ids().unwrap();
-    assert_eq!(store.entity_ids(3).unwrap(), vec!["agency-a", "agency-b"]);
-    assert_eq!(store.entity_ids(4).unwrap(), vec!["business", "food"]);
-    assert_eq!(store.entity_ids(5).unwrap(), vec!["court-1"]);
+    assert_eq!(
+        store.entity_ids(StateKind::Agency.as_u8()).unwrap(),
+        vec!["agency-a", "agency-b"]
+    );
+    assert_eq!(
+        store.entity_ids(StateKind::LicenceType.as_u8()).unwrap(),
+        vec!["business", "food"]
+    );
+    assert_eq!(
+        store.entity_ids(StateKind::Submitter.as_u8()).unwrap(),
+        vec!["court-1"]
+    );
     assert_eq!(peers(&store), vec![b.to_vec(), a.to_vec()], "byte order");
-    assert_eq!(store.entity_raw_ids(8, 1).unwrap(), vec![b.to_vec()]);
+    assert_eq!(
+        store
+            .entity_raw_ids(StateKind::Observer.as_u8(), 1)
+            .unwrap(),
+        vec![b.to_vec()]
+    );
     assert!(
-        matches!(store.entity_ids(8), Err(StoreError::Corrupt { .. })),
+        matches!(
+            store.entity_ids(StateKind::Observer.as_u8()),
+            Err(StoreError::Corrupt { .. })
+        ),
         "a peer id that is not UTF-8 is not a string id"
     );
 
@@ -838,7 +855,7 @@ fn chain_entity_index<K: KvStore>(make: impl Fn() -> K) {
     ];
     commit_next(&mut c, &store, txs, 0);
     assert_eq!(
-        store.entity_ids(3).unwrap(),
+        store.entity_ids(StateKind::Agency.as_u8()).unwrap(),
         vec!["agency-a", "agency-b", "agency-c"]
     );
     assert_eq!(peers(&store), vec![b.to_vec(), b"peer-c".to_vec()]);

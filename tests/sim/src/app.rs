@@ -9,10 +9,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use lichen_consensus::Tip;
-use lichen_contracts::block::{Block, BlockHeader, CommitCertificate, HEADER_VERSION, tx_root};
+use lichen_contracts::block::{
+    BLOCK_TXS_LIMIT, Block, BlockError, BlockHeader, CommitCertificate, HEADER_VERSION, Parent,
+    check_executed, check_successor, tx_root,
+};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, PublicKey, SecretKey, Suite};
-use lichen_contracts::ledger::verify_signatures;
+use lichen_contracts::error::CodecError;
+use lichen_contracts::exec::BlockTxError;
+use lichen_contracts::ledger::{TxError, verify_signatures};
 use lichen_contracts::model::{Validator, ValidatorSet};
 use lichen_contracts::testkit::{GENESIS_TIME_MS, test_key};
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
@@ -102,20 +107,20 @@ pub fn set_change(suite: Suite, nonce: u64, payload: Payload) -> SignedTransacti
 /// transaction on every node that executes the block).
 #[derive(Debug, Default)]
 pub struct SigCache {
-    verdicts: BTreeMap<Hash32, bool>,
+    verdicts: BTreeMap<Hash32, Result<(), TxError>>,
     pub verified: u64,
 }
 
 impl SigCache {
-    pub fn check(&mut self, suite: Suite, tx: &SignedTransaction) -> bool {
+    pub fn check(&mut self, suite: Suite, tx: &SignedTransaction) -> Result<(), TxError> {
         let key = suite.hash("lichen-sim/signed-tx", &[&tx.to_bytes()]);
         if let Some(v) = self.verdicts.get(&key) {
-            return *v;
+            return v.clone();
         }
         self.verified += 1;
-        let ok = verify_signatures(suite, tx).is_ok();
-        self.verdicts.insert(key, ok);
-        ok
+        let verdict = verify_signatures(suite, tx).map(|_| ());
+        self.verdicts.insert(key, verdict.clone());
+        verdict
     }
 }
 
@@ -139,8 +144,9 @@ pub struct Chain {
     pub committed_txs: BTreeSet<Hash32>,
 }
 
-/// Why a block is not a valid next block.
-pub type Invalid = String;
+/// Why a block is not a valid next block: the contracts' header and execution-result checks,
+/// and the sim app's own transaction rules as the ledger's refusals.
+pub type Invalid = BlockError;
 
 impl Chain {
     pub fn genesis(suite: Suite, set: &ValidatorSet) -> Self {
@@ -208,51 +214,74 @@ impl Chain {
         let mut set = self.last().next_set.clone();
         let mut ids = Vec::with_capacity(txs.len());
         let mut seen = BTreeSet::new();
-        for tx in txs {
+        for (index, tx) in txs.iter().enumerate() {
             let id = tx.id(self.suite);
-            if !seen.insert(id) {
-                return Err(format!("transaction {id} appears twice in the block"));
-            }
-            if self.committed_txs.contains(&id) {
-                return Err(format!("transaction {id} was committed before"));
+            let refused = |error| BlockError::Tx(BlockTxError { index, error });
+            if !seen.insert(id) || self.committed_txs.contains(&id) {
+                return Err(refused(TxError::Duplicate { tx_id: id }));
             }
             if tx.tx.chain_id != CHAIN_ID {
-                return Err(format!("transaction {id} is for another chain"));
+                return Err(refused(TxError::WrongChain {
+                    expected: CHAIN_ID.into(),
+                    found: tx.tx.chain_id.clone(),
+                }));
             }
             if tx.tx.expires_at_height < height {
-                return Err(format!("transaction {id} expired"));
+                return Err(refused(TxError::Expired {
+                    expires_at_height: tx.tx.expires_at_height,
+                    height,
+                }));
             }
             let signers: BTreeSet<&PublicKey> = tx.signatures.iter().map(|s| &s.key).collect();
             let council = signers.iter().filter(|k| pool.council.contains(k)).count();
+            let lacks_council = || {
+                refused(TxError::CouncilThresholdNotMet {
+                    signers: council,
+                    threshold: COUNCIL_THRESHOLD as u16,
+                })
+            };
             match &tx.tx.payload {
                 Payload::AnchorEvidence { .. } => {
                     if signers.len() != 1 || !signers.contains(&pool.court) {
-                        return Err(format!("evidence {id} is not signed by the submitter"));
+                        // Not the submitter alone: unsigned, or some other key signed.
+                        return Err(refused(match signers.iter().find(|k| ***k != pool.court) {
+                            Some(key) => TxError::NotSubmitterKey {
+                                submitter: "court-1".into(),
+                                key: (*key).clone(),
+                            },
+                            None => TxError::Unsigned,
+                        }));
                     }
                 }
                 Payload::AddValidator(v) => {
                     if council < COUNCIL_THRESHOLD {
-                        return Err(format!("validator change {id} lacks council signatures"));
+                        return Err(lacks_council());
                     }
                     if set.index_of(&v.key).is_some() {
-                        return Err(format!("validator change {id}: already a validator"));
+                        return Err(refused(TxError::ValidatorExists { key: v.key.clone() }));
                     }
                     let mut vs = set.validators.clone();
                     vs.push(v.clone());
-                    set = ValidatorSet::new(vs).map_err(|e| format!("bad set: {e}"))?;
+                    set = ValidatorSet::new(vs).map_err(|e| refused(e.into()))?;
                 }
                 Payload::RemoveValidator { key } => {
                     if council < COUNCIL_THRESHOLD {
-                        return Err(format!("validator change {id} lacks council signatures"));
+                        return Err(lacks_council());
                     }
                     let Some(i) = set.index_of(key) else {
-                        return Err(format!("validator change {id}: not a validator"));
+                        return Err(refused(TxError::UnknownValidator { key: key.clone() }));
                     };
                     let mut vs = set.validators.clone();
                     vs.remove(i);
-                    set = ValidatorSet::new(vs).map_err(|e| format!("bad set: {e}"))?;
+                    set = ValidatorSet::new(vs).map_err(|e| refused(e.into()))?;
                 }
-                other => return Err(format!("the sim app has no rule for {}", other.kind())),
+                // The sim's transactions are evidence anchors and validator changes only.
+                _ => {
+                    return Err(refused(TxError::InvalidField(CodecError::InvalidValue {
+                        field: "payload",
+                        reason: "the sim app has no rule for this kind",
+                    })));
+                }
             }
             ids.push(id);
         }
@@ -262,48 +291,32 @@ impl Chain {
         Ok((set, self.suite.hash(STATE_TAG, &parts)))
     }
 
-    /// Is `block` a valid next block? On success, the set that signs the block after it.
+    /// Is `block` a valid next block? On success, the set that signs the block after it. The
+    /// header checks are the node's (`check_successor`), but with no clock (simulated time is not
+    /// a wall clock) and no transaction cap of the app's own.
     pub fn check(&self, block: &Block, sigs: &mut SigCache) -> Result<ValidatorSet, Invalid> {
         let suite = self.suite;
         let h = &block.header;
         let last = self.last();
-        if h.version != HEADER_VERSION || h.chain_id != CHAIN_ID {
-            return Err("wrong version or chain".into());
-        }
-        if h.height != self.height() + 1 {
-            return Err(format!(
-                "height {} does not follow {}",
-                h.height,
-                self.height()
-            ));
-        }
-        if h.previous_hash != last.hash {
-            return Err("does not extend the tip".into());
-        }
-        if h.time_ms <= last.block.header.time_ms {
-            return Err("time does not advance".into());
-        }
-        if !block.check_tx_root(suite) {
-            return Err("tx root or count".into());
-        }
-        if h.validator_set_hash != last.next_set.hash(suite) {
-            return Err("names another validator set".into());
-        }
-        if usize::from(h.proposer) >= last.next_set.len() {
-            return Err("proposer out of range".into());
-        }
-        for tx in &block.txs {
-            if !sigs.check(suite, tx) {
-                return Err(format!("transaction {} signature", tx.id(suite)));
-            }
+        let parent = Parent {
+            header: &last.block.header,
+            hash: last.hash,
+            next_validators: &last.next_set,
+        };
+        check_successor(
+            suite,
+            CHAIN_ID,
+            &parent,
+            block,
+            BLOCK_TXS_LIMIT as u32,
+            None,
+        )?;
+        for (index, tx) in block.txs.iter().enumerate() {
+            sigs.check(suite, tx)
+                .map_err(|error| BlockTxError { index, error })?;
         }
         let (next, root) = self.apply(h.height, &block.txs)?;
-        if root != h.state_root {
-            return Err("state root".into());
-        }
-        if next.hash(suite) != h.next_validator_set_hash {
-            return Err("next validator set hash".into());
-        }
+        check_executed(suite, h, &root, &next)?;
         Ok(next)
     }
 

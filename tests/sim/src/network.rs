@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 
+use lichen_consensus::ExecutionError;
 use lichen_contracts::block::{Block, CommitCertificate};
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::model::ValidatorSet;
@@ -46,7 +47,7 @@ pub enum Event {
         node: usize,
         incarnation: u64,
         block_hash: Hash32,
-        outcome: Result<ValidatorSet, String>,
+        outcome: Result<ValidatorSet, ExecutionError>,
     },
     Crash {
         node: usize,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use lichen_consensus::{Config, Effect, Input, Message};
+use lichen_consensus::{Config, Effect, ExecutionError, Input, Message};
 use lichen_contracts::block::{Block, CommitCertificate, VoteKind};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, PublicKey};
@@ -614,7 +614,11 @@ impl World {
             }
             Effect::Execute { block } => {
                 let block_hash = block.header.hash(self.o.suite);
-                let outcome = self.nodes[id].disk.chain.check(&block, &mut self.sigs);
+                let outcome = self.nodes[id]
+                    .disk
+                    .chain
+                    .check(&block, &mut self.sigs)
+                    .map_err(ExecutionError::from);
                 let incarnation = self.nodes[id].incarnation;
                 let at = self.now + self.rng.range(1, 5);
                 self.queue.push(

@@ -71,9 +71,10 @@ pub fn run(command: EvidenceCommand, as_json: bool, pw: &PasswordSource) -> Resu
                 },
                 &[&key],
             )?;
-            let mut receipt = ops::submit(&client, &tx)?;
-            receipt["evidence_hash"] = json!(hash.to_hex());
-            print_receipt(&receipt, as_json, &format!("evidence {hash} anchored"));
+            let receipt = ops::submit(&client, &tx)?;
+            let extra = [("evidence_hash", hash.to_hex())];
+            let what = format!("evidence {hash} anchored");
+            print_receipt(&receipt, &extra, as_json, &what);
         }
         EvidenceCommand::Receipt {
             hash,

@@ -178,6 +178,7 @@ pub fn run(command: GovCommand, as_json: bool, pw: &PasswordSource) -> Result<()
             let receipt = ops::submit(&client, &tx)?;
             print_receipt(
                 &receipt,
+                &[],
                 as_json,
                 &format!("proposal {} executed", proposal.display()),
             );

@@ -8,7 +8,7 @@ use clap::Args;
 use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::tx::Payload;
 use lichen_views as views;
-use serde_json::json;
+use lichen_views::api::FinalityReceipt;
 
 use super::keys::{self, PasswordSource};
 use crate::args::SignerArgs;
@@ -143,7 +143,7 @@ pub fn change_status(
     };
     let tx = ops::sign(&info, payload, &[&key])?;
     let receipt = ops::submit(&client, &tx)?;
-    print_receipt(&receipt, as_json, &format!("licence {} {past}", a.id));
+    print_receipt(&receipt, &[], as_json, &format!("licence {} {past}", a.id));
     Ok(())
 }
 
@@ -178,16 +178,12 @@ fn make_draft(info: &ChainInfo, d: &DraftArgs) -> Result<(LicenceDraft, Option<[
     Ok((draft, generated.then_some(salt)))
 }
 
-fn finish_with_salt(
-    mut receipt: serde_json::Value,
-    salt: Option<[u8; 32]>,
-    as_json: bool,
-    what: &str,
-) {
-    if let Some(salt) = salt {
-        receipt["holder_salt"] = json!(views::hex_string(&salt));
-    }
-    print_receipt(&receipt, as_json, what);
+fn finish_with_salt(receipt: FinalityReceipt, salt: Option<[u8; 32]>, as_json: bool, what: &str) {
+    let extra: Vec<(&str, String)> = salt
+        .iter()
+        .map(|s| ("holder_salt", views::hex_string(s)))
+        .collect();
+    print_receipt(&receipt, &extra, as_json, what);
     if let (Some(salt), false) = (salt, as_json) {
         out!(
             "holder salt {} (generated; give it to the holder, it is not stored anywhere)",

@@ -59,6 +59,6 @@ pub fn run(a: VerifyArgs, as_json: bool) -> Result<u8> {
         proof_age_max_ms: parse_duration_ms(&a.max_age)?,
     };
     let report = verify_bytes(&anchor, &bytes, document, &policy);
-    print_report(&report, as_json);
+    print_report(&report, &bytes, as_json);
     Ok(verdict_exit_code(report.verdict))
 }

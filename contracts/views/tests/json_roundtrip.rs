@@ -1,10 +1,11 @@
-//! JSON views (`lichen_node::json`): the genesis file round-trips exactly for both suites, every
+//! JSON views (`lichen_views`): the genesis file round-trips exactly for both suites, every
 //! kind of bad input is refused with the path of the offending value, and the output views of
 //! licences, reports, blocks, transactions and events carry the documented fields.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 
+use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, PublicKey, Suite};
 use lichen_contracts::genesis::Genesis;
 use lichen_contracts::ledger::Event;
@@ -664,18 +665,28 @@ fn report_output_has_verdict_checks_and_time() {
         };
         let report =
             verify_presentation(&c.trust_anchor(), &p, Some(Document::Bytes(DOC)), &policy);
-        let v = report_to_json(&report);
+        let v = report_to_json(&report, &p.to_bytes());
         assert_eq!(
             keys_of(&v),
             BTreeSet::from([
+                "kind",
                 "verdict",
+                "ok",
+                "certified",
                 "checks",
                 "status_as_of_ms",
                 "status_as_of",
-                "height"
+                "height",
+                "licence",
+                "evidence",
             ])
         );
         assert_eq!(v["verdict"], "VALID");
+        assert_eq!(v["kind"], "presentation");
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["certified"], true);
+        assert_eq!(v["licence"], licence_to_json(&p.licence));
+        assert_eq!(v["evidence"], Value::Null);
         assert_eq!(v["status_as_of_ms"], header_time);
         assert_eq!(v["status_as_of"], rfc3339_from_ms(header_time));
         assert_eq!(v["status_as_of"], "2026-01-01T00:02:00.000Z");
@@ -695,8 +706,11 @@ fn report_output_has_verdict_checks_and_time() {
 
         // Nothing certified: null time and height.
         let broken = verify_presentation_bytes(&c.trust_anchor(), b"junk", None, &policy);
-        let v = report_to_json(&broken);
+        let v = report_to_json(&broken, b"junk");
         assert_eq!(v["verdict"], "TAMPERED");
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["certified"], false);
+        assert_eq!(v["licence"], Value::Null);
         assert_eq!(v["status_as_of_ms"], Value::Null);
         assert_eq!(v["status_as_of"], Value::Null);
         assert_eq!(v["height"], Value::Null);

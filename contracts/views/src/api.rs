@@ -1,0 +1,107 @@
+//! Typed bodies of the node's HTTP API that clients read field by field: status, health,
+//! finality receipts and errors. The node builds them, `lichen-client` returns them, the CLI
+//! reads them; they serialise to the same JSON the API has always answered (fields in
+//! alphabetical order once turned into a `serde_json::Value`).
+
+use lichen_contracts::crypto::Hash32;
+use serde::{Deserialize, Serialize};
+
+use crate::text::rfc3339_from_ms;
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    pub chain_id: String,
+    /// `"sm"` or `"intl"`.
+    pub suite: String,
+    pub genesis_hash: String,
+    pub trust_anchor_hash: String,
+    /// Height of the last committed block.
+    pub height: u64,
+    pub block_hash: String,
+    pub state_root: String,
+    pub last_block_time_ms: u64,
+    pub last_block_time: String,
+    /// The consensus view this node is in.
+    pub view: u64,
+    /// This node's index in the current validator set (`null` for an observer).
+    pub validator_index: Option<u16>,
+    /// Validators of the next block's set.
+    pub validators: usize,
+    pub tx_expiry_blocks_max: u64,
+    /// `"validator"` or `"observer"`.
+    pub role: String,
+    /// The node's libp2p peer id (base58), `null` without a network.
+    pub peer_id: Option<String>,
+    /// Connected peers.
+    pub peers: usize,
+    pub mempool: MempoolStatus,
+    pub started_ms: u64,
+    pub version: String,
+}
+
+/// The mempool part of [`StatusResponse`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MempoolStatus {
+    pub transactions: usize,
+    pub bytes: usize,
+    pub transactions_max: usize,
+    pub bytes_max: usize,
+}
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    /// `"ok"`.
+    pub status: String,
+    pub height: u64,
+}
+
+/// A transaction committed in a block: the answer of `POST /v1/transactions?wait=final` (and of
+/// `GET /v1/transactions/{id}` for a committed one, which adds the transaction itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalityReceipt {
+    /// The transaction id (hex).
+    pub id: String,
+    /// `"committed"`.
+    pub status: String,
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    pub block_time_ms: u64,
+    pub block_time: String,
+}
+
+impl FinalityReceipt {
+    pub fn committed(id: &Hash32, height: u64, index: u32, block_time_ms: u64) -> Self {
+        FinalityReceipt {
+            id: id.to_hex(),
+            status: "committed".into(),
+            height,
+            index,
+            block_time_ms,
+            block_time: rfc3339_from_ms(block_time_ms),
+        }
+    }
+}
+
+/// Every 4xx / 5xx answer: `{"error": {"code", "message"}}`, some with more fields beside it
+/// (`id`, `status` for a refused transaction).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+/// A stable machine-readable `code` (`not_found`, `tx_refused`, `overloaded`...) and a message
+/// for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+/// A typed body as the JSON value the API sends (fields sorted, as every other view).
+pub fn to_value<T: Serialize>(body: &T) -> serde_json::Value {
+    // A struct of strings and integers always serialises; `Null` would only hide a bug.
+    serde_json::to_value(body).unwrap_or(serde_json::Value::Null)
+}

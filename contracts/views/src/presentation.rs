@@ -1,0 +1,182 @@
+//! Views of what a verifier is handed and what it says: the report of a verification, a
+//! presentation or evidence receipt decoded for display, a trust anchor's summary. The node's
+//! `POST /v1/verify`, `lichen verify --json` and the WASM scanner all return these.
+
+use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::error::CodecError;
+use lichen_contracts::presentation::{
+    Certified, Check, CheckId, EvidenceReceipt, Outcome, PRESENTATION_BYTES_MAX, Presentation,
+    RECEIPT_TAG, Report, TrustAnchor, Verdict,
+};
+use lichen_contracts::smt::StateProof;
+use serde_json::{Value, json};
+
+use crate::ledger::{evidence_to_json, licence_to_json, opt_time};
+use crate::text::rfc3339_from_ms;
+use crate::trust_anchor_to_json;
+
+/// Bytes that are not a presentation or receipt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid {what}: {error}")]
+pub struct DecodeError {
+    /// `"presentation"` or `"evidence receipt"`, by the leading tag.
+    pub what: &'static str,
+    pub error: CodecError,
+}
+
+/// A presentation or receipt, decoded (not verified).
+enum Decoded {
+    Presentation(Presentation),
+    Receipt(EvidenceReceipt),
+}
+
+/// Decodes by the leading tag, as `contracts::presentation::verify_bytes` dispatches: a receipt
+/// for [`RECEIPT_TAG`], a presentation otherwise.
+fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let what = if bytes.first() == Some(&RECEIPT_TAG) {
+        "evidence receipt"
+    } else {
+        "presentation"
+    };
+    if bytes.len() > PRESENTATION_BYTES_MAX {
+        return Err(DecodeError {
+            what,
+            error: CodecError::TooLong {
+                field: what,
+                len: bytes.len(),
+                max: PRESENTATION_BYTES_MAX,
+            },
+        });
+    }
+    let decoded = if bytes.first() == Some(&RECEIPT_TAG) {
+        EvidenceReceipt::from_bytes(bytes).map(Decoded::Receipt)
+    } else {
+        Presentation::from_bytes(bytes).map(Decoded::Presentation)
+    };
+    decoded.map_err(|error| DecodeError { what, error })
+}
+
+fn kind(bytes: &[u8]) -> &'static str {
+    if bytes.first() == Some(&RECEIPT_TAG) {
+        "receipt"
+    } else {
+        "presentation"
+    }
+}
+
+fn check_to_json(c: &Check) -> Value {
+    json!({
+        "id": c.id.name(),
+        "outcome": c.outcome.name(),
+        "detail": c.detail,
+    })
+}
+
+/// The verifier's report on `bytes` (the presentation or receipt it was run on):
+///
+/// `{kind, verdict, ok, certified, checks: [{id, outcome, detail}], status_as_of_ms,
+/// status_as_of, height, licence, evidence}`
+///
+/// - `kind`: `"presentation"` or `"receipt"` (by the leading tag);
+/// - `verdict`: `Verdict::name()`; `ok`: the verdict is VALID or ANCHORED (`lichen verify` exits
+///   0 exactly then);
+/// - `certified`: the `state_proof` check passed, so the record below is the one the trusted
+///   validators certified (with `false`, `licence` / `evidence` are only what the bytes claim);
+/// - `status_as_of_ms` / `height`: the certified header's time and height (a receipt's time is
+///   the anchoring time), `null` when nothing was certified;
+/// - `licence` (presentations) / `evidence` (receipts): the record, `null` when the bytes do not
+///   decode or are of the other kind.
+pub fn report_to_json(report: &Report, bytes: &[u8]) -> Value {
+    let decoded = decode(bytes).ok();
+    let certified = report
+        .check(CheckId::StateProof)
+        .is_some_and(|c| c.outcome == Outcome::Pass);
+    json!({
+        "kind": kind(bytes),
+        "verdict": report.verdict.name(),
+        "ok": matches!(report.verdict, Verdict::Valid | Verdict::Anchored),
+        "certified": certified,
+        "checks": report.checks.iter().map(check_to_json).collect::<Vec<_>>(),
+        "status_as_of_ms": report.status_as_of_ms,
+        "status_as_of": opt_time(report.status_as_of_ms),
+        "height": report.height,
+        "licence": match &decoded {
+            Some(Decoded::Presentation(p)) => licence_to_json(&p.licence),
+            _ => Value::Null,
+        },
+        "evidence": match &decoded {
+            Some(Decoded::Receipt(r)) => evidence_to_json(&r.evidence),
+            _ => Value::Null,
+        },
+    })
+}
+
+fn certified_to_json(c: &Certified) -> Value {
+    let h = &c.header;
+    json!({
+        "chain_id": h.chain_id,
+        "height": h.height,
+        "time_ms": h.time_ms,
+        "time": rfc3339_from_ms(h.time_ms),
+        "state_root": h.state_root.to_hex(),
+        "certificate_view": c.certificate.view,
+        "signers": c.certificate.signatures.iter().map(|s| s.index).collect::<Vec<_>>(),
+        "set_changes": c.set_changes.iter().map(|s| s.header.height).collect::<Vec<_>>(),
+    })
+}
+
+fn sizes_to_json(total: usize, record: usize, proof: &StateProof, c: &Certified) -> Value {
+    let header = c.header.to_bytes().len();
+    let certificate = c.certificate.to_bytes().len();
+    json!({
+        "total": total,
+        "record": record,
+        "proof": proof.to_bytes().len(),
+        "header": header,
+        "certificate": certificate,
+        "set_changes": c.to_bytes().len() - header - certificate,
+    })
+}
+
+/// A presentation or receipt decoded for display, **not verified**:
+///
+/// `{kind, licence, evidence, block: {chain_id, height, time_ms, time, state_root,
+/// certificate_view, signers, set_changes}, proof_depth, sizes: {total, record, proof, header,
+/// certificate, set_changes}}`
+///
+/// `licence` or `evidence` is `null` for the other kind; `signers` lists the certificate's
+/// validator indices, `set_changes` the heights of the validator-set changes carried; sizes are
+/// in bytes (`set_changes` includes its 4-byte count). Bytes that do not decode are an error.
+pub fn decoded_presentation_to_json(bytes: &[u8]) -> Result<Value, DecodeError> {
+    let (licence, evidence, record, proof, certified) = match decode(bytes)? {
+        Decoded::Presentation(p) => {
+            let record = p.licence.to_bytes().len();
+            let licence = licence_to_json(&p.licence);
+            (licence, Value::Null, record, p.proof, p.certified)
+        }
+        Decoded::Receipt(r) => {
+            let record = r.evidence.to_bytes().len();
+            let evidence = evidence_to_json(&r.evidence);
+            (Value::Null, evidence, record, r.proof, r.certified)
+        }
+    };
+    Ok(json!({
+        "kind": kind(bytes),
+        "licence": licence,
+        "evidence": evidence,
+        "block": certified_to_json(&certified),
+        "proof_depth": proof.depth(),
+        "sizes": sizes_to_json(bytes.len(), record, &proof, &certified),
+    }))
+}
+
+/// A trust anchor for display: the trust-anchor file's fields `{chain_id, suite, height,
+/// validators: [{name, key, peer_id}]}` plus `fingerprint` and `quorum`. `fingerprint` is
+/// `H("lichen/trust-anchor/v1", anchor)`, the value to compare by eye with `lichen genesis hash`
+/// or the operator's published one.
+pub fn trust_anchor_summary_to_json(a: &TrustAnchor) -> Value {
+    let mut v = trust_anchor_to_json(a);
+    v["fingerprint"] = json!(a.hash().to_hex());
+    v["quorum"] = json!(a.validators.quorum());
+    v
+}

@@ -1,0 +1,144 @@
+//! The chain itself: health, status, blocks with certificates, validators, registered entities,
+//! the trust anchor.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::model::{Agency, LicenceType, Submitter};
+use lichen_contracts::state::{StateKey, StateKind};
+use serde_json::{Value, json};
+
+use crate::error::NodeError;
+use lichen_views as views;
+use lichen_views::api::{HealthResponse, MempoolStatus, StatusResponse, to_value};
+
+use super::*;
+
+pub(super) async fn health(State(state): State<AppState>) -> ApiResult<Json<HealthResponse>> {
+    let tip = state.node.chain.tip()?;
+    Ok(Json(HealthResponse {
+        status: "ok".into(),
+        height: tip.height,
+    }))
+}
+
+pub(super) async fn status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let node = &state.node;
+    let chain = &node.chain;
+    let header = chain.tip_header()?;
+    let runtime = node.status.snapshot();
+    let (pending, pending_bytes, limits) = node
+        .admission
+        .mempool()
+        .map(|m| (m.len(), m.bytes(), m.limits()))?;
+    let body = StatusResponse {
+        chain_id: chain.chain_id().to_string(),
+        suite: chain.suite().name().to_string(),
+        genesis_hash: chain.genesis().hash().to_hex(),
+        trust_anchor_hash: chain.trust_anchor().hash().to_hex(),
+        height: header.height,
+        block_hash: header.hash(chain.suite()).to_hex(),
+        state_root: header.state_root.to_hex(),
+        last_block_time_ms: header.time_ms,
+        last_block_time: views::rfc3339_from_ms(header.time_ms),
+        view: runtime.view,
+        validator_index: runtime.validator_index,
+        validators: chain.next_validators()?.len(),
+        tx_expiry_blocks_max: chain.params().tx_expiry_blocks_max,
+        role: runtime.role.to_string(),
+        peer_id: runtime.peer_id,
+        peers: runtime.peers,
+        mempool: MempoolStatus {
+            transactions: pending,
+            bytes: pending_bytes,
+            transactions_max: limits.txs_max,
+            bytes_max: limits.bytes_max,
+        },
+        started_ms: runtime.started_ms,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    // As a sorted JSON object, like every other body.
+    Ok(Json(to_value(&body)))
+}
+
+pub(super) async fn get_block(
+    State(state): State<AppState>,
+    Path(height): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let height: u64 = height.parse().map_err(|_| {
+        ApiError::bad_request(
+            "bad_height",
+            format!("height must be a number, got '{height}'"),
+        )
+    })?;
+    let chain = &state.node.chain;
+    let block = chain.block(height)?.ok_or(NodeError::NotFound {
+        what: "block",
+        id: height.to_string(),
+    })?;
+    let certificate = chain.certificate(height)?;
+    Ok(Json(json!({
+        "block": views::block_to_json(&block, chain.suite()),
+        "certificate": certificate.as_ref().map(views::commit_certificate_to_json),
+    })))
+}
+
+pub(super) async fn validators(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let chain = &state.node.chain;
+    let set = chain.next_validators()?;
+    Ok(Json(views::validator_set_to_json(&set, chain.suite())))
+}
+
+pub(super) fn list_entities<T: Decode>(
+    state: &AppState,
+    kind: u8,
+    make_key: impl Fn(String) -> StateKey,
+    to_json: impl Fn(&T) -> Value,
+) -> ApiResult<Json<Value>> {
+    let chain = &state.node.chain;
+    let ids = chain.entity_ids(kind)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(entry) = chain.entry::<T>(&make_key(id))? {
+            out.push(to_json(&entry));
+        }
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+pub(super) async fn agencies(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    list_entities::<Agency>(
+        &state,
+        StateKind::Agency.as_u8(),
+        StateKey::Agency,
+        views::agency_to_json,
+    )
+}
+
+pub(super) async fn licence_types(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    list_entities::<LicenceType>(
+        &state,
+        StateKind::LicenceType.as_u8(),
+        StateKey::LicenceType,
+        views::licence_type_to_json,
+    )
+}
+
+pub(super) async fn submitters(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    list_entities::<Submitter>(
+        &state,
+        StateKind::Submitter.as_u8(),
+        StateKey::Submitter,
+        views::submitter_to_json,
+    )
+}
+
+pub(super) async fn trust_anchor(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let anchor = state.node.chain.trust_anchor();
+    if wants_json(&headers) {
+        return Json(views::trust_anchor_to_json(anchor)).into_response();
+    }
+    binary(anchor.to_bytes())
+}

@@ -1,0 +1,156 @@
+//! The HTTP API (axum), under `/v1`. Errors are JSON `{ "error": { "code", "message" } }` with a
+//! 4xx status for the client's mistakes and 5xx for the node's. Bodies and concurrent requests
+//! are bounded; a request beyond the concurrency bound is refused at once (503), not queued.
+//!
+//! The node is not trusted: everything a verifier needs (presentations, receipts, blocks with
+//! certificates) comes with its proof, and `POST /v1/verify` is a convenience that runs the same
+//! `contracts` code a client can run itself.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::Semaphore;
+
+use crate::chain::Chain;
+use crate::runtime::{Admission, Finality, Status};
+
+mod chain_info;
+mod error;
+mod records;
+mod request;
+mod transactions;
+
+use chain_info::*;
+pub use error::ApiError;
+use error::ApiResult;
+use records::*;
+use request::*;
+use transactions::*;
+
+/// Default bound on a request body, in bytes.
+pub const BODY_BYTES_MAX_DEFAULT: usize = 1024 * 1024;
+/// Default bound on requests being served at once.
+pub const CONCURRENCY_MAX_DEFAULT: usize = 512;
+/// How long `?wait=final` waits by default, in milliseconds.
+pub const WAIT_TIMEOUT_DEFAULT_MS: u64 = 10_000;
+/// The longest `?wait=final` may be asked to wait, in milliseconds.
+pub const WAIT_TIMEOUT_MAX_MS: u64 = 60_000;
+/// How old a certified header `POST /v1/verify` accepts by default, in milliseconds (24 h).
+pub const PROOF_AGE_MAX_DEFAULT_MS: u64 = 24 * 3600 * 1000;
+
+/// Bounds of the API.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiLimits {
+    pub body_bytes_max: usize,
+    pub concurrency_max: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        ApiLimits {
+            body_bytes_max: BODY_BYTES_MAX_DEFAULT,
+            concurrency_max: CONCURRENCY_MAX_DEFAULT,
+        }
+    }
+}
+
+/// What the API reaches of the node: handles made in `service::start`.
+#[derive(Clone, Debug)]
+pub struct Handles {
+    /// The committed chain and its queries (the API reaches storage only through these).
+    pub chain: Arc<Chain>,
+    /// Where submitted transactions enter, and the mempool.
+    pub admission: Arc<Admission>,
+    /// Waiters for finality and the reasons of recent refusals.
+    pub finality: Arc<Finality>,
+    pub status: Arc<Status>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    node: Handles,
+    permits: Arc<Semaphore>,
+    body_bytes_max: usize,
+}
+
+/// The API's routes over the node's handles.
+pub fn router(node: Handles, limits: ApiLimits) -> Router {
+    let state = AppState {
+        node,
+        permits: Arc::new(Semaphore::new(limits.concurrency_max)),
+        body_bytes_max: limits.body_bytes_max,
+    };
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/status", get(status))
+        .route("/v1/transactions", post(submit_tx))
+        .route("/v1/transactions/{id}", get(get_tx))
+        .route("/v1/licences/{id}", get(get_licence))
+        .route("/v1/licences/{id}/presentation", get(get_presentation))
+        .route("/v1/verify", post(verify))
+        .route("/v1/evidence/{hash}", get(get_evidence))
+        .route("/v1/evidence/{hash}/receipt", get(get_receipt))
+        .route("/v1/blocks/{height}", get(get_block))
+        .route("/v1/validators", get(validators))
+        .route("/v1/agencies", get(agencies))
+        .route("/v1/licence-types", get(licence_types))
+        .route("/v1/submitters", get(submitters))
+        .route("/v1/trust-anchor", get(trust_anchor))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_concurrency,
+        ))
+        .layer(middleware::map_response(allow_any_origin))
+        .with_state(state)
+}
+
+async fn limit_concurrency(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match state.permits.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many requests in progress; retry shortly",
+        )
+        .into_response(),
+    }
+}
+
+/// Everything the API serves is public (presentations carry their own proof), so any page may
+/// read it: a scanner page fetches a fresh presentation from a node on another origin. Only
+/// simple requests (GET, or POST of a body without custom headers) work across origins: no
+/// preflight is answered.
+async fn allow_any_origin(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_such_route",
+        "no such endpoint; see the README's API section",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that method",
+    )
+}

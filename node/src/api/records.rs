@@ -1,0 +1,200 @@
+//! Licences, evidence and their proofs: records, presentations, receipts, and `POST /v1/verify`.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use lichen_contracts::codec::Encode;
+use lichen_contracts::presentation::{Document, Policy, verify_bytes};
+use lichen_contracts::state::StateKey;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::NodeError;
+use crate::runtime::now_ms;
+use lichen_views as views;
+
+use super::*;
+
+pub(super) async fn get_licence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let chain = &state.node.chain;
+    let tip = chain.tip()?;
+    let licence: Option<lichen_contracts::model::Licence> =
+        chain.entry(&StateKey::Licence(id.clone()))?;
+    let licence = licence.ok_or(NodeError::NotFound {
+        what: "licence",
+        id: id.clone(),
+    })?;
+    let history = chain
+        .licence_history(&id)?
+        .into_iter()
+        .map(|h| {
+            json!({ "height": h.location.height, "index": h.location.index,
+                    "tx_id": h.tx_id.to_hex(), "status": h.status.name() })
+        })
+        .collect::<Vec<_>>();
+    Ok(Json(json!({
+        "licence": views::licence_to_json(&licence),
+        "history": history,
+        "as_of_height": tip.height,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AtHeight {
+    /// Build the proof at this height (default: the latest), within the kept state window.
+    height: Option<u64>,
+}
+
+pub(super) fn at_height(
+    query: Result<Query<AtHeight>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Option<u64>> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    Ok(q.height)
+}
+
+pub(super) async fn get_presentation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<AtHeight>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let height = at_height(query)?;
+    let chain = state.node.chain.clone();
+    let p = blocking(move || Ok(chain.presentation(&id, height)?)).await?;
+    let bytes = p.to_bytes();
+    if wants_json(&headers) {
+        let h = &p.certified.header;
+        return Ok(Json(json!({
+            "presentation": views::hex_string(&bytes),
+            "size": bytes.len(),
+            "licence": views::licence_to_json(&p.licence),
+            "height": h.height,
+            "status_as_of_ms": h.time_ms,
+            "status_as_of": views::rfc3339_from_ms(h.time_ms),
+            "set_changes": p.certified.set_changes.len(),
+        }))
+        .into_response());
+    }
+    Ok(binary(bytes))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct VerifyQuery {
+    document_hash: Option<String>,
+    proof_age_max_ms: Option<u64>,
+}
+
+/// `POST /v1/verify`: a presentation or evidence receipt (binary, or `{"presentation": hex,
+/// "document_hash": hex, "proof_age_max_ms": n}`) checked against this chain's genesis anchor.
+pub(super) async fn verify(
+    State(state): State<AppState>,
+    query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let body = read_body(body, state.body_bytes_max).await?;
+    let (bytes, doc_hex, age) = if is_json_body(&headers) {
+        let v = json_body(&body)?;
+        if let Some(obj) = v.as_object()
+            && let Some(unknown) = obj.keys().find(|k| {
+                !["presentation", "document_hash", "proof_age_max_ms"].contains(&k.as_str())
+            })
+        {
+            return Err(ApiError::bad_request(
+                "bad_json",
+                format!("unknown field '{unknown}'"),
+            ));
+        }
+        let bytes = hex_field(&v, "presentation")?.ok_or_else(|| {
+            ApiError::bad_request("bad_json", "missing field 'presentation' (hex bytes)")
+        })?;
+        let doc = v
+            .get("document_hash")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        (
+            bytes,
+            doc,
+            v.get("proof_age_max_ms").and_then(Value::as_u64),
+        )
+    } else {
+        (
+            body.to_vec(),
+            query.document_hash.clone(),
+            query.proof_age_max_ms,
+        )
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_body",
+            "no presentation was sent",
+        ));
+    }
+    let document = doc_hex
+        .as_deref()
+        .map(|h| parse_hash_param("document_hash", h))
+        .transpose()?;
+    let policy = Policy {
+        now_ms: now_ms(),
+        proof_age_max_ms: age
+            .or(query.proof_age_max_ms)
+            .unwrap_or(PROOF_AGE_MAX_DEFAULT_MS),
+    };
+    let anchor = state.node.chain.trust_anchor().clone();
+    let report = blocking(move || {
+        let document = document.map(Document::Hash);
+        let report = verify_bytes(&anchor, &bytes, document, &policy);
+        Ok(views::report_to_json(&report, &bytes))
+    })
+    .await?;
+    Ok(Json(report))
+}
+
+pub(super) async fn get_evidence(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let hash = parse_hash_param("evidence hash", &hash)?;
+    let chain = &state.node.chain;
+    let evidence: Option<lichen_contracts::model::Evidence> =
+        chain.entry(&StateKey::Evidence(hash))?;
+    let evidence = evidence.ok_or(NodeError::NotFound {
+        what: "evidence",
+        id: hash.to_hex(),
+    })?;
+    Ok(Json(
+        json!({ "evidence": views::evidence_to_json(&evidence) }),
+    ))
+}
+
+pub(super) async fn get_receipt(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+    query: Result<Query<AtHeight>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let hash = parse_hash_param("evidence hash", &hash)?;
+    let height = at_height(query)?;
+    let chain = state.node.chain.clone();
+    let r = blocking(move || Ok(chain.receipt(&hash, height)?)).await?;
+    let bytes = r.to_bytes();
+    if wants_json(&headers) {
+        let h = &r.certified.header;
+        return Ok(Json(json!({
+            "receipt": views::hex_string(&bytes),
+            "size": bytes.len(),
+            "evidence": views::evidence_to_json(&r.evidence),
+            "height": h.height,
+        }))
+        .into_response());
+    }
+    Ok(binary(bytes))
+}

@@ -1,0 +1,91 @@
+//! Transactions between validators: those admitted here from clients are forwarded, batched, to
+//! every other validator (each leads in turn); those other nodes forwarded are checked and
+//! admitted by a worker off the swarm task, which reports peers that sent invalid ones.
+
+use std::sync::Arc;
+
+use libp2p::PeerId;
+use tokio::sync::mpsc;
+
+use super::Network;
+use super::wire::{self, Request};
+use crate::mempool::AdmitError;
+use crate::runtime::{Admission, SubmitError};
+
+impl Network {
+    /// Forwards admitted transactions to every other validator (each leads in turn), batched:
+    /// whatever else is already queued goes in the same request.
+    pub(super) fn forward(&mut self, first: Vec<u8>) {
+        let mut batch = vec![first];
+        while batch.len() < wire::TX_BATCH_MAX {
+            match self.forward_rx.try_recv() {
+                Ok(tx) => batch.push(tx),
+                Err(_) => break,
+            }
+        }
+        self.send_to_other_validators(&Request::Transactions(batch));
+    }
+
+    /// Sends `request` to every validator of the current set but this node.
+    pub(super) fn send_to_other_validators(&mut self, request: &Request) {
+        let targets: Vec<PeerId> = self
+            .membership
+            .validators
+            .iter()
+            .flatten()
+            .filter(|p| **p != self.me)
+            .copied()
+            .collect();
+        for peer in targets {
+            self.swarm
+                .behaviour_mut()
+                .wire
+                .send_request(&peer, request.clone());
+        }
+    }
+
+    /// Queues a batch `peer` forwarded for the relay worker (dropped if its queue is full).
+    pub(super) fn queue_relayed(&mut self, peer: PeerId, txs: Vec<Vec<u8>>) {
+        match self.relay_tx.try_send((peer, txs)) {
+            Ok(()) => self.admission.relay_queued(),
+            Err(_) => {
+                tracing::debug!(%peer, "relay queue full; forwarded transactions dropped");
+            }
+        }
+    }
+}
+
+/// Checks and admits transactions other nodes forwarded, off the network task. A peer whose
+/// batch holds a transaction no honest node would have admitted (undecodable, badly signed,
+/// another chain's) is reported; duplicates and the already committed are normal.
+pub(super) async fn relay_worker(
+    admission: Arc<Admission>,
+    mut batches: mpsc::Receiver<(PeerId, Vec<Vec<u8>>)>,
+    penalties: mpsc::Sender<(PeerId, String)>,
+) {
+    while let Some((peer, txs)) = batches.recv().await {
+        let checker = admission.clone();
+        let verdict = tokio::task::spawn_blocking(move || {
+            let mut bad = None;
+            for tx in &txs {
+                match checker.admit_relayed(tx) {
+                    Ok(_) => {}
+                    Err(SubmitError::Admit(
+                        e @ (AdmitError::TooLarge { .. }
+                        | AdmitError::Malformed { .. }
+                        | AdmitError::WrongChain { .. }
+                        | AdmitError::Signature(_)),
+                    )) => bad = Some(e.to_string()),
+                    Err(e) => tracing::trace!("relayed transaction not admitted: {e}"),
+                }
+            }
+            bad
+        })
+        .await;
+        admission.relay_checked();
+        if let Ok(Some(reason)) = verdict {
+            let _ =
+                penalties.try_send((peer, format!("forwarded an invalid transaction: {reason}")));
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The swarm task's event loop: swarm events, runtime commands, housekeeping ticks (dials, bans,
+//! membership), scoring, and handing peers' messages to the runtime.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::PeerId;
+use libp2p::request_response::{self, ResponseChannel};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::{ListenError, SwarmEvent};
+use lichen_consensus::{Input, Message};
+use lichen_contracts::codec::Encode;
+use tokio::sync::{mpsc, watch};
+
+use super::peers::{Membership, PENALTY_INVALID_POINTS, Verdict};
+use super::wire::{Request, Response};
+use super::{BehaviourEvent, Command, Network, Role, TICK_MS};
+use crate::runtime::{Inbound, now_ms};
+
+impl Network {
+    pub(super) async fn run(&mut self, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(Duration::from_millis(TICK_MS));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            tokio::select! {
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                Some(command) = self.commands.recv() => self.on_command(command),
+                Some(tx) = self.forward_rx.recv() => self.forward(tx),
+                Some(done) = self.done_rx.recv() => self.on_done(done),
+                Some((peer, reason)) = self.penalty_rx.recv() => self.penalise(peer, &reason),
+                _ = tick.tick() => self.on_tick(),
+            }
+        }
+    }
+
+    /// Re-reads who may connect when the chain has moved; updates the allow-list.
+    pub(super) fn refresh_membership(&mut self) {
+        let chain = &self.chain;
+        let Ok(tip) = chain.tip() else { return };
+        if self.membership_height == Some(tip.height) {
+            return;
+        }
+        let membership = match (chain.next_validators(), chain.observers()) {
+            (Ok(validators), Ok(observers)) => Membership::from_bytes(
+                validators.validators.iter().map(|v| v.peer_id.as_slice()),
+                observers.iter().map(|o| o.peer_id.as_slice()),
+            ),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!("cannot read the validators and observers: {e}");
+                return;
+            }
+        };
+        self.membership_height = Some(tip.height);
+        if membership == self.membership {
+            return;
+        }
+        let before = self.membership.all();
+        let after = membership.all();
+        let allowed = &mut self.swarm.behaviour_mut().allowed;
+        for peer in after.difference(&before) {
+            allowed.allow_peer(*peer);
+        }
+        for peer in before.difference(&after) {
+            // Closes its connections: a removed validator or observer is a stranger now.
+            allowed.disallow_peer(*peer);
+            tracing::info!(%peer, "peer no longer in the chain's membership; disconnected");
+        }
+        if self.role == Role::Validator && !membership.is_validator(&self.me) {
+            tracing::warn!(
+                peer_id = %self.me,
+                "this node's peer id is not among the validators: it cannot vote"
+            );
+        }
+        tracing::info!(
+            height = tip.height,
+            validators = membership.validators.len(),
+            observers = membership.observers.len(),
+            "membership"
+        );
+        self.membership = membership;
+    }
+
+    fn on_tick(&mut self) {
+        let now = now_ms();
+        self.refresh_membership();
+        for peer in self.book.expire_bans(now) {
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            tracing::info!(%peer, "ban ended");
+        }
+        for (peer, address) in self.book.due_dials(now) {
+            if peer == self.me || !self.membership.all().contains(&peer) {
+                continue;
+            }
+            let opts = DialOpts::peer_id(peer)
+                .addresses(vec![address])
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::debug!(%peer, "dial not started: {e}");
+            }
+        }
+        self.maybe_poll_sync(now);
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Broadcast(message) => {
+                self.send_to_other_validators(&Request::Consensus(message.to_bytes()));
+            }
+            Command::RequestSync { from_height } => self.request_sync(from_height),
+            Command::HelpCatchUp {
+                validator,
+                from_height,
+            } => self.help_catch_up(validator, from_height),
+            Command::Penalise { peer, reason } => self.penalise(peer, &reason),
+        }
+    }
+
+    pub(super) fn ack(&mut self, channel: ResponseChannel<Response>) {
+        // An error means the asker is gone; there is no one left to tell.
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .wire
+            .send_response(channel, Response::Ack);
+    }
+
+    pub(super) fn penalise(&mut self, peer: PeerId, reason: &str) {
+        match self.book.penalise(peer, PENALTY_INVALID_POINTS, now_ms()) {
+            Verdict::Warned { points } => {
+                tracing::warn!(%peer, points, "invalid message from peer: {reason}");
+            }
+            Verdict::Banned { until_ms } => {
+                tracing::warn!(%peer, until_ms, "peer banned after invalid messages: {reason}");
+                // Blocking closes its connections and refuses new ones until the ban ends.
+                self.swarm.behaviour_mut().blocked.block_peer(peer);
+            }
+        }
+    }
+
+    /// Hands `input` to the runtime; false if its queue is full or closed (never waits).
+    pub(super) fn deliver(&mut self, from: PeerId, input: Input) -> bool {
+        match self.inputs.try_send(Inbound {
+            from: Some(from),
+            input,
+        }) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::debug!("runtime input queue full; message dropped");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(BehaviourEvent::Wire(event)) => self.on_wire(event),
+            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                tracing::debug!(peer = %peer_id, "connected");
+                self.book.connected(peer_id);
+                self.report_peers();
+            }
+            SwarmEvent::ConnectionClosed { peer_id, .. } => {
+                self.book.disconnected(peer_id, now_ms());
+                self.report_peers();
+            }
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                peer_id,
+                ..
+            } => match error {
+                ListenError::Denied { cause } => {
+                    let peer = peer_id.map(|p| p.to_string()).unwrap_or_default();
+                    tracing::warn!(
+                        %peer,
+                        from = %send_back_addr,
+                        "refused a connection: {cause}"
+                    );
+                }
+                other => {
+                    tracing::debug!(from = %send_back_addr, "incoming connection failed: {other}")
+                }
+            },
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } => {
+                self.book.dial_failed(&peer, now_ms());
+                tracing::debug!(%peer, "dial failed: {error}");
+            }
+            _ => {}
+        }
+    }
+
+    fn report_peers(&self) {
+        self.status.set_peers(self.book.connected_peers().count());
+    }
+
+    fn on_wire(&mut self, event: request_response::Event<Request, Response>) {
+        use request_response::{Event, Message as RrMessage};
+        match event {
+            Event::Message {
+                peer,
+                message:
+                    RrMessage::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => self.on_request(peer, request, channel),
+            Event::Message {
+                peer,
+                message:
+                    RrMessage::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let (Some((id, _, _)), Response::Blocks(blocks)) =
+                    (self.sync_in_flight, response)
+                    && id == request_id
+                {
+                    self.sync_in_flight = None;
+                    self.on_synced(peer, blocks);
+                }
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if matches!(self.sync_in_flight, Some((id, _, _)) if id == request_id) {
+                    self.sync_in_flight = None;
+                }
+                tracing::debug!(%peer, "request failed: {error}");
+            }
+            Event::InboundFailure { peer, error, .. } => {
+                // Undecodable or oversized requests end up here.
+                if let request_response::InboundFailure::Io(e) = &error
+                    && e.kind() == std::io::ErrorKind::InvalidData
+                {
+                    self.penalise(peer, &e.to_string());
+                } else {
+                    tracing::debug!(%peer, "inbound request failed: {error}");
+                }
+            }
+            Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_request(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
+        match request {
+            Request::Consensus(bytes) => {
+                self.ack(channel);
+                if !self.membership.is_validator(&peer) {
+                    self.penalise(
+                        peer,
+                        "consensus message from a peer that is not a validator",
+                    );
+                    return;
+                }
+                match Message::from_wire(&bytes) {
+                    Ok(message) => {
+                        self.deliver(peer, Input::Message(message));
+                    }
+                    Err(e) => self.penalise(peer, &format!("undecodable consensus message: {e}")),
+                }
+            }
+            Request::Transactions(txs) => {
+                self.ack(channel);
+                self.queue_relayed(peer, txs);
+            }
+            Request::SyncFrom {
+                from_height,
+                blocks_max,
+            } => self.answer_sync(from_height, blocks_max, channel),
+            Request::CatchUp(blocks) => {
+                self.ack(channel);
+                if !self.membership.is_validator(&peer) {
+                    self.penalise(peer, "catch-up blocks from a peer that is not a validator");
+                    return;
+                }
+                self.deliver_blocks(peer, blocks);
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Block sync: asking peers for committed blocks (one request at a time, round-robin over the
+//! connected validators), answering their `SyncFrom`, and pushing `CatchUp` blocks to a lagging
+//! validator. Storage reads run on blocking threads and come back to the swarm as `Done`.
+
+use libp2p::PeerId;
+use libp2p::request_response::ResponseChannel;
+use lichen_consensus::Input;
+use lichen_contracts::block::Block;
+use lichen_contracts::codec::Decode;
+
+use super::wire::{CertifiedBlock, Request, Response, SYNC_BLOCKS_MAX, SYNC_BYTES_SOFT_MAX};
+use super::{CATCH_UP_INTERVAL_MS, Network, OBSERVER_SYNC_POLL_MS, Role, STALL_VIEW_TIMEOUTS};
+use crate::chain::Chain;
+use crate::runtime::now_ms;
+
+/// Work done off the swarm task, coming back to it.
+pub(super) enum Done {
+    SyncAnswer {
+        channel: ResponseChannel<Response>,
+        blocks: Vec<CertifiedBlock>,
+    },
+    CatchUp {
+        peer: PeerId,
+        blocks: Vec<CertifiedBlock>,
+    },
+}
+
+impl Network {
+    /// Asks for blocks when this node may be behind: an observer always polls; a validator does
+    /// when nothing was committed for a few view timeouts (consensus asks by itself when it sees
+    /// later messages, this covers a quiet network).
+    pub(super) fn maybe_poll_sync(&mut self, now: u64) {
+        if self.sync_in_flight.is_some() || now < self.next_sync_poll_ms {
+            return;
+        }
+        let Ok(tip) = self.chain.tip() else {
+            return;
+        };
+        let poll = match self.role {
+            Role::Observer => true,
+            Role::Validator => {
+                let last = self.status.last_progress_ms();
+                let stall = self.chain.params().view_timeout_base_ms * STALL_VIEW_TIMEOUTS;
+                now.saturating_sub(last) > stall
+            }
+        };
+        if poll {
+            self.next_sync_poll_ms = now + OBSERVER_SYNC_POLL_MS;
+            self.request_sync(tip.height + 1);
+        }
+    }
+
+    /// Sends one sync request (never two at once), to the next connected validator in turn, or
+    /// any connected peer if no validator is connected.
+    pub(super) fn request_sync(&mut self, from_height: u64) {
+        if self.sync_in_flight.is_some() {
+            return;
+        }
+        let connected: Vec<PeerId> = self.book.connected_peers().copied().collect();
+        let validators: Vec<PeerId> = connected
+            .iter()
+            .filter(|p| self.membership.is_validator(p))
+            .copied()
+            .collect();
+        let pool = if validators.is_empty() {
+            connected
+        } else {
+            validators
+        };
+        if pool.is_empty() {
+            return;
+        }
+        self.sync_turn = self.sync_turn.wrapping_add(1);
+        let peer = pool[self.sync_turn % pool.len()];
+        let id = self.swarm.behaviour_mut().wire.send_request(
+            &peer,
+            Request::SyncFrom {
+                from_height,
+                blocks_max: SYNC_BLOCKS_MAX as u16,
+            },
+        );
+        self.sync_in_flight = Some((id, peer, from_height));
+    }
+
+    /// Blocks from a sync answer go to the runtime in height order; a full answer asks at once
+    /// for the next batch.
+    pub(super) fn on_synced(&mut self, peer: PeerId, blocks: Vec<CertifiedBlock>) {
+        let full = blocks.len() >= SYNC_BLOCKS_MAX;
+        let next = blocks.last().map(|b| b.block.header.height + 1);
+        if !self.deliver_blocks(peer, blocks) {
+            return;
+        }
+        if let (true, Some(next)) = (full, next) {
+            self.request_sync(next);
+        } else {
+            self.next_sync_poll_ms = now_ms() + OBSERVER_SYNC_POLL_MS;
+        }
+    }
+
+    /// Hands committed blocks to the runtime in order; false if its queue is full (the rest is
+    /// fetched again later).
+    pub(super) fn deliver_blocks(&mut self, from: PeerId, blocks: Vec<CertifiedBlock>) -> bool {
+        for b in blocks {
+            let synced = Input::Synced {
+                block: b.block,
+                certificate: b.certificate,
+            };
+            if !self.deliver(from, synced) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Answers a peer's `SyncFrom` once the blocks are read (off this task).
+    pub(super) fn answer_sync(
+        &mut self,
+        from_height: u64,
+        blocks_max: u16,
+        channel: ResponseChannel<Response>,
+    ) {
+        let chain = self.chain.clone();
+        let done = self.done_tx.clone();
+        let max = usize::from(blocks_max).clamp(1, SYNC_BLOCKS_MAX);
+        tokio::task::spawn_blocking(move || {
+            let blocks = read_blocks(&chain, from_height, max);
+            let _ = done.try_send(Done::SyncAnswer { channel, blocks });
+        });
+    }
+
+    /// Pushes blocks from `from_height` to validator `validator`, which the core saw lagging (at
+    /// most once per `CATCH_UP_INTERVAL_MS` per peer).
+    pub(super) fn help_catch_up(&mut self, validator: u16, from_height: u64) {
+        let Some(peer) = self.membership.validator(validator) else {
+            return;
+        };
+        let now = now_ms();
+        let last = self.last_catch_up_ms.get(&peer).copied().unwrap_or(0);
+        if peer == self.me || now < last + CATCH_UP_INTERVAL_MS {
+            return;
+        }
+        self.last_catch_up_ms.insert(peer, now);
+        let chain = self.chain.clone();
+        let done = self.done_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let blocks = read_blocks(&chain, from_height, SYNC_BLOCKS_MAX);
+            if !blocks.is_empty() {
+                let _ = done.try_send(Done::CatchUp { peer, blocks });
+            }
+        });
+    }
+
+    pub(super) fn on_done(&mut self, done: Done) {
+        match done {
+            Done::SyncAnswer { channel, blocks } => {
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .wire
+                    .send_response(channel, Response::Blocks(blocks));
+            }
+            Done::CatchUp { peer, blocks } => {
+                self.swarm
+                    .behaviour_mut()
+                    .wire
+                    .send_request(&peer, Request::CatchUp(blocks));
+            }
+        }
+    }
+}
+
+/// Committed blocks with certificates from `from_height`, at most `max` and about
+/// `SYNC_BYTES_SOFT_MAX` bytes (always at least one if there is one).
+fn read_blocks(chain: &Chain, from_height: u64, max: usize) -> Vec<CertifiedBlock> {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for height in from_height.max(1)..from_height.max(1).saturating_add(max as u64) {
+        let (Ok(Some(raw)), Ok(Some(certificate))) =
+            (chain.block_bytes(height), chain.certificate(height))
+        else {
+            break;
+        };
+        // The stored size, not a re-encoding; certificates are small beside blocks.
+        bytes += raw.len();
+        if !out.is_empty() && bytes > SYNC_BYTES_SOFT_MAX {
+            break;
+        }
+        let Ok(block) = Block::from_bytes(&raw) else {
+            tracing::error!(height, "stored block does not decode; not served");
+            break;
+        };
+        out.push(CertifiedBlock { block, certificate });
+    }
+    out
+}

@@ -1,0 +1,154 @@
+//! Admission: the one door into the mempool. Clients' transactions (through the API) and
+//! transactions other nodes forwarded (through the network) are checked here; the driver takes
+//! candidates out of the same pool when it builds a block.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::futures::Notified;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use super::finality::{Finality, TxFate};
+use crate::chain::Chain;
+use crate::error::NodeError;
+use crate::mempool::{AdmitContext, AdmitError, Admitted, Mempool};
+
+/// Batches of transactions other nodes forwarded, still waiting for their signature checks, at
+/// which this node stops admitting from clients (503 `overloaded`). Every validator checks every
+/// transaction, so a backlog here means the chain as a whole takes transactions faster than its
+/// validators can check them; admitting more would only push checks onto the consensus path
+/// (a block with unchecked transactions is checked as it executes) and stall it.
+pub const RELAY_BACKLOG_ADMIT_MAX: usize = 16;
+
+/// Checks and admits transactions into the mempool, and wakes the driver when one arrives.
+#[derive(Debug)]
+pub struct Admission {
+    chain: Arc<Chain>,
+    mempool: Mutex<Mempool>,
+    finality: Arc<Finality>,
+    /// Signalled when the mempool receives a transaction.
+    wake: Notify,
+    /// Where transactions admitted from clients go to be forwarded to the validators (the
+    /// network's queue; a node without a network keeps them to itself).
+    forward: Option<mpsc::Sender<Vec<u8>>>,
+    /// Forwarded batches waiting for their signature checks (counted by the network).
+    relay_backlog: AtomicUsize,
+}
+
+impl Admission {
+    /// Admission into `mempool` for `chain`; `forward`: the network's queue of transactions to
+    /// forward to the validators, if the node is on a network.
+    pub fn new(
+        chain: Arc<Chain>,
+        mempool: Mempool,
+        finality: Arc<Finality>,
+        forward: Option<mpsc::Sender<Vec<u8>>>,
+    ) -> Self {
+        Admission {
+            chain,
+            mempool: Mutex::new(mempool),
+            finality,
+            wake: Notify::new(),
+            forward,
+            relay_backlog: AtomicUsize::new(0),
+        }
+    }
+
+    /// Checks and admits an encoded transaction. With `watch`, the returned receiver learns the
+    /// transaction's fate: it is registered before the transaction enters the mempool, so no
+    /// outcome can slip between admission and waiting.
+    pub fn submit(
+        &self,
+        bytes: &[u8],
+        watch: bool,
+    ) -> Result<(Admitted, Option<oneshot::Receiver<TxFate>>), SubmitError> {
+        let backlog = self.relay_backlog.load(Ordering::Relaxed);
+        if backlog >= RELAY_BACKLOG_ADMIT_MAX {
+            return Err(SubmitError::Overloaded { backlog });
+        }
+        let admitted = self.admit(bytes, watch)?;
+        if let Some(forward) = &self.forward
+            && forward.try_send(bytes.to_vec()).is_err()
+        {
+            // The local mempool has it: if this node leads, it is proposed; otherwise the client
+            // learns of the delay from the finality wait and may resubmit.
+            tracing::warn!("forward queue full; transaction kept locally only");
+        }
+        Ok(admitted)
+    }
+
+    /// Admits a transaction another node forwarded: checked like any other, not forwarded again.
+    pub fn admit_relayed(&self, bytes: &[u8]) -> Result<Admitted, SubmitError> {
+        self.admit(bytes, false).map(|(admitted, _)| admitted)
+    }
+
+    fn admit(
+        &self,
+        bytes: &[u8],
+        watch: bool,
+    ) -> Result<(Admitted, Option<oneshot::Receiver<TxFate>>), SubmitError> {
+        let chain = &self.chain;
+        let tip = chain.tip()?;
+        let ctx = AdmitContext {
+            suite: chain.suite(),
+            chain_id: chain.chain_id(),
+            next_height: tip.height + 1,
+            expiry_blocks_max: chain.params().tx_expiry_blocks_max,
+        };
+        let tx = Mempool::check(&ctx, bytes)?;
+        chain.note_verified(tx.witness_hash(chain.suite()));
+        let id = tx.id(chain.suite());
+        if chain.tx_location(&id)?.is_some() {
+            return Err(AdmitError::AlreadyCommitted { id }.into());
+        }
+        let receiver = if watch {
+            Some(self.finality.watch(id).ok_or(SubmitError::TooManyWaiters)?)
+        } else {
+            None
+        };
+        // A resubmission (e.g. a proposal with more approvals: same id, more signatures) gets a
+        // fresh fate.
+        self.finality.forget_refusal(&id);
+        let admitted = self.mempool()?.insert(chain.suite(), tx)?;
+        self.wake.notify_one();
+        Ok((admitted, receiver))
+    }
+
+    /// The pool, locked.
+    pub fn mempool(&self) -> Result<MutexGuard<'_, Mempool>, NodeError> {
+        self.mempool.lock().map_err(|_| NodeError::Internal {
+            reason: "mempool lock poisoned".into(),
+        })
+    }
+
+    /// Completes when a transaction was admitted since the last completion (or now, if one was
+    /// admitted while nobody waited).
+    pub(super) fn admitted(&self) -> Notified<'_> {
+        self.wake.notified()
+    }
+
+    /// A batch of forwarded transactions was queued for its signature checks.
+    pub fn relay_queued(&self) {
+        self.relay_backlog.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A queued batch of forwarded transactions was checked.
+    pub fn relay_checked(&self) {
+        self.relay_backlog.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Why a submission failed: the transaction (client's fault) or the node.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Admit(#[from] AdmitError),
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error("too many clients are waiting for finality; submit without waiting and poll")]
+    TooManyWaiters,
+    #[error(
+        "the validators are checking {backlog} batches of forwarded transactions; retry shortly"
+    )]
+    Overloaded { backlog: usize },
+}

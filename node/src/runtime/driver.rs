@@ -1,0 +1,304 @@
+//! The consensus driver: one tokio task owns the `Core`, feeds it inputs (network messages,
+//! timers, built proposals, execution results) and carries out its effects in order. A `Persist`
+//! is written and flushed before the next effect of the same step runs, so no vote leaves before
+//! the node has recorded it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use libp2p::PeerId;
+use lichen_consensus::{Config, Core, Effect, Input, PersistedState, Tip};
+use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::crypto::{Hash32, SecretKey};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::admission::Admission;
+use super::clock::{Timers, now_ms};
+use super::finality::{Finality, TxFate};
+use super::status::Status;
+use super::{Inbound, Outbox};
+use crate::chain::Chain;
+use crate::error::NodeError;
+
+/// Inputs queued for the driver (from the network), at most.
+pub const INPUT_QUEUE_MAX: usize = 1_024;
+
+/// The consensus driver.
+pub struct Driver {
+    chain: Arc<Chain>,
+    admission: Arc<Admission>,
+    finality: Arc<Finality>,
+    status: Arc<Status>,
+    core: Core,
+    outbox: Box<dyn Outbox>,
+    inputs: mpsc::Receiver<Inbound>,
+    timers: Timers,
+    /// A proposal was asked for (height, view) at this instant.
+    pending_build: Option<(u64, u64, Instant)>,
+    last_commit: Instant,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("core", &self.core)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver {
+    /// A driver for `chain`, signing with `key`, resuming the persisted voting state: it takes
+    /// block candidates from `admission`, settles `finality` waiters, reports in `status` and
+    /// sends through `outbox`. Returns the sender for network inputs.
+    pub fn new(
+        chain: Arc<Chain>,
+        admission: Arc<Admission>,
+        finality: Arc<Finality>,
+        status: Arc<Status>,
+        key: SecretKey,
+        outbox: Box<dyn Outbox>,
+    ) -> Result<(Self, mpsc::Sender<Inbound>), NodeError> {
+        let tip = chain.tip()?;
+        let persisted = chain
+            .consensus_state()?
+            .map(|b| PersistedState::from_bytes(&b))
+            .transpose()
+            .map_err(|source| NodeError::Malformed {
+                what: "persisted consensus state",
+                source,
+            })?;
+        let config = Config::new(chain.chain_id(), chain.suite(), *chain.params());
+        let core = Core::new(
+            config,
+            Box::new(key),
+            Tip {
+                height: tip.height,
+                hash: tip.hash,
+                next_validators: chain.next_validators()?,
+            },
+            persisted,
+        );
+        let (tx, rx) = mpsc::channel(INPUT_QUEUE_MAX);
+        Ok((
+            Driver {
+                chain,
+                admission,
+                finality,
+                status,
+                core,
+                outbox,
+                inputs: rx,
+                timers: Timers::default(),
+                pending_build: None,
+                last_commit: Instant::now(),
+            },
+            tx,
+        ))
+    }
+
+    /// Runs until `shutdown` turns true (or its sender is dropped).
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), NodeError> {
+        self.feed(Input::Start, None)?;
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let deadline = self.next_deadline();
+            tokio::select! {
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                }
+                input = self.inputs.recv() => {
+                    if let Some(Inbound { from, input }) = input {
+                        self.feed(input, from)?;
+                    }
+                }
+                _ = self.admission.admitted() => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+            }
+            self.fire_timers()?;
+            self.maybe_build()?;
+        }
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let timer = self.timers.next_due().unwrap_or(far);
+        let build = self.build_deadline().unwrap_or(far);
+        timer.min(build)
+    }
+
+    /// When the pending proposal should be built: as soon as transactions wait (but not sooner
+    /// than `block_interval_ms` after the last commit), or after half a view timeout with none
+    /// (an empty block keeps the chain's clock moving and views from timing out).
+    fn build_deadline(&self) -> Option<Instant> {
+        let (_, _, asked) = self.pending_build?;
+        let params = self.chain.params();
+        let idle = asked + Duration::from_millis(params.view_timeout_base_ms / 2);
+        let has_txs = self.admission.mempool().map(|m| !m.is_empty()).ok()?;
+        if has_txs {
+            let paced = self.last_commit + Duration::from_millis(params.block_interval_ms);
+            Some(paced.min(idle))
+        } else {
+            Some(idle)
+        }
+    }
+
+    fn fire_timers(&mut self) -> Result<(), NodeError> {
+        let now = Instant::now();
+        while let Some((height, view)) = self.timers.pop_due(now) {
+            self.feed(Input::Timeout { height, view }, None)?;
+        }
+        Ok(())
+    }
+
+    fn maybe_build(&mut self) -> Result<(), NodeError> {
+        let Some(deadline) = self.build_deadline() else {
+            return Ok(());
+        };
+        if Instant::now() < deadline {
+            return Ok(());
+        }
+        let Some((height, view, _)) = self.pending_build.take() else {
+            return Ok(());
+        };
+        if height != self.core.height() || view != self.core.view() {
+            return Ok(());
+        }
+        let chain = self.chain.clone();
+        let candidates = self
+            .admission
+            .mempool()
+            .map(|m| m.candidates(chain.params().block_txs_max as usize))
+            .unwrap_or_default();
+        let proposer = self.core.leader(height, view);
+        let built =
+            tokio::task::block_in_place(|| chain.build(view, proposer, now_ms(), &candidates))?;
+        if !built.refused.is_empty() {
+            if let Ok(mut pool) = self.admission.mempool() {
+                pool.remove(built.refused.iter().map(|(id, _)| *id));
+            }
+            for (id, err) in &built.refused {
+                tracing::info!(tx = %id, "transaction refused: {err}");
+                self.finality.settle(
+                    id,
+                    TxFate::Refused {
+                        reason: err.to_string(),
+                    },
+                );
+            }
+        }
+        self.feed(Input::ProposalReady { block: built.block }, None)
+    }
+
+    /// Steps the core with `input` and everything its effects feed back, in order. `from`: the
+    /// peer that sent it.
+    fn feed(&mut self, input: Input, from: Option<PeerId>) -> Result<(), NodeError> {
+        let mut queue = VecDeque::from([input]);
+        let mut first = true;
+        while let Some(input) = queue.pop_front() {
+            let effects = self.core.step(input);
+            // A message refused outright yields exactly one `Ignored` (nothing else happens, so
+            // no buffered message of another peer is involved): that is the sender's doing,
+            // unless it merely came late or early.
+            if first
+                && let (Some(peer), [Effect::Ignored { error }]) = (from, effects.as_slice())
+                && !matches!(error, lichen_consensus::ConsensusError::OutOfWindow { .. })
+            {
+                self.outbox.penalise(peer, error.to_string());
+            }
+            first = false;
+            for effect in effects {
+                self.carry_out(effect, &mut queue)?;
+            }
+        }
+        self.status
+            .set_consensus(self.core.view(), self.core.my_index());
+        Ok(())
+    }
+
+    fn carry_out(&mut self, effect: Effect, queue: &mut VecDeque<Input>) -> Result<(), NodeError> {
+        let chain = self.chain.clone();
+        match effect {
+            Effect::Persist(state) => {
+                tokio::task::block_in_place(|| chain.put_consensus_state(&state.to_bytes()))?;
+            }
+            Effect::Broadcast(message) => self.outbox.broadcast(message),
+            Effect::ScheduleTimer {
+                height,
+                view,
+                after_ms,
+            } => {
+                // Only timers of the current height matter; older ones are ignored by the core.
+                let current = self.core.height();
+                self.timers.schedule(height, view, after_ms, current);
+            }
+            Effect::BuildProposal { height, view } => {
+                self.pending_build = Some((height, view, Instant::now()));
+            }
+            Effect::Execute { block } => {
+                let block_hash = block.header.hash(chain.suite());
+                let outcome = tokio::task::block_in_place(|| chain.execute(&block, now_ms()))
+                    .map(|executed| executed.next_validators.clone());
+                if let Err(reason) = &outcome {
+                    tracing::warn!(height = block.header.height, "block refused: {reason}");
+                }
+                queue.push_back(Input::Executed {
+                    block_hash,
+                    outcome,
+                });
+            }
+            Effect::Commit { block, certificate } => {
+                let executed =
+                    tokio::task::block_in_place(|| chain.commit(&block, &certificate, now_ms()))?;
+                self.after_commit(
+                    &executed.execution.tx_ids,
+                    block.header.height,
+                    block.header.time_ms,
+                );
+            }
+            Effect::RequestSync { from_height } => self.outbox.request_sync(from_height),
+            Effect::HelpCatchUp {
+                validator,
+                from_height,
+            } => self.outbox.help_catch_up(validator, from_height),
+            Effect::Equivocation(evidence) => {
+                tracing::warn!("validator equivocation: {evidence:?}");
+            }
+            Effect::Ignored { error } => tracing::debug!("consensus ignored a message: {error}"),
+        }
+        Ok(())
+    }
+
+    /// `ids`: the committed transactions, in block order (from the execution: no re-hashing).
+    fn after_commit(&mut self, ids: &[Hash32], height: u64, block_time_ms: u64) {
+        let expired = match self.admission.mempool() {
+            Ok(mut pool) => {
+                pool.remove(ids.iter().copied());
+                pool.expire(height + 1)
+            }
+            Err(_) => Vec::new(),
+        };
+        for (index, id) in ids.iter().enumerate() {
+            self.finality.settle(
+                id,
+                TxFate::Committed {
+                    height,
+                    index: index as u32,
+                    block_time_ms,
+                },
+            );
+        }
+        for id in &expired {
+            self.finality.settle(id, TxFate::Expired);
+        }
+        self.finality.prune_closed();
+        self.last_commit = Instant::now();
+        self.status.set_last_commit(now_ms());
+        tracing::debug!(height, txs = ids.len(), "committed");
+    }
+}

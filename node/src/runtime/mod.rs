@@ -1,0 +1,53 @@
+//! The runtime, in rooms:
+//!
+//! - `clock`: the node's clock (`now_ms`) and the consensus core's view timers;
+//! - `finality`: clients waiting for their transactions to become final, and recent refusals;
+//! - `admission`: the door into the mempool, for clients (the API) and other nodes (the network);
+//! - `status`: what the node reports about itself;
+//! - `driver`: the one task that owns the consensus core and carries out its effects in order.
+//!
+//! Each is a handle made once in `service::start`, in dependency order, and passed to whoever
+//! needs it at construction.
+
+mod admission;
+mod clock;
+mod driver;
+mod finality;
+mod status;
+
+use libp2p::PeerId;
+use lichen_consensus::{Input, Message};
+
+pub use admission::{Admission, RELAY_BACKLOG_ADMIT_MAX, SubmitError};
+pub use clock::now_ms;
+pub use driver::{Driver, INPUT_QUEUE_MAX};
+pub use finality::{FINALITY_WAITERS_MAX, Finality, REFUSED_REMEMBERED_MAX, TxFate};
+pub use status::{RuntimeStatus, Status};
+
+/// An input for the consensus core and, if it came from the network, the peer that sent it (so a
+/// message the core refuses can be held against that peer).
+#[derive(Debug)]
+pub struct Inbound {
+    pub from: Option<PeerId>,
+    pub input: Input,
+}
+
+/// Where consensus messages go. The single-node runtime has no peers; the network layer
+/// implements this for a validator set.
+pub trait Outbox: Send {
+    fn broadcast(&mut self, message: Message);
+    fn request_sync(&mut self, from_height: u64);
+    fn help_catch_up(&mut self, validator: u16, from_height: u64);
+    /// `peer` sent something the core refused as invalid (not merely late).
+    fn penalise(&mut self, _peer: PeerId, _reason: String) {}
+}
+
+/// No peers: messages go nowhere (a one-validator chain needs none).
+#[derive(Debug, Default)]
+pub struct NoPeers;
+
+impl Outbox for NoPeers {
+    fn broadcast(&mut self, _message: Message) {}
+    fn request_sync(&mut self, _from_height: u64) {}
+    fn help_catch_up(&mut self, _validator: u16, _from_height: u64) {}
+}

@@ -1,0 +1,70 @@
+//! What the node reports about itself: written by the driver (view, commits), the network
+//! (peers) and at start (role, peer id); read by the API and the network.
+
+use std::sync::RwLock;
+
+use super::clock::now_ms;
+
+/// A snapshot of what the node reports about itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuntimeStatus {
+    pub view: u64,
+    /// This node's index in the current validator set, if it is a validator.
+    pub validator_index: Option<u16>,
+    pub started_ms: u64,
+    pub last_commit_ms: Option<u64>,
+    /// Connected peers.
+    pub peers: usize,
+    /// The libp2p peer id, if the node is on a network.
+    pub peer_id: Option<String>,
+    /// "validator" or "observer".
+    pub role: &'static str,
+}
+
+/// The node's status, shared by the tasks that write and read it.
+#[derive(Debug)]
+pub struct Status(RwLock<RuntimeStatus>);
+
+impl Status {
+    /// The status of a node starting now as `role`, with `peer_id` if it is on a network.
+    pub fn new(role: &'static str, peer_id: Option<String>) -> Self {
+        Status(RwLock::new(RuntimeStatus {
+            started_ms: now_ms(),
+            role,
+            peer_id,
+            ..RuntimeStatus::default()
+        }))
+    }
+
+    /// The status now (the default if a writer panicked).
+    pub fn snapshot(&self) -> RuntimeStatus {
+        self.0.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// When the node last committed a block, or started if it has not (0 if unreadable).
+    pub fn last_progress_ms(&self) -> u64 {
+        self.0
+            .read()
+            .map(|s| s.last_commit_ms.unwrap_or(s.started_ms))
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn set_consensus(&self, view: u64, validator_index: Option<u16>) {
+        if let Ok(mut status) = self.0.write() {
+            status.view = view;
+            status.validator_index = validator_index;
+        }
+    }
+
+    pub(crate) fn set_last_commit(&self, at_ms: u64) {
+        if let Ok(mut status) = self.0.write() {
+            status.last_commit_ms = Some(at_ms);
+        }
+    }
+
+    pub(crate) fn set_peers(&self, peers: usize) {
+        if let Ok(mut status) = self.0.write() {
+            status.peers = peers;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The harness the in-process node tests share: one validator of a `TestChain` on 127.0.0.1,
+//! its client, and transactions signed for it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use lichen_client::Client;
+use lichen_contracts::crypto::SecretKey;
+use lichen_contracts::testkit::TestChain;
+use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
+use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
+
+/// Validator 0 of a chain, on its own tokio runtime, stopped on drop.
+pub struct TestNode {
+    pub rt: tokio::runtime::Runtime,
+    pub node: Option<RunningNode>,
+    pub client: Client,
+}
+
+impl TestNode {
+    /// In memory, with the default state versions kept.
+    pub fn start(chain: &TestChain) -> Self {
+        Self::start_with(chain, DataDir::Memory, |_| {})
+    }
+
+    /// On `data`, with `configure` applied to the options first.
+    pub fn start_with(
+        chain: &TestChain,
+        data: DataDir,
+        configure: impl FnOnce(&mut NodeOptions),
+    ) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let key = chain.key("validator-0");
+        let mut options = NodeOptions::new(
+            data,
+            chain.genesis.clone(),
+            SecretKey::from_bytes(key.algo(), key.expose_bytes()).unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        configure(&mut options);
+        let node = rt.block_on(start(options)).unwrap();
+        let client = Client::new(&format!("http://{}", node.http_addr));
+        TestNode {
+            rt,
+            node: Some(node),
+            client,
+        }
+    }
+
+    pub fn running(&self) -> &RunningNode {
+        self.node.as_ref().expect("the node is running")
+    }
+
+    /// Stops the node cleanly (dropping it also stops it, ignoring errors).
+    pub fn stop(mut self) {
+        if let Some(node) = self.node.take() {
+            self.rt.block_on(node.stop()).unwrap();
+        }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(node) = self.node.take() {
+            let _ = self.rt.block_on(node.stop());
+        }
+    }
+}
+
+/// A transaction for `chain` expiring at height 100, signed by `signers`.
+pub fn signed(
+    chain: &TestChain,
+    payload: Payload,
+    nonce: u64,
+    signers: &[&str],
+) -> SignedTransaction {
+    let tx = Transaction {
+        chain_id: chain.chain_id().to_string(),
+        nonce,
+        expires_at_height: 100,
+        payload,
+    };
+    chain.sign(tx, signers)
+}

@@ -111,10 +111,6 @@ impl Chain {
         })
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     pub fn genesis(&self) -> &Genesis {
         &self.genesis
     }

@@ -167,6 +167,6 @@ pub fn decode_presentation_js(bytes: &[u8]) -> Result<JsValue, JsError> {
 pub fn trust_anchor_info_js(
     #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
 ) -> Result<JsValue, JsError> {
-    let anchor = TrustAnchor::from_bytes(trust_anchor)?;
+    let anchor = TrustAnchor::from_bytes(trust_anchor).map_err(VerifierError::TrustAnchor)?;
     to_js(&lichen_views::trust_anchor_summary_to_json(&anchor))
 }

@@ -93,7 +93,7 @@ pub(super) async fn validators(State(state): State<AppState>) -> ApiResult<Json<
 
 pub(super) fn list_entities<T: Decode>(
     state: &AppState,
-    kind: u8,
+    kind: StateKind,
     make_key: impl Fn(String) -> StateKey,
     to_json: impl Fn(&T) -> Value,
 ) -> ApiResult<Json<Value>> {
@@ -111,7 +111,7 @@ pub(super) fn list_entities<T: Decode>(
 pub(super) async fn agencies(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     list_entities::<Agency>(
         &state,
-        StateKind::Agency.as_u8(),
+        StateKind::Agency,
         StateKey::Agency,
         views::agency_to_json,
     )
@@ -120,7 +120,7 @@ pub(super) async fn agencies(State(state): State<AppState>) -> ApiResult<Json<Va
 pub(super) async fn licence_types(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     list_entities::<LicenceType>(
         &state,
-        StateKind::LicenceType.as_u8(),
+        StateKind::LicenceType,
         StateKey::LicenceType,
         views::licence_type_to_json,
     )
@@ -129,7 +129,7 @@ pub(super) async fn licence_types(State(state): State<AppState>) -> ApiResult<Js
 pub(super) async fn submitters(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     list_entities::<Submitter>(
         &state,
-        StateKind::Submitter.as_u8(),
+        StateKind::Submitter,
         StateKey::Submitter,
         views::submitter_to_json,
     )

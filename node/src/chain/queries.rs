@@ -4,6 +4,7 @@
 
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
 use lichen_contracts::crypto::Hash32;
+use lichen_contracts::state::StateKind;
 use lichen_storage::{LicenceHistoryEntry, TxLocation};
 
 use super::Chain;
@@ -42,7 +43,7 @@ impl Chain {
 
     /// Ids of the registered entities of one kind (the `StateKey` kind: 3 agencies, 4 licence
     /// types, 5 submitters), in id order, at most the storage's listing bound (1 000).
-    pub fn entity_ids(&self, kind: u8) -> Result<Vec<String>, NodeError> {
+    pub fn entity_ids(&self, kind: StateKind) -> Result<Vec<String>, NodeError> {
         Ok(self.store.entity_ids(kind)?)
     }
 

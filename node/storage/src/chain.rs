@@ -342,9 +342,9 @@ impl<K: KvStore> ChainStore<K> {
             .collect()
     }
 
-    /// Ids of the registered entities of one kind (a [`StateKind`] byte: agencies, licence types,
+    /// Ids of the registered entities of one kind (agencies, licence types,
     /// submitters), in id order, at most [`LISTING_MAX`]. Their entries live in state.
-    pub fn entity_ids(&self, kind: u8) -> Result<Vec<String>, StoreError> {
+    pub fn entity_ids(&self, kind: StateKind) -> Result<Vec<String>, StoreError> {
         self.entity_raw_ids(kind, LISTING_MAX)?
             .into_iter()
             .map(|id| String::from_utf8(id).map_err(|_| corrupt("entity index", "id not UTF-8")))
@@ -353,8 +353,12 @@ impl<K: KvStore> ChainStore<K> {
 
     /// Ids of the entities of one kind as bytes, in byte order, at most `limit`: for
     /// [`StateKind::Observer`] these are peer ids, which need not be UTF-8.
-    pub fn entity_raw_ids(&self, kind: u8, limit: usize) -> Result<Vec<Vec<u8>>, StoreError> {
-        let start = [layout::ENTITY, kind];
+    pub fn entity_raw_ids(
+        &self,
+        kind: StateKind,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let start = [layout::ENTITY, kind.as_u8()];
         let rows = self.kv.scan(&start, &prefix_end(&start), limit, false)?;
         Ok(rows
             .into_iter()
@@ -366,7 +370,7 @@ impl<K: KvStore> ChainStore<K> {
     /// [`LISTING_MAX`]: the network admits peers by this list, so it must be whole (its length
     /// is what genesis and the council made it).
     pub fn observer_peer_ids(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.entity_raw_ids(StateKind::Observer.as_u8(), usize::MAX)
+        self.entity_raw_ids(StateKind::Observer, usize::MAX)
     }
 
     /// The validator set that signs block `height` (>= 1): the set in force after the last change

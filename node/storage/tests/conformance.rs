@@ -814,27 +814,25 @@ fn chain_entity_index<K: KvStore>(make: impl Fn() -> K) {
     let store = initialised(make(), &c);
     let peers = |store: &ChainStore<K>| store.observer_peer_ids().unwrap();
     assert_eq!(
-        store.entity_ids(StateKind::Agency.as_u8()).unwrap(),
+        store.entity_ids(StateKind::Agency).unwrap(),
         vec!["agency-a", "agency-b"]
     );
     assert_eq!(
-        store.entity_ids(StateKind::LicenceType.as_u8()).unwrap(),
+        store.entity_ids(StateKind::LicenceType).unwrap(),
         vec!["business", "food"]
     );
     assert_eq!(
-        store.entity_ids(StateKind::Submitter.as_u8()).unwrap(),
+        store.entity_ids(StateKind::Submitter).unwrap(),
         vec!["court-1"]
     );
     assert_eq!(peers(&store), vec![b.to_vec(), a.to_vec()], "byte order");
     assert_eq!(
-        store
-            .entity_raw_ids(StateKind::Observer.as_u8(), 1)
-            .unwrap(),
+        store.entity_raw_ids(StateKind::Observer, 1).unwrap(),
         vec![b.to_vec()]
     );
     assert!(
         matches!(
-            store.entity_ids(StateKind::Observer.as_u8()),
+            store.entity_ids(StateKind::Observer),
             Err(StoreError::Corrupt { .. })
         ),
         "a peer id that is not UTF-8 is not a string id"
@@ -855,7 +853,7 @@ fn chain_entity_index<K: KvStore>(make: impl Fn() -> K) {
     ];
     commit_next(&mut c, &store, txs, 0);
     assert_eq!(
-        store.entity_ids(StateKind::Agency.as_u8()).unwrap(),
+        store.entity_ids(StateKind::Agency).unwrap(),
         vec!["agency-a", "agency-b", "agency-c"]
     );
     assert_eq!(peers(&store), vec![b.to_vec(), b"peer-c".to_vec()]);

@@ -19,6 +19,7 @@ use lichen_contracts::error::CodecError;
 use lichen_contracts::exec::BlockTxError;
 use lichen_contracts::ledger::{TxError, verify_signatures};
 use lichen_contracts::model::{Validator, ValidatorSet};
+use lichen_contracts::replay::expiry_window;
 use lichen_contracts::testkit::{GENESIS_TIME_MS, test_key};
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
 
@@ -226,7 +227,8 @@ impl Chain {
                     found: tx.tx.chain_id.clone(),
                 }));
             }
-            if tx.tx.expires_at_height < height {
+            // The simulator sets no limit on how far ahead a transaction may expire.
+            if !expiry_window(height, u64::MAX).contains(&tx.tx.expires_at_height) {
                 return Err(refused(TxError::Expired {
                     expires_at_height: tx.tx.expires_at_height,
                     height,

@@ -678,8 +678,8 @@ def dec_vote(r):
     kind = r.u8()
     if kind not in (1, 2):
         raise DecodeError("vote kind %d" % kind)
-    return {"kind": kind, "chain_id": r.ident("chain_id"), "height": r.u64(), "view": r.u64(),
-            "block_hash": r.h32()}
+    return {"kind": kind, "chain_id": r.ident("chain_id"), "genesis_hash": r.h32(),
+            "height": r.u64(), "view": r.u64(), "block_hash": r.h32()}
 
 
 def dec_certificate(r):
@@ -737,6 +737,7 @@ def dec_trust_anchor(r):
     a = {"chain_id": r.ident("chain_id"), "suite": r.u8()}
     if a["suite"] not in SUITES:
         raise DecodeError("unknown suite %d" % a["suite"])
+    a["genesis_hash"] = r.h32()
     a["height"] = r.u64()
     a["validators"], a["validators_bytes"] = r.slice_of(lambda: dec_validator_set(r))
     return a
@@ -845,12 +846,15 @@ def verify_state_proof(suite, proof, root, key, value):
     return False, "key is present"
 
 
-def vote_bytes(kind, chain_id, height, view, block_hash):
-    return bytes([kind]) + enc_string(chain_id) + struct.pack(">QQ", height, view) + block_hash
+def vote_bytes(kind, chain_id, genesis_hash, height, view, block_hash):
+    return bytes([kind]) + enc_string(chain_id) + genesis_hash + \
+        struct.pack(">QQ", height, view) + block_hash
 
 
-def certificate_problems(suite, header, cert, vset, chain_id):
-    """Return (hdr_mismatch, other_problem) for 'cert finalises header under vset on chain'."""
+def certificate_problems(suite, header, cert, vset, chain_id, genesis_hash):
+    """Return (hdr_mismatch, other_problem) for 'cert finalises header under vset on the chain
+    (chain_id, genesis_hash)': the votes sign the genesis hash, so a certificate of another
+    genesis with the same chain id and keys does not verify."""
     hdr_mismatch = []
     other = None
     if header["chain_id"] != chain_id:
@@ -870,8 +874,8 @@ def certificate_problems(suite, header, cert, vset, chain_id):
     elif len(sigs) < quorum(len(vset)):
         other = other or "%d signatures, quorum is %d" % (len(sigs), quorum(len(vset)))
     else:
-        msg = suite.H("lichen/vote/v1", vote_bytes(2, chain_id, cert["height"], cert["view"],
-                                                   cert["block_hash"]))
+        msg = suite.H("lichen/vote/v1", vote_bytes(2, chain_id, genesis_hash, cert["height"],
+                                                   cert["view"], cert["block_hash"]))
         for s in sigs:
             k = vset[s["index"]]["key"]
             if not verify_sig(k["algo"], k["key"], s["signature"]["algo"],
@@ -894,8 +898,8 @@ def enc_validator_set(vset):
     return out
 
 
-def finalises(suite, header, cert, vset, chain_id):
-    m, o = certificate_problems(suite, header, cert, vset, chain_id)
+def finalises(suite, header, cert, vset, chain_id, genesis_hash):
+    m, o = certificate_problems(suite, header, cert, vset, chain_id, genesis_hash)
     return not m and o is None
 
 
@@ -908,7 +912,8 @@ def signing_set(suite, anchor, certified):
         if not (prev < h["height"] < header["height"]):
             return None, "set change %d: height %d not in (%d, %d)" % (
                 n, h["height"], prev, header["height"])
-        if not finalises(suite, h, ch["certificate"], S, anchor["chain_id"]):
+        if not finalises(suite, h, ch["certificate"], S, anchor["chain_id"],
+                         anchor["genesis_hash"]):
             return None, "set change %d: certificate does not finalise its header" % n
         if h["validator_set_hash"] == h["next_validator_set_hash"]:
             return None, "set change %d: header does not change the set" % n
@@ -954,7 +959,7 @@ def _common_checks(suite, anchor, typ, data, document, key_fn, value_field, doc_
         return fail("validator_set", "UNKNOWN ISSUER", why)
     checks.append(("validator_set", "ok", ""))
     mismatch, other = certificate_problems(suite, header, cert["certificate"], S,
-                                           anchor["chain_id"])
+                                           anchor["chain_id"], anchor["genesis_hash"])
     if mismatch and other is None:
         return fail("quorum", "TAMPERED",
                     "certificate is valid for another header (%s differ)" % "/".join(mismatch))
@@ -1172,10 +1177,20 @@ def run_file(path):
             hdr = [d for (ty, d) in objs.values() if ty == "BlockHeader"
                    and suite.H("lichen/header/v1", d["bytes"]) == dec["block_hash"]]
             if hdr and not finalises(suite, hdr[0], dec, anchor["validators"],
-                                     anchor["chain_id"]):
+                                     anchor["chain_id"], anchor["genesis_hash"]):
                 problems.append("does not finalise its header under the anchor set")
         if typ == "Vote":
-            pass  # hash checked above
+            # the hash is checked above; the vote is of this chain: the anchor's chain id and
+            # genesis hash, and re-encodes to the same bytes
+            if dec["chain_id"] != anchor["chain_id"]:
+                problems.append("vote chain id %r, anchor %r" % (dec["chain_id"],
+                                                                 anchor["chain_id"]))
+            if dec["genesis_hash"] != anchor["genesis_hash"]:
+                problems.append("vote genesis hash %s, anchor %s" % (
+                    dec["genesis_hash"].hex(), anchor["genesis_hash"].hex()))
+            if vote_bytes(dec["kind"], dec["chain_id"], dec["genesis_hash"], dec["height"],
+                          dec["view"], dec["block_hash"]) != data:
+                problems.append("vote does not re-encode to its bytes")
         if typ == "Presentation":
             verdict, checks = verify_presentation(suite, anchor, data, None, 0, 2 ** 64)
             if any(st == "FAIL" for n, st, _ in checks[:5]):

@@ -327,6 +327,9 @@ impl VoteKind {
 pub struct Vote {
     pub kind: VoteKind,
     pub chain_id: String,
+    /// The chain's genesis hash: a vote of another genesis with the same chain id and keys (a
+    /// relaunch, a staging chain) does not verify here.
+    pub genesis_hash: Hash32,
     pub height: u64,
     pub view: u64,
     pub block_hash: Hash32,
@@ -361,6 +364,7 @@ impl Encode for Vote {
     fn encode_to(&self, w: &mut Writer) {
         self.kind.encode_to(w);
         w.str(&self.chain_id);
+        self.genesis_hash.encode_to(w);
         w.u64(self.height);
         w.u64(self.view);
         self.block_hash.encode_to(w);
@@ -372,6 +376,7 @@ impl Decode for Vote {
         Ok(Vote {
             kind: VoteKind::decode_from(r)?,
             chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            genesis_hash: Hash32::decode_from(r)?,
             height: r.u64()?,
             view: r.u64()?,
             block_hash: Hash32::decode_from(r)?,
@@ -415,17 +420,19 @@ pub struct CommitCertificate {
 
 impl CommitCertificate {
     /// The vote every signature in this certificate signs.
-    pub fn vote(&self, chain_id: &str) -> Vote {
+    pub fn vote(&self, chain_id: &str, genesis_hash: &Hash32) -> Vote {
         Vote {
             kind: VoteKind::Commit,
             chain_id: chain_id.to_string(),
+            genesis_hash: *genesis_hash,
             height: self.height,
             view: self.view,
             block_hash: self.block_hash,
         }
     }
 
-    /// Checks this certificate finalises `header` on `chain_id` under `validators`: the height and
+    /// Checks this certificate finalises `header` on the chain (`chain_id`, `genesis_hash`) under
+    /// `validators`: the height and
     /// block hash match, the header names `validators` as its signing set, and at least a quorum
     /// of distinct validators of that set signed. Unknown or repeated indices are refused, not
     /// skipped: a well-formed certificate has neither.
@@ -433,6 +440,7 @@ impl CommitCertificate {
         &self,
         suite: Suite,
         chain_id: &str,
+        genesis_hash: &Hash32,
         header: &BlockHeader,
         validators: &ValidatorSet,
     ) -> Result<(), ProofError> {
@@ -464,7 +472,7 @@ impl CommitCertificate {
                 found: header.validator_set_hash,
             });
         }
-        self.verify_signatures(suite, chain_id, validators)
+        self.verify_signatures(suite, chain_id, genesis_hash, validators)
     }
 
     /// The signature part of [`Self::verify`]: a quorum of distinct, valid signers.
@@ -472,9 +480,10 @@ impl CommitCertificate {
         &self,
         suite: Suite,
         chain_id: &str,
+        genesis_hash: &Hash32,
         validators: &ValidatorSet,
     ) -> Result<(), ProofError> {
-        let message = self.vote(chain_id).signing_hash(suite);
+        let message = self.vote(chain_id, genesis_hash).signing_hash(suite);
         let mut previous: Option<u16> = None;
         let mut items = Vec::with_capacity(self.signatures.len());
         for s in &self.signatures {

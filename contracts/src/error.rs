@@ -119,6 +119,34 @@ pub enum ProofError {
     EntryMismatch { reason: &'static str },
 }
 
+/// Why a trust package cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PackageError {
+    #[error("not a valid trust package: {0}")]
+    Encoding(CodecError),
+    #[error(
+        "trust package is for chain '{found}' (genesis {found_genesis}), the trust anchor is chain '{expected}' (genesis {expected_genesis})"
+    )]
+    WrongChain {
+        expected: String,
+        expected_genesis: Hash32,
+        found: String,
+        found_genesis: Hash32,
+    },
+    #[error(
+        "trust package's checkpoint at height {height} changes the validator set; a checkpoint may not"
+    )]
+    CheckpointChangesSet { height: u64 },
+    #[error("trust package's checkpoint is not certified from the trust anchor: {0}")]
+    Checkpoint(ProofError),
+    #[error("trust package lists one revocation-region key twice")]
+    DuplicateLeaf,
+    #[error(
+        "trust package's revocation list does not lead to the checkpoint's state root (computed {computed}, expected {expected}): it is incomplete or altered"
+    )]
+    RegionMismatch { computed: Hash32, expected: Hash32 },
+}
+
 /// A failure of the storage behind the state tree (the node's sled, or the in-memory twin).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {

@@ -48,10 +48,20 @@ pub struct BlockExecution {
 }
 
 impl BlockExecution {
-    /// The validator set the block writes (it then signs the next block), if it writes one.
-    pub fn new_validators(&self, suite: Suite) -> Result<Option<ValidatorSet>, StorageError> {
+    /// The validator set that signs the next block, if the block changes it from `signing` (the
+    /// set that signs this block). A block that writes the set back unchanged (a validator added
+    /// and removed again) changes nothing: its header's two set hashes are equal, and no
+    /// verifier expects a set change there.
+    pub fn new_validators(
+        &self,
+        suite: Suite,
+        signing: &ValidatorSet,
+    ) -> Result<Option<ValidatorSet>, StorageError> {
         match self.writes.get(&StateKey::Validators.hash(suite)) {
-            Some(Some(bytes)) => decode_entry(bytes).map(Some),
+            Some(Some(bytes)) => {
+                let set: ValidatorSet = decode_entry(bytes)?;
+                Ok((set != *signing).then_some(set))
+            }
             _ => Ok(None),
         }
     }

@@ -205,6 +205,10 @@ impl Genesis {
             assert!(fresh, "a validated genesis writes one state key twice");
         };
         put(StateKey::Config, self.config.to_bytes());
+        put(
+            StateKey::RevocationSentinel,
+            crate::revocation::SENTINEL_VALUE.to_vec(),
+        );
         put(StateKey::Validators, self.validators.to_bytes());
         for a in &self.agencies {
             put(StateKey::Agency(a.id.clone()), a.to_bytes());
@@ -241,12 +245,13 @@ impl Genesis {
         }
     }
 
-    /// The trust anchor an offline verifier holds: chain id, suite and the validators that sign
-    /// block 1.
+    /// The trust anchor an offline verifier holds: chain id, suite, genesis hash and the
+    /// validators that sign block 1.
     pub fn trust_anchor(&self) -> crate::presentation::TrustAnchor {
         crate::presentation::TrustAnchor {
             chain_id: self.config.chain_id.clone(),
             suite: self.config.suite,
+            genesis_hash: self.hash(),
             height: 0,
             validators: self.validators.clone(),
         }

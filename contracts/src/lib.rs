@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod model;
 pub mod presentation;
 pub mod replay;
+pub mod revocation;
 pub mod smt;
 pub mod state;
 #[cfg(feature = "testkit")]
@@ -30,4 +31,4 @@ pub mod testkit;
 pub mod time;
 pub mod tx;
 
-pub use error::{CodecError, CryptoError, Error, ProofError, StorageError};
+pub use error::{CodecError, CryptoError, Error, PackageError, ProofError, StorageError};

@@ -32,11 +32,15 @@ pub enum StateKind {
     Evidence = 7,
     /// An [`crate::model::Observer`].
     Observer = 8,
+    /// A [`crate::revocation::RevocationMark`]: a licence that is not active.
+    RevocationMark = 9,
+    /// The revocation region's sentinel ([`crate::revocation`]).
+    RevocationSentinel = 10,
 }
 
 impl StateKind {
     /// Every kind, in byte order.
-    pub const ALL: [StateKind; 8] = [
+    pub const ALL: [StateKind; 10] = [
         StateKind::Config,
         StateKind::Validators,
         StateKind::Agency,
@@ -45,6 +49,8 @@ impl StateKind {
         StateKind::Licence,
         StateKind::Evidence,
         StateKind::Observer,
+        StateKind::RevocationMark,
+        StateKind::RevocationSentinel,
     ];
 
     /// The kind byte.
@@ -58,7 +64,7 @@ impl StateKind {
     }
 
     /// A short name for messages: `config`, `validators`, `agency`, `licence-type`, `submitter`,
-    /// `licence`, `evidence`, `observer`.
+    /// `licence`, `evidence`, `observer`, `revocation-mark`, `revocation-sentinel`.
     pub fn name(self) -> &'static str {
         match self {
             StateKind::Config => "config",
@@ -69,6 +75,8 @@ impl StateKind {
             StateKind::Licence => "licence",
             StateKind::Evidence => "evidence",
             StateKind::Observer => "observer",
+            StateKind::RevocationMark => "revocation-mark",
+            StateKind::RevocationSentinel => "revocation-sentinel",
         }
     }
 }
@@ -80,7 +88,9 @@ impl core::fmt::Display for StateKind {
 }
 
 /// The logical key of a state entry. Its tree key is
-/// `H("lichen/state-key/v1", kind (u8) || id)`, with the id encoded as in PROTOCOL.md.
+/// `H("lichen/state-key/v1", kind (u8) || id)`, with the id encoded as in PROTOCOL.md, except for
+/// the revocation region's entries, whose keys are built to share a prefix
+/// ([`crate::revocation`]).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub enum StateKey {
     /// Kind 1, no id: the [`crate::model::ChainConfig`].
@@ -99,6 +109,10 @@ pub enum StateKey {
     Evidence(Hash32),
     /// Kind 8: an [`crate::model::Observer`] by its libp2p peer id (bytes).
     Observer(Vec<u8>),
+    /// Kind 9: the revocation mark of a licence (by licence id; the key holds only its tag).
+    RevocationMark(String),
+    /// Kind 10: the revocation region's sentinel.
+    RevocationSentinel,
 }
 
 impl StateKey {
@@ -113,6 +127,8 @@ impl StateKey {
             StateKey::Licence(_) => StateKind::Licence,
             StateKey::Evidence(_) => StateKind::Evidence,
             StateKey::Observer(_) => StateKind::Observer,
+            StateKey::RevocationMark(_) => StateKind::RevocationMark,
+            StateKey::RevocationSentinel => StateKind::RevocationSentinel,
         }
     }
 
@@ -123,10 +139,20 @@ impl StateKey {
 
     /// The 32-byte key in the sparse Merkle tree.
     pub fn hash(&self, suite: Suite) -> Hash32 {
+        match self {
+            StateKey::RevocationMark(id) => {
+                return crate::revocation::mark_key(&crate::revocation::mark_tag(suite, id));
+            }
+            StateKey::RevocationSentinel => return crate::revocation::sentinel_key(),
+            _ => {}
+        }
         let mut w = Writer::with_capacity(72);
         w.u8(self.kind());
         match self {
-            StateKey::Config | StateKey::Validators => {}
+            StateKey::Config
+            | StateKey::Validators
+            | StateKey::RevocationMark(_)
+            | StateKey::RevocationSentinel => {}
             StateKey::Agency(id)
             | StateKey::LicenceType(id)
             | StateKey::Submitter(id)
@@ -232,6 +258,8 @@ mod tests {
             (StateKey::Licence("l".into()), 6, "licence"),
             (StateKey::Evidence(Hash32::ZERO), 7, "evidence"),
             (StateKey::Observer(Vec::from([1u8])), 8, "observer"),
+            (StateKey::RevocationMark("l".into()), 9, "revocation-mark"),
+            (StateKey::RevocationSentinel, 10, "revocation-sentinel"),
         ];
         for (i, (key, byte, name)) in keys.iter().enumerate() {
             let kind = key.state_kind();
@@ -242,6 +270,6 @@ mod tests {
             assert_eq!(kind.name(), *name);
         }
         assert_eq!(StateKind::from_u8(0), None);
-        assert_eq!(StateKind::from_u8(9), None);
+        assert_eq!(StateKind::from_u8(11), None);
     }
 }

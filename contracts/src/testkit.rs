@@ -318,6 +318,7 @@ impl TestChain {
         let vote = Vote {
             kind: VoteKind::Commit,
             chain_id: header.chain_id.clone(),
+            genesis_hash: self.genesis.hash(),
             height: header.height,
             view: header.view,
             block_hash,
@@ -397,6 +398,33 @@ impl TestChain {
             licence: crate::state::decode_entry(&value).unwrap_or_else(|e| panic!("licence: {e}")),
             proof,
             certified: self.certified(height),
+        }
+    }
+
+    /// The trust package of the checkpoint at `height` (a block that does not change the set).
+    pub fn trust_package(&self, height: u64) -> crate::presentation::TrustPackage {
+        let region = SparseMerkleTree::new(&self.store, self.suite)
+            .region(height)
+            .unwrap_or_else(|e| panic!("region: {e}"));
+        crate::presentation::TrustPackage::from_region(
+            &self.trust_anchor(),
+            self.certified(height),
+            region,
+        )
+        .unwrap_or_else(|e| panic!("package: {e}"))
+    }
+
+    /// A compact presentation of licence `id` at the checkpoint `height`.
+    pub fn compact_presentation(
+        &self,
+        id: &str,
+        height: u64,
+    ) -> crate::presentation::CompactPresentation {
+        let p = self.presentation_at(id, height);
+        crate::presentation::CompactPresentation {
+            checkpoint_height: height,
+            licence: p.licence,
+            proof: p.proof,
         }
     }
 

@@ -124,7 +124,7 @@ fn build(suite: Suite) -> Value {
     // --- single objects ---
     let header = chain.blocks[2].header.clone();
     let certificate = chain.blocks[2].certificate.clone().expect("certificate");
-    let vote = certificate.vote(chain.chain_id());
+    let vote = certificate.vote(chain.chain_id(), &chain.genesis.hash());
     let presentation = chain.presentation("SZ-2026-000001");
     let revoked = chain.presentation("SZ-2026-000002");
     let gbt = chain.presentation(gbt_id);
@@ -315,6 +315,25 @@ fn build(suite: Suite) -> Value {
         other.commit(vec![tx], t1).expect("other chain block");
         other.presentation("SZ-2026-000001").to_bytes()
     };
+    // Same chain id, same keys, another genesis (its time differs): a relaunch or a staging chain.
+    let other_genesis = {
+        // A fresh test chain holds the same deterministic keys.
+        let mut other = TestChain::new(suite, 4);
+        assert_eq!(other.genesis.validators, chain.genesis.validators);
+        other.genesis.time_ms += 1;
+        let genesis = other.genesis.clone();
+        let mut other = TestChain::from_genesis(
+            genesis.clone(),
+            other.keys,
+            validator_names(&genesis, suite),
+        );
+        let tx = other.signed(
+            Payload::IssueLicence(draft(suite, "SZ-2026-000001", &doc_valid, None)),
+            "agency-a",
+        );
+        other.commit(vec![tx], t1).expect("other genesis block");
+        other.presentation("SZ-2026-000001").to_bytes()
+    };
     let broken = |name: &str,
                   bytes: Vec<u8>,
                   document: Option<&[u8]>,
@@ -381,6 +400,13 @@ fn build(suite: Suite) -> Value {
             None,
             Verdict::UnknownIssuer,
             "chain"
+        ),
+        broken(
+            "presentation from another genesis with the same chain id and keys",
+            other_genesis,
+            None,
+            Verdict::UnknownIssuer,
+            "quorum"
         ),
         broken(
             "validator-set change left out",
@@ -516,8 +542,13 @@ fn check_file(doc: &Value) {
             "BlockHeader" => BlockHeader::from_bytes(&bytes).map(|v| v.to_bytes()),
             "Vote" => Vote::from_bytes(&bytes).map(|v| v.to_bytes()),
             "CommitCertificate" => CommitCertificate::from_bytes(&bytes).map(|v| {
-                v.verify_signatures(suite, &anchor.chain_id, &anchor.validators)
-                    .expect("certificate verifies under the anchor's set");
+                v.verify_signatures(
+                    suite,
+                    &anchor.chain_id,
+                    &anchor.genesis_hash,
+                    &anchor.validators,
+                )
+                .expect("certificate verifies under the anchor's set");
                 v.to_bytes()
             }),
             "Licence" => Licence::from_bytes(&bytes).map(|v| v.to_bytes()),

@@ -1705,6 +1705,7 @@ fn governance_registers_then_agency_issues(suite: Suite) {
 fn add_validator_effective_next_block(suite: Suite) {
     let mut c = chain(suite);
     let chain_id = c.chain_id().to_string();
+    let genesis_hash = c.genesis.hash();
     let old_set = validators(&c);
     let v = new_validator(&mut c, "validator-4", "peer-4");
     let tx = c.council_signed(Payload::AddValidator(v.clone()));
@@ -1723,7 +1724,7 @@ fn add_validator_effective_next_block(suite: Suite) {
     assert_eq!(block.header.next_validator_set_hash, new_set.hash(suite));
     let cert = block.certificate.as_ref().unwrap();
     assert_eq!(cert.signatures.len(), 4);
-    cert.verify(suite, &chain_id, &block.header, &old_set)
+    cert.verify(suite, &chain_id, &genesis_hash, &block.header, &old_set)
         .unwrap();
     // The next block is signed by the new set, including the new validator.
     let h2 = ok(&mut c, vec![]);
@@ -1734,17 +1735,17 @@ fn add_validator_effective_next_block(suite: Suite) {
     assert_eq!(cert.signatures.len(), 5);
     let index = new_set.index_of(&v.key).unwrap() as u16;
     assert!(cert.signatures.iter().any(|s| s.index == index));
-    cert.verify(suite, &chain_id, &block.header, &new_set)
+    cert.verify(suite, &chain_id, &genesis_hash, &block.header, &new_set)
         .unwrap();
     assert!(matches!(
-        cert.verify(suite, &chain_id, &block.header, &old_set),
+        cert.verify(suite, &chain_id, &genesis_hash, &block.header, &old_set),
         Err(ProofError::ValidatorSetMismatch { .. })
     ));
     // The quorum grew: 3 of 5 is not enough, 4 is.
     assert_eq!(new_set.quorum(), 4);
     let short = c.certify(&block.header, &new_set, 3);
     assert!(matches!(
-        short.verify(suite, &chain_id, &block.header, &new_set),
+        short.verify(suite, &chain_id, &genesis_hash, &block.header, &new_set),
         Err(ProofError::NoQuorum {
             signers: 3,
             quorum: 4,
@@ -1752,13 +1753,14 @@ fn add_validator_effective_next_block(suite: Suite) {
         })
     ));
     c.certify(&block.header, &new_set, 4)
-        .verify(suite, &chain_id, &block.header, &new_set)
+        .verify(suite, &chain_id, &genesis_hash, &block.header, &new_set)
         .unwrap();
 }
 
 fn remove_validator_effective_next_block(suite: Suite) {
     let mut c = chain(suite);
     let chain_id = c.chain_id().to_string();
+    let genesis_hash = c.genesis.hash();
     let old_set = validators(&c);
     let gone = public(&c, "validator-0");
     let tx = c.council_signed(Payload::RemoveValidator { key: gone.clone() });
@@ -1773,14 +1775,14 @@ fn remove_validator_effective_next_block(suite: Suite) {
         .certificate
         .as_ref()
         .unwrap()
-        .verify(suite, &chain_id, &block.header, &old_set)
+        .verify(suite, &chain_id, &genesis_hash, &block.header, &old_set)
         .unwrap();
     let h2 = ok(&mut c, vec![]);
     let block = &c.blocks[h2 as usize];
     assert_eq!(block.header.validator_set_hash, new_set.hash(suite));
     let cert = block.certificate.as_ref().unwrap();
     assert_eq!(cert.signatures.len(), 3);
-    cert.verify(suite, &chain_id, &block.header, &new_set)
+    cert.verify(suite, &chain_id, &genesis_hash, &block.header, &new_set)
         .unwrap();
     // Removing it again: unknown.
     let tx = c.council_signed(Payload::RemoveValidator { key: gone.clone() });

@@ -28,6 +28,9 @@ use lichen_storage::{BlockCommit, ChainStore, KvStore, StoredTip};
 use crate::error::NodeError;
 
 mod queries;
+mod trust;
+
+pub use trust::{BuiltPackage, TRUST_PACKAGE_REFRESH_MS};
 
 /// How far ahead of the executing node's clock a block time may lie, in milliseconds.
 pub use lichen_contracts::block::BLOCK_TIME_DRIFT_MAX_MS;
@@ -71,6 +74,8 @@ pub struct Chain {
     executed: Mutex<BTreeMap<Hash32, Arc<Executed>>>,
     /// Witness hashes whose signatures verified here (at admission): not checked again.
     verified: Mutex<(BTreeSet<Hash32>, VecDeque<Hash32>)>,
+    /// The latest trust package.
+    packages: trust::PackageCache,
 }
 
 impl std::fmt::Debug for Chain {
@@ -108,6 +113,7 @@ impl Chain {
             replay: RwLock::new(replay),
             executed: Mutex::new(BTreeMap::new()),
             verified: Mutex::new((BTreeSet::new(), VecDeque::new())),
+            packages: trust::PackageCache::default(),
         })
     }
 
@@ -295,7 +301,7 @@ impl Chain {
             height,
             &execution.writes,
         )?;
-        let new_validators = execution.new_validators(self.suite)?;
+        let new_validators = execution.new_validators(self.suite, signing_set)?;
         Ok(Executed {
             tree,
             changes_set: new_validators.is_some(),
@@ -416,6 +422,16 @@ impl Chain {
         }
         if let Ok(mut cache) = self.executed.lock() {
             cache.clear();
+        }
+        let changes_trust = executed.changes_set
+            || executed
+                .execution
+                .events
+                .iter()
+                .flatten()
+                .any(|e| matches!(e, lichen_contracts::ledger::Event::LicenceChanged { .. }));
+        if changes_trust {
+            self.packages.mark_stale();
         }
         Ok(executed)
     }

@@ -21,6 +21,10 @@ pub enum NodeError {
     Pruned { height: u64, oldest: u64 },
     #[error("no block has been certified yet: proofs need block 1 or later")]
     NoCertifiedBlock,
+    #[error(
+        "licence '{id}' was recorded after the trust package's checkpoint (height {checkpoint}): a compact presentation needs a newer package; export the full presentation"
+    )]
+    NotInCheckpoint { id: String, checkpoint: u64 },
     #[error("transaction refused: {0}")]
     Refused(TxError),
     #[error("a final block could not be applied at height {height}: {reason}")]

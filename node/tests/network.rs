@@ -143,7 +143,13 @@ async fn sync_answers_with_certified_blocks_in_order() {
             let hash = b.block.header.hash(suite);
             assert_eq!(b.certificate.block_hash, hash);
             b.certificate
-                .verify(suite, &genesis.config.chain_id, &b.block.header, set)
+                .verify(
+                    suite,
+                    &genesis.config.chain_id,
+                    &genesis.hash(),
+                    &b.block.header,
+                    set,
+                )
                 .unwrap();
             assert_eq!(
                 node.chain.block(height).unwrap().unwrap().to_bytes(),

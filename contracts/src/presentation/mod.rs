@@ -9,13 +9,20 @@
 //! This module holds the proof objects and their encodings; `report` the verifier's answer
 //! (checks, outcomes, verdict); `verify` the verifier itself.
 
+mod compact;
+mod package;
 mod report;
 mod verify;
 
-pub use report::{Check, CheckId, Outcome, Report, Verdict};
+pub use compact::{COMPACT_TAG, CompactPresentation};
+pub use package::{
+    FOREIGN_LEAVES_MAX, MARKS_MAX, TRUST_PACKAGE_BYTES_MAX, TRUST_PACKAGE_TAG, TrustPackage,
+    TrustState, verify_package_bytes,
+};
+pub use report::{Check, CheckId, Outcome, PackageUsed, Report, Verdict};
 pub use verify::{
-    Document, Policy, verify_bytes, verify_presentation, verify_presentation_bytes, verify_receipt,
-    verify_receipt_bytes,
+    Document, Policy, Trust, verify_bytes, verify_bytes_with, verify_presentation,
+    verify_presentation_bytes, verify_receipt, verify_receipt_bytes,
 };
 
 use alloc::string::String;
@@ -39,12 +46,16 @@ pub const SET_CHANGES_MAX: usize = 1024;
 /// Maximum size of an encoded presentation or receipt, in bytes (checked before decoding).
 pub const PRESENTATION_BYTES_MAX: usize = 512 * 1024;
 
-/// What an offline verifier trusts: the chain id, its suite and the validator set that signs the
-/// blocks after `height` (the genesis set, with height 0, or a later checkpoint).
+/// What an offline verifier trusts: the chain id, its suite, its genesis hash and the validator
+/// set that signs the blocks after `height` (the genesis set, with height 0, or the set a trust
+/// package moved it to).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct TrustAnchor {
     pub chain_id: String,
     pub suite: Suite,
+    /// `H("lichen/genesis/v1", genesis)`: every vote binds it, so a certificate of another
+    /// genesis (same chain id, same keys) does not verify under this anchor.
+    pub genesis_hash: Hash32,
     pub height: u64,
     pub validators: ValidatorSet,
 }
@@ -61,6 +72,7 @@ impl Encode for TrustAnchor {
         w.u8(TRUST_ANCHOR_TAG);
         w.str(&self.chain_id);
         self.suite.encode_to(w);
+        self.genesis_hash.encode_to(w);
         w.u64(self.height);
         self.validators.encode_to(w);
     }
@@ -72,6 +84,7 @@ impl Decode for TrustAnchor {
         Ok(TrustAnchor {
             chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
             suite: Suite::decode_from(r)?,
+            genesis_hash: Hash32::decode_from(r)?,
             height: r.u64()?,
             validators: ValidatorSet::decode_from(r)?,
         })
@@ -154,15 +167,23 @@ impl Certified {
         let mut previous = anchor.height;
         for change in &self.set_changes {
             let h = &change.header;
+            if h.height <= anchor.height {
+                // Before the anchor: a verifier whose trust a package moved forward knows it.
+                continue;
+            }
             if h.height <= previous || h.height >= self.header.height {
                 return Err(ProofError::SetChangeOutOfOrder {
                     height: h.height,
                     previous,
                 });
             }
-            change
-                .certificate
-                .verify(suite, &anchor.chain_id, h, &current)?;
+            change.certificate.verify(
+                suite,
+                &anchor.chain_id,
+                &anchor.genesis_hash,
+                h,
+                &current,
+            )?;
             if !h.changes_validator_set()
                 || change.next_validators.hash(suite) != h.next_validator_set_hash
             {

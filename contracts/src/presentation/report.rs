@@ -3,6 +3,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::crypto::Hash32;
+
 /// The checks, in the order they are reported.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum CheckId {
@@ -108,15 +110,27 @@ impl Verdict {
     }
 }
 
+/// The trust package a verification used ("trust as of" its checkpoint).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PackageUsed {
+    pub checkpoint_height: u64,
+    pub checkpoint_time_ms: u64,
+    pub package_hash: Hash32,
+}
+
 /// The verifier's answer: the verdict, every check on its own line, and the time the status is
 /// certified as of.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Report {
     pub verdict: Verdict,
     pub checks: Vec<Check>,
-    /// The certified header's time: the status is as of this moment.
+    /// When the reported status was certified: the header's time, or the trust package's
+    /// checkpoint time when the package decided the status.
     pub status_as_of_ms: Option<u64>,
+    /// The height of the certified header (of the checkpoint, for a compact presentation).
     pub height: Option<u64>,
+    /// The trust package used, if any.
+    pub trust_package: Option<PackageUsed>,
 }
 
 impl Report {

@@ -6,15 +6,48 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::{
-    Certified, Check, CheckId, EvidenceReceipt, Outcome, PRESENTATION_BYTES_MAX, Presentation,
-    RECEIPT_TAG, Report, TrustAnchor, Verdict,
+    COMPACT_TAG, Certified, Check, CheckId, CompactPresentation, EvidenceReceipt, Outcome,
+    PRESENTATION_BYTES_MAX, PackageUsed, Presentation, RECEIPT_TAG, Report, TrustAnchor,
+    TrustState, Verdict,
 };
 use crate::codec::{Decode, Encode};
 use crate::crypto::{Hash32, Suite};
 use crate::error::{CodecError, ProofError};
-use crate::model::LicenceStatus;
+use crate::model::{Licence, LicenceStatus};
 use crate::smt::StateProof;
 use crate::state::StateKey;
+
+/// What a verifier trusts: the genesis anchor it pinned, and optionally a trust package verified
+/// against it ([`super::TrustPackage::verify`]), which moves the trusted validator set forward
+/// to its checkpoint and says which licences were not active there.
+#[derive(Clone, Copy, Debug)]
+pub struct Trust<'a> {
+    pub anchor: &'a TrustAnchor,
+    pub package: Option<&'a TrustState>,
+}
+
+impl<'a> Trust<'a> {
+    /// Trust in the genesis anchor alone.
+    pub fn anchor(anchor: &'a TrustAnchor) -> Self {
+        Trust {
+            anchor,
+            package: None,
+        }
+    }
+
+    /// The anchor whose set signs what is verified: the package's, when there is one.
+    fn signing_anchor(&self) -> &'a TrustAnchor {
+        self.package.map_or(self.anchor, |p| &p.anchor)
+    }
+
+    fn used(&self) -> Option<PackageUsed> {
+        self.package.map(|p| PackageUsed {
+            checkpoint_height: p.checkpoint_height,
+            checkpoint_time_ms: p.checkpoint_time_ms,
+            package_hash: p.package_hash,
+        })
+    }
+}
 
 /// The document a presentation is checked against: its bytes (hashed here) or its hash.
 #[derive(Clone, Copy, Debug)]
@@ -98,13 +131,14 @@ const EVIDENCE_CHECKS: [CheckId; 6] = [
 /// Runs the chain, set-change, quorum and state-proof checks shared by presentations and
 /// receipts. Returns the verdict to stop with, if one of them failed.
 fn check_certified_entry(
-    anchor: &TrustAnchor,
+    trust: Trust<'_>,
     certified: &Certified,
     key: &StateKey,
     value: &[u8],
     proof: &StateProof,
     checks: &mut Checks,
 ) -> Option<Verdict> {
+    let anchor = trust.signing_anchor();
     let suite = anchor.suite;
     let header = &certified.header;
     if header.chain_id != anchor.chain_id {
@@ -123,6 +157,16 @@ fn check_certified_entry(
     );
     let set = match certified.signing_set(anchor) {
         Ok(set) => set,
+        Err(ProofError::HeaderBeforeAnchor { height, .. }) if trust.package.is_some() => {
+            checks.fail(
+                CheckId::ValidatorSet,
+                format!(
+                    "certified at height {height} by a validator set the trust package shows replaced at height {}: validators retired since could have signed it; ask for a fresh presentation",
+                    anchor.height
+                ),
+            );
+            return Some(Verdict::UnknownIssuer);
+        }
         Err(e) => {
             checks.fail(CheckId::ValidatorSet, e.to_string());
             return Some(Verdict::UnknownIssuer);
@@ -140,7 +184,7 @@ fn check_certified_entry(
     );
     match certified
         .certificate
-        .verify(suite, &anchor.chain_id, header, &set)
+        .verify(suite, &anchor.chain_id, &anchor.genesis_hash, header, &set)
     {
         Ok(()) => checks.pass(
             CheckId::Quorum,
@@ -162,20 +206,39 @@ fn check_certified_entry(
             return Some(verdict);
         }
     }
-    match proof.verify(suite, &header.state_root, &key.hash(suite), Some(value)) {
-        Ok(()) => checks.pass(
-            CheckId::StateProof,
-            format!(
-                "record is in the state certified at height {} (root {})",
-                header.height, header.state_root
-            ),
-        ),
+    check_state_proof(
+        suite,
+        header.height,
+        &header.state_root,
+        key,
+        value,
+        proof,
+        checks,
+    )
+}
+
+fn check_state_proof(
+    suite: Suite,
+    height: u64,
+    state_root: &Hash32,
+    key: &StateKey,
+    value: &[u8],
+    proof: &StateProof,
+    checks: &mut Checks,
+) -> Option<Verdict> {
+    match proof.verify(suite, state_root, &key.hash(suite), Some(value)) {
+        Ok(()) => {
+            checks.pass(
+                CheckId::StateProof,
+                format!("record is in the state certified at height {height} (root {state_root})"),
+            );
+            None
+        }
         Err(e) => {
             checks.fail(CheckId::StateProof, e.to_string());
-            return Some(Verdict::Tampered);
+            Some(Verdict::Tampered)
         }
     }
-    None
 }
 
 fn check_document(
@@ -225,20 +288,45 @@ pub fn verify_presentation_bytes(
     }
 }
 
-/// Verifies a presentation or an evidence receipt, told apart by the leading tag byte
-/// ([`RECEIPT_TAG`] for a receipt; anything else is read as a presentation). The policy applies
-/// to presentations only: a receipt proves a past anchoring, which does not go stale.
+/// Verifies a presentation or an evidence receipt against the genesis anchor alone (see
+/// [`verify_bytes_with`]).
 pub fn verify_bytes(
     anchor: &TrustAnchor,
     bytes: &[u8],
     document: Option<Document<'_>>,
     policy: &Policy,
 ) -> Report {
-    if bytes.first() == Some(&RECEIPT_TAG) {
-        verify_receipt_bytes(anchor, bytes, document)
-    } else {
-        verify_presentation_bytes(anchor, bytes, document, policy)
-    }
+    verify_bytes_with(Trust::anchor(anchor), bytes, document, policy)
+}
+
+/// Verifies a presentation, a compact presentation or an evidence receipt, told apart by the
+/// leading tag byte ([`RECEIPT_TAG`] for a receipt, [`COMPACT_TAG`] for a compact presentation;
+/// anything else is read as a presentation). The policy applies to licences only: a receipt
+/// proves a past anchoring, which does not go stale.
+pub fn verify_bytes_with(
+    trust: Trust<'_>,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Report {
+    let mut report = match bytes.first() {
+        Some(&RECEIPT_TAG) => match decode_bounded::<EvidenceReceipt>("evidence receipt", bytes) {
+            Ok(r) => verify_receipt_with(trust, &r, document),
+            Err(e) => undecodable("evidence receipt", e, &EVIDENCE_CHECKS),
+        },
+        Some(&COMPACT_TAG) => {
+            match decode_bounded::<CompactPresentation>("compact presentation", bytes) {
+                Ok(c) => verify_compact(trust, &c, document, policy),
+                Err(e) => undecodable("compact presentation", e, &LICENCE_CHECKS),
+            }
+        }
+        _ => match decode_bounded::<Presentation>("presentation", bytes) {
+            Ok(p) => verify_presentation_with(trust, &p, document, policy),
+            Err(e) => undecodable("presentation", e, &LICENCE_CHECKS),
+        },
+    };
+    report.trust_package = trust.used();
+    report
 }
 
 /// Decodes a presentation or receipt, refusing oversized input before parsing it.
@@ -263,10 +351,11 @@ fn undecodable(what: &str, error: CodecError, all: &[CheckId]) -> Report {
         checks: checks.0,
         status_as_of_ms: None,
         height: None,
+        trust_package: None,
     }
 }
 
-/// Verifies a decoded presentation against the trust anchor, the policy and optionally the
+/// Verifies a decoded presentation against the genesis anchor, the policy and optionally the
 /// document.
 pub fn verify_presentation(
     anchor: &TrustAnchor,
@@ -274,65 +363,216 @@ pub fn verify_presentation(
     document: Option<Document<'_>>,
     policy: &Policy,
 ) -> Report {
-    let suite = anchor.suite;
+    verify_presentation_with(Trust::anchor(anchor), p, document, policy)
+}
+
+fn verify_presentation_with(
+    trust: Trust<'_>,
+    p: &Presentation,
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Report {
     let header = &p.certified.header;
     let mut checks = Checks(Vec::new());
     checks.pass(CheckId::Encoding, "well-formed presentation");
-    let finish = |verdict, mut checks: Checks, why: &str| {
-        checks.skip_rest(&LICENCE_CHECKS, why);
-        Report {
-            verdict,
-            checks: checks.0,
-            status_as_of_ms: Some(header.time_ms),
-            height: Some(header.height),
-        }
-    };
-    let d = &p.licence.draft;
-    let key = StateKey::Licence(d.id.clone());
+    let key = StateKey::Licence(p.licence.draft.id.clone());
     if let Some(verdict) = check_certified_entry(
-        anchor,
+        trust,
         &p.certified,
         &key,
         &p.licence.to_bytes(),
         &p.proof,
         &mut checks,
     ) {
-        return finish(
-            verdict,
-            checks,
+        checks.skip_rest(
+            &LICENCE_CHECKS,
             "an earlier check failed: nothing else can be trusted",
         );
+        return Report {
+            verdict,
+            checks: checks.0,
+            status_as_of_ms: Some(header.time_ms),
+            height: Some(header.height),
+            trust_package: None,
+        };
     }
+    check_licence(
+        trust,
+        &p.licence,
+        header.height,
+        header.time_ms,
+        document,
+        policy,
+        checks,
+    )
+}
+
+/// Verifies a compact presentation: only against the trust package of its checkpoint.
+fn verify_compact(
+    trust: Trust<'_>,
+    c: &CompactPresentation,
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Report {
+    let mut checks = Checks(Vec::new());
+    checks.pass(CheckId::Encoding, "well-formed compact presentation");
+    let stop = |verdict, mut checks: Checks, height| {
+        checks.skip_rest(
+            &LICENCE_CHECKS,
+            "an earlier check failed: nothing else can be trusted",
+        );
+        Report {
+            verdict,
+            checks: checks.0,
+            status_as_of_ms: None,
+            height,
+            trust_package: None,
+        }
+    };
+    let Some(package) = trust.package else {
+        checks.fail(
+            CheckId::Chain,
+            "a compact presentation is checked against a trust package, and none is loaded: load one, or ask for the full presentation",
+        );
+        return stop(Verdict::UnknownIssuer, checks, None);
+    };
+    let anchor = &package.anchor;
+    checks.pass(
+        CheckId::Chain,
+        format!(
+            "chain '{}' ({} suite)",
+            anchor.chain_id,
+            anchor.suite.name()
+        ),
+    );
+    if c.checkpoint_height != package.checkpoint_height {
+        let which = if c.checkpoint_height > package.checkpoint_height {
+            "newer than this verifier's trust package: load a newer package, or ask for the full presentation"
+        } else {
+            "older than this verifier's trust package: ask for a fresh compact presentation or the full one"
+        };
+        checks.fail(
+            CheckId::ValidatorSet,
+            format!(
+                "compact presentation is bound to the checkpoint at height {}, {which} (package checkpoint: height {})",
+                c.checkpoint_height, package.checkpoint_height
+            ),
+        );
+        return stop(Verdict::UnknownIssuer, checks, Some(c.checkpoint_height));
+    }
+    checks.pass(
+        CheckId::ValidatorSet,
+        format!(
+            "the trust package's checkpoint at height {} ({} validator-set change(s) since genesis)",
+            package.checkpoint_height, package.set_changes
+        ),
+    );
+    checks.pass(
+        CheckId::Quorum,
+        format!(
+            "the checkpoint's certificate was verified with the trust package ({} validators, quorum {})",
+            anchor.validators.len(),
+            anchor.validators.quorum()
+        ),
+    );
+    let key = StateKey::Licence(c.licence.draft.id.clone());
+    if let Some(verdict) = check_state_proof(
+        anchor.suite,
+        package.checkpoint_height,
+        &package.checkpoint_state_root,
+        &key,
+        &c.licence.to_bytes(),
+        &c.proof,
+        &mut checks,
+    ) {
+        return stop(verdict, checks, Some(c.checkpoint_height));
+    }
+    check_licence(
+        trust,
+        &c.licence,
+        package.checkpoint_height,
+        package.checkpoint_time_ms,
+        document,
+        policy,
+        checks,
+    )
+}
+
+/// Checks 6-10 of a licence whose record is proved in the state certified at `height` (time
+/// `time_ms`): the document, the issuer, the status (as of the trust package's checkpoint when
+/// that is later), the validity window and freshness.
+fn check_licence(
+    trust: Trust<'_>,
+    licence: &Licence,
+    height: u64,
+    time_ms: u64,
+    document: Option<Document<'_>>,
+    policy: &Policy,
+    mut checks: Checks,
+) -> Report {
+    let suite = trust.anchor.suite;
+    let d = &licence.draft;
+    // A package whose checkpoint is at or after the record's height knows the later status.
+    let later = trust.package.filter(|p| p.checkpoint_height >= height);
+    let status_as_of_ms = later.map_or(time_ms, |p| p.checkpoint_time_ms.max(time_ms));
     if let Some(verdict) = check_document(suite, &d.document_hash, document, &mut checks) {
-        return finish(verdict, checks, "the document does not match the record");
+        checks.skip_rest(&LICENCE_CHECKS, "the document does not match the record");
+        return Report {
+            verdict,
+            checks: checks.0,
+            status_as_of_ms: Some(status_as_of_ms),
+            height: Some(height),
+            trust_package: None,
+        };
     }
     checks.pass(
         CheckId::IssuerAuthorised,
         format!(
             "agency '{}' issued type '{}' at height {}; the ledger admits an issue only from an active agency authorised for the type",
-            d.issuer, d.licence_type, p.licence.issued_height
+            d.issuer, d.licence_type, licence.issued_height
         ),
     );
     let mut verdict = Verdict::Valid;
-    let status = p.licence.status;
-    let reason = if p.licence.status_reason.is_empty() {
+    let (status, source) = match later {
+        Some(p) => {
+            let status = p.status_at_checkpoint(&d.id);
+            let source = if status == licence.status {
+                format!(
+                    " (confirmed by the trust package's checkpoint at height {})",
+                    p.checkpoint_height
+                )
+            } else {
+                format!(
+                    " as of the trust package's checkpoint at height {}; the record, certified at height {height}, says {}",
+                    p.checkpoint_height,
+                    licence.status.name()
+                )
+            };
+            (status, source)
+        }
+        None => (licence.status, String::new()),
+    };
+    let reason = if licence.status_reason.is_empty() || status != licence.status {
         String::new()
     } else {
-        format!(" ({})", p.licence.status_reason)
+        format!(" ({})", licence.status_reason)
     };
     match status {
-        LicenceStatus::Active => checks.pass(CheckId::Status, "active"),
+        LicenceStatus::Active => checks.pass(CheckId::Status, format!("active{source}")),
         LicenceStatus::Suspended => {
-            checks.fail(CheckId::Status, format!("suspended{reason}"));
+            checks.fail(CheckId::Status, format!("suspended{reason}{source}"));
             verdict = Verdict::Suspended;
         }
         LicenceStatus::Revoked => {
-            checks.fail(CheckId::Status, format!("revoked{reason}"));
+            checks.fail(CheckId::Status, format!("revoked{reason}{source}"));
             verdict = Verdict::Revoked;
         }
         LicenceStatus::Superseded => {
-            let by = p.licence.superseded_by.as_deref().unwrap_or("?");
-            checks.fail(CheckId::Status, format!("superseded by '{by}'{reason}"));
+            let by = match (&licence.superseded_by, status == licence.status) {
+                (Some(by), true) => format!(" by '{by}'"),
+                _ => String::new(),
+            };
+            checks.fail(CheckId::Status, format!("superseded{by}{reason}{source}"));
             verdict = Verdict::Superseded;
         }
     }
@@ -358,27 +598,28 @@ pub fn verify_presentation(
             },
         );
     }
-    let age = now.saturating_sub(header.time_ms);
+    let age = now.saturating_sub(status_as_of_ms);
     if age > policy.proof_age_max_ms {
         checks.fail(
             CheckId::Freshness,
             format!(
-                "status is as of {} ms, {age} ms ago; the policy allows {} ms",
-                header.time_ms, policy.proof_age_max_ms
+                "status is as of {status_as_of_ms} ms, {age} ms ago; the policy allows {} ms",
+                policy.proof_age_max_ms
             ),
         );
         verdict = verdict.min(Verdict::StaleProof);
     } else {
         checks.pass(
             CheckId::Freshness,
-            format!("status is as of {} ms, {age} ms ago", header.time_ms),
+            format!("status is as of {status_as_of_ms} ms, {age} ms ago"),
         );
     }
     Report {
         verdict,
         checks: checks.0,
-        status_as_of_ms: Some(header.time_ms),
-        height: Some(header.height),
+        status_as_of_ms: Some(status_as_of_ms),
+        height: Some(height),
+        trust_package: None,
     }
 }
 
@@ -395,9 +636,17 @@ pub fn verify_receipt_bytes(
     }
 }
 
-/// Verifies a decoded evidence receipt.
+/// Verifies a decoded evidence receipt against the genesis anchor.
 pub fn verify_receipt(
     anchor: &TrustAnchor,
+    r: &EvidenceReceipt,
+    document: Option<Document<'_>>,
+) -> Report {
+    verify_receipt_with(Trust::anchor(anchor), r, document)
+}
+
+fn verify_receipt_with(
+    trust: Trust<'_>,
     r: &EvidenceReceipt,
     document: Option<Document<'_>>,
 ) -> Report {
@@ -406,14 +655,14 @@ pub fn verify_receipt(
     checks.pass(CheckId::Encoding, "well-formed evidence receipt");
     let key = StateKey::Evidence(r.evidence.hash);
     let verdict = check_certified_entry(
-        anchor,
+        trust,
         &r.certified,
         &key,
         &r.evidence.to_bytes(),
         &r.proof,
         &mut checks,
     )
-    .or_else(|| check_document(anchor.suite, &r.evidence.hash, document, &mut checks))
+    .or_else(|| check_document(trust.anchor.suite, &r.evidence.hash, document, &mut checks))
     .unwrap_or(Verdict::Anchored);
     checks.skip_rest(&EVIDENCE_CHECKS, "an earlier check failed");
     Report {
@@ -421,5 +670,6 @@ pub fn verify_receipt(
         checks: checks.0,
         status_as_of_ms: Some(r.evidence.time_ms),
         height: Some(header.height),
+        trust_package: None,
     }
 }

@@ -104,7 +104,7 @@ pub use memory::MemoryTreeStore;
 pub use node::{Child, Children, Node, StaleNodeIndex, TreeReader, TreeUpdateBatch};
 pub use path::{NibblePath, NodeKey};
 pub use proof::{ProofLeaf, StateProof};
-pub use tree::SparseMerkleTree;
+pub use tree::{Region, SparseMerkleTree};
 
 use crate::crypto::{Hash32, Suite, domain};
 

@@ -135,6 +135,94 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
         }
     }
 
+    /// The revocation region at `version` ([`crate::revocation`]): the 16 siblings on the path
+    /// from the root to the subtree of keys starting with [`crate::revocation::REGION_PREFIX`],
+    /// and every leaf (key, value) of that subtree in key order. With the sentinel in state the
+    /// region is never empty.
+    pub fn region(&self, version: u64) -> Result<Region, StorageError> {
+        let prefix = crate::revocation::REGION_PREFIX;
+        let nibbles = [
+            prefix[0] >> 4,
+            prefix[0] & 0x0f,
+            prefix[1] >> 4,
+            prefix[1] & 0x0f,
+        ];
+        let mut siblings = Vec::with_capacity(crate::revocation::REGION_DEPTH_BITS);
+        let mut node = self.root_node(version)?;
+        let mut path = NibblePath::root();
+        for n in nibbles.iter().map(|n| usize::from(*n)) {
+            let children = match node {
+                Node::Null => return Err(corrupt("the revocation region is empty")),
+                Node::Leaf { key, value } => {
+                    // The whole tree (below here) is one key.
+                    if !crate::revocation::in_region(&key) {
+                        return Err(corrupt("the revocation region is empty"));
+                    }
+                    siblings.resize(crate::revocation::REGION_DEPTH_BITS, Hash32::ZERO);
+                    return Ok(Region::new(siblings, alloc::vec![(key, value)]));
+                }
+                Node::Internal { children } => children,
+            };
+            check_depth(&path)?;
+            let (mut lo, mut width) = (0usize, 16usize);
+            while width > 1 {
+                let half = width / 2;
+                let (mine, other) = if n & half != 0 {
+                    (lo + half, lo)
+                } else {
+                    (lo, lo + half)
+                };
+                siblings.push(range_hash(self.suite, &children, other, half));
+                (lo, width) = (mine, half);
+            }
+            let Some(child) = children[n] else {
+                return Err(corrupt("the revocation region is empty"));
+            };
+            path = path.child(n as u8);
+            node = load_child(self.reader, path, &child)?;
+            if child.is_leaf {
+                // One key below this slot: it is the region's only leaf.
+                let Node::Leaf { key, value } = node else {
+                    return Err(corrupt("child node is not the kind its slot says"));
+                };
+                if !crate::revocation::in_region(&key) {
+                    return Err(corrupt("the revocation region is empty"));
+                }
+                siblings.resize(crate::revocation::REGION_DEPTH_BITS, Hash32::ZERO);
+                return Ok(Region::new(siblings, alloc::vec![(key, value)]));
+            }
+        }
+        let mut leaves = Vec::new();
+        self.collect_leaves(path, node, &mut leaves)?;
+        Ok(Region::new(siblings, leaves))
+    }
+
+    fn collect_leaves(
+        &self,
+        path: NibblePath,
+        node: Node,
+        out: &mut Vec<(Hash32, Vec<u8>)>,
+    ) -> Result<(), StorageError> {
+        match node {
+            Node::Null => Ok(()),
+            Node::Leaf { key, value } => {
+                out.push((key, value));
+                Ok(())
+            }
+            Node::Internal { children } => {
+                check_depth(&path)?;
+                for (n, child) in children.iter().enumerate() {
+                    if let Some(child) = child {
+                        let child_path = path.child(n as u8);
+                        let node = load_child(self.reader, child_path, child)?;
+                        self.collect_leaves(child_path, node, out)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Computes version `version` from `base` (`None`: from an empty tree) with `updates`
     /// (`Some(value)` sets, `None` deletes). Writes nothing: returns the new nodes, the nodes made
     /// stale and the new root. Every version gets a root node, even with no (effective) update.
@@ -154,6 +242,24 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
         self.reader
             .get_node(&NodeKey::root(version))?
             .ok_or(StorageError::MissingNode { version })
+    }
+}
+
+/// The revocation region read from the tree (see [`SparseMerkleTree::region`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// The siblings from the root down to the region, `siblings[0]` next to the root.
+    pub siblings: [Hash32; crate::revocation::REGION_DEPTH_BITS],
+    /// Every leaf in the region, in key order: the sentinel, the marks and foreign leaves.
+    pub leaves: Vec<(Hash32, Vec<u8>)>,
+}
+
+impl Region {
+    fn new(siblings: Vec<Hash32>, leaves: Vec<(Hash32, Vec<u8>)>) -> Self {
+        let siblings = siblings
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("the walk pushes 4 siblings per nibble, 4 nibbles"));
+        Region { siblings, leaves }
     }
 }
 

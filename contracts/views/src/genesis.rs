@@ -149,6 +149,7 @@ pub fn trust_anchor_to_json(a: &TrustAnchor) -> Value {
     json!({
         "chain_id": a.chain_id,
         "suite": a.suite.name(),
+        "genesis_hash": a.genesis_hash.to_hex(),
         "height": a.height,
         "validators": validators_to_json(&a.validators),
     })
@@ -159,7 +160,11 @@ pub fn trust_anchor_from_json(v: &Value) -> Result<TrustAnchor, JsonError> {
 }
 
 pub(crate) fn trust_anchor_at(v: &Value, path: &str) -> Result<TrustAnchor, JsonError> {
-    let f = object(v, path, &["chain_id", "suite", "height", "validators"])?;
+    let f = object(
+        v,
+        path,
+        &["chain_id", "suite", "genesis_hash", "height", "validators"],
+    )?;
     let suite = f.req("suite", suite_at)?;
     let chain_id = f.req("chain_id", |v, p| {
         let id = string_at(v, p)?;
@@ -170,6 +175,7 @@ pub(crate) fn trust_anchor_at(v: &Value, path: &str) -> Result<TrustAnchor, Json
     Ok(TrustAnchor {
         chain_id,
         suite,
+        genesis_hash: f.req("genesis_hash", hash_at)?,
         height: f.req("height", u64_at)?,
         validators: f.req("validators", |v, p| {
             validators_at(v, p, Some(suite.sig_algo()))

@@ -5,8 +5,8 @@
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::error::CodecError;
 use lichen_contracts::presentation::{
-    Certified, Check, CheckId, EvidenceReceipt, Outcome, PRESENTATION_BYTES_MAX, Presentation,
-    RECEIPT_TAG, Report, TrustAnchor, Verdict,
+    COMPACT_TAG, Certified, Check, CheckId, CompactPresentation, EvidenceReceipt, Outcome,
+    PRESENTATION_BYTES_MAX, Presentation, RECEIPT_TAG, Report, TrustAnchor, TrustState, Verdict,
 };
 use lichen_contracts::smt::StateProof;
 use serde_json::{Value, json};
@@ -24,19 +24,21 @@ pub struct DecodeError {
     pub error: CodecError,
 }
 
-/// A presentation or receipt, decoded (not verified).
+/// A presentation, compact presentation or receipt, decoded (not verified).
 enum Decoded {
     Presentation(Presentation),
+    Compact(CompactPresentation),
     Receipt(EvidenceReceipt),
 }
 
-/// Decodes by the leading tag, as `contracts::presentation::verify_bytes` dispatches: a receipt
-/// for [`RECEIPT_TAG`], a presentation otherwise.
+/// Decodes by the leading tag, as `contracts::presentation::verify_bytes_with` dispatches: a
+/// receipt for [`RECEIPT_TAG`], a compact presentation for [`COMPACT_TAG`], a presentation
+/// otherwise.
 fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let what = if bytes.first() == Some(&RECEIPT_TAG) {
-        "evidence receipt"
-    } else {
-        "presentation"
+    let what = match bytes.first() {
+        Some(&RECEIPT_TAG) => "evidence receipt",
+        Some(&COMPACT_TAG) => "compact presentation",
+        _ => "presentation",
     };
     if bytes.len() > PRESENTATION_BYTES_MAX {
         return Err(DecodeError {
@@ -48,19 +50,19 @@ fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
             },
         });
     }
-    let decoded = if bytes.first() == Some(&RECEIPT_TAG) {
-        EvidenceReceipt::from_bytes(bytes).map(Decoded::Receipt)
-    } else {
-        Presentation::from_bytes(bytes).map(Decoded::Presentation)
+    let decoded = match bytes.first() {
+        Some(&RECEIPT_TAG) => EvidenceReceipt::from_bytes(bytes).map(Decoded::Receipt),
+        Some(&COMPACT_TAG) => CompactPresentation::from_bytes(bytes).map(Decoded::Compact),
+        _ => Presentation::from_bytes(bytes).map(Decoded::Presentation),
     };
     decoded.map_err(|error| DecodeError { what, error })
 }
 
 fn kind(bytes: &[u8]) -> &'static str {
-    if bytes.first() == Some(&RECEIPT_TAG) {
-        "receipt"
-    } else {
-        "presentation"
+    match bytes.first() {
+        Some(&RECEIPT_TAG) => "receipt",
+        Some(&COMPACT_TAG) => "compact",
+        _ => "presentation",
     }
 }
 
@@ -75,9 +77,9 @@ fn check_to_json(c: &Check) -> Value {
 /// The verifier's report on `bytes` (the presentation or receipt it was run on):
 ///
 /// `{kind, verdict, ok, certified, checks: [{id, outcome, detail}], status_as_of_ms,
-/// status_as_of, height, licence, evidence}`
+/// status_as_of, height, licence, evidence, trust_package}`
 ///
-/// - `kind`: `"presentation"` or `"receipt"` (by the leading tag);
+/// - `kind`: `"presentation"`, `"compact"` or `"receipt"` (by the leading tag);
 /// - `verdict`: `Verdict::name()`; `ok`: the verdict is VALID or ANCHORED (`lichen verify` exits
 ///   0 exactly then);
 /// - `certified`: the `state_proof` check passed, so the record below is the one the trusted
@@ -85,7 +87,9 @@ fn check_to_json(c: &Check) -> Value {
 /// - `status_as_of_ms` / `height`: the certified header's time and height (a receipt's time is
 ///   the anchoring time), `null` when nothing was certified;
 /// - `licence` (presentations) / `evidence` (receipts): the record, `null` when the bytes do not
-///   decode or are of the other kind.
+///   decode or are of the other kind;
+/// - `trust_package`: `{checkpoint_height, checkpoint_time_ms, checkpoint_time, package_hash}`
+///   of the trust package used ("trust as of"), `null` without one.
 pub fn report_to_json(report: &Report, bytes: &[u8]) -> Value {
     let decoded = decode(bytes).ok();
     let certified = report
@@ -102,12 +106,19 @@ pub fn report_to_json(report: &Report, bytes: &[u8]) -> Value {
         "height": report.height,
         "licence": match &decoded {
             Some(Decoded::Presentation(p)) => licence_to_json(&p.licence),
+            Some(Decoded::Compact(c)) => licence_to_json(&c.licence),
             _ => Value::Null,
         },
         "evidence": match &decoded {
             Some(Decoded::Receipt(r)) => evidence_to_json(&r.evidence),
             _ => Value::Null,
         },
+        "trust_package": report.trust_package.map(|p| json!({
+            "checkpoint_height": p.checkpoint_height,
+            "checkpoint_time_ms": p.checkpoint_time_ms,
+            "checkpoint_time": rfc3339_from_ms(p.checkpoint_time_ms),
+            "package_hash": p.package_hash.to_hex(),
+        })),
     })
 }
 
@@ -149,6 +160,21 @@ fn sizes_to_json(total: usize, record: usize, proof: &StateProof, c: &Certified)
 /// in bytes (`set_changes` includes its 4-byte count). Bytes that do not decode are an error.
 pub fn decoded_presentation_to_json(bytes: &[u8]) -> Result<Value, DecodeError> {
     let (licence, evidence, record, proof, certified) = match decode(bytes)? {
+        Decoded::Compact(c) => {
+            let record = c.licence.to_bytes().len();
+            return Ok(json!({
+                "kind": kind(bytes),
+                "licence": licence_to_json(&c.licence),
+                "evidence": Value::Null,
+                "block": { "checkpoint_height": c.checkpoint_height },
+                "proof_depth": c.proof.depth(),
+                "sizes": {
+                    "total": bytes.len(),
+                    "record": record,
+                    "proof": c.proof.to_bytes().len(),
+                },
+            }));
+        }
         Decoded::Presentation(p) => {
             let record = p.licence.to_bytes().len();
             let licence = licence_to_json(&p.licence);
@@ -179,4 +205,39 @@ pub fn trust_anchor_summary_to_json(a: &TrustAnchor) -> Value {
     v["fingerprint"] = json!(a.hash().to_hex());
     v["quorum"] = json!(a.validators.quorum());
     v
+}
+
+/// A verified trust package for display:
+///
+/// `{chain_id, suite, genesis_hash, package_hash, checkpoint: {height, time_ms, time, hash,
+/// state_root}, set_changes, validators_since_height, validators: [{name, key, peer_id}],
+/// quorum, revocations: {suspended, revoked, superseded, total}}`
+///
+/// `validators` is the set in force at the checkpoint, which signs the blocks after
+/// `validators_since_height`.
+pub fn trust_state_to_json(t: &TrustState) -> Value {
+    let (suspended, revoked, superseded) = t.counts();
+    json!({
+        "chain_id": t.anchor.chain_id,
+        "suite": t.anchor.suite.name(),
+        "genesis_hash": t.anchor.genesis_hash.to_hex(),
+        "package_hash": t.package_hash.to_hex(),
+        "checkpoint": {
+            "height": t.checkpoint_height,
+            "time_ms": t.checkpoint_time_ms,
+            "time": rfc3339_from_ms(t.checkpoint_time_ms),
+            "hash": t.checkpoint_hash.to_hex(),
+            "state_root": t.checkpoint_state_root.to_hex(),
+        },
+        "set_changes": t.set_changes,
+        "validators_since_height": t.anchor.height,
+        "validators": trust_anchor_to_json(&t.anchor)["validators"].clone(),
+        "quorum": t.anchor.validators.quorum(),
+        "revocations": {
+            "suspended": suspended,
+            "revoked": revoked,
+            "superseded": superseded,
+            "total": t.marks.len(),
+        },
+    })
 }

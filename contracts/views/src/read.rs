@@ -206,6 +206,13 @@ pub(crate) fn hex_at(v: &Value, path: &str) -> Result<Vec<u8>, JsonError> {
     parse_hex(&string_at(v, path)?).map_err(|e| JsonError::new(path, e))
 }
 
+pub(crate) fn hash_at(
+    v: &Value,
+    path: &str,
+) -> Result<lichen_contracts::crypto::Hash32, JsonError> {
+    parse_hash(&string_at(v, path)?).map_err(|e| JsonError::new(path, e))
+}
+
 pub(crate) fn array_at<'a>(v: &'a Value, path: &str, max: usize) -> Result<&'a [Value], JsonError> {
     let Some(items) = v.as_array() else {
         return err(path, format!("expected an array, found {}", kind_of(v)));

@@ -278,7 +278,7 @@ fn trust_anchor_round_trips() {
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             keys_of(&v),
-            BTreeSet::from(["chain_id", "suite", "height", "validators"])
+            BTreeSet::from(["chain_id", "suite", "genesis_hash", "height", "validators"])
         );
         let mut bad = v.clone();
         bad["hieght"] = json!(0);

@@ -21,7 +21,8 @@ use clap::{Parser, Subcommand};
 
 use commands::keys::PasswordSource;
 use commands::{
-    dev, evidence, genesis, gov, keys, licence, node, p2p, presentation, query, status, verify,
+    dev, evidence, genesis, gov, keys, licence, node, p2p, presentation, query, status,
+    trust_package, verify,
 };
 
 #[derive(Parser, Debug)]
@@ -93,8 +94,14 @@ pub enum Command {
         #[command(subcommand)]
         command: presentation::PresentationCommand,
     },
-    /// Verify a presentation or evidence receipt offline, against a trust anchor only.
+    /// Verify a presentation or evidence receipt offline, against a trust anchor only (and a
+    /// trust package, if given).
     Verify(verify::VerifyArgs),
+    /// Trust packages: a checkpoint and every licence not active at it, for offline verifiers.
+    TrustPackage {
+        #[command(subcommand)]
+        command: trust_package::TrustPackageCommand,
+    },
     /// Council operations: propose, collect approvals, submit.
     Gov {
         #[command(subcommand)]
@@ -129,6 +136,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Query { command } => query::run(command, as_json)?,
         Command::Presentation { command } => presentation::run(command, as_json)?,
         Command::Verify(a) => return verify::run(a, as_json),
+        Command::TrustPackage { command } => trust_package::run(command, as_json)?,
         Command::Gov { command } => gov::run(command, as_json, &pw)?,
         Command::Status(node) => status::run(&node, as_json)?,
     }

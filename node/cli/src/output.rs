@@ -74,6 +74,14 @@ pub fn print_report(report: &Report, bytes: &[u8], as_json: bool) {
             report.height.unwrap_or(0)
         );
     }
+    if let Some(p) = report.trust_package {
+        out!(
+            "trust as of {} (trust package checkpoint at block {}, package {})",
+            views::rfc3339_from_ms(p.checkpoint_time_ms),
+            p.checkpoint_height,
+            p.package_hash
+        );
+    }
 }
 
 /// Exit status for a verdict: 0 when the document is good.

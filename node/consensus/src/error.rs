@@ -2,6 +2,7 @@
 //! reported so the node can score the peer that relayed it), and why a block did not execute.
 
 use lichen_contracts::block::BlockError;
+use lichen_contracts::crypto::Hash32;
 
 /// Why a message was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -10,8 +11,11 @@ pub enum ConsensusError {
     UnknownValidator { index: u16 },
     #[error("signature of validator {index} does not verify")]
     BadSignature { index: u16 },
-    #[error("message is for chain '{found}'")]
-    WrongChain { found: String },
+    #[error("vote is for chain '{chain_id}' with genesis {genesis_hash}, not this chain")]
+    WrongChain {
+        chain_id: String,
+        genesis_hash: Hash32,
+    },
     #[error("proposal for view {view} is not from its leader {leader} (signed by {found})")]
     NotLeader { view: u64, leader: u16, found: u16 },
     #[error("proposed block header is inconsistent: {reason}")]

@@ -57,12 +57,14 @@ impl PreparedCertificate {
         &self,
         suite: Suite,
         chain_id: &str,
+        genesis_hash: &Hash32,
         set: &ValidatorSet,
         quorum: usize,
     ) -> Result<(), ConsensusError> {
         let vote = Vote {
             kind: VoteKind::Prepare,
             chain_id: chain_id.to_string(),
+            genesis_hash: *genesis_hash,
             height: self.height,
             view: self.view,
             block_hash: self.block_hash,

@@ -8,8 +8,8 @@ mod common;
 use std::collections::VecDeque;
 
 use common::{
-    CHAIN, GENESIS, Net, PARAMS, SUITE, check_persist_before_send, deliver, executed, fresh,
-    has_broadcast, hash, position, step, timer,
+    CHAIN, GENESIS, GENESIS_HASH, Net, PARAMS, SUITE, check_persist_before_send, deliver, executed,
+    fresh, has_broadcast, hash, position, step, timer,
 };
 use lichen_consensus::{
     ConsensusError, Core, Effect, Evidence, Input, Message, PersistedState, VIEW_WINDOW,
@@ -156,7 +156,7 @@ fn leader_proposes_prepares_commits_and_moves_to_height_2() {
         ]
     );
     certificate
-        .verify(SUITE, CHAIN, &block.header, &net.set)
+        .verify(SUITE, CHAIN, &GENESIS_HASH, &block.header, &net.set)
         .unwrap();
     assert_eq!((core.height(), core.view()), (2, 0));
     // Late votes for the decided height only earn the sender help, once.
@@ -230,7 +230,7 @@ fn replica_executes_votes_commits_and_leads_height_2() {
         ]
     );
     certificate
-        .verify(SUITE, CHAIN, &block.header, &net.set)
+        .verify(SUITE, CHAIN, &GENESIS_HASH, &block.header, &net.set)
         .unwrap();
 }
 
@@ -286,7 +286,7 @@ fn votes_that_arrive_before_the_block_is_executed_are_counted_once_it_is() {
         ]
     );
     certificate
-        .verify(SUITE, CHAIN, &block.header, &net.set)
+        .verify(SUITE, CHAIN, &GENESIS_HASH, &block.header, &net.set)
         .unwrap();
 }
 
@@ -355,7 +355,7 @@ fn four_cores_commit_the_same_two_blocks() {
                 )),
                 Effect::Commit { block, certificate } => {
                     certificate
-                        .verify(SUITE, CHAIN, &block.header, &net.set)
+                        .verify(SUITE, CHAIN, &GENESIS_HASH, &block.header, &net.set)
                         .unwrap();
                     tips[i] = hash(&block);
                     committed[i].push((block, certificate));
@@ -891,7 +891,28 @@ fn a_vote_for_another_chain_is_refused_and_not_counted() {
         &mut core,
         Message::Vote(vote),
         ConsensusError::WrongChain {
-            found: "other-chain".into(),
+            chain_id: "other-chain".into(),
+            genesis_hash: GENESIS_HASH,
+        },
+    );
+    assert_needs_two_more_prepares(&mut core, &net, &x);
+}
+
+#[test]
+fn a_vote_of_another_genesis_with_the_same_chain_id_and_keys_is_refused() {
+    let net = Net::new();
+    let (mut core, x) = replica_that_prepared(&net);
+    let Message::Vote(mut vote) = net.prepare(1, 1, 0, hash(&x)) else {
+        unreachable!()
+    };
+    vote.vote.genesis_hash = Hash32([0x01; 32]);
+    vote.signature = net.key(1).sign(vote.vote.signing_hash(SUITE).as_bytes());
+    assert_refused(
+        &mut core,
+        Message::Vote(vote),
+        ConsensusError::WrongChain {
+            chain_id: CHAIN.into(),
+            genesis_hash: Hash32([0x01; 32]),
         },
     );
     assert_needs_two_more_prepares(&mut core, &net, &x);
@@ -1169,7 +1190,8 @@ fn persisted_state_for_another_height_is_not_restored() {
 fn the_ordering_check_catches_a_vote_sent_before_it_is_persisted() {
     use lichen_consensus::{Config, Mutation};
     let net = Net::new();
-    let config = Config::new(CHAIN, SUITE, PARAMS).with_mutation(Mutation::VoteBeforePersist);
+    let config =
+        Config::new(CHAIN, GENESIS_HASH, SUITE, PARAMS).with_mutation(Mutation::VoteBeforePersist);
     let mut core = Core::new(config, Box::new(net.key(0)), net.tip(), None);
     step(&mut core, Input::Start);
     let x = net.block(1, 0, GENESIS);

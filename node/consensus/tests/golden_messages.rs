@@ -53,6 +53,7 @@ fn build(suite: Suite) -> Value {
         let v = Vote {
             kind,
             chain_id: chain_id.clone(),
+            genesis_hash: chain.genesis.hash(),
             height: 1,
             view,
             block_hash: hash,
@@ -107,6 +108,7 @@ fn build(suite: Suite) -> Value {
         "about": "Lichen consensus message vectors (node/consensus/tests/golden_messages.rs; PROTOCOL.md, Consensus messages)",
         "suite": suite.name(),
         "chain_id": chain_id,
+        "genesis_hash": chain.genesis.hash().to_hex(),
         "validator_set": hex::encode(set.to_bytes()),
         "messages": [
             { "name": "prepare vote", "hex": hex::encode(Message::Vote(prepare.clone()).to_bytes()),
@@ -145,8 +147,15 @@ fn check(doc: &Value) {
             Message::ViewChange(vc) => {
                 let (pc, block) = vc.prepared.as_ref().unwrap();
                 assert_eq!(block.header.hash(suite), pc.block_hash);
-                pc.verify(suite, doc["chain_id"].as_str().unwrap(), &set, set.quorum())
-                    .unwrap();
+                let genesis_hash = Hash32::from_hex(doc["genesis_hash"].as_str().unwrap()).unwrap();
+                pc.verify(
+                    suite,
+                    doc["chain_id"].as_str().unwrap(),
+                    &genesis_hash,
+                    &set,
+                    set.quorum(),
+                )
+                .unwrap();
                 vc.signature
             }
             Message::Proposal(p) => p.signature,

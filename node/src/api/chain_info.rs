@@ -11,6 +11,7 @@ use lichen_contracts::state::{StateKey, StateKind};
 use serde_json::{Value, json};
 
 use crate::error::NodeError;
+use crate::runtime::now_ms;
 use lichen_views as views;
 use lichen_views::api::{HealthResponse, MempoolStatus, StatusResponse, to_value};
 
@@ -141,4 +142,26 @@ pub(super) async fn trust_anchor(State(state): State<AppState>, headers: HeaderM
         return Json(views::trust_anchor_to_json(anchor)).into_response();
     }
     binary(anchor.to_bytes())
+}
+
+/// `GET /v1/trust-package`: the latest trust package (binary), cached; the checkpoint's height
+/// in `X-Lichen-Checkpoint-Height`. With `Accept: application/json`, its summary instead.
+pub(super) async fn trust_package(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let chain = state.node.chain.clone();
+    let package = blocking(move || Ok(chain.trust_package(now_ms())?)).await?;
+    if wants_json(&headers) {
+        let mut v = views::trust_state_to_json(&package.state);
+        v["size"] = json!(package.bytes.len());
+        return Ok(Json(v).into_response());
+    }
+    let mut response = binary(package.bytes.clone());
+    if let Ok(value) = package.state.checkpoint_height.to_string().parse() {
+        response
+            .headers_mut()
+            .insert("x-lichen-checkpoint-height", value);
+    }
+    Ok(response)
 }

@@ -63,6 +63,9 @@ impl From<NodeError> for ApiError {
             NodeError::NoCertifiedBlock => {
                 Self::new(StatusCode::CONFLICT, "no_certified_block", e.to_string())
             }
+            NodeError::NotInCheckpoint { .. } => {
+                Self::new(StatusCode::CONFLICT, "not_in_checkpoint", e.to_string())
+            }
             NodeError::Malformed { .. } => Self::bad_request("malformed", e.to_string()),
             NodeError::Refused(_) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

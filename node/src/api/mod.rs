@@ -101,6 +101,7 @@ pub fn router(node: Handles, limits: ApiLimits) -> Router {
         .route("/v1/licence-types", get(licence_types))
         .route("/v1/submitters", get(submitters))
         .route("/v1/trust-anchor", get(trust_anchor))
+        .route("/v1/trust-package", get(trust_package))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

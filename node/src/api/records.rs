@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use lichen_contracts::codec::Encode;
-use lichen_contracts::presentation::{Document, Policy, verify_bytes};
+use lichen_contracts::presentation::{Document, Policy, Trust, verify_bytes_with};
 use lichen_contracts::state::StateKey;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -51,6 +51,16 @@ pub(super) struct AtHeight {
     height: Option<u64>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PresentationQuery {
+    /// Build the proof at this height (default: the latest), within the kept state window.
+    height: Option<u64>,
+    /// A compact presentation at the latest trust package's checkpoint instead.
+    #[serde(default)]
+    compact: bool,
+}
+
 pub(super) fn at_height(
     query: Result<Query<AtHeight>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Option<u64>> {
@@ -61,11 +71,33 @@ pub(super) fn at_height(
 pub(super) async fn get_presentation(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    query: Result<Query<AtHeight>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<PresentationQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let height = at_height(query)?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let chain = state.node.chain.clone();
+    if query.compact {
+        if query.height.is_some() {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "a compact presentation is always at the latest trust package's checkpoint: drop 'height'",
+            ));
+        }
+        let (c, package) = blocking(move || Ok(chain.compact_presentation(&id, now_ms())?)).await?;
+        let bytes = c.to_bytes();
+        if wants_json(&headers) {
+            return Ok(Json(json!({
+                "presentation": views::hex_string(&bytes),
+                "size": bytes.len(),
+                "licence": views::licence_to_json(&c.licence),
+                "checkpoint_height": c.checkpoint_height,
+                "package_hash": package.state.package_hash.to_hex(),
+            }))
+            .into_response());
+        }
+        return Ok(binary(bytes));
+    }
+    let height = query.height;
     let p = blocking(move || Ok(chain.presentation(&id, height)?)).await?;
     let bytes = p.to_bytes();
     if wants_json(&headers) {
@@ -89,6 +121,8 @@ pub(super) async fn get_presentation(
 pub(super) struct VerifyQuery {
     document_hash: Option<String>,
     proof_age_max_ms: Option<u64>,
+    /// `latest`: also check against this node's latest trust package.
+    trust_package: Option<String>,
 }
 
 /// `POST /v1/verify`: a presentation or evidence receipt (binary, or `{"presentation": hex,
@@ -101,11 +135,17 @@ pub(super) async fn verify(
 ) -> ApiResult<Json<Value>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let body = read_body(body, state.body_bytes_max).await?;
-    let (bytes, doc_hex, age) = if is_json_body(&headers) {
+    let (bytes, doc_hex, age, package) = if is_json_body(&headers) {
         let v = json_body(&body)?;
         if let Some(obj) = v.as_object()
             && let Some(unknown) = obj.keys().find(|k| {
-                !["presentation", "document_hash", "proof_age_max_ms"].contains(&k.as_str())
+                ![
+                    "presentation",
+                    "document_hash",
+                    "proof_age_max_ms",
+                    "trust_package",
+                ]
+                .contains(&k.as_str())
             })
         {
             return Err(ApiError::bad_request(
@@ -124,13 +164,29 @@ pub(super) async fn verify(
             bytes,
             doc,
             v.get("proof_age_max_ms").and_then(Value::as_u64),
+            v.get("trust_package")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         )
     } else {
         (
             body.to_vec(),
             query.document_hash.clone(),
             query.proof_age_max_ms,
+            query.trust_package.clone(),
         )
+    };
+    let use_package = match package.as_deref() {
+        None => false,
+        Some("latest") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad_trust_package",
+                format!(
+                    "trust_package must be 'latest' (this node's newest package), not '{other}'"
+                ),
+            ));
+        }
     };
     if bytes.is_empty() {
         return Err(ApiError::bad_request(
@@ -148,10 +204,19 @@ pub(super) async fn verify(
             .or(query.proof_age_max_ms)
             .unwrap_or(PROOF_AGE_MAX_DEFAULT_MS),
     };
-    let anchor = state.node.chain.trust_anchor().clone();
+    let chain = state.node.chain.clone();
     let report = blocking(move || {
         let document = document.map(Document::Hash);
-        let report = verify_bytes(&anchor, &bytes, document, &policy);
+        let package = if use_package {
+            Some(chain.trust_package(policy.now_ms)?)
+        } else {
+            None
+        };
+        let trust = Trust {
+            anchor: chain.trust_anchor(),
+            package: package.as_ref().map(|p| &p.state),
+        };
+        let report = verify_bytes_with(trust, &bytes, document, &policy);
         Ok(views::report_to_json(&report, &bytes))
     })
     .await?;

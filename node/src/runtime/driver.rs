@@ -69,7 +69,12 @@ impl Driver {
                 what: "persisted consensus state",
                 source,
             })?;
-        let config = Config::new(chain.chain_id(), chain.suite(), *chain.params());
+        let config = Config::new(
+            chain.chain_id(),
+            chain.genesis().hash(),
+            chain.suite(),
+            *chain.params(),
+        );
         let core = Core::new(
             config,
             Box::new(key),

@@ -666,6 +666,7 @@ fn check_history<K: KvStore>(c: &TestChain, store: &ChainStore<K>) {
             cert.verify(
                 suite,
                 c.chain_id(),
+                &c.genesis.hash(),
                 &b.header,
                 &store.signing_set(h).unwrap(),
             )

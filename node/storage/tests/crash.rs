@@ -287,6 +287,7 @@ fn check_after_crash(dir: &Path, reference: &mut TestChain) -> u64 {
             .verify(
                 suite,
                 reference.chain_id(),
+                &reference.genesis.hash(),
                 &stored.header,
                 &store.signing_set(h).unwrap(),
             )

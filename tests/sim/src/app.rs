@@ -24,6 +24,9 @@ use lichen_contracts::testkit::{GENESIS_TIME_MS, test_key};
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
 
 pub const CHAIN_ID: &str = "lichen-sim";
+/// The simulated chain's genesis hash, which every vote binds (the simulator's genesis is built
+/// in memory, so any fixed value serves).
+pub const GENESIS_HASH: Hash32 = Hash32([0x6c; 32]);
 /// Evidence anchors in the pre-signed pool, per suite.
 pub const POOL_SIZE: usize = 400;
 /// A pool transaction may be included up to this height.

@@ -10,7 +10,7 @@ use lichen_contracts::block::{Block, CommitCertificate, IndexedSignature, Vote, 
 use lichen_contracts::crypto::{Hash32, SecretKey, Suite};
 use lichen_contracts::testkit::test_key;
 
-use crate::app::{CHAIN_ID, Chain, node_name, pool};
+use crate::app::{CHAIN_ID, Chain, GENESIS_HASH, node_name, pool};
 use crate::rng::Rng;
 use crate::scenario::Behaviour;
 
@@ -319,6 +319,7 @@ impl Byzantine {
             let vote = Vote {
                 kind,
                 chain_id: CHAIN_ID.into(),
+                genesis_hash: GENESIS_HASH,
                 height: ctx.height,
                 view: (ctx.view + ctx.rng.below(3)).saturating_sub(1),
                 block_hash: Hash32(ctx.rng.bytes32()),
@@ -356,6 +357,7 @@ impl Byzantine {
             let vote = Vote {
                 kind: VoteKind::Commit,
                 chain_id: CHAIN_ID.into(),
+                genesis_hash: GENESIS_HASH,
                 height,
                 view,
                 block_hash: Hash32(ctx.rng.bytes32()),
@@ -507,7 +509,7 @@ impl Byzantine {
                     }
                     // Our own signature, repeated to look like a quorum.
                     2 => {
-                        let vote = cert.vote(CHAIN_ID);
+                        let vote = cert.vote(CHAIN_ID, &GENESIS_HASH);
                         let sig = self.key.sign(vote.signing_hash(suite).as_bytes());
                         cert.signatures = (0..4)
                             .map(|_| IndexedSignature {
@@ -523,7 +525,7 @@ impl Byzantine {
                         block.header.time_ms += 1;
                         let hash = block.header.hash(suite);
                         cert.block_hash = hash;
-                        let vote = cert.vote(CHAIN_ID);
+                        let vote = cert.vote(CHAIN_ID, &GENESIS_HASH);
                         cert.signatures = vec![IndexedSignature {
                             index: me,
                             signature: self.key.sign(vote.signing_hash(suite).as_bytes()),

@@ -19,7 +19,7 @@ use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, PublicKey, Suite};
 use lichen_contracts::model::ValidatorSet;
 
-use crate::app::{CHAIN_ID, Chain, SigCache};
+use crate::app::{CHAIN_ID, Chain, GENESIS_HASH, SigCache};
 
 /// Which property broke.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -204,7 +204,7 @@ impl Checker {
             ],
         );
         if !self.certificates_ok.contains(&cert_id) {
-            if let Err(e) = certificate.verify(suite, CHAIN_ID, h, set) {
+            if let Err(e) = certificate.verify(suite, CHAIN_ID, &GENESIS_HASH, h, set) {
                 return fail(
                     Violation::Certificate,
                     format!(

@@ -13,7 +13,7 @@ use lichen_contracts::crypto::{Hash32, PublicKey};
 use lichen_contracts::model::ValidatorSet;
 use lichen_contracts::tx::{Payload, SignedTransaction};
 
-use crate::app::{CHAIN_ID, Chain, SigCache, pool, set_change, validator};
+use crate::app::{CHAIN_ID, Chain, GENESIS_HASH, SigCache, pool, set_change, validator};
 use crate::byzantine::{Byzantine, Ctx, Send};
 use crate::checker::{Check, Checker, Violation};
 use crate::network::{Event, NetStats, Network, Packet, Queue};
@@ -171,7 +171,7 @@ impl World {
             .unwrap_or_else(|e| panic!("validator set: {e}"));
         let genesis = Chain::genesis(suite, &set);
         #[allow(unused_mut)]
-        let mut config = Config::new(CHAIN_ID, suite, o.params);
+        let mut config = Config::new(CHAIN_ID, GENESIS_HASH, suite, o.params);
         #[cfg(feature = "mutations")]
         if let Some(m) = o.mutation {
             config = config.with_mutation(m);

@@ -230,9 +230,10 @@ export function readTrustAnchor(r) {
   if (r.u8() !== 0x41) throw new Error('not a trust anchor');
   const chainId = r.str(64);
   const suite = r.u8();
+  const genesisHash = r.hash();
   const height = r.u64();
   const set = r.span(() => readValidatorSet(r));
-  return { chainId, suite, height, validators: set.value, validatorsRaw: set.raw };
+  return { chainId, suite, genesisHash, height, validators: set.value, validatorsRaw: set.raw };
 }
 
 function readDraft(r) {
@@ -319,7 +320,14 @@ export function readCertificate(r) {
 }
 
 export function readVote(r) {
-  return { kind: r.u8(), chainId: r.str(64), height: r.u64(), view: r.u64(), blockHash: r.hash() };
+  return {
+    kind: r.u8(),
+    chainId: r.str(64),
+    genesisHash: r.hash(),
+    height: r.u64(),
+    view: r.u64(),
+    blockHash: r.hash(),
+  };
 }
 
 export function readStateProof(r) {
@@ -415,9 +423,10 @@ export function holderCommitment(suite, salt, holderId) {
   return taggedHash(suite, 'lichen/holder-commitment/v1', salt, lenPrefixed(utf8(holderId)));
 }
 
-/** `Vote{kind, chain_id, height, view, block_hash}` encoded. */
-export function encodeVote(kind, chainId, height, view, blockHash) {
-  return concat(u8(kind), lenPrefixed(utf8(chainId)), u64(height), u64(view), blockHash);
+/** `Vote{kind, chain_id, genesis_hash, height, view, block_hash}` encoded. */
+export function encodeVote(kind, chainId, genesisHash, height, view, blockHash) {
+  if (genesisHash.length !== 32) throw new Error('genesis hash is not 32 bytes');
+  return concat(u8(kind), lenPrefixed(utf8(chainId)), genesisHash, u64(height), u64(view), blockHash);
 }
 
 function bit(key, i) {
@@ -448,10 +457,12 @@ export function quorum(n) {
 }
 
 /**
- * Whether `certificate` finalises `header` under `set` on `chainId` (PROTOCOL.md, Votes and
- * commit certificates). Returns the number of signatures it verified, or throws with the reason.
+ * Whether `certificate` finalises `header` under `set` on the chain (`chainId`, `genesisHash`)
+ * (PROTOCOL.md, Votes and commit certificates): the votes sign the genesis hash, so a certificate
+ * of another genesis with the same chain id and keys does not verify. Returns the number of
+ * signatures it verified, or throws with the reason.
  */
-export function checkCertificate(suite, chainId, header, certificate, set, setRaw) {
+export function checkCertificate(suite, chainId, genesisHash, header, certificate, set, setRaw) {
   if (header.chainId !== chainId) throw new Error('header of another chain');
   const blockHash = headerHash(suite, header.raw);
   if (certificate.height !== header.height || !equal(certificate.blockHash, blockHash)) {
@@ -460,7 +471,7 @@ export function checkCertificate(suite, chainId, header, certificate, set, setRa
   if (!equal(header.validatorSetHash, validatorSetHash(suite, setRaw))) {
     throw new Error('header names another validator set');
   }
-  const vote = encodeVote(2, chainId, certificate.height, certificate.view, blockHash);
+  const vote = encodeVote(2, chainId, genesisHash, certificate.height, certificate.view, blockHash);
   const digest = taggedHash(suite, 'lichen/vote/v1', vote);
   let previous = -1;
   for (const { index, signature } of certificate.signatures) {
@@ -498,7 +509,7 @@ export function firstFailedCheck(suite, anchor, bytes, documentBytes) {
     for (const change of setChanges) {
       const h = change.header;
       if (h.height <= previous || h.height >= header.height) throw new Error('out of order');
-      checkCertificate(suite, anchor.chainId, h, change.certificate, set, setRaw);
+      checkCertificate(suite, anchor.chainId, anchor.genesisHash, h, change.certificate, set, setRaw);
       if (equal(h.validatorSetHash, h.nextValidatorSetHash)) throw new Error('no set change');
       if (!equal(validatorSetHash(suite, change.nextRaw), h.nextValidatorSetHash)) {
         throw new Error('next set hash');
@@ -514,7 +525,7 @@ export function firstFailedCheck(suite, anchor, bytes, documentBytes) {
     return 'validator_set';
   }
   try {
-    checkCertificate(suite, anchor.chainId, header, certificate, set, setRaw);
+    checkCertificate(suite, anchor.chainId, anchor.genesisHash, header, certificate, set, setRaw);
   } catch {
     return 'quorum';
   }

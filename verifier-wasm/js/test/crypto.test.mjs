@@ -163,8 +163,11 @@ for (const name of SUITES) {
       const header1 = headerOf('block_header.1');
       assert.ok(equal(header.previousHash, headerHash(suite, header1.raw)));
       const cert = decodeAll(unhex(object('commit_certificate.2').hex), readCertificate);
-      const vote = encodeVote(2, golden.chain_id, cert.height, cert.view, cert.blockHash);
+      const vote = encodeVote(2, golden.chain_id, anchor.genesisHash, cert.height, cert.view, cert.blockHash);
       assert.equal(hex(vote), object('vote.commit.2').hex);
+      const decoded = decodeAll(vote, readVote);
+      assert.equal(decoded.chainId, golden.chain_id);
+      assert.ok(equal(decoded.genesisHash, anchor.genesisHash), 'the vote signs the anchor\'s genesis hash');
       const digest = taggedHash(suite, 'lichen/vote/v1', vote);
       assert.equal(hex(digest), object('vote.commit.2').hash);
       assert.equal(hex(cert.blockHash), object('block_header.2').hash);
@@ -174,8 +177,23 @@ for (const name of SUITES) {
         const other = anchor.validators[(index + 1) % anchor.validators.length].key;
         assert.ok(!verifySignature(other, digest, signature.algo, signature.sig), 'not under another key');
       }
-      const n = checkCertificate(suite, golden.chain_id, header, cert, anchor.validators, anchor.validatorsRaw);
+      const n = checkCertificate(
+        suite,
+        golden.chain_id,
+        anchor.genesisHash,
+        header,
+        cert,
+        anchor.validators,
+        anchor.validatorsRaw,
+      );
       assert.ok(n >= 3);
+      // Under another genesis hash (same chain id and keys) the certificate does not verify.
+      const otherGenesis = Uint8Array.from(anchor.genesisHash, (b) => b ^ 0xff);
+      const { validators, validatorsRaw } = anchor;
+      assert.throws(
+        () => checkCertificate(suite, golden.chain_id, otherGenesis, header, cert, validators, validatorsRaw),
+        /does not verify/,
+      );
     });
 
     it('state proofs: inclusion and non-inclusion hold, the broken claims do not', () => {

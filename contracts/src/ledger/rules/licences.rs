@@ -6,6 +6,7 @@ use alloc::string::{String, ToString};
 use super::check_reason;
 use crate::ledger::{Event, Rules, TxError};
 use crate::model::{Licence, LicenceDraft, LicenceStatus};
+use crate::revocation::RevocationMark;
 use crate::state::{StateKey, StateView};
 
 impl<S: StateView + ?Sized> Rules<'_, S> {
@@ -78,6 +79,7 @@ impl<S: StateView + ?Sized> Rules<'_, S> {
         licence.updated_height = self.ctx.height;
         licence.updated_time_ms = self.ctx.time_ms;
         self.put(&StateKey::Licence(id.to_string()), &licence);
+        self.mark(id, to);
         self.out.events.push(Event::LicenceChanged {
             id: id.to_string(),
             status: to,
@@ -112,10 +114,22 @@ impl<S: StateView + ?Sized> Rules<'_, S> {
         old.updated_height = self.ctx.height;
         old.updated_time_ms = self.ctx.time_ms;
         self.put(&StateKey::Licence(old_id.to_string()), &old);
+        self.mark(old_id, LicenceStatus::Superseded);
         self.out.events.push(Event::LicenceChanged {
             id: old_id.to_string(),
             status: LicenceStatus::Superseded,
         });
         Ok(())
+    }
+
+    /// Keeps the licence's revocation mark in step with its status: a mark for every status but
+    /// active ([`crate::revocation`]).
+    fn mark(&mut self, id: &str, status: LicenceStatus) {
+        let key = StateKey::RevocationMark(id.to_string());
+        if status == LicenceStatus::Active {
+            self.delete(&key);
+        } else {
+            self.put(&key, &RevocationMark { status });
+        }
     }
 }

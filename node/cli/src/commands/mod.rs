@@ -11,4 +11,5 @@ pub mod p2p;
 pub mod presentation;
 pub mod query;
 pub mod status;
+pub mod trust_package;
 pub mod verify;

@@ -24,6 +24,10 @@ pub enum PresentationCommand {
         /// name's extension.
         #[arg(long, value_name = "FILE")]
         qr: Option<PathBuf>,
+        /// A compact presentation at the node's latest trust-package checkpoint: a few hundred
+        /// bytes, verifiable only with that package (`lichen verify --trust-package`).
+        #[arg(long)]
+        compact: bool,
         #[command(flatten)]
         node: NodeArg,
     },
@@ -31,12 +35,19 @@ pub enum PresentationCommand {
 
 /// `lichen presentation ...`.
 pub fn run(command: PresentationCommand, as_json: bool) -> Result<()> {
-    let PresentationCommand::Export { id, out, qr, node } = command;
+    let PresentationCommand::Export {
+        id,
+        out,
+        qr,
+        compact,
+        node,
+    } = command;
     if let Some(path) = &qr {
         export::check_path(path)?;
     }
-    let bytes = node
-        .client()
-        .get_bytes(&format!("/v1/licences/{id}/presentation"))?;
+    let bytes = node.client().get_bytes(&format!(
+        "/v1/licences/{id}/presentation{}",
+        if compact { "?compact=true" } else { "" }
+    ))?;
     export::export(&bytes, out.as_deref(), qr.as_deref(), as_json, json!({}))
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use lichen_contracts::presentation::{Document, Policy, verify_bytes};
+use lichen_contracts::presentation::{Document, Policy, Trust, verify_bytes_with};
 use lichen_views as views;
 
 use crate::ops;
@@ -21,6 +21,12 @@ pub struct VerifyArgs {
     /// What to trust: the genesis file, or a trust anchor file.
     #[arg(long)]
     trust: PathBuf,
+    /// A trust package (`lichen trust-package export`), checked against --trust: validators
+    /// retired before its checkpoint are no longer trusted, and a licence revoked or suspended
+    /// by then is reported so even if the presentation predates it. Needed for compact
+    /// presentations.
+    #[arg(long, value_name = "FILE")]
+    trust_package: Option<PathBuf>,
     /// The licence file, to check its hash (read locally).
     #[arg(long, conflicts_with = "document_hash")]
     file: Option<PathBuf>,
@@ -37,6 +43,11 @@ pub struct VerifyArgs {
 /// `lichen verify`: offline, against the trust file only; exit status 0 for VALID / ANCHORED.
 pub fn run(a: VerifyArgs, as_json: bool) -> Result<u8> {
     let anchor = ops::load_trust(&a.trust)?;
+    let package = a
+        .trust_package
+        .as_deref()
+        .map(|p| super::trust_package::load(p, &anchor))
+        .transpose()?;
     let bytes = std::fs::read(&a.presentation)
         .with_context(|| format!("cannot read {}", a.presentation.display()))?;
     let doc_bytes = a
@@ -58,7 +69,11 @@ pub fn run(a: VerifyArgs, as_json: bool) -> Result<u8> {
         now_ms: parse_time_or_now(a.at.as_deref())?,
         proof_age_max_ms: parse_duration_ms(&a.max_age)?,
     };
-    let report = verify_bytes(&anchor, &bytes, document, &policy);
+    let trust = Trust {
+        anchor: &anchor,
+        package: package.as_ref(),
+    };
+    let report = verify_bytes_with(trust, &bytes, document, &policy);
     print_report(&report, &bytes, as_json);
     Ok(verdict_exit_code(report.verdict))
 }

@@ -89,6 +89,8 @@ pub enum Mutation {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub chain_id: String,
+    /// The genesis hash every vote binds (PROTOCOL.md, "Votes and commit certificates").
+    pub genesis_hash: Hash32,
     pub suite: Suite,
     pub params: ChainParams,
     #[cfg(feature = "mutations")]
@@ -96,9 +98,15 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn new(chain_id: impl Into<String>, suite: Suite, params: ChainParams) -> Self {
+    pub fn new(
+        chain_id: impl Into<String>,
+        genesis_hash: Hash32,
+        suite: Suite,
+        params: ChainParams,
+    ) -> Self {
         Config {
             chain_id: chain_id.into(),
+            genesis_hash,
             suite,
             params,
             #[cfg(feature = "mutations")]

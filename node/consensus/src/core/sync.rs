@@ -122,6 +122,7 @@ impl Core {
             .verify(
                 suite,
                 &self.config.chain_id,
+                &self.config.genesis_hash,
                 &block.header,
                 &self.validators,
             )

@@ -207,6 +207,7 @@ impl Core {
             pc.verify(
                 suite,
                 &self.config.chain_id,
+                &self.config.genesis_hash,
                 &self.validators,
                 self.quorum(),
             )?;

@@ -48,9 +48,12 @@ impl Core {
         sv: SignedVote,
         out: &mut Vec<Effect>,
     ) -> Result<(), ConsensusError> {
-        if sv.vote.chain_id != self.config.chain_id {
+        if sv.vote.chain_id != self.config.chain_id
+            || sv.vote.genesis_hash != self.config.genesis_hash
+        {
             return Err(ConsensusError::WrongChain {
-                found: sv.vote.chain_id,
+                chain_id: sv.vote.chain_id,
+                genesis_hash: sv.vote.genesis_hash,
             });
         }
         self.check_view_window(sv.vote.view)?;
@@ -94,6 +97,7 @@ impl Core {
         let vote = Vote {
             kind,
             chain_id: self.config.chain_id.clone(),
+            genesis_hash: self.config.genesis_hash,
             height: self.height,
             view: self.view,
             block_hash: hash,

@@ -19,6 +19,8 @@ pub const CHAIN: &str = "lichen-test";
 pub const SUITE: Suite = Suite::Intl;
 /// The hash of the (imaginary) genesis block the cores build on.
 pub const GENESIS: Hash32 = Hash32([0x6e; 32]);
+/// The test chain's genesis hash (`H(genesis)`), which every vote binds.
+pub const GENESIS_HASH: Hash32 = Hash32([0x67; 32]);
 /// Small, round timeouts: view v times out after (v + 1) seconds, at most 30.
 pub const PARAMS: ChainParams = ChainParams {
     view_timeout_base_ms: 1_000,
@@ -88,7 +90,7 @@ impl Net {
         params: ChainParams,
     ) -> Core {
         let core = Core::new(
-            Config::new(CHAIN, SUITE, params),
+            Config::new(CHAIN, GENESIS_HASH, SUITE, params),
             Box::new(self.key(index)),
             tip,
             persisted,
@@ -135,6 +137,7 @@ impl Net {
         let vote = Vote {
             kind,
             chain_id: CHAIN.to_string(),
+            genesis_hash: GENESIS_HASH,
             height,
             view,
             block_hash,

@@ -696,6 +696,90 @@ fn tour(site: &Site, suite_name: &str) -> Tour {
         "{report}"
     );
 
+    // The presentation exported before the revocation still says VALID on its own (within its
+    // proof age); with a trust package exported after the revocation it says REVOKED.
+    let (report, code) = site.verify("lic.pres", "genesis.json", &[]);
+    assert_eq!(
+        (report["verdict"].as_str(), code),
+        (Some("VALID"), 0),
+        "{report}"
+    );
+    let exported = site.json(Pw::None, &["trust-package", "export", "-o", "pkg.bin"]);
+    assert_eq!(exported["size"], site.read("pkg.bin").len(), "{exported}");
+    let shown = site.json(
+        Pw::None,
+        &[
+            "trust-package",
+            "show",
+            "pkg.bin",
+            "--trust",
+            "genesis.json",
+        ],
+    );
+    assert_eq!(shown["verified"], true, "{shown}");
+    assert_eq!(shown["revocations"]["revoked"], 1, "{shown}");
+    assert!(
+        shown["checkpoint"]["height"].as_u64().unwrap() >= revoke_height,
+        "{shown}"
+    );
+    let (report, code) = site.verify("lic.pres", "genesis.json", &["--trust-package", "pkg.bin"]);
+    assert_eq!(
+        (report["verdict"].as_str(), code),
+        (Some("REVOKED"), 1),
+        "{report}"
+    );
+    assert_eq!(
+        report["trust_package"]["checkpoint_height"], shown["checkpoint"]["height"],
+        "{report}"
+    );
+    // A package altered in transit is refused with the reason, not used.
+    let mut bad = site.read("pkg.bin");
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    site.write("bad-pkg.bin", &bad);
+    let out = site.run(
+        Pw::None,
+        &[
+            "verify",
+            "--presentation",
+            "lic.pres",
+            "--trust",
+            "genesis.json",
+            "--trust-package",
+            "bad-pkg.bin",
+        ],
+    );
+    out.assert_code(2).assert_stderr_has("cannot be used");
+    // A compact presentation at the package's checkpoint: a few hundred bytes, verified with
+    // the package only.
+    let exported = site.json(
+        Pw::None,
+        &[
+            "presentation",
+            "export",
+            "LIC-0001",
+            "--compact",
+            "-o",
+            "lic.cpres",
+        ],
+    );
+    let compact = site.read("lic.cpres");
+    assert!(compact.len() <= 500, "{exported}");
+    site.ok(Pw::None, &["trust-package", "export", "-o", "pkg2.bin"]);
+    let (report, code) = site.verify(
+        "lic.cpres",
+        "genesis.json",
+        &["--trust-package", "pkg2.bin", "--file", "licence.pdf"],
+    );
+    assert_eq!(report["kind"], "compact", "{report}");
+    assert_eq!(
+        (report["verdict"].as_str(), code),
+        (Some("REVOKED"), 1),
+        "{report}"
+    );
+    let (report, _) = site.verify("lic.cpres", "genesis.json", &[]);
+    assert_eq!(report["verdict"], "UNKNOWN ISSUER", "{report}");
+
     // A flipped byte in the middle of the (valid) presentation: TAMPERED.
     let mut tampered = pres.clone();
     let mid = tampered.len() / 2;

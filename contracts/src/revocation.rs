@@ -165,7 +165,7 @@ pub fn region_leaves(
         leaves.push((mark_key(tag), vh));
     }
     leaves.extend_from_slice(foreign);
-    leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    leaves.sort_unstable_by_key(|a| a.0);
     if leaves.windows(2).any(|w| w[0].0 == w[1].0) {
         return None;
     }
@@ -173,6 +173,7 @@ pub fn region_leaves(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::smt::{MemoryTreeStore, SparseMerkleTree};

@@ -145,6 +145,10 @@ pub enum PackageError {
         "trust package's revocation list does not lead to the checkpoint's state root (computed {computed}, expected {expected}): it is incomplete or altered"
     )]
     RegionMismatch { computed: Hash32, expected: Hash32 },
+    #[error(
+        "trust package's tree levels do not lead to the checkpoint's state root (computed {computed}, expected {expected})"
+    )]
+    LevelsMismatch { computed: Hash32, expected: Hash32 },
 }
 
 /// A failure of the storage behind the state tree (the node's sled, or the in-memory twin).

@@ -401,30 +401,39 @@ impl TestChain {
         }
     }
 
-    /// The trust package of the checkpoint at `height` (a block that does not change the set).
-    pub fn trust_package(&self, height: u64) -> crate::presentation::TrustPackage {
-        let region = SparseMerkleTree::new(&self.store, self.suite)
+    /// The trust package of the checkpoint at `height` (a block that does not change the set),
+    /// with the tree's top `levels` levels.
+    pub fn trust_package(&self, height: u64, levels: u8) -> crate::presentation::TrustPackage {
+        let tree = SparseMerkleTree::new(&self.store, self.suite);
+        let region = tree
             .region(height)
             .unwrap_or_else(|e| panic!("region: {e}"));
+        let cut = tree
+            .levels(height, levels)
+            .unwrap_or_else(|e| panic!("levels: {e}"));
         crate::presentation::TrustPackage::from_region(
             &self.trust_anchor(),
             self.certified(height),
             region,
+            cut,
         )
         .unwrap_or_else(|e| panic!("package: {e}"))
     }
 
-    /// A compact presentation of licence `id` at the checkpoint `height`.
+    /// A compact presentation of licence `id` at the checkpoint `height`, for a package with
+    /// `levels` levels.
     pub fn compact_presentation(
         &self,
         id: &str,
         height: u64,
+        levels: u8,
     ) -> crate::presentation::CompactPresentation {
         let p = self.presentation_at(id, height);
         crate::presentation::CompactPresentation {
             checkpoint_height: height,
             licence: p.licence,
-            proof: p.proof,
+            proof: crate::presentation::CompactProof::from_state_proof(&p.proof, levels)
+                .unwrap_or_else(|| panic!("licence '{id}' is in state")),
         }
     }
 

@@ -483,6 +483,219 @@ fn build(suite: Suite) -> Value {
           "expect": "authentication fails" },
     ]);
 
+    // --- trust packages and compact presentations ---
+    // Package A: checkpoint at block 2 (after the revocation, before any set change), 2 levels.
+    let package_a = chain.trust_package(2, 2);
+    let old_revoked = chain.presentation_at("SZ-2026-000002", 1);
+    let compact = chain.compact_presentation("SZ-2026-000001", 2, 2);
+    let compact_bytes = compact.to_bytes();
+    let wrong_cut = chain
+        .compact_presentation("SZ-2026-000001", 2, 1)
+        .to_bytes();
+    let mut altered_compact = compact.clone();
+    match altered_compact
+        .proof
+        .siblings
+        .iter_mut()
+        .find(|s| **s != Hash32::ZERO)
+    {
+        Some(s) => s.0[31] ^= 1,
+        None => altered_compact.licence.draft.document_hash.0[0] ^= 1,
+    }
+    // Blocks 5 and 6: the council removes three of the four genesis validators; block 6 is the
+    // checkpoint of package B (3 levels). A forgery by the retired three at height 1, on a fork
+    // of the same genesis, verifies against the genesis anchor alone but not with package B.
+    let retiring: Vec<_> = anchor.validators.validators[..3]
+        .iter()
+        .map(|v| v.key.clone())
+        .collect();
+    let removals: Vec<_> = retiring
+        .into_iter()
+        .map(|key| chain.council_signed(Payload::RemoveValidator { key }))
+        .collect();
+    chain.commit(removals, t2 + 180_000).expect("block 5");
+    let issue_after = chain.signed(
+        Payload::IssueLicence(draft(suite, "SZ-2026-000004", &doc_valid, None)),
+        "agency-a",
+    );
+    chain
+        .commit(vec![issue_after], t2 + 240_000)
+        .expect("block 6");
+    let package_b = chain.trust_package(6, 3);
+    let fresh_after = chain.presentation("SZ-2026-000004");
+    let forged = {
+        let mut fork = TestChain::new(suite, 4);
+        let tx = fork.signed(
+            Payload::IssueLicence(draft(suite, "FORGED-0001", &doc_valid, None)),
+            "agency-a",
+        );
+        fork.commit(vec![tx], t1).expect("forged block");
+        fork.presentation("FORGED-0001")
+    };
+    assert!(
+        forged.certified.certificate.signatures.len() >= 3,
+        "a genesis quorum signed the forgery"
+    );
+    let with_package = |name: &str,
+                        package: Option<&str>,
+                        bytes: &[u8],
+                        document: Option<&[u8]>,
+                        verdict: Verdict,
+                        failed_check: Option<&str>| {
+        json!({ "name": name, "package": package, "hex": hex(bytes), "document": document.map(hex),
+                "now_ms": now, "proof_age_max_ms": PROOF_AGE_MAX_MS, "verdict": verdict.name(),
+                "failed_check": failed_check })
+    };
+    let package_info = |name: &str, p: &lichen_contracts::presentation::TrustPackage| {
+        let state = p.verify(&anchor).expect("golden package verifies");
+        let (suspended, revoked, superseded) = state.counts();
+        json!({ "name": name, "hex": hex(&p.to_bytes()), "hash": state.package_hash.to_hex(),
+                "checkpoint_height": state.checkpoint_height, "anchor_height": state.anchor.height,
+                "levels_depth": state.levels_depth,
+                "revocations": { "suspended": suspended, "revoked": revoked, "superseded": superseded } })
+    };
+    let trust_packages = json!([package_info("A", &package_a), package_info("B", &package_b)]);
+    let mut dropped = package_a.clone();
+    dropped.marks.clear();
+    let mut softened = package_a.clone();
+    softened.marks[0].1 = lichen_contracts::model::LicenceStatus::Suspended;
+    let mut level = package_a.clone();
+    let j = level
+        .levels
+        .iter()
+        .position(|n| n.keys != lichen_contracts::smt::Keys::None)
+        .expect("a present level node");
+    level.levels[j].hash.0[0] ^= 1;
+    let mut sibling = package_a.clone();
+    let i = sibling
+        .region_siblings
+        .iter()
+        .position(|s| *s != Hash32::ZERO)
+        .expect("a region sibling");
+    sibling.region_siblings[i].0[0] ^= 1;
+    let mut short = package_a.clone();
+    short.checkpoint.certificate.signatures.truncate(2);
+    let mut other_genesis = package_a.clone();
+    other_genesis.genesis_hash.0[0] ^= 1;
+    let mut trailing_package = package_a.to_bytes();
+    trailing_package.push(0);
+    let broken_package = |name: &str, bytes: Vec<u8>, error: &str| json!({ "name": name, "hex": hex(&bytes), "error": error });
+    let broken_trust_packages = json!([
+        broken_package("revocation left out", dropped.to_bytes(), "region"),
+        broken_package(
+            "revocation softened to a suspension",
+            softened.to_bytes(),
+            "region"
+        ),
+        broken_package("region sibling altered", sibling.to_bytes(), "region"),
+        broken_package("tree level altered", level.to_bytes(), "levels"),
+        broken_package(
+            "checkpoint certificate below quorum",
+            short.to_bytes(),
+            "checkpoint"
+        ),
+        broken_package("another genesis", other_genesis.to_bytes(), "chain"),
+        broken_package("trailing byte", trailing_package, "encoding"),
+    ]);
+    let with_trust_package = json!([
+        with_package(
+            "exported before its revocation, no package",
+            None,
+            &old_revoked.to_bytes(),
+            None,
+            Verdict::Valid,
+            None
+        ),
+        with_package(
+            "exported before its revocation, package A",
+            Some("A"),
+            &old_revoked.to_bytes(),
+            None,
+            Verdict::Revoked,
+            Some("status")
+        ),
+        with_package(
+            "valid, package A",
+            Some("A"),
+            &p,
+            Some(&doc_valid),
+            Verdict::Valid,
+            None
+        ),
+        with_package(
+            "compact, package A",
+            Some("A"),
+            &compact_bytes,
+            Some(&doc_valid),
+            Verdict::Valid,
+            None
+        ),
+        with_package(
+            "compact, proof sibling altered",
+            Some("A"),
+            &altered_compact.to_bytes(),
+            None,
+            Verdict::Tampered,
+            Some("state_proof")
+        ),
+        with_package(
+            "compact cut at another depth",
+            Some("A"),
+            &wrong_cut,
+            None,
+            Verdict::UnknownIssuer,
+            Some("validator_set")
+        ),
+        with_package(
+            "compact, no package",
+            None,
+            &compact_bytes,
+            None,
+            Verdict::UnknownIssuer,
+            Some("chain")
+        ),
+        with_package(
+            "compact of checkpoint 2, package B",
+            Some("B"),
+            &compact_bytes,
+            None,
+            Verdict::UnknownIssuer,
+            Some("validator_set")
+        ),
+        with_package(
+            "forged by retired validators, no package",
+            None,
+            &forged.to_bytes(),
+            None,
+            Verdict::Valid,
+            None
+        ),
+        with_package(
+            "forged by retired validators, package B",
+            Some("B"),
+            &forged.to_bytes(),
+            None,
+            Verdict::UnknownIssuer,
+            Some("validator_set")
+        ),
+        with_package(
+            "signed by a set retired before the checkpoint, package B",
+            Some("B"),
+            &after_change.to_bytes(),
+            None,
+            Verdict::UnknownIssuer,
+            Some("validator_set")
+        ),
+        with_package(
+            "signed by the checkpoint's set, package B",
+            Some("B"),
+            &fresh_after.to_bytes(),
+            Some(&doc_valid),
+            Verdict::Valid,
+            None
+        ),
+    ]);
+
     json!({
         "about": "Lichen golden vectors (generated by contracts/tests/golden_vectors.rs; see PROTOCOL.md). Hex is lower case.",
         "suite": suite.name(),
@@ -495,6 +708,9 @@ fn build(suite: Suite) -> Value {
         "receipts": receipts,
         "broken_objects": broken_objects,
         "keystore": keystore,
+        "trust_packages": trust_packages,
+        "broken_trust_packages": broken_trust_packages,
+        "with_trust_package": with_trust_package,
     })
 }
 
@@ -674,6 +890,77 @@ fn check_file(doc: &Value) {
     }
 }
 
+fn check_trust_packages(doc: &Value) {
+    use lichen_contracts::error::PackageError;
+    use lichen_contracts::presentation::{Trust, verify_bytes_with, verify_package_bytes};
+    let anchor =
+        TrustAnchor::from_bytes(&unhex(&doc["trust_anchor"])).expect("trust anchor decodes");
+    let mut states = std::collections::BTreeMap::new();
+    for p in doc["trust_packages"].as_array().expect("trust packages") {
+        let state = verify_package_bytes(&anchor, &unhex(&p["hex"]))
+            .unwrap_or_else(|e| panic!("{}: {e}", p["name"]));
+        assert_eq!(state.package_hash.to_hex(), p["hash"]);
+        assert_eq!(state.checkpoint_height, p["checkpoint_height"]);
+        assert_eq!(state.anchor.height, p["anchor_height"]);
+        assert_eq!(state.levels_depth, p["levels_depth"]);
+        let (suspended, revoked, superseded) = state.counts();
+        assert_eq!(
+            json!({ "suspended": suspended, "revoked": revoked, "superseded": superseded }),
+            p["revocations"]
+        );
+        states.insert(p["name"].as_str().expect("name").to_string(), state);
+    }
+    for p in doc["broken_trust_packages"]
+        .as_array()
+        .expect("broken packages")
+    {
+        let error = verify_package_bytes(&anchor, &unhex(&p["hex"]))
+            .err()
+            .unwrap_or_else(|| panic!("{} must be refused", p["name"]));
+        let kind = match error {
+            PackageError::Encoding(_) => "encoding",
+            PackageError::WrongChain { .. } => "chain",
+            PackageError::CheckpointChangesSet { .. } | PackageError::Checkpoint(_) => "checkpoint",
+            PackageError::DuplicateLeaf | PackageError::RegionMismatch { .. } => "region",
+            PackageError::LevelsMismatch { .. } => "levels",
+        };
+        assert_eq!(kind, p["error"], "{}", p["name"]);
+    }
+    for case in doc["with_trust_package"].as_array().expect("cases") {
+        let document = case["document"]
+            .as_str()
+            .map(|d| hex::decode(d).expect("hex"));
+        let package = case["package"].as_str().map(|name| &states[name]);
+        let policy = Policy {
+            now_ms: case["now_ms"].as_u64().expect("now"),
+            proof_age_max_ms: case["proof_age_max_ms"].as_u64().expect("age"),
+        };
+        let report = verify_bytes_with(
+            Trust {
+                anchor: &anchor,
+                package,
+            },
+            &unhex(&case["hex"]),
+            document.as_deref().map(Document::Bytes),
+            &policy,
+        );
+        assert_eq!(
+            report.verdict.name(),
+            case["verdict"],
+            "{}: {report:#?}",
+            case["name"]
+        );
+        let failed: Vec<&str> = report
+            .checks
+            .iter()
+            .filter(|c| c.outcome == lichen_contracts::presentation::Outcome::Fail)
+            .map(|c| c.id.name())
+            .collect();
+        let expected: Vec<&str> = case["failed_check"].as_str().into_iter().collect();
+        assert_eq!(failed, expected, "{}", case["name"]);
+    }
+}
+
 fn check_keystore(doc: &Value) {
     use lichen_contracts::crypto::keystore;
     for k in doc["keystore"].as_array().expect("keystore") {
@@ -710,6 +997,7 @@ fn committed_vectors_verify() {
         let doc: Value = serde_json::from_str(&text).expect("vectors are JSON");
         check_file(&doc);
         check_keystore(&doc);
+        check_trust_packages(&doc);
     }
 }
 

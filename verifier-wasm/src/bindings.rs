@@ -47,7 +47,7 @@ export interface Evidence {
 }
 
 export interface VerifyReport {
-  kind: "presentation" | "receipt";
+  kind: "presentation" | "compact" | "receipt";
   verdict: Verdict;
   /** The verdict is VALID or ANCHORED. */
   ok: boolean;
@@ -60,6 +60,21 @@ export interface VerifyReport {
   height: number | null;
   licence: Licence | null;
   evidence: Evidence | null;
+  /** The trust package used ("trust as of" its checkpoint), null without one. */
+  trust_package: {
+    checkpoint_height: number; checkpoint_time_ms: number; checkpoint_time: string;
+    package_hash: string;
+  } | null;
+}
+
+/** A verified trust package: its checkpoint, the validators it trusts, its revocations. */
+export interface TrustPackageInfo {
+  chain_id: string; suite: "sm" | "intl"; genesis_hash: string; package_hash: string;
+  checkpoint: { height: number; time_ms: number; time: string; hash: string; state_root: string };
+  set_changes: number; validators_since_height: number;
+  validators: { name: string; key: string; peer_id: string }[];
+  quorum: number;
+  revocations: { suspended: number; revoked: number; superseded: number; total: number };
 }
 
 /** A presentation or receipt decoded for display: NOT verified. */
@@ -169,4 +184,39 @@ pub fn trust_anchor_info_js(
 ) -> Result<JsValue, JsError> {
     let anchor = TrustAnchor::from_bytes(trust_anchor).map_err(VerifierError::TrustAnchor)?;
     to_js(&lichen_views::trust_anchor_summary_to_json(&anchor))
+}
+
+/// `verify` also trusting a trust package (checked against the anchor first): validators
+/// retired before its checkpoint are no longer trusted, a licence not active at the checkpoint is
+/// reported so however old the presentation, and compact presentations (`0x43`) verify. Throws
+/// for a bad anchor, a package that does not verify, or bad numbers.
+#[wasm_bindgen(js_name = verifyWithTrustPackage, unchecked_return_type = "VerifyReport")]
+pub fn verify_with_trust_package_js(
+    #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
+    #[wasm_bindgen(js_name = trustPackage)] trust_package: &[u8],
+    bytes: &[u8],
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    #[wasm_bindgen(js_name = proofAgeMaxMs)] proof_age_max_ms: f64,
+    document: Option<Vec<u8>>,
+) -> Result<JsValue, JsError> {
+    let policy = policy(now_ms, proof_age_max_ms)?;
+    let report = crate::verify_with_package(
+        trust_anchor,
+        Some(trust_package),
+        bytes,
+        document.as_deref().map(Document::Bytes),
+        &policy,
+    )?;
+    to_js(&lichen_views::report_to_json(&report, bytes))
+}
+
+/// Checks a trust package against the anchor and describes it (checkpoint, validators,
+/// revocation counts). Throws if it does not verify, with the reason.
+#[wasm_bindgen(js_name = trustPackageInfo, unchecked_return_type = "TrustPackageInfo")]
+pub fn trust_package_info_js(
+    #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
+    #[wasm_bindgen(js_name = trustPackage)] trust_package: &[u8],
+) -> Result<JsValue, JsError> {
+    let state = crate::load_package(trust_anchor, trust_package)?;
+    to_js(&lichen_views::trust_state_to_json(&state))
 }

@@ -17,7 +17,10 @@ pub mod bindings;
 
 use lichen_contracts::codec::Decode;
 use lichen_contracts::crypto::Hash32;
-use lichen_contracts::presentation::{Document, Policy, Report, TrustAnchor, verify_bytes};
+use lichen_contracts::presentation::{
+    Document, Policy, Report, Trust, TrustAnchor, TrustState, verify_bytes_with,
+    verify_package_bytes,
+};
 
 /// Why the verifier could not even start: a bad trust anchor or a malformed argument is the
 /// caller's problem, not a verdict about the presentation (a malformed presentation *is* a
@@ -32,6 +35,8 @@ pub enum VerifierError {
     Millis { what: &'static str, value: f64 },
     #[error(transparent)]
     Undecodable(#[from] lichen_views::DecodeError),
+    #[error("trust package cannot be used: {0}")]
+    TrustPackage(#[from] lichen_contracts::PackageError),
 }
 
 /// Verifies a presentation (or an evidence receipt, told apart by its leading tag) against the
@@ -62,8 +67,34 @@ pub fn verify_with(
     document: Option<Document<'_>>,
     policy: &Policy,
 ) -> Result<Report, VerifierError> {
+    verify_with_package(trust_anchor, None, bytes, document, policy)
+}
+
+/// Checks an encoded trust package (`GET /v1/trust-package`, `lichen trust-package export`)
+/// against the encoded trust anchor.
+pub fn load_package(trust_anchor: &[u8], package: &[u8]) -> Result<TrustState, VerifierError> {
     let anchor = TrustAnchor::from_bytes(trust_anchor)?;
-    Ok(verify_bytes(&anchor, bytes, document, policy))
+    Ok(verify_package_bytes(&anchor, package)?)
+}
+
+/// [`verify_with`] also trusting a package (checked against the anchor first; a package that
+/// does not verify is the caller's error, not a verdict).
+pub fn verify_with_package(
+    trust_anchor: &[u8],
+    package: Option<&[u8]>,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+) -> Result<Report, VerifierError> {
+    let anchor = TrustAnchor::from_bytes(trust_anchor)?;
+    let state = package
+        .map(|p| verify_package_bytes(&anchor, p))
+        .transpose()?;
+    let trust = Trust {
+        anchor: &anchor,
+        package: state.as_ref(),
+    };
+    Ok(verify_bytes_with(trust, bytes, document, policy))
 }
 
 /// A document hash from 64 hex digits (either case).

@@ -14,7 +14,7 @@ mod package;
 mod report;
 mod verify;
 
-pub use compact::{COMPACT_TAG, CompactPresentation};
+pub use compact::{COMPACT_TAG, CompactPresentation, CompactProof};
 pub use package::{
     FOREIGN_LEAVES_MAX, MARKS_MAX, TRUST_PACKAGE_BYTES_MAX, TRUST_PACKAGE_TAG, TrustPackage,
     TrustState, verify_package_bytes,

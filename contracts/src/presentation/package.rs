@@ -21,6 +21,7 @@ use crate::revocation::{
     self, MARK_TAG_BYTES, REGION_DEPTH_BITS, RevocationMark, fold_region, region_leaves,
     subtree_hash,
 };
+use crate::smt::{Keys, LEVELS_DEPTH_MAX, LevelNode, fold_levels};
 
 /// Leading byte of an encoded [`TrustPackage`].
 pub const TRUST_PACKAGE_TAG: u8 = 0x54; // 'T'
@@ -48,6 +49,15 @@ pub struct TrustPackage {
     pub marks: Vec<([u8; MARK_TAG_BYTES], LicenceStatus)>,
     /// Other leaves that fall in the region: (key, value hash), keys strictly increasing.
     pub foreign: Vec<(Hash32, Hash32)>,
+    /// The checkpoint's tree cut at depth `levels_depth` (`2^depth` nodes; none at depth 0), so
+    /// that compact presentations leave out their top siblings.
+    pub levels_depth: u8,
+    pub levels: Vec<LevelNode>,
+}
+
+/// Bit `j` of a bitmap: byte `j / 8`, mask `0x80 >> (j % 8)`.
+fn bit(bitmap: &[u8], j: usize) -> bool {
+    bitmap[j / 8] & (0x80 >> (j % 8)) != 0
 }
 
 impl Encode for TrustPackage {
@@ -76,6 +86,25 @@ impl Encode for TrustPackage {
         for (key, value_hash) in &self.foreign {
             key.encode_to(w);
             value_hash.encode_to(w);
+        }
+        w.u8(self.levels_depth);
+        if self.levels_depth > 0 {
+            let bytes = (self.levels.len() / 8).max(1);
+            let mut present = alloc::vec![0u8; bytes];
+            let mut multi = alloc::vec![0u8; bytes];
+            for (j, node) in self.levels.iter().enumerate() {
+                if node.keys != Keys::None {
+                    present[j / 8] |= 0x80 >> (j % 8);
+                }
+                if node.keys == Keys::Many {
+                    multi[j / 8] |= 0x80 >> (j % 8);
+                }
+            }
+            w.raw(&present);
+            w.raw(&multi);
+            for node in self.levels.iter().filter(|n| n.keys != Keys::None) {
+                node.hash.encode_to(w);
+            }
         }
     }
 }
@@ -133,6 +162,43 @@ impl Decode for TrustPackage {
             }
             foreign.push((key, value_hash));
         }
+        let levels_depth = r.u8()?;
+        if levels_depth > LEVELS_DEPTH_MAX {
+            return Err(CodecError::TooLong {
+                field: "levels depth",
+                len: usize::from(levels_depth),
+                max: usize::from(LEVELS_DEPTH_MAX),
+            });
+        }
+        let mut levels = Vec::new();
+        if levels_depth > 0 {
+            let count = 1usize << levels_depth;
+            let bytes = (count / 8).max(1);
+            let present = r.take(bytes)?;
+            let multi = r.take(bytes)?;
+            for j in 0..bytes * 8 {
+                let (p, m) = (bit(present, j), bit(multi, j));
+                if (j >= count && p) || (m && !p) {
+                    return Err(invalid(
+                        "levels",
+                        "a bit set past the last node, or multi on an absent node",
+                    ));
+                }
+            }
+            levels.reserve(count);
+            for j in 0..count {
+                if !bit(present, j) {
+                    levels.push(LevelNode::EMPTY);
+                    continue;
+                }
+                let hash = Hash32::decode_from(r)?;
+                if hash == Hash32::ZERO {
+                    return Err(invalid("levels", "a present node is zero"));
+                }
+                let keys = if bit(multi, j) { Keys::Many } else { Keys::One };
+                levels.push(LevelNode { hash, keys });
+            }
+        }
         Ok(TrustPackage {
             chain_id,
             suite,
@@ -141,6 +207,8 @@ impl Decode for TrustPackage {
             region_siblings,
             marks,
             foreign,
+            levels_depth,
+            levels,
         })
     }
 }
@@ -160,6 +228,9 @@ pub struct TrustState {
     pub marks: Vec<([u8; MARK_TAG_BYTES], LicenceStatus)>,
     /// `H("lichen/trust-package/v1", package)`: names the package in reports.
     pub package_hash: Hash32,
+    /// The checkpoint's tree cut (see [`TrustPackage::levels`]).
+    pub levels_depth: u8,
+    pub levels: Vec<LevelNode>,
     /// Validator-set changes between genesis and the checkpoint.
     pub set_changes: usize,
 }
@@ -195,7 +266,18 @@ impl TrustPackage {
         anchor: &TrustAnchor,
         checkpoint: Certified,
         region: crate::smt::Region,
+        levels: Vec<LevelNode>,
     ) -> Result<TrustPackage, CodecError> {
+        assert!(
+            levels.len().is_power_of_two() && levels.len() <= 1 << LEVELS_DEPTH_MAX,
+            "a cut has 2^k nodes"
+        );
+        let levels_depth = levels.len().trailing_zeros() as u8;
+        let levels = if levels_depth == 0 {
+            Vec::new()
+        } else {
+            levels
+        };
         let suite = anchor.suite;
         let sentinel = revocation::sentinel_key();
         let mut marks = Vec::new();
@@ -221,6 +303,8 @@ impl TrustPackage {
             region_siblings: region.siblings,
             marks,
             foreign,
+            levels_depth,
+            levels,
         })
     }
 
@@ -269,6 +353,15 @@ impl TrustPackage {
                 expected: header.state_root,
             });
         }
+        if self.levels_depth > 0 {
+            let top = fold_levels(suite, &self.levels);
+            if top.hash != header.state_root || top.keys == Keys::None {
+                return Err(PackageError::LevelsMismatch {
+                    computed: top.hash,
+                    expected: header.state_root,
+                });
+            }
+        }
         let set_height = self
             .checkpoint
             .set_changes
@@ -292,6 +385,8 @@ impl TrustPackage {
             marks: self.marks.clone(),
             package_hash: self.hash(),
             set_changes: self.checkpoint.set_changes.len(),
+            levels_depth: self.levels_depth,
+            levels: self.levels.clone(),
         })
     }
 }

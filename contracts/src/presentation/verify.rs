@@ -445,6 +445,16 @@ fn verify_compact(
             anchor.suite.name()
         ),
     );
+    if c.checkpoint_height == package.checkpoint_height && c.proof.top != package.levels_depth {
+        checks.fail(
+            CheckId::ValidatorSet,
+            format!(
+                "compact presentation leaves out {} tree levels, the trust package holds {}: ask for a fresh compact presentation or the full one",
+                c.proof.top, package.levels_depth
+            ),
+        );
+        return stop(Verdict::UnknownIssuer, checks, Some(c.checkpoint_height));
+    }
     if c.checkpoint_height != package.checkpoint_height {
         let which = if c.checkpoint_height > package.checkpoint_height {
             "newer than this verifier's trust package: load a newer package, or ask for the full presentation"
@@ -475,17 +485,30 @@ fn verify_compact(
             anchor.validators.quorum()
         ),
     );
-    let key = StateKey::Licence(c.licence.draft.id.clone());
-    if let Some(verdict) = check_state_proof(
+    let key = StateKey::Licence(c.licence.draft.id.clone()).hash(anchor.suite);
+    if c.proof.leads_to(
         anchor.suite,
-        package.checkpoint_height,
-        &package.checkpoint_state_root,
         &key,
         &c.licence.to_bytes(),
-        &c.proof,
-        &mut checks,
+        &package.levels,
+        &package.checkpoint_state_root,
     ) {
-        return stop(verdict, checks, Some(c.checkpoint_height));
+        checks.pass(
+            CheckId::StateProof,
+            format!(
+                "record is in the state of the checkpoint at height {} (root {})",
+                package.checkpoint_height, package.checkpoint_state_root
+            ),
+        );
+    } else {
+        checks.fail(
+            CheckId::StateProof,
+            format!(
+                "the record and its proof do not lead to the checkpoint's state (root {})",
+                package.checkpoint_state_root
+            ),
+        );
+        return stop(Verdict::Tampered, checks, Some(c.checkpoint_height));
     }
     check_licence(
         trust,

@@ -90,6 +90,7 @@
 //!    and `leaf.value_hash == value_hash(v)` (else `ValueMismatch`); an absence claim needs an
 //!    empty terminal or a leaf with another key (else `UnexpectedPresence`).
 
+mod levels;
 mod memory;
 mod node;
 mod path;
@@ -100,6 +101,7 @@ mod update;
 #[cfg(test)]
 mod tests;
 
+pub use levels::{Keys, LEVELS_DEPTH_MAX, LevelNode, fold_levels, key_prefix};
 pub use memory::MemoryTreeStore;
 pub use node::{Child, Children, Node, StaleNodeIndex, TreeReader, TreeUpdateBatch};
 pub use path::{NibblePath, NodeKey};

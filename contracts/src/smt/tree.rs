@@ -238,7 +238,11 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
         update::put_batch(self.reader, self.suite, base, version, updates)
     }
 
-    fn root_node(&self, version: u64) -> Result<Node, StorageError> {
+    pub(super) fn reader(&self) -> &'a R {
+        self.reader
+    }
+
+    pub(super) fn root_node(&self, version: u64) -> Result<Node, StorageError> {
         self.reader
             .get_node(&NodeKey::root(version))?
             .ok_or(StorageError::MissingNode { version })

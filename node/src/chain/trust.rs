@@ -11,12 +11,19 @@ use std::sync::{Arc, Mutex};
 
 use lichen_contracts::codec::Encode;
 use lichen_contracts::model::Licence;
-use lichen_contracts::presentation::{CompactPresentation, TrustPackage, TrustState};
-use lichen_contracts::smt::SparseMerkleTree;
+use lichen_contracts::presentation::{CompactPresentation, CompactProof, TrustPackage, TrustState};
+use lichen_contracts::smt::{LEVELS_DEPTH_MAX, SparseMerkleTree};
 use lichen_contracts::state::{StateKey, decode_entry};
 
 use super::{Chain, lock_poisoned};
 use crate::error::NodeError;
+
+/// Siblings a compact presentation should keep below the package's tree levels: the package
+/// carries the top levels of the tree, as many as leave about this many (at most
+/// [`LEVELS_DEPTH_MAX`]).
+pub const COMPACT_SIBLINGS_TARGET: usize = 6;
+/// Keys sampled to estimate the tree's depth.
+const DEPTH_SAMPLES: u32 = 16;
 
 /// How old a cached trust package may get while the tip moves on without status or set
 /// changes, in milliseconds.
@@ -61,14 +68,36 @@ impl Chain {
         Err(NodeError::NoCertifiedBlock)
     }
 
-    /// Builds a trust package at the latest checkpoint.
-    pub fn build_trust_package(&self) -> Result<TrustPackage, NodeError> {
+    /// The tree levels a package at `height` carries: the tree's depth, estimated from the
+    /// proofs of a few sample keys, less [`COMPACT_SIBLINGS_TARGET`].
+    fn package_levels(&self, height: u64) -> Result<u8, NodeError> {
+        let tree = SparseMerkleTree::new(&self.store, self.suite);
+        let mut total = 0usize;
+        for i in 0..DEPTH_SAMPLES {
+            let key = self.suite.hash("lichen/depth-sample", &[&i.to_be_bytes()]);
+            total += tree.get_with_proof(&key, height)?.1.depth();
+        }
+        let mean = total / DEPTH_SAMPLES as usize;
+        Ok(mean
+            .saturating_sub(COMPACT_SIBLINGS_TARGET)
+            .min(usize::from(LEVELS_DEPTH_MAX)) as u8)
+    }
+
+    /// Builds a trust package at the latest checkpoint, with `levels` tree levels (default:
+    /// [`Chain::package_levels`]).
+    pub fn build_trust_package(&self, levels: Option<u8>) -> Result<TrustPackage, NodeError> {
         let height = self.checkpoint_height()?;
-        let region = SparseMerkleTree::new(&self.store, self.suite).region(height)?;
+        let tree = SparseMerkleTree::new(&self.store, self.suite);
+        let region = tree.region(height)?;
+        let levels = match levels {
+            Some(k) => k.min(LEVELS_DEPTH_MAX),
+            None => self.package_levels(height)?,
+        };
         Ok(TrustPackage::from_region(
             &self.anchor,
             self.certified(height)?,
             region,
+            tree.levels(height, levels)?,
         )?)
     }
 
@@ -92,7 +121,7 @@ impl Chain {
         self.packages
             .stale
             .store(false, std::sync::atomic::Ordering::Release);
-        let package = self.build_trust_package()?;
+        let package = self.build_trust_package(None)?;
         let state = package
             .verify(&self.anchor)
             .map_err(|e| NodeError::Internal {
@@ -135,6 +164,11 @@ impl Chain {
             }
         };
         let licence: Licence = decode_entry(&value)?;
+        let proof = CompactProof::from_state_proof(&proof, package.state.levels_depth).ok_or_else(
+            || NodeError::Internal {
+                reason: format!("the proof of licence '{id}' ends in no leaf"),
+            },
+        )?;
         Ok((
             CompactPresentation {
                 checkpoint_height: height,

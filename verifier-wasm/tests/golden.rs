@@ -104,6 +104,57 @@ fn golden_vectors_give_the_expected_reports() {
 }
 
 #[test]
+fn golden_trust_packages_give_the_expected_reports() {
+    for suite in ["sm", "intl"] {
+        let doc = load(suite);
+        let anchor = unhex(&doc["trust_anchor"]);
+        let package = |name: &str| {
+            doc["trust_packages"]
+                .as_array()
+                .expect("packages")
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| unhex(&p["hex"]))
+                .expect("named package")
+        };
+        for p in doc["trust_packages"].as_array().expect("packages") {
+            let state = lichen_verifier_wasm::load_package(&anchor, &unhex(&p["hex"])).unwrap();
+            assert_eq!(state.checkpoint_height, p["checkpoint_height"]);
+        }
+        for p in doc["broken_trust_packages"].as_array().expect("broken") {
+            let e = lichen_verifier_wasm::load_package(&anchor, &unhex(&p["hex"])).unwrap_err();
+            assert!(
+                e.to_string().starts_with("trust package cannot be used"),
+                "{e}"
+            );
+        }
+        for case in doc["with_trust_package"].as_array().expect("cases") {
+            let bytes = unhex(&case["hex"]);
+            let document = case["document"].as_str().map(|_| unhex(&case["document"]));
+            let policy = Policy {
+                now_ms: case["now_ms"].as_u64().unwrap(),
+                proof_age_max_ms: case["proof_age_max_ms"].as_u64().unwrap(),
+            };
+            let pkg = case["package"].as_str().map(package);
+            let report = lichen_verifier_wasm::verify_with_package(
+                &anchor,
+                pkg.as_deref(),
+                &bytes,
+                document.as_deref().map(Document::Bytes),
+                &policy,
+            )
+            .unwrap();
+            let report = report_to_json(&report, &bytes);
+            let name = &case["name"];
+            assert_eq!(report["verdict"], case["verdict"], "{suite}: {name}");
+            let expected: Vec<&str> = case["failed_check"].as_str().into_iter().collect();
+            assert_eq!(failed(&report), expected, "{suite}: {name}");
+            assert_eq!(report["trust_package"].is_null(), pkg.is_none());
+        }
+    }
+}
+
+#[test]
 fn decodes_presentations_and_anchors_for_display() {
     let doc = load("intl");
     let p = unhex(&doc["presentations"][0]["hex"]);

@@ -4,7 +4,9 @@
 // node when the operator presses "Fetch and verify".
 import init, {
   verify,
+  verifyWithTrustPackage,
   trustAnchorInfo,
+  trustPackageInfo,
   decodePresentation,
 } from "./lichen_verifier_wasm.js";
 
@@ -40,7 +42,7 @@ const CHECKS = {
 const OUTCOMES = { pass: "通过 pass", fail: "未通过 FAIL", skipped: "跳过 skipped" };
 
 const $ = (id) => document.getElementById(id);
-const state = { anchor: null, document: null, last: null };
+const state = { anchor: null, package: null, document: null, last: null };
 
 function setText(el, zh, en) {
   el.replaceChildren();
@@ -77,6 +79,20 @@ function loadAnchor(bytes, source) {
     `Loaded from ${source}: chain ${info.chain_id} (${info.suite} suite), ${info.validators.length} validators, fingerprint ${info.fingerprint.slice(0, 16)}…`,
   );
   $("anchor-status").dataset.chain = info.chain_id;
+}
+
+/** Checks a trust package against the loaded anchor and keeps it (throws if it does not verify). */
+function loadPackage(bytes, source) {
+  if (!state.anchor) throw new Error("load the trust anchor before a trust package");
+  const info = trustPackageInfo(state.anchor, bytes);
+  state.package = bytes;
+  const r = info.revocations;
+  setText(
+    $("package-status"),
+    `已加载：检查点区块 ${info.checkpoint.height}（${info.checkpoint.time}），${info.validators.length} 个验证者，${r.total} 个非有效证照（吊销 ${r.revoked}，暂停 ${r.suspended}，替换 ${r.superseded}）`,
+    `Loaded from ${source}: checkpoint block ${info.checkpoint.height} (${info.checkpoint.time}), ${info.validators.length} validators, ${r.total} licences not active (${r.revoked} revoked, ${r.suspended} suspended, ${r.superseded} superseded)`,
+  );
+  $("package-status").dataset.checkpoint = String(info.checkpoint.height);
 }
 
 /** Hex (with or without spaces) or Base64 text to bytes. */
@@ -148,7 +164,11 @@ function renderDetails(report, decoded) {
     add("存证时间 Anchored at", e.time);
   }
   if (decoded) {
-    add("区块 Block", `${decoded.block.height} (${decoded.block.chain_id})`);
+    if (decoded.kind === "compact") {
+      add("检查点 Checkpoint", `${decoded.block.checkpoint_height}`);
+    } else {
+      add("区块 Block", `${decoded.block.height} (${decoded.block.chain_id})`);
+    }
     add("大小 Size", `${decoded.sizes.total} bytes`);
   }
 }
@@ -168,6 +188,16 @@ function renderReport(report, elapsedMs) {
     );
   } else {
     $("as-of").replaceChildren();
+  }
+  const p = report.trust_package;
+  if (p) {
+    setText(
+      $("trust-as-of"),
+      `信任截至 ${p.checkpoint_time}（信任包检查点区块 ${p.checkpoint_height}）`,
+      `Trust as of ${p.checkpoint_time} (trust package checkpoint, block ${p.checkpoint_height})`,
+    );
+  } else {
+    $("trust-as-of").replaceChildren();
   }
   const tbody = $("checks").querySelector("tbody");
   tbody.replaceChildren();
@@ -197,7 +227,11 @@ function check(bytes) {
   const started = performance.now();
   let report;
   try {
-    report = verify(state.anchor, bytes, Date.now(), PROOF_AGE_MAX_MS, state.document ?? undefined);
+    report = state.package
+      ? verifyWithTrustPackage(
+        state.anchor, state.package, bytes, Date.now(), PROOF_AGE_MAX_MS, state.document ?? undefined,
+      )
+      : verify(state.anchor, bytes, Date.now(), PROOF_AGE_MAX_MS, state.document ?? undefined);
   } catch (err) {
     showError("无法核验。", `Cannot verify: ${err.message}`);
     return;
@@ -271,9 +305,27 @@ async function main() {
   } catch {
     // None bundled: the operator chooses one.
   }
+  // A trust package bundled beside the page, if there is one (checked against the anchor).
+  try {
+    const response = await fetch("trust-package.bin", { cache: "no-store" });
+    if (response.ok && state.anchor) {
+      loadPackage(new Uint8Array(await response.arrayBuffer()), "trust-package.bin");
+    }
+  } catch (err) {
+    showError("附带的信任包无法使用。", `The bundled trust package cannot be used: ${err.message}`);
+  }
   $("anchor-file").addEventListener("change", guard(async (ev) => {
     const file = ev.target.files[0];
-    if (file) loadAnchor(await readFile(file), file.name);
+    if (file) {
+      loadAnchor(await readFile(file), file.name);
+      state.package = null;
+      $("package-status").replaceChildren();
+    }
+  }));
+  $("package-file").addEventListener("change", guard(async (ev) => {
+    const file = ev.target.files[0];
+    if (file) loadPackage(await readFile(file), file.name);
+    if (state.last) check(state.last);
   }));
   $("image-file").addEventListener("change", guard(async (ev) => {
     const file = ev.target.files[0];
@@ -312,6 +364,21 @@ async function main() {
       return;
     }
     check(new Uint8Array(await response.arrayBuffer()));
+  }));
+  $("fetch-package-button").addEventListener("click", guard(async () => {
+    const base = $("node-url").value.trim().replace(/\/+$/, "");
+    if (!base) {
+      showError("请填写节点地址。", "Enter the node URL.");
+      return;
+    }
+    const response = await fetch(`${base}/v1/trust-package`);
+    if (!response.ok) {
+      showError("节点未返回信任包。", `The node answered ${response.status}.`);
+      return;
+    }
+    // Checked here against the anchor: the node is not trusted for it.
+    loadPackage(new Uint8Array(await response.arrayBuffer()), base);
+    if (state.last) check(state.last);
   }));
   document.body.dataset.ready = "true";
 }

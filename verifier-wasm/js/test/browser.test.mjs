@@ -149,6 +149,11 @@ for (const suite of ['sm', 'intl']) {
           '--holder-id', 'holder']);
       issue('SCAN-VALID');
       issue('SCAN-REVOKED');
+      // Exported while active, revoked afterwards: only a trust package can tell the page.
+      issue('SCAN-LATE');
+      lichen(dir, ['presentation', 'export', 'SCAN-LATE', ...node, '-o', 'SCAN-LATE.pres', '--qr', 'SCAN-LATE.png']);
+      lichen(dir, ['revoke', ...node, '--key', 'chain/keys/market-bureau.key', '--id',
+        'SCAN-LATE', '--reason', 'test']);
       lichen(dir, ['revoke', ...node, '--key', 'chain/keys/market-bureau.key', '--id',
         'SCAN-REVOKED', '--reason', 'test']);
       for (const id of ['SCAN-VALID', 'SCAN-REVOKED']) {
@@ -163,6 +168,9 @@ for (const suite of ['sm', 'intl']) {
         scale: 6,
       });
       lichen(dir, ['genesis', 'anchor', 'chain/genesis.json', '-o', 'anchor.bin']);
+      lichen(dir, ['trust-package', 'export', ...node, '-o', 'pkg.bin']);
+      lichen(dir, ['presentation', 'export', 'SCAN-VALID', ...node, '--compact', '-o',
+        'SCAN-COMPACT.cpres', '--qr', 'SCAN-COMPACT.png']);
       site = await serveSite(readFileSync(path.join(dir, 'anchor.bin')));
     });
 
@@ -258,6 +266,57 @@ for (const suite of ['sm', 'intl']) {
       }, [presentation, anchor]);
       console.log(
         `# ${suite}: presentation ${presentation.length} bytes; one verification in Chromium ${meanMs.toFixed(2)} ms (mean of 100; first on the page ${valid.ms.toFixed(1)} ms)`,
+      );
+      await page.close();
+    });
+
+    it('with a trust package: a revocation after export shows, a compact QR verifies', async () => {
+      const page = await browser.newPage({ viewport: { width: 412, height: 915 } });
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(site.url);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: STEP_TIMEOUT_MS });
+      const scan = async (file) => {
+        await page.evaluate(() => {
+          delete document.getElementById('verdict').dataset.verdict;
+        });
+        await page.setInputFiles('#image-file', path.join(dir, file));
+        await page.waitForSelector('#verdict[data-verdict]', { timeout: STEP_TIMEOUT_MS });
+        return page.getAttribute('#verdict', 'data-verdict');
+      };
+      assert.equal(await scan('SCAN-LATE.png'), 'VALID');
+      assert.equal(await scan('SCAN-COMPACT.png'), 'UNKNOWN ISSUER');
+      const requests = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.setInputFiles('#package-file', path.join(dir, 'pkg.bin'));
+      await page.waitForSelector('#package-status[data-checkpoint]', { timeout: STEP_TIMEOUT_MS });
+      assert.equal(await scan('SCAN-LATE.png'), 'REVOKED');
+      assert.match(await page.textContent('#trust-as-of'), /Trust as of .* block \d+/);
+      assert.equal(await scan('SCAN-COMPACT.png'), 'VALID');
+      assert.deepEqual(requests, [], 'the page made requests while verifying');
+      assert.deepEqual(errors, []);
+      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-package.png`), fullPage: true });
+
+      // Figures, not tests: loading the package, and one verification with it, in Chromium.
+      const args = ['pkg.bin', 'anchor.bin', 'SCAN-LATE.pres', 'SCAN-COMPACT.cpres']
+        .map((f) => [...readFileSync(path.join(dir, f))]);
+      const [loadMs, fullMs, compactMs] = await page.evaluate(async ([pkg, a, full, compact]) => {
+        const m = await import('./lichen_verifier_wasm.js');
+        const [p, t, f, c] = [pkg, a, full, compact].map((x) => Uint8Array.from(x));
+        const time = (fn, runs) => {
+          fn();
+          const t0 = performance.now();
+          for (let i = 0; i < runs; i++) fn();
+          return (performance.now() - t0) / runs;
+        };
+        return [
+          time(() => m.trustPackageInfo(t, p), 20),
+          time(() => m.verifyWithTrustPackage(t, p, f, Date.now(), 86_400_000), 20),
+          time(() => m.verifyWithTrustPackage(t, p, c, Date.now(), 86_400_000), 20),
+        ];
+      }, args);
+      console.log(
+        `# ${suite}: trust package ${args[0].length} bytes, checked in ${loadMs.toFixed(2)} ms; with it, full presentation ${args[2].length} bytes ${fullMs.toFixed(2)} ms, compact ${args[3].length} bytes ${compactMs.toFixed(2)} ms (means of 20, package check included)`,
       );
       await page.close();
     });

@@ -72,6 +72,37 @@ for (const name of SUITES) {
       });
     }
 
+    const packages = Object.fromEntries(golden.trust_packages.map((p) => [p.name, unhex(p.hex)]));
+    for (const p of golden.trust_packages) {
+      it(`trust package ${p.name}: checkpoint ${p.checkpoint_height}, trusted set since ${p.anchor_height}`, () => {
+        const info = wasm.trustPackageInfo(anchor, packages[p.name]);
+        assert.equal(info.package_hash, p.hash);
+        assert.equal(info.checkpoint.height, p.checkpoint_height);
+        assert.equal(info.validators_since_height, p.anchor_height);
+        assert.equal(info.revocations.revoked, p.revocations.revoked);
+        assert.equal(info.revocations.suspended, p.revocations.suspended);
+        assert.equal(info.revocations.superseded, p.revocations.superseded);
+      });
+    }
+    for (const p of golden.broken_trust_packages) {
+      it(`broken trust package: ${p.name} is refused`, () => {
+        assert.throws(() => wasm.trustPackageInfo(anchor, unhex(p.hex)), /trust package cannot be used/);
+      });
+    }
+    for (const c of golden.with_trust_package) {
+      it(`with trust package ${c.package ?? 'none'}: ${c.name} → ${c.verdict}`, () => {
+        const bytes = unhex(c.hex);
+        const r = c.package === null
+          ? wasm.verify(anchor, bytes, c.now_ms, c.proof_age_max_ms, documentOf(c))
+          : wasm.verifyWithTrustPackage(anchor, packages[c.package], bytes, c.now_ms,
+            c.proof_age_max_ms, documentOf(c));
+        assert.equal(r.verdict, c.verdict);
+        assert.deepEqual(failedChecks(r), c.failed_check === null ? [] : [c.failed_check]);
+        if (c.package !== null) assert.equal(r.trust_package.package_hash,
+          golden.trust_packages.find((p) => p.name === c.package).hash);
+      });
+    }
+
     for (const c of golden.broken_presentations) {
       it(`broken: ${c.name} → ${c.verdict}, ${c.failed_check} fails`, () => {
         const r = run(anchor, c);

@@ -3,7 +3,10 @@
 
 Implements SM3, SM2 verification (GB/T 32918, default user id), Ed25519 verification
 (RFC 8032, strict), the canonical decoders, state proofs, commit certificates, the
-signing-set walk, and the presentation / evidence-receipt verification of PROTOCOL.md.
+signing-set walk, the presentation / evidence-receipt verification of PROTOCOL.md, and trust
+packages (revocation region, tree levels, the moved anchor) with full and compact presentations
+checked against them (the golden files' trust_packages, broken_trust_packages and
+with_trust_package sections).
 
 Usage: python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json \
            contracts/vectors/golden-intl.json
@@ -763,7 +766,143 @@ def dec_receipt(r):
             "certified": dec_certified(r)}
 
 
+SENTINEL_KEY = b"\x00\x00" + b"\xff" * 30
+
+
+def dec_region_siblings(r):
+    """`bitmap u16` (bit i = mask 0x8000 >> i set iff s[i] is not ZERO), then the non-ZERO
+    siblings in order, none ZERO."""
+    bitmap = r.u16()
+    out = []
+    for i in range(16):
+        if bitmap & (0x8000 >> i):
+            s = r.h32()
+            if s == b"\x00" * 32:
+                raise DecodeError("region sibling %d marked present is ZERO" % i)
+            out.append(s)
+        else:
+            out.append(b"\x00" * 32)
+    return out
+
+
+def dec_marks(r):
+    n = r.u32()
+    if n > 2 ** 20:  # checked before reading
+        raise DecodeError("mark count %d above 2^20" % n)
+    marks = []
+    for _ in range(n):
+        tag = r.take(16)
+        status = r.u8()
+        if status not in (1, 2, 3):
+            raise DecodeError("mark status %d not 1, 2 or 3" % status)
+        marks.append((tag, status))
+    if not _strictly_increasing([t for t, _ in marks]):
+        raise DecodeError("mark tags not strictly increasing")
+    return marks
+
+
+def dec_foreign(r):
+    n = r.u32()
+    if n > 65536:
+        raise DecodeError("foreign leaf count %d above 65536" % n)
+    leaves = []
+    for _ in range(n):
+        key = r.h32()
+        vh = r.h32()
+        if key[:2] != b"\x00\x00":
+            raise DecodeError("foreign key outside the region")
+        if key[18:] == b"\x00" * 14:
+            raise DecodeError("foreign key shaped like a mark key")
+        if key == SENTINEL_KEY:
+            raise DecodeError("foreign key is the sentinel's")
+        leaves.append((key, vh))
+    if not _strictly_increasing([k for k, _ in leaves]):
+        raise DecodeError("foreign keys not strictly increasing")
+    return leaves
+
+
+def dec_levels(r):
+    k = r.u8()
+    if k > 16:
+        raise DecodeError("levels depth %d above 16" % k)
+    if k == 0:
+        return {"depth": 0, "nodes": []}
+    n = 1 << k
+    nb = (n + 7) // 8
+    present = r.take(nb)
+    multi = r.take(nb)
+    nodes = []
+    for j in range(nb * 8):
+        p = (present[j // 8] >> (7 - j % 8)) & 1
+        m = (multi[j // 8] >> (7 - j % 8)) & 1
+        if j >= n:
+            if p or m:
+                raise DecodeError("levels bitmap bit set past 2^k")
+            continue
+        if m and not p:
+            raise DecodeError("levels node %d multi but not present" % j)
+        nodes.append([bool(p), bool(m), None])
+    for node in nodes:
+        if node[0]:
+            h = r.h32()
+            if h == b"\x00" * 32:
+                raise DecodeError("present level node is ZERO")
+            node[2] = h
+    return {"depth": k, "nodes": [tuple(x) for x in nodes]}
+
+
+def dec_trust_package(r):
+    if len(r.b) > 24 * 1024 * 1024:
+        raise DecodeError("trust package above 24 MiB")
+    if r.u8() != 0x54:
+        raise DecodeError("not a trust package (tag)")
+    pkg = {"chain_id": r.ident("chain_id"), "suite": r.u8()}
+    if pkg["suite"] not in SUITES:
+        raise DecodeError("unknown suite %d" % pkg["suite"])
+    pkg["genesis_hash"] = r.h32()
+    pkg["checkpoint"] = dec_certified(r)
+    pkg["region_siblings"] = dec_region_siblings(r)
+    pkg["marks"] = dec_marks(r)
+    pkg["foreign"] = dec_foreign(r)
+    pkg["levels"] = dec_levels(r)
+    return pkg
+
+
+def dec_compact_proof(r):
+    top = r.u8()
+    depth = r.u16()
+    if not (top <= depth <= 256):
+        raise DecodeError("compact proof top %d, depth %d" % (top, depth))
+    n = depth - top
+    bitmap = r.take((n + 7) // 8)
+    siblings = []
+    for i in range(len(bitmap) * 8):
+        bit = (bitmap[i // 8] >> (7 - i % 8)) & 1
+        if i >= n:
+            if bit:
+                raise DecodeError("compact bitmap bit set beyond depth - top")
+            continue
+        if bit:
+            s = r.h32()
+            if s == b"\x00" * 32:
+                raise DecodeError("compact sibling marked present is ZERO")
+            siblings.append(s)
+        else:
+            siblings.append(b"\x00" * 32)
+    return {"top": top, "depth": depth, "siblings": siblings}  # siblings[i] is sibling top + i
+
+
+def dec_compact_presentation(r):
+    if r.u8() != 0x43:
+        raise DecodeError("not a compact presentation (tag)")
+    ch = r.u64()
+    lic, lic_bytes = r.slice_of(lambda: dec_licence(r))
+    return {"checkpoint_height": ch, "licence": lic, "licence_bytes": lic_bytes,
+            "proof": dec_compact_proof(r)}
+
+
 DECODERS = {
+    "TrustPackage": dec_trust_package, "CompactPresentation": dec_compact_presentation,
     "ValidatorSet": dec_validator_set, "TrustAnchor": dec_trust_anchor,
     "Transaction": dec_transaction, "SignedTransaction": dec_signed_transaction,
     "BlockHeader": dec_header_bytes, "Vote": dec_vote, "CommitCertificate": dec_certificate,
@@ -904,26 +1043,35 @@ def finalises(suite, header, cert, vset, chain_id, genesis_hash):
 
 
 def signing_set(suite, anchor, certified):
+    """The signing set of certified["header"] from `anchor` (PROTOCOL.md, Trust anchors and
+    validator-set changes). Returns (S, reason, L) with L the height of the last set change
+    applied (the anchor's height if none); S is None when no set is found."""
     S = anchor["validators"]
     prev = anchor["height"]
     header = certified["header"]
+    if header["height"] <= anchor["height"]:
+        return None, "header height %d is not above the anchor's height %d" % (
+            header["height"], anchor["height"]), prev
     for n, ch in enumerate(certified["set_changes"]):
         h = ch["header"]
+        if h["height"] <= anchor["height"]:
+            continue  # the anchor already knows it
         if not (prev < h["height"] < header["height"]):
             return None, "set change %d: height %d not in (%d, %d)" % (
-                n, h["height"], prev, header["height"])
+                n, h["height"], prev, header["height"]), prev
         if not finalises(suite, h, ch["certificate"], S, anchor["chain_id"],
                          anchor["genesis_hash"]):
-            return None, "set change %d: certificate does not finalise its header" % n
+            return None, "set change %d: certificate does not finalise its header" % n, prev
         if h["validator_set_hash"] == h["next_validator_set_hash"]:
-            return None, "set change %d: header does not change the set" % n
+            return None, "set change %d: header does not change the set" % n, prev
         if validator_set_hash(suite, ch["next_validators"]) != h["next_validator_set_hash"]:
-            return None, "set change %d: next_validators do not match the header" % n
+            return None, "set change %d: next_validators do not match the header" % n, prev
         S = ch["next_validators"]
         prev = h["height"]
     if header["validator_set_hash"] != validator_set_hash(suite, S):
-        return None, "header's validator_set_hash is not the signing set (set change missing?)"
-    return S, "ok"
+        return None, "header's validator_set_hash is not the signing set (set change missing?)", \
+            prev
+    return S, "ok", prev
 
 
 SEVERITY = ["TAMPERED", "UNKNOWN ISSUER", "REVOKED", "SUPERSEDED", "SUSPENDED", "EXPIRED",
@@ -954,7 +1102,7 @@ def _common_checks(suite, anchor, typ, data, document, key_fn, value_field, doc_
         return fail("chain", "UNKNOWN ISSUER", "chain %r, anchor %r" % (
             header["chain_id"], anchor["chain_id"]))
     checks.append(("chain", "ok", ""))
-    S, why = signing_set(suite, anchor, cert)
+    S, why, _ = signing_set(suite, anchor, cert)
     if S is None:
         return fail("validator_set", "UNKNOWN ISSUER", why)
     checks.append(("validator_set", "ok", ""))
@@ -980,26 +1128,25 @@ def _common_checks(suite, anchor, typ, data, document, key_fn, value_field, doc_
     return checks, obj, None
 
 
-def verify_presentation(suite, anchor, data, document, now_ms, proof_age_max_ms):
-    """Returns (verdict, checks) where checks = [(name, 'ok'|'FAIL'|'skipped', detail)]."""
-    checks, obj, verdict = _common_checks(
-        suite, anchor, "Presentation", data, document,
-        lambda o: state_key(suite, 6, enc_string(o["licence"]["draft"]["id"])),
-        "licence_bytes", lambda o: o["licence"]["draft"]["document_hash"])
-    later = ["issuer_authorised", "status", "validity_window", "freshness"]
-    if verdict is not None:
-        return verdict, checks + [(n, "skipped", "") for n in later]
-    lic = obj["licence"]
+def mark_tag(suite, licence_id):
+    """A revocation mark's tag: the first 16 bytes of H("lichen/revocation-mark/v1",
+    string(licence id))."""
+    return suite.H("lichen/revocation-mark/v1", enc_string(licence_id))[:16]
+
+
+def _later_checks(checks, lic, status, status_time, now_ms, proof_age_max_ms, status_from=""):
+    """Checks 7-10 (issuer_authorised, status, validity_window, freshness); returns the verdict.
+    `status` is the licence status to judge (the record's, or the package's mark), as of
+    `status_time` (the header's time, or the later of it and the checkpoint's)."""
     d = lic["draft"]
-    header = obj["certified"]["header"]
     outcomes = []
     checks.append(("issuer_authorised", "ok", "agency %s, type %s, height %d" % (
         d["issuer"], d["licence_type"], lic["issued_height"])))
-    if lic["status"] == 0:
-        checks.append(("status", "ok", "active"))
+    if status == 0:
+        checks.append(("status", "ok", "active" + status_from))
     else:
-        outcomes.append(STATUS_VERDICT[lic["status"]])
-        checks.append(("status", "FAIL", STATUS_VERDICT[lic["status"]]))
+        outcomes.append(STATUS_VERDICT[status])
+        checks.append(("status", "FAIL", STATUS_VERDICT[status] + status_from))
     if d["valid_from_ms"] > now_ms:
         outcomes.append("NOT YET VALID")
         checks.append(("validity_window", "FAIL", "not yet valid"))
@@ -1008,15 +1155,207 @@ def verify_presentation(suite, anchor, data, document, now_ms, proof_age_max_ms)
         checks.append(("validity_window", "FAIL", "expired"))
     else:
         checks.append(("validity_window", "ok", ""))
-    if now_ms - header["time_ms"] > proof_age_max_ms:
+    age = now_ms - status_time if now_ms > status_time else 0
+    if age > proof_age_max_ms:
         outcomes.append("STALE PROOF")
-        checks.append(("freshness", "FAIL", "proof %d ms old" % (now_ms - header["time_ms"])))
+        checks.append(("freshness", "FAIL", "proof %d ms old" % age))
     else:
         checks.append(("freshness", "ok", ""))
     for v in SEVERITY:
         if v in outcomes:
-            return v, checks
-    return "VALID", checks
+            return v
+    return "VALID"
+
+
+LATER_CHECKS = ["issuer_authorised", "status", "validity_window", "freshness"]
+EARLY_CHECKS = ["encoding", "chain", "validator_set", "quorum", "state_proof", "document_hash"]
+
+
+def _compact_fold(suite, proof, key, value):
+    """Check 5 of a compact presentation up to the top: returns the hash of level node j."""
+    h = suite.H("lichen/smt/leaf/v1", key + suite.H("lichen/smt/value/v1", value))
+    top = proof["top"]
+    for i in range(proof["depth"] - 1, top - 1, -1):
+        sib = proof["siblings"][i - top]
+        if _bit(key, i) == 0:
+            h = suite.H("lichen/smt/node/v1", h + sib)
+        else:
+            h = suite.H("lichen/smt/node/v1", sib + h)
+    return h
+
+
+def verify_compact(suite, pkg, data, document, now_ms, proof_age_max_ms):
+    """A compact presentation (tag 0x43) with a verified package (or None)."""
+    checks = []
+    obj = None
+
+    def fail(name, verdict, why):
+        checks.append((name, "FAIL", why))
+        for rest in EARLY_CHECKS[len(checks):] + LATER_CHECKS:
+            checks.append((rest, "skipped", ""))
+        return verdict, checks
+
+    try:
+        obj = decode("CompactPresentation", data)
+    except DecodeError as e:
+        return fail("encoding", "TAMPERED", str(e))
+    checks.append(("encoding", "ok", ""))
+    if pkg is None:
+        return fail("chain", "UNKNOWN ISSUER", "a compact presentation needs a trust package")
+    checks.append(("chain", "ok", ""))
+    proof = obj["proof"]
+    if obj["checkpoint_height"] != pkg["c"] or proof["top"] != pkg["levels"]["depth"]:
+        return fail("validator_set", "UNKNOWN ISSUER",
+                    "compact presentation of checkpoint %d cut at %d, package %d with %d levels:"
+                    " ask for a fresh one or the full form" % (
+                        obj["checkpoint_height"], proof["top"], pkg["c"],
+                        pkg["levels"]["depth"]))
+    checks.append(("validator_set", "ok", "the package's checkpoint"))
+    checks.append(("quorum", "ok", "checked when the package was loaded"))
+    lic = obj["licence"]
+    key = state_key(suite, 6, enc_string(lic["draft"]["id"]))
+    h = _compact_fold(suite, proof, key, obj["licence_bytes"])
+    top = proof["top"]
+    if top == 0:
+        ok = h == pkg["state_root"]
+    else:
+        j = int.from_bytes(key, "big") >> (256 - top)
+        present, _multi, nh = pkg["levels"]["nodes"][j]
+        ok = present and nh == h
+    if not ok:
+        return fail("state_proof", "TAMPERED", "proof does not fold to the package's level node")
+    checks.append(("state_proof", "ok", ""))
+    if document is None:
+        checks.append(("document_hash", "skipped", "no document"))
+    elif suite.D(document) != lic["draft"]["document_hash"]:
+        return fail("document_hash", "TAMPERED", "document digest differs")
+    else:
+        checks.append(("document_hash", "ok", ""))
+    status = pkg["marks"].get(mark_tag(suite, lic["draft"]["id"]), 0)
+    verdict = _later_checks(checks, lic, status, pkg["time_ms"], now_ms, proof_age_max_ms,
+                            " (as of checkpoint %d)" % pkg["c"])
+    return verdict, checks
+
+
+def verify_presentation(suite, anchor, data, document, now_ms, proof_age_max_ms, pkg=None):
+    """Returns (verdict, checks) where checks = [(name, 'ok'|'FAIL'|'skipped', detail)].
+    With `pkg` (a verified trust package, see verify_trust_package) checks 2-4 use its moved
+    anchor and, for a header at or below its checkpoint, the status comes from its marks; the
+    bytes may then also be a compact presentation (tag 0x43)."""
+    if data[:1] == b"\x43":
+        return verify_compact(suite, pkg, data, document, now_ms, proof_age_max_ms)
+    checks, obj, verdict = _common_checks(
+        suite, anchor if pkg is None else pkg["anchor"], "Presentation", data, document,
+        lambda o: state_key(suite, 6, enc_string(o["licence"]["draft"]["id"])),
+        "licence_bytes", lambda o: o["licence"]["draft"]["document_hash"])
+    if verdict is not None:
+        return verdict, checks + [(n, "skipped", "") for n in LATER_CHECKS]
+    lic = obj["licence"]
+    header = obj["certified"]["header"]
+    if pkg is not None and header["height"] <= pkg["c"]:
+        status = pkg["marks"].get(mark_tag(suite, lic["draft"]["id"]), 0)
+        status_time = max(header["time_ms"], pkg["time_ms"])
+        status_from = " (as of checkpoint %d)" % pkg["c"]
+    else:
+        status, status_time, status_from = lic["status"], header["time_ms"], ""
+    verdict = _later_checks(checks, lic, status, status_time, now_ms, proof_age_max_ms,
+                            status_from)
+    return verdict, checks
+
+
+def region_hash(suite, leaves, d=16):
+    """subtree(L, d) of the revocation region: leaves [(key, value_hash)], distinct keys."""
+    if not leaves:
+        return ZERO
+    if len(leaves) == 1:
+        return suite.H("lichen/smt/leaf/v1", leaves[0][0] + leaves[0][1])
+    left = [x for x in leaves if _bit(x[0], d) == 0]
+    right = [x for x in leaves if _bit(x[0], d) == 1]
+    return suite.H("lichen/smt/node/v1", region_hash(suite, left, d + 1) +
+                   region_hash(suite, right, d + 1))
+
+
+def region_root(suite, leaves, siblings):
+    """The region's hash folded to the state root with s[0..16) (the collapse rule for a lone
+    leaf)."""
+    h = region_hash(suite, leaves)
+    lone = len(leaves) == 1
+    for i in range(15, -1, -1):
+        if lone and siblings[i] == ZERO:
+            continue
+        h = suite.H("lichen/smt/node/v1", h + siblings[i])
+        lone = False
+    return h
+
+
+def fold_levels(suite, levels):
+    """Step 5: fold the level nodes pairwise to one node (present, multi, hash)."""
+    nodes = list(levels["nodes"])
+    while len(nodes) > 1:
+        nxt = []
+        for m in range(0, len(nodes), 2):
+            l, r = nodes[m], nodes[m + 1]
+            if not l[0] and not r[0]:
+                nxt.append((False, False, None))
+            elif not l[0] and r[0] and not r[1]:
+                nxt.append(r)
+            elif not r[0] and l[0] and not l[1]:
+                nxt.append(l)
+            else:
+                nxt.append((True, True, suite.H("lichen/smt/node/v1",
+                                                (l[2] or ZERO) + (r[2] or ZERO))))
+        nodes = nxt
+    return nodes[0]
+
+
+def verify_trust_package(suite, anchor, data):
+    """Verifies a TrustPackage against the genesis anchor (PROTOCOL.md, Trust packages).
+    Returns (info, None) or (None, (error, reason)) with error one of encoding, chain,
+    checkpoint, region, levels."""
+    try:
+        pkg = decode("TrustPackage", data)
+    except DecodeError as e:
+        return None, ("encoding", str(e))
+    # 1
+    for f in ("chain_id", "suite", "genesis_hash"):
+        if pkg[f] != anchor[f]:
+            return None, ("chain", "%s differs from the anchor's" % f)
+    cp = pkg["checkpoint"]
+    X = cp["header"]
+    # 2
+    if X["validator_set_hash"] != X["next_validator_set_hash"]:
+        return None, ("checkpoint", "the checkpoint header changes the validator set")
+    # 3
+    S, why, L = signing_set(suite, anchor, cp)
+    if S is None:
+        return None, ("checkpoint", why)
+    mismatch, other = certificate_problems(suite, X, cp["certificate"], S, anchor["chain_id"],
+                                           anchor["genesis_hash"])
+    if mismatch or other:
+        return None, ("checkpoint", other or "certificate for another header")
+    # 4
+    leaves = [(SENTINEL_KEY, suite.H("lichen/smt/value/v1", b"\x01"))]
+    for tag, st in pkg["marks"]:
+        leaves.append((b"\x00\x00" + tag + b"\x00" * 14,
+                       suite.H("lichen/smt/value/v1", bytes([st]))))
+    leaves.extend(pkg["foreign"])
+    if len({k for k, _ in leaves}) != len(leaves):
+        return None, ("region", "region leaves repeat a key")
+    if region_root(suite, leaves, pkg["region_siblings"]) != X["state_root"]:
+        return None, ("region", "the region does not fold to the checkpoint's state root")
+    # 5
+    if pkg["levels"]["depth"] > 0:
+        present, _multi, h = fold_levels(suite, pkg["levels"])
+        if not present or h != X["state_root"]:
+            return None, ("levels", "the level nodes do not fold to the checkpoint's state root")
+    moved = {"chain_id": anchor["chain_id"], "suite": anchor["suite"],
+             "genesis_hash": anchor["genesis_hash"], "height": L, "validators": S}
+    counts = {"suspended": 0, "revoked": 0, "superseded": 0}
+    for _, st in pkg["marks"]:
+        counts[{1: "suspended", 2: "revoked", 3: "superseded"}[st]] += 1
+    return {"anchor": moved, "L": L, "c": X["height"], "time_ms": X["time_ms"],
+            "state_root": X["state_root"], "marks": dict(pkg["marks"]), "levels": pkg["levels"],
+            "hash": suite.H("lichen/trust-package/v1", data), "revocations": counts}, None
 
 
 def verify_receipt(suite, anchor, data, document):
@@ -1255,6 +1594,47 @@ def run_file(path):
             accepted = verify_receipt(suite, anchor, bytes.fromhex(o["hex"]), None)[0] \
                 == "ANCHORED"
         t.check(label, not accepted, "was accepted (expected: %s)" % o.get("expect"))
+
+    # trust packages: each verifies against the genesis anchor, with its stated results
+    packages = {}
+    for i, p in enumerate(v.get("trust_packages", [])):
+        label = "trust_packages[%d] %s" % (i, p.get("name"))
+        data = bytes.fromhex(p["hex"])
+        info, err = verify_trust_package(suite, anchor, data)
+        if info is None:
+            t.check(label, False, "refused: %s: %s" % err)
+            continue
+        packages[p["name"]] = info
+        got = {"hash": info["hash"].hex(), "checkpoint_height": info["c"],
+               "anchor_height": info["L"], "levels_depth": info["levels"]["depth"],
+               "revocations": info["revocations"]}
+        want = {k: p.get(k) for k in got}
+        t.check(label, got == want, "got %r, want %r" % (got, want))
+    for i, p in enumerate(v.get("broken_trust_packages", [])):
+        label = "broken_trust_packages[%d] %s" % (i, p.get("name"))
+        info, err = verify_trust_package(suite, anchor, bytes.fromhex(p["hex"]))
+        got = None if err is None else err[0]
+        t.check(label, got == p["error"], "got %s (%s), want %s" % (
+            got, err[1] if err else "accepted", p["error"]))
+
+    # presentations and compact presentations checked with a package (or none)
+    for i, p in enumerate(v.get("with_trust_package", [])):
+        label = "with_trust_package[%d] %s" % (i, p.get("name"))
+        pkg = None
+        if p["package"] is not None:
+            pkg = packages.get(p["package"])
+            if pkg is None:
+                t.check(label, False, "package %r did not verify" % p["package"])
+                continue
+        verdict, checks = verify_presentation(suite, anchor, bytes.fromhex(p["hex"]),
+                                              _hx(p.get("document")), p["now_ms"],
+                                              p["proof_age_max_ms"], pkg)
+        failed = [n for n, st, _ in checks if st == "FAIL"]
+        want_failed = [] if p["failed_check"] is None else [p["failed_check"]]
+        fc, why = first_failure(checks)
+        t.check(label, verdict == p["verdict"] and failed == want_failed,
+                "got %s (failed %s; first: %s), want %s/%s" % (
+                    verdict, failed, why, p["verdict"], p["failed_check"]))
     return t
 
 

@@ -16,6 +16,18 @@ use super::{NibblePath, Node, SparseMerkleTree, TreeReader, leaf_hash, node_hash
 /// The deepest level a package may carry (65,536 nodes, 2 MiB of hashes).
 pub const LEVELS_DEPTH_MAX: u8 = 16;
 
+/// Siblings a compact presentation keeps below the package's levels, aimed at: with a ~240-byte
+/// record this keeps nearly every compact presentation under 500 bytes (BENCHMARKS.md).
+pub const COMPACT_SIBLINGS_TARGET: usize = 3;
+
+/// The level depth for a package, from the mean depth of absence proofs of a few random keys (a
+/// little less than the mean leaf depth): at most [`LEVELS_DEPTH_MAX`].
+pub fn levels_for(mean_absence_depth: usize) -> u8 {
+    mean_absence_depth
+        .saturating_sub(COMPACT_SIBLINGS_TARGET)
+        .min(usize::from(LEVELS_DEPTH_MAX)) as u8
+}
+
 /// How many keys a subtree holds, as far as the collapse rule cares.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Keys {

@@ -101,7 +101,9 @@ mod update;
 #[cfg(test)]
 mod tests;
 
-pub use levels::{Keys, LEVELS_DEPTH_MAX, LevelNode, fold_levels, key_prefix};
+pub use levels::{
+    COMPACT_SIBLINGS_TARGET, Keys, LEVELS_DEPTH_MAX, LevelNode, fold_levels, key_prefix, levels_for,
+};
 pub use memory::MemoryTreeStore;
 pub use node::{Child, Children, Node, StaleNodeIndex, TreeReader, TreeUpdateBatch};
 pub use path::{NibblePath, NodeKey};

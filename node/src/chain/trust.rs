@@ -12,16 +12,12 @@ use std::sync::{Arc, Mutex};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::model::Licence;
 use lichen_contracts::presentation::{CompactPresentation, CompactProof, TrustPackage, TrustState};
-use lichen_contracts::smt::{LEVELS_DEPTH_MAX, SparseMerkleTree};
+use lichen_contracts::smt::{LEVELS_DEPTH_MAX, SparseMerkleTree, levels_for};
 use lichen_contracts::state::{StateKey, decode_entry};
 
 use super::{Chain, lock_poisoned};
 use crate::error::NodeError;
 
-/// Siblings a compact presentation should keep below the package's tree levels: the package
-/// carries the top levels of the tree, as many as leave about this many (at most
-/// [`LEVELS_DEPTH_MAX`]).
-pub const COMPACT_SIBLINGS_TARGET: usize = 6;
 /// Keys sampled to estimate the tree's depth.
 const DEPTH_SAMPLES: u32 = 16;
 
@@ -69,7 +65,7 @@ impl Chain {
     }
 
     /// The tree levels a package at `height` carries: the tree's depth, estimated from the
-    /// proofs of a few sample keys, less [`COMPACT_SIBLINGS_TARGET`].
+    /// proofs of a few sample keys, less `smt::COMPACT_SIBLINGS_TARGET` (`smt::levels_for`).
     fn package_levels(&self, height: u64) -> Result<u8, NodeError> {
         let tree = SparseMerkleTree::new(&self.store, self.suite);
         let mut total = 0usize;
@@ -77,10 +73,7 @@ impl Chain {
             let key = self.suite.hash("lichen/depth-sample", &[&i.to_be_bytes()]);
             total += tree.get_with_proof(&key, height)?.1.depth();
         }
-        let mean = total / DEPTH_SAMPLES as usize;
-        Ok(mean
-            .saturating_sub(COMPACT_SIBLINGS_TARGET)
-            .min(usize::from(LEVELS_DEPTH_MAX)) as u8)
+        Ok(levels_for(total / DEPTH_SAMPLES as usize))
     }
 
     /// Builds a trust package at the latest checkpoint, with `levels` tree levels (default:

@@ -1,7 +1,9 @@
 // An independent JavaScript reading of PROTOCOL.md: the canonical decoding of the objects in the
 // golden vectors, tagged hashes with sm-crypto's SM3 or @noble/hashes' SHA-256, signatures with
-// sm-crypto's SM2 or @noble/curves' Ed25519, state proofs, and checks 1-6 of presentation and
-// receipt verification. It shares no code with the Rust verifier: the tests compare the two.
+// sm-crypto's SM2 or @noble/curves' Ed25519, state proofs, checks 1-6 of presentation and
+// receipt verification, and trust packages (revocation region, tree levels, the moved anchor) with
+// checks 1-10 of full and compact presentations verified with one. It shares no code with the
+// Rust verifier: the tests compare the two.
 import smCrypto from 'sm-crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -248,10 +250,16 @@ function readDraft(r) {
   };
 }
 
+function readLicenceStatus(r) {
+  const status = r.u8();
+  if (status > 3) throw new Error(`licence status ${status}`);
+  return status;
+}
+
 export function readLicence(r) {
   return {
     draft: readDraft(r),
-    status: r.u8(),
+    status: readLicenceStatus(r),
     statusReason: r.str(512),
     supersedes: r.option(() => r.str(128)),
     supersededBy: r.option(() => r.str(128)),
@@ -381,6 +389,109 @@ export function readProof(r) {
   return { kind: tag === 0x50 ? 'presentation' : 'receipt', record: record.value, recordRaw: record.raw, proof, certified };
 }
 
+export const SENTINEL_KEY = concat(new Uint8Array(2), new Uint8Array(30).fill(0xff));
+
+function compareBytes(a, b) {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+function strictlyIncreasing(list) {
+  return list.every((x, i) => i === 0 || compareBytes(list[i - 1], x) < 0);
+}
+
+/** `region_siblings`: `bitmap u16` (bit i = mask 0x8000 >> i), then the non-ZERO siblings. */
+function readRegionSiblings(r) {
+  const bitmap = r.u16();
+  return Array.from({ length: 16 }, (_, i) => {
+    if (!(bitmap & (0x8000 >> i))) return ZERO;
+    const s = r.hash();
+    if (equal(s, ZERO)) throw new Error('a present region sibling is ZERO');
+    return s;
+  });
+}
+
+function readLevels(r) {
+  const depth = r.u8();
+  if (depth > 16) throw new Error(`levels depth ${depth} above 16`);
+  if (depth === 0) return { depth, nodes: [] };
+  const n = 2 ** depth;
+  const present = r.take(Math.ceil(n / 8));
+  const multi = r.take(Math.ceil(n / 8));
+  const on = (bits, j) => (bits[j >> 3] & (0x80 >> (j & 7))) !== 0;
+  for (let j = n; j < present.length * 8; j++) {
+    if (on(present, j) || on(multi, j)) throw new Error('a levels bit past 2^k is set');
+  }
+  const nodes = [];
+  for (let j = 0; j < n; j++) {
+    if (on(multi, j) && !on(present, j)) throw new Error(`level node ${j} is multi but absent`);
+    nodes.push({ present: on(present, j), multi: on(multi, j), hash: null });
+  }
+  for (const node of nodes) {
+    if (!node.present) continue;
+    node.hash = r.hash();
+    if (equal(node.hash, ZERO)) throw new Error('a present level node is ZERO');
+  }
+  return { depth, nodes };
+}
+
+/** `TrustPackage` (tag 0x54) with every decoding rule of PROTOCOL.md, Trust packages. */
+export function readTrustPackage(r) {
+  if (r.b.length > 24 * 1024 * 1024) throw new Error('trust package above 24 MiB');
+  if (r.u8() !== 0x54) throw new Error('not a trust package');
+  const chainId = r.str(64);
+  if (!/^[A-Za-z0-9._:/-]{1,64}$/.test(chainId)) throw new Error('chain id is not an identifier');
+  const suite = r.u8();
+  if (suite !== 1 && suite !== 2) throw new Error(`unknown suite ${suite}`);
+  const genesisHash = r.hash();
+  const checkpoint = readCertified(r);
+  const regionSiblings = readRegionSiblings(r);
+  const marks = r.seq(() => {
+    const tag = r.take(16);
+    const status = r.u8();
+    if (status < 1 || status > 3) throw new Error(`mark status ${status}`);
+    return { tag, status };
+  }, 2 ** 20);
+  if (!strictlyIncreasing(marks.map((m) => m.tag))) throw new Error('mark tags do not strictly increase');
+  const foreign = r.seq(() => {
+    const key = r.hash();
+    const valueHash = r.hash();
+    if (key[0] !== 0 || key[1] !== 0) throw new Error('a foreign key outside the region');
+    if (key.subarray(18).every((b) => b === 0)) throw new Error('a foreign key shaped like a mark key');
+    if (equal(key, SENTINEL_KEY)) throw new Error("a foreign key is the sentinel's");
+    return { key, valueHash };
+  }, 65536);
+  if (!strictlyIncreasing(foreign.map((f) => f.key))) throw new Error('foreign keys do not strictly increase');
+  const levels = readLevels(r);
+  return { chainId, suite, genesisHash, checkpoint, regionSiblings, marks, foreign, levels };
+}
+
+/** `CompactPresentation` (tag 0x43): checkpoint height, licence, `CompactProof`. */
+export function readCompactPresentation(r) {
+  if (r.u8() !== 0x43) throw new Error('not a compact presentation');
+  const checkpointHeight = r.u64();
+  const record = r.span(() => readLicence(r));
+  const top = r.u8();
+  const depth = r.u16();
+  if (top > depth || depth > 256) throw new Error(`compact proof top ${top}, depth ${depth}`);
+  const n = depth - top;
+  const bitmap = r.take(Math.ceil(n / 8));
+  for (let i = n; i < bitmap.length * 8; i++) {
+    if (bitmap[i >> 3] & (0x80 >> (i & 7))) throw new Error('bitmap bit beyond depth - top');
+  }
+  const siblings = []; // siblings[i] is sibling top + i
+  for (let i = 0; i < n; i++) {
+    if (bitmap[i >> 3] & (0x80 >> (i & 7))) {
+      const s = r.hash();
+      if (equal(s, ZERO)) throw new Error('a present sibling is ZERO');
+      siblings.push(s);
+    } else {
+      siblings.push(ZERO);
+    }
+  }
+  return { checkpointHeight, record: record.value, recordRaw: record.raw, top, depth, siblings };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ledger hashes
 
@@ -487,9 +598,41 @@ export function checkCertificate(suite, chainId, genesisHash, header, certificat
 }
 
 /**
+ * The signing set of `certified.header` from `anchor` (PROTOCOL.md, Trust anchors and
+ * validator-set changes): set changes at or below the anchor's height are skipped. Returns
+ * `{ set, setRaw, last }` (`last` the height of the last change applied, else the anchor's), or
+ * throws with the reason.
+ */
+export function signingSet(suite, anchor, certified) {
+  const { header, setChanges } = certified;
+  let set = anchor.validators;
+  let setRaw = anchor.validatorsRaw;
+  if (header.height <= anchor.height) throw new Error('header at or before the anchor');
+  let previous = anchor.height;
+  for (const change of setChanges) {
+    const h = change.header;
+    if (h.height <= anchor.height) continue; // the anchor already knows it
+    if (h.height <= previous || h.height >= header.height) throw new Error('out of order');
+    checkCertificate(suite, anchor.chainId, anchor.genesisHash, h, change.certificate, set, setRaw);
+    if (equal(h.validatorSetHash, h.nextValidatorSetHash)) throw new Error('no set change');
+    if (!equal(validatorSetHash(suite, change.nextRaw), h.nextValidatorSetHash)) {
+      throw new Error('next set hash');
+    }
+    set = change.next;
+    setRaw = change.nextRaw;
+    previous = h.height;
+  }
+  if (!equal(header.validatorSetHash, validatorSetHash(suite, setRaw))) {
+    throw new Error('a set change is missing');
+  }
+  return { set, setRaw, last: previous };
+}
+
+/**
  * Checks 1-6 of PROTOCOL.md "Verifying a presentation" (and the receipt variant): returns the
  * name of the first check that fails, or null when all pass. Status, validity window and
- * freshness are the Rust verifier's; the golden verdicts cover them.
+ * freshness are the Rust verifier's; the golden verdicts cover them (and `verifyPresentation`
+ * below checks them too).
  */
 export function firstFailedCheck(suite, anchor, bytes, documentBytes) {
   let p;
@@ -498,34 +641,16 @@ export function firstFailedCheck(suite, anchor, bytes, documentBytes) {
   } catch {
     return 'encoding';
   }
-  const { header, certificate, setChanges } = p.certified;
+  const { header, certificate } = p.certified;
   if (header.chainId !== anchor.chainId) return 'chain';
-  // The signing set: follow the set changes from the anchor.
-  let set = anchor.validators;
-  let setRaw = anchor.validatorsRaw;
+  let signing;
   try {
-    if (header.height <= anchor.height) throw new Error('header before the anchor');
-    let previous = anchor.height;
-    for (const change of setChanges) {
-      const h = change.header;
-      if (h.height <= previous || h.height >= header.height) throw new Error('out of order');
-      checkCertificate(suite, anchor.chainId, anchor.genesisHash, h, change.certificate, set, setRaw);
-      if (equal(h.validatorSetHash, h.nextValidatorSetHash)) throw new Error('no set change');
-      if (!equal(validatorSetHash(suite, change.nextRaw), h.nextValidatorSetHash)) {
-        throw new Error('next set hash');
-      }
-      set = change.next;
-      setRaw = change.nextRaw;
-      previous = h.height;
-    }
-    if (!equal(header.validatorSetHash, validatorSetHash(suite, setRaw))) {
-      throw new Error('a set change is missing');
-    }
+    signing = signingSet(suite, anchor, p.certified);
   } catch {
     return 'validator_set';
   }
   try {
-    checkCertificate(suite, anchor.chainId, anchor.genesisHash, header, certificate, set, setRaw);
+    checkCertificate(suite, anchor.chainId, anchor.genesisHash, header, certificate, signing.set, signing.setRaw);
   } catch {
     return 'quorum';
   }
@@ -537,4 +662,214 @@ export function firstFailedCheck(suite, anchor, bytes, documentBytes) {
     if (!equal(suite.digest(documentBytes), recorded)) return 'document_hash';
   }
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust packages (PROTOCOL.md, Revocation region and Trust packages)
+
+function leafHash(suite, key, vh) {
+  return taggedHash(suite, 'lichen/smt/leaf/v1', key, vh);
+}
+
+function nodeHash(suite, left, right) {
+  return taggedHash(suite, 'lichen/smt/node/v1', left, right);
+}
+
+/** `subtree(L, d)` of the region over leaves `{ key, valueHash }` with distinct keys. */
+export function regionHash(suite, leaves, d = 16) {
+  if (leaves.length === 0) return ZERO;
+  if (leaves.length === 1) return leafHash(suite, leaves[0].key, leaves[0].valueHash);
+  const left = leaves.filter((l) => !bit(l.key, d));
+  const right = leaves.filter((l) => bit(l.key, d));
+  return nodeHash(suite, regionHash(suite, left, d + 1), regionHash(suite, right, d + 1));
+}
+
+/** The region's hash folded to the root with `s[0..16)`; a lone leaf rises past ZERO siblings. */
+export function regionRoot(suite, leaves, siblings) {
+  let h = regionHash(suite, leaves);
+  let lone = leaves.length === 1;
+  for (let i = 15; i >= 0; i--) {
+    if (lone && equal(siblings[i], ZERO)) continue;
+    h = nodeHash(suite, h, siblings[i]);
+    lone = false;
+  }
+  return h;
+}
+
+/** Step 5: the level nodes folded pairwise to one `{ present, multi, hash }`. */
+export function foldLevels(suite, nodes) {
+  let level = nodes;
+  while (level.length > 1) {
+    const next = [];
+    for (let m = 0; m < level.length; m += 2) {
+      const [l, r] = [level[m], level[m + 1]];
+      if (!l.present && !r.present) next.push({ present: false, multi: false, hash: null });
+      else if (!l.present && r.present && !r.multi) next.push(r);
+      else if (!r.present && l.present && !l.multi) next.push(l);
+      else next.push({ present: true, multi: true, hash: nodeHash(suite, l.hash ?? ZERO, r.hash ?? ZERO) });
+    }
+    level = next;
+  }
+  return level[0];
+}
+
+/** A revocation mark's tag: the first 16 bytes of `H("lichen/revocation-mark/v1", string(id))`. */
+export function markTag(suite, licenceId) {
+  return taggedHash(suite, 'lichen/revocation-mark/v1', lenPrefixed(utf8(licenceId))).subarray(0, 16);
+}
+
+/**
+ * Verifies a trust package against the genesis anchor (steps 1-5). Returns `{ error, reason }`
+ * (error: encoding, chain, checkpoint, region or levels) or `{ package }`: the moved anchor,
+ * L, the checkpoint's height `c`, time and state root, the marks (hex tag -> status), the
+ * levels, the fingerprint and the revocation counts.
+ */
+export function verifyTrustPackage(suite, anchor, bytes) {
+  let p;
+  try {
+    p = decodeAll(bytes, readTrustPackage);
+  } catch (e) {
+    return { error: 'encoding', reason: e.message };
+  }
+  if (p.chainId !== anchor.chainId || p.suite !== anchor.suite || !equal(p.genesisHash, anchor.genesisHash)) {
+    return { error: 'chain', reason: 'chain id, suite or genesis hash differs from the anchor' };
+  }
+  const x = p.checkpoint.header;
+  if (!equal(x.validatorSetHash, x.nextValidatorSetHash)) {
+    return { error: 'checkpoint', reason: 'the checkpoint header changes the validator set' };
+  }
+  let signing;
+  try {
+    signing = signingSet(suite, anchor, p.checkpoint);
+    checkCertificate(suite, anchor.chainId, anchor.genesisHash, x, p.checkpoint.certificate, signing.set, signing.setRaw);
+  } catch (e) {
+    return { error: 'checkpoint', reason: e.message };
+  }
+  const leaves = [
+    { key: SENTINEL_KEY, valueHash: valueHash(suite, u8(1)) },
+    ...p.marks.map((m) => ({ key: concat(new Uint8Array(2), m.tag, new Uint8Array(14)), valueHash: valueHash(suite, u8(m.status)) })),
+    ...p.foreign,
+  ];
+  if (new Set(leaves.map((l) => toHex(l.key))).size !== leaves.length) {
+    return { error: 'region', reason: 'region leaves repeat a key' };
+  }
+  if (!equal(regionRoot(suite, leaves, p.regionSiblings), x.stateRoot)) {
+    return { error: 'region', reason: "the region does not fold to the checkpoint's state root" };
+  }
+  if (p.levels.depth > 0) {
+    const root = foldLevels(suite, p.levels.nodes);
+    if (!root.present || !equal(root.hash, x.stateRoot)) {
+      return { error: 'levels', reason: "the level nodes do not fold to the checkpoint's state root" };
+    }
+  }
+  const names = { 1: 'suspended', 2: 'revoked', 3: 'superseded' };
+  const revocations = { suspended: 0, revoked: 0, superseded: 0 };
+  for (const m of p.marks) revocations[names[m.status]]++;
+  return {
+    package: {
+      anchor: { ...anchor, height: signing.last, validators: signing.set, validatorsRaw: signing.setRaw },
+      anchorHeight: signing.last,
+      checkpointHeight: x.height,
+      checkpointTime: x.timeMs,
+      stateRoot: x.stateRoot,
+      marks: new Map(p.marks.map((m) => [toHex(m.tag), m.status])),
+      levels: p.levels,
+      hash: taggedHash(suite, 'lichen/trust-package/v1', bytes),
+      revocations,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks 1-10 of a presentation, with a verified package or without
+
+const EARLY = ['encoding', 'chain', 'validator_set', 'quorum', 'state_proof', 'document_hash'];
+const STATUS_VERDICT = { 1: 'SUSPENDED', 2: 'REVOKED', 3: 'SUPERSEDED' };
+const SEVERITY = ['TAMPERED', 'UNKNOWN ISSUER', 'REVOKED', 'SUPERSEDED', 'SUSPENDED', 'EXPIRED', 'NOT YET VALID', 'STALE PROOF'];
+
+/** Checks 7-10; `status` as of `statusTime` (BigInt ms). Returns `{ verdict, failed }`. */
+function laterChecks(licence, status, statusTime, nowMs, proofAgeMaxMs) {
+  const outcomes = [];
+  const failed = [];
+  if (status !== 0) {
+    outcomes.push(STATUS_VERDICT[status]);
+    failed.push('status');
+  }
+  const { validFrom, validUntil } = licence.draft;
+  if (validFrom > nowMs) {
+    outcomes.push('NOT YET VALID');
+    failed.push('validity_window');
+  } else if (validUntil !== null && nowMs >= validUntil) {
+    outcomes.push('EXPIRED');
+    failed.push('validity_window');
+  }
+  const age = nowMs > statusTime ? nowMs - statusTime : 0n;
+  if (age > proofAgeMaxMs) {
+    outcomes.push('STALE PROOF');
+    failed.push('freshness');
+  }
+  return { verdict: SEVERITY.find((v) => outcomes.includes(v)) ?? 'VALID', failed };
+}
+
+/**
+ * Verifies a presentation (tag 0x50) or, with a package, a compact presentation (0x43): checks
+ * 1-10 of PROTOCOL.md, with the "Verifying with a package" differences when `pkg` (the `package`
+ * of `verifyTrustPackage`) is given. Returns `{ verdict, failed }`, `failed` the names of the
+ * checks that failed (at most one of checks 1-6, where verification stops).
+ */
+export function verifyPresentation(suite, anchor, bytes, documentBytes, nowMs, proofAgeMaxMs, pkg = null) {
+  const now = BigInt(nowMs);
+  const maxAge = BigInt(proofAgeMaxMs);
+  const fail = (check, verdict) => ({ verdict, failed: [check] });
+  if (bytes[0] === 0x43) {
+    let c;
+    try {
+      c = decodeAll(bytes, readCompactPresentation);
+    } catch {
+      return fail('encoding', 'TAMPERED');
+    }
+    if (pkg === null) return fail('chain', 'UNKNOWN ISSUER');
+    if (c.checkpointHeight !== pkg.checkpointHeight || c.top !== pkg.levels.depth) {
+      return fail('validator_set', 'UNKNOWN ISSUER');
+    }
+    // quorum: the package's certificate was checked when it was loaded.
+    const key = licenceKey(suite, c.record.draft.id);
+    let h = leafHash(suite, key, valueHash(suite, c.recordRaw));
+    for (let i = c.depth - 1; i >= c.top; i--) {
+      const s = c.siblings[i - c.top];
+      h = bit(key, i) ? nodeHash(suite, s, h) : nodeHash(suite, h, s);
+    }
+    let expected = pkg.stateRoot;
+    if (c.top > 0) {
+      let j = 0;
+      for (let i = 0; i < c.top; i++) j = j * 2 + (bit(key, i) ? 1 : 0);
+      const node = pkg.levels.nodes[j];
+      expected = node.present ? node.hash : null;
+    }
+    if (expected === null || !equal(h, expected)) return fail('state_proof', 'TAMPERED');
+    if (documentBytes !== undefined && !equal(suite.digest(documentBytes), c.record.draft.documentHash)) {
+      return fail('document_hash', 'TAMPERED');
+    }
+    const status = pkg.marks.get(toHex(markTag(suite, c.record.draft.id))) ?? 0;
+    return laterChecks(c.record, status, pkg.checkpointTime, now, maxAge);
+  }
+  if (bytes[0] !== 0x50) return fail('encoding', 'TAMPERED'); // not a presentation (a receipt, say)
+  const check = firstFailedCheck(suite, pkg === null ? anchor : pkg.anchor, bytes, documentBytes);
+  if (check !== null) {
+    const verdict = check === 'chain' || check === 'validator_set' ? 'UNKNOWN ISSUER' : 'TAMPERED';
+    if (check !== 'quorum') return fail(check, verdict);
+    // Check 4: TAMPERED only when the certificate names another height or block hash.
+    const p = decodeAll(bytes, readProof);
+    const { header, certificate } = p.certified;
+    const sameHeader = certificate.height === header.height && equal(certificate.blockHash, headerHash(suite, header.raw));
+    return fail('quorum', sameHeader ? 'UNKNOWN ISSUER' : 'TAMPERED');
+  }
+  const p = decodeAll(bytes, readProof);
+  const { header } = p.certified;
+  if (pkg !== null && header.height <= pkg.checkpointHeight) {
+    const status = pkg.marks.get(toHex(markTag(suite, p.record.draft.id))) ?? 0;
+    const time = header.timeMs > pkg.checkpointTime ? header.timeMs : pkg.checkpointTime;
+    return laterChecks(p.record, status, time, now, maxAge);
+  }
+  return laterChecks(p.record, p.record.status, header.timeMs, now, maxAge);
 }

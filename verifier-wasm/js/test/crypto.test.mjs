@@ -33,7 +33,9 @@ import {
   taggedHash,
   txRoot,
   valueHash,
+  verifyPresentation,
   verifySignature,
+  verifyTrustPackage,
 } from '../lib/independent.mjs';
 
 const readers = {
@@ -227,6 +229,62 @@ for (const name of SUITES) {
       }
       // 8 presentations (one with a set change) and 1 good receipt, each with a quorum of 3.
       assert.ok(signatures >= 9 * 3, `${signatures} certificate signatures verified`);
+    });
+
+    it('every presentation: checks 1-10 in JS give the verdict and failed check of the vectors', () => {
+      for (const c of [...golden.presentations, ...golden.broken_presentations]) {
+        const got = verifyPresentation(suite, anchor, unhex(c.hex), documentOf(c), c.now_ms, c.proof_age_max_ms);
+        assert.equal(got.verdict, c.verdict, c.name);
+        if (c.failed_check !== undefined) assert.equal(got.failed[0], c.failed_check, c.name);
+      }
+    });
+
+    // Trust packages (PROTOCOL.md, Trust packages): verified against the genesis anchor alone.
+    const packages = new Map();
+    for (const p of golden.trust_packages) {
+      const got = verifyTrustPackage(suite, anchor, unhex(p.hex));
+      if (got.package) packages.set(p.name, got.package);
+    }
+
+    it('trust packages: each verifies, with its fingerprint, heights, levels and revocations', () => {
+      assert.equal(golden.trust_packages.length, 2);
+      for (const p of golden.trust_packages) {
+        const got = verifyTrustPackage(suite, anchor, unhex(p.hex));
+        assert.ok(got.package, `${p.name}: refused (${got.error}: ${got.reason})`);
+        const pkg = got.package;
+        assert.equal(hex(pkg.hash), p.hash, p.name);
+        assert.equal(pkg.checkpointHeight, BigInt(p.checkpoint_height), p.name);
+        assert.equal(pkg.anchorHeight, BigInt(p.anchor_height), p.name);
+        assert.equal(pkg.anchor.height, BigInt(p.anchor_height), p.name);
+        assert.equal(pkg.levels.depth, p.levels_depth, p.name);
+        assert.deepEqual(pkg.revocations, p.revocations, p.name);
+      }
+    });
+
+    it('broken trust packages: each is refused at the step the vectors name', () => {
+      assert.equal(golden.broken_trust_packages.length, 7);
+      for (const p of golden.broken_trust_packages) {
+        const got = verifyTrustPackage(suite, anchor, unhex(p.hex));
+        assert.equal(got.error, p.error, `${p.name}: ${got.reason ?? 'accepted'}`);
+      }
+    });
+
+    it('presentations and compact presentations with a package (or none): verdict and failed check', () => {
+      assert.equal(golden.with_trust_package.length, 12);
+      let compact = 0;
+      for (const c of golden.with_trust_package) {
+        let pkg = null;
+        if (c.package !== null) {
+          pkg = packages.get(c.package);
+          assert.ok(pkg, `package ${c.package}`);
+        }
+        const bytes = unhex(c.hex);
+        if (bytes[0] === 0x43) compact++;
+        const got = verifyPresentation(suite, anchor, bytes, documentOf(c), c.now_ms, c.proof_age_max_ms, pkg);
+        assert.equal(got.verdict, c.verdict, c.name);
+        assert.deepEqual(got.failed, c.failed_check === null ? [] : [c.failed_check], c.name);
+      }
+      assert.equal(compact, 5);
     });
   });
 }

@@ -139,6 +139,10 @@ pub enum PackageError {
     CheckpointChangesSet { height: u64 },
     #[error("trust package's checkpoint is not certified from the trust anchor: {0}")]
     Checkpoint(ProofError),
+    #[error(
+        "trust package delta is for the package of checkpoint {delta_base}, this package's checkpoint is {package}: fetch a delta since {package}, or a full package"
+    )]
+    WrongBase { delta_base: u64, package: u64 },
     #[error("trust package lists one revocation-region key twice")]
     DuplicateLeaf,
     #[error(

@@ -920,7 +920,9 @@ fn check_trust_packages(doc: &Value) {
         let kind = match error {
             PackageError::Encoding(_) => "encoding",
             PackageError::WrongChain { .. } => "chain",
-            PackageError::CheckpointChangesSet { .. } | PackageError::Checkpoint(_) => "checkpoint",
+            PackageError::CheckpointChangesSet { .. }
+            | PackageError::Checkpoint(_)
+            | PackageError::WrongBase { .. } => "checkpoint",
             PackageError::DuplicateLeaf | PackageError::RegionMismatch { .. } => "region",
             PackageError::LevelsMismatch { .. } => "levels",
         };

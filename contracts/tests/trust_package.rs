@@ -388,6 +388,70 @@ fn compact_presentations(suite: Suite) {
     let _ = state;
 }
 
+/// A delta from an old package to a new one is small, leads to exactly the new package, and is
+/// no more trusted than the pieces it carries.
+fn deltas_lead_to_the_new_package(suite: Suite) {
+    use lichen_contracts::presentation::TrustDelta;
+    let mut c = TestChain::new(suite, 4);
+    for i in 0..60 {
+        issue(&mut c, &format!("LIC-{i:03}"));
+    }
+    for i in 0..20 {
+        status_tx(&mut c, &format!("LIC-{i:03}"), revoke);
+    }
+    status_tx(&mut c, "LIC-020", suspend);
+    let base_height = commit(&mut c, vec![]);
+    let anchor = c.trust_anchor();
+    let base = c.trust_package(base_height, LEVELS);
+    // Since the base: one more revocation, a reinstatement, new licences, a set change.
+    status_tx(&mut c, "LIC-030", revoke);
+    status_tx(&mut c, "LIC-020", reinstate);
+    issue(&mut c, "LIC-NEW");
+    add_validator(&mut c, "validator-late");
+    let new_height = commit(&mut c, vec![]);
+    let new = c.trust_package(new_height, LEVELS);
+    let delta = TrustDelta::between(&base, &new);
+    assert_eq!(delta.mark_changes.len(), 2);
+    assert_eq!(delta.set_changes.len(), 1);
+    let bytes = delta.to_bytes();
+    assert_eq!(TrustDelta::from_bytes(&bytes).unwrap(), delta);
+    assert!(
+        bytes.len() < new.to_bytes().len(),
+        "{} vs {}",
+        bytes.len(),
+        new.to_bytes().len()
+    );
+    let applied = delta.apply(&base).unwrap();
+    assert_eq!(applied, new);
+    let state = applied.verify(&anchor).unwrap();
+    assert_eq!(state.checkpoint_height, new_height);
+    assert_eq!(state.counts(), (0, 21, 0));
+    // Applied to another base it is refused with both heights.
+    let other = c.trust_package(new_height, LEVELS);
+    assert!(matches!(
+        delta.apply(&other),
+        Err(PackageError::WrongBase { .. })
+    ));
+    // A delta that hides a revocation, or alters a level, gives a package that does not verify.
+    let mut hiding = delta.clone();
+    hiding
+        .mark_changes
+        .retain(|(_, s)| *s != Some(LicenceStatus::Revoked));
+    assert!(matches!(
+        hiding.apply(&base).unwrap().verify(&anchor),
+        Err(PackageError::RegionMismatch { .. })
+    ));
+    let mut level = delta.clone();
+    if let lichen_contracts::presentation::LevelsUpdate::Changed(changes) = &mut level.levels {
+        let (_, node) = changes.first_mut().expect("a level changed");
+        node.hash.0[0] ^= 1;
+    }
+    assert!(matches!(
+        level.apply(&base).unwrap().verify(&anchor),
+        Err(PackageError::LevelsMismatch { .. })
+    ));
+}
+
 macro_rules! suites {
     ($($name:ident),* $(,)?) => {
         mod sm { $( #[test] fn $name() { super::$name(lichen_contracts::crypto::Suite::Sm); } )* }
@@ -401,6 +465,7 @@ suites!(
     compact_presentations,
     three_of_four_retired,
     a_single_genesis_validator_retired,
+    deltas_lead_to_the_new_package,
 );
 
 fn three_of_four_retired(suite: Suite) {

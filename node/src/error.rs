@@ -25,6 +25,10 @@ pub enum NodeError {
         "licence '{id}' was recorded after the trust package's checkpoint (height {checkpoint}): a compact presentation needs a newer package; export the full presentation"
     )]
     NotInCheckpoint { id: String, checkpoint: u64 },
+    #[error(
+        "height {height} is not a trust-package checkpoint (the latest is {latest}; a checkpoint is a block that does not change the validator set)"
+    )]
+    NotACheckpoint { height: u64, latest: u64 },
     #[error("transaction refused: {0}")]
     Refused(TxError),
     #[error("a final block could not be applied at height {height}: {reason}")]

@@ -220,3 +220,16 @@ pub fn trust_package_info_js(
     let state = crate::load_package(trust_anchor, trust_package)?;
     to_js(&lichen_views::trust_state_to_json(&state))
 }
+
+/// Applies a trust-package delta (`GET /v1/trust-package?since=<checkpoint>`) to a package,
+/// checks the result against the anchor, and returns the updated package's bytes (keep them in
+/// place of the old ones). Throws if either does not decode, the delta is for another
+/// checkpoint, or the result does not verify.
+#[wasm_bindgen(js_name = applyTrustPackageDelta)]
+pub fn apply_trust_package_delta_js(
+    #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
+    #[wasm_bindgen(js_name = trustPackage)] trust_package: &[u8],
+    delta: &[u8],
+) -> Result<Vec<u8>, JsError> {
+    Ok(crate::apply_delta(trust_anchor, trust_package, delta)?)
+}

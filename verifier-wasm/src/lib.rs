@@ -77,6 +77,25 @@ pub fn load_package(trust_anchor: &[u8], package: &[u8]) -> Result<TrustState, V
     Ok(verify_package_bytes(&anchor, package)?)
 }
 
+/// Applies a delta to a package (which must verify against the anchor) and returns the updated
+/// package's bytes once it verifies too.
+pub fn apply_delta(
+    trust_anchor: &[u8],
+    package: &[u8],
+    delta: &[u8],
+) -> Result<Vec<u8>, VerifierError> {
+    use lichen_contracts::codec::Encode;
+    use lichen_contracts::presentation::{TrustDelta, TrustPackage};
+    let anchor = TrustAnchor::from_bytes(trust_anchor)?;
+    verify_package_bytes(&anchor, package)?;
+    let base =
+        TrustPackage::from_bytes(package).map_err(lichen_contracts::PackageError::Encoding)?;
+    let delta = TrustDelta::from_bytes(delta).map_err(lichen_contracts::PackageError::Encoding)?;
+    let updated = delta.apply(&base)?;
+    updated.verify(&anchor)?;
+    Ok(updated.to_bytes())
+}
+
 /// [`verify_with`] also trusting a package (checked against the anchor first; a package that
 /// does not verify is the caller's error, not a verdict).
 pub fn verify_with_package(

@@ -7,6 +7,7 @@ import init, {
   verifyWithTrustPackage,
   trustAnchorInfo,
   trustPackageInfo,
+  applyTrustPackageDelta,
   decodePresentation,
 } from "./lichen_verifier_wasm.js";
 
@@ -370,6 +371,18 @@ async function main() {
     if (!base) {
       showError("请填写节点地址。", "Enter the node URL.");
       return;
+    }
+    // With a package loaded, ask only for what changed since its checkpoint; the result is
+    // checked against the anchor like a full package.
+    if (state.package) {
+      const since = $("package-status").dataset.checkpoint;
+      const response = await fetch(`${base}/v1/trust-package?since=${since}`);
+      if (response.ok) {
+        const delta = new Uint8Array(await response.arrayBuffer());
+        loadPackage(applyTrustPackageDelta(state.anchor, state.package, delta), base);
+        if (state.last) check(state.last);
+        return;
+      }
     }
     const response = await fetch(`${base}/v1/trust-package`);
     if (!response.ok) {

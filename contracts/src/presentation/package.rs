@@ -67,16 +67,7 @@ impl Encode for TrustPackage {
         self.suite.encode_to(w);
         self.genesis_hash.encode_to(w);
         self.checkpoint.encode_to(w);
-        let bitmap = self
-            .region_siblings
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s != Hash32::ZERO)
-            .fold(0u16, |acc, (i, _)| acc | (0x8000 >> i));
-        w.u16(bitmap);
-        for s in self.region_siblings.iter().filter(|s| **s != Hash32::ZERO) {
-            s.encode_to(w);
-        }
+        encode_siblings(&self.region_siblings, w);
         w.len(self.marks.len());
         for (tag, status) in &self.marks {
             w.raw(tag);
@@ -87,25 +78,7 @@ impl Encode for TrustPackage {
             key.encode_to(w);
             value_hash.encode_to(w);
         }
-        w.u8(self.levels_depth);
-        if self.levels_depth > 0 {
-            let bytes = (self.levels.len() / 8).max(1);
-            let mut present = alloc::vec![0u8; bytes];
-            let mut multi = alloc::vec![0u8; bytes];
-            for (j, node) in self.levels.iter().enumerate() {
-                if node.keys != Keys::None {
-                    present[j / 8] |= 0x80 >> (j % 8);
-                }
-                if node.keys == Keys::Many {
-                    multi[j / 8] |= 0x80 >> (j % 8);
-                }
-            }
-            w.raw(&present);
-            w.raw(&multi);
-            for node in self.levels.iter().filter(|n| n.keys != Keys::None) {
-                node.hash.encode_to(w);
-            }
-        }
+        encode_levels(self.levels_depth, &self.levels, w);
     }
 }
 
@@ -120,19 +93,7 @@ impl Decode for TrustPackage {
         let suite = Suite::decode_from(r)?;
         let genesis_hash = Hash32::decode_from(r)?;
         let checkpoint = Certified::decode_from(r)?;
-        let bitmap = r.u16()?;
-        let mut region_siblings = [Hash32::ZERO; REGION_DEPTH_BITS];
-        for (i, s) in region_siblings.iter_mut().enumerate() {
-            if bitmap & (0x8000 >> i) != 0 {
-                *s = Hash32::decode_from(r)?;
-                if *s == Hash32::ZERO {
-                    return Err(invalid(
-                        "region siblings",
-                        "a sibling marked present is zero",
-                    ));
-                }
-            }
-        }
+        let region_siblings = decode_siblings(r)?;
         let count = r.len("revocation marks", MARKS_MAX)?;
         let mut marks: Vec<([u8; MARK_TAG_BYTES], LicenceStatus)> = Vec::with_capacity(count);
         for _ in 0..count {
@@ -143,62 +104,8 @@ impl Decode for TrustPackage {
             }
             marks.push((tag, status));
         }
-        let count = r.len("foreign leaves", FOREIGN_LEAVES_MAX)?;
-        let mut foreign: Vec<(Hash32, Hash32)> = Vec::with_capacity(count);
-        for _ in 0..count {
-            let key = Hash32::decode_from(r)?;
-            let value_hash = Hash32::decode_from(r)?;
-            if !revocation::in_region(&key) {
-                return Err(invalid("foreign leaves", "a key outside the region"));
-            }
-            if revocation::is_mark_shaped(&key) || key == revocation::sentinel_key() {
-                return Err(invalid(
-                    "foreign leaves",
-                    "a key shaped like a mark or the sentinel",
-                ));
-            }
-            if foreign.last().is_some_and(|(last, _)| *last >= key) {
-                return Err(invalid("foreign leaves", "keys not strictly increasing"));
-            }
-            foreign.push((key, value_hash));
-        }
-        let levels_depth = r.u8()?;
-        if levels_depth > LEVELS_DEPTH_MAX {
-            return Err(CodecError::TooLong {
-                field: "levels depth",
-                len: usize::from(levels_depth),
-                max: usize::from(LEVELS_DEPTH_MAX),
-            });
-        }
-        let mut levels = Vec::new();
-        if levels_depth > 0 {
-            let count = 1usize << levels_depth;
-            let bytes = (count / 8).max(1);
-            let present = r.take(bytes)?;
-            let multi = r.take(bytes)?;
-            for j in 0..bytes * 8 {
-                let (p, m) = (bit(present, j), bit(multi, j));
-                if (j >= count && p) || (m && !p) {
-                    return Err(invalid(
-                        "levels",
-                        "a bit set past the last node, or multi on an absent node",
-                    ));
-                }
-            }
-            levels.reserve(count);
-            for j in 0..count {
-                if !bit(present, j) {
-                    levels.push(LevelNode::EMPTY);
-                    continue;
-                }
-                let hash = Hash32::decode_from(r)?;
-                if hash == Hash32::ZERO {
-                    return Err(invalid("levels", "a present node is zero"));
-                }
-                let keys = if bit(multi, j) { Keys::Many } else { Keys::One };
-                levels.push(LevelNode { hash, keys });
-            }
-        }
+        let foreign = decode_foreign(r, FOREIGN_LEAVES_MAX)?;
+        let (levels_depth, levels) = decode_levels(r)?;
         Ok(TrustPackage {
             chain_id,
             suite,
@@ -211,6 +118,131 @@ impl Decode for TrustPackage {
             levels,
         })
     }
+}
+
+/// The 16 region siblings: `bitmap u16` (mask `0x8000 >> i` for sibling `i`), then the non-zero
+/// ones.
+pub(super) fn encode_siblings(siblings: &[Hash32; REGION_DEPTH_BITS], w: &mut Writer) {
+    let bitmap = siblings
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s != Hash32::ZERO)
+        .fold(0u16, |acc, (i, _)| acc | (0x8000 >> i));
+    w.u16(bitmap);
+    for s in siblings.iter().filter(|s| **s != Hash32::ZERO) {
+        s.encode_to(w);
+    }
+}
+
+pub(super) fn decode_siblings(
+    r: &mut Reader<'_>,
+) -> Result<[Hash32; REGION_DEPTH_BITS], CodecError> {
+    let bitmap = r.u16()?;
+    let mut siblings = [Hash32::ZERO; REGION_DEPTH_BITS];
+    for (i, s) in siblings.iter_mut().enumerate() {
+        if bitmap & (0x8000 >> i) != 0 {
+            *s = Hash32::decode_from(r)?;
+            if *s == Hash32::ZERO {
+                return Err(invalid(
+                    "region siblings",
+                    "a sibling marked present is zero",
+                ));
+            }
+        }
+    }
+    Ok(siblings)
+}
+
+/// Foreign leaves: `u32` count, then `key || value_hash`, keys strictly increasing, in the region,
+/// not shaped like a mark or the sentinel.
+pub(super) fn decode_foreign(
+    r: &mut Reader<'_>,
+    max: usize,
+) -> Result<Vec<(Hash32, Hash32)>, CodecError> {
+    let count = r.len("foreign leaves", max)?;
+    let mut foreign: Vec<(Hash32, Hash32)> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let key = Hash32::decode_from(r)?;
+        let value_hash = Hash32::decode_from(r)?;
+        if !revocation::in_region(&key) {
+            return Err(invalid("foreign leaves", "a key outside the region"));
+        }
+        if revocation::is_mark_shaped(&key) || key == revocation::sentinel_key() {
+            return Err(invalid(
+                "foreign leaves",
+                "a key shaped like a mark or the sentinel",
+            ));
+        }
+        if foreign.last().is_some_and(|(last, _)| *last >= key) {
+            return Err(invalid("foreign leaves", "keys not strictly increasing"));
+        }
+        foreign.push((key, value_hash));
+    }
+    Ok(foreign)
+}
+
+/// Tree levels: `depth u8`, then (depth > 0) the present and multi bitmaps and present hashes.
+pub(super) fn encode_levels(depth: u8, levels: &[LevelNode], w: &mut Writer) {
+    w.u8(depth);
+    if depth > 0 {
+        let bytes = (levels.len() / 8).max(1);
+        let mut present = alloc::vec![0u8; bytes];
+        let mut multi = alloc::vec![0u8; bytes];
+        for (j, node) in levels.iter().enumerate() {
+            if node.keys != Keys::None {
+                present[j / 8] |= 0x80 >> (j % 8);
+            }
+            if node.keys == Keys::Many {
+                multi[j / 8] |= 0x80 >> (j % 8);
+            }
+        }
+        w.raw(&present);
+        w.raw(&multi);
+        for node in levels.iter().filter(|n| n.keys != Keys::None) {
+            node.hash.encode_to(w);
+        }
+    }
+}
+
+pub(super) fn decode_levels(r: &mut Reader<'_>) -> Result<(u8, Vec<LevelNode>), CodecError> {
+    let levels_depth = r.u8()?;
+    if levels_depth > LEVELS_DEPTH_MAX {
+        return Err(CodecError::TooLong {
+            field: "levels depth",
+            len: usize::from(levels_depth),
+            max: usize::from(LEVELS_DEPTH_MAX),
+        });
+    }
+    let mut levels = Vec::new();
+    if levels_depth > 0 {
+        let count = 1usize << levels_depth;
+        let bytes = (count / 8).max(1);
+        let present = r.take(bytes)?;
+        let multi = r.take(bytes)?;
+        for j in 0..bytes * 8 {
+            let (p, m) = (bit(present, j), bit(multi, j));
+            if (j >= count && p) || (m && !p) {
+                return Err(invalid(
+                    "levels",
+                    "a bit set past the last node, or multi on an absent node",
+                ));
+            }
+        }
+        levels.reserve(count);
+        for j in 0..count {
+            if !bit(present, j) {
+                levels.push(LevelNode::EMPTY);
+                continue;
+            }
+            let hash = Hash32::decode_from(r)?;
+            if hash == Hash32::ZERO {
+                return Err(invalid("levels", "a present node is zero"));
+            }
+            let keys = if bit(multi, j) { Keys::Many } else { Keys::One };
+            levels.push(LevelNode { hash, keys });
+        }
+    }
+    Ok((levels_depth, levels))
 }
 
 /// What a verified package establishes.

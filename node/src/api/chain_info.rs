@@ -146,11 +146,40 @@ pub(super) async fn trust_anchor(State(state): State<AppState>, headers: HeaderM
 
 /// `GET /v1/trust-package`: the latest trust package (binary), cached; the checkpoint's height
 /// in `X-Lichen-Checkpoint-Height`. With `Accept: application/json`, its summary instead.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PackageQuery {
+    /// The checkpoint of the package the client holds: answer with a delta from it.
+    since: Option<u64>,
+}
+
 pub(super) async fn trust_package(
     State(state): State<AppState>,
+    query: Result<axum::extract::Query<PackageQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let axum::extract::Query(query) =
+        query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let chain = state.node.chain.clone();
+    if let Some(since) = query.since {
+        let (delta, latest) = blocking(move || Ok(chain.trust_delta(since, now_ms())?)).await?;
+        if wants_json(&headers) {
+            return Ok(Json(json!({
+                "since": since,
+                "checkpoint_height": latest.state.checkpoint_height,
+                "size": delta.len(),
+                "package_size": latest.bytes.len(),
+            }))
+            .into_response());
+        }
+        let mut response = binary(delta.as_ref().clone());
+        if let Ok(value) = latest.state.checkpoint_height.to_string().parse() {
+            response
+                .headers_mut()
+                .insert("x-lichen-checkpoint-height", value);
+        }
+        return Ok(response);
+    }
     let package = blocking(move || Ok(chain.trust_package(now_ms())?)).await?;
     if wants_json(&headers) {
         let mut v = views::trust_state_to_json(&package.state);

@@ -63,6 +63,9 @@ impl From<NodeError> for ApiError {
             NodeError::NoCertifiedBlock => {
                 Self::new(StatusCode::CONFLICT, "no_certified_block", e.to_string())
             }
+            NodeError::NotACheckpoint { .. } => {
+                Self::new(StatusCode::NOT_FOUND, "not_a_checkpoint", e.to_string())
+            }
             NodeError::NotInCheckpoint { .. } => {
                 Self::new(StatusCode::CONFLICT, "not_in_checkpoint", e.to_string())
             }

@@ -5,13 +5,17 @@
 //! certified block can be one; nodes need not agree on which). The package is rebuilt only when
 //! the tip moved and either a licence's status or the validator set changed since the cached
 //! checkpoint, or the cached one is older than [`TRUST_PACKAGE_REFRESH_MS`]: at most once per
-//! block, however many clients ask.
+//! block, however many clients ask. Deltas (`since` a client's checkpoint) rebuild the base
+//! package from the state kept at that height and are cached per base for the current package
+//! (at most [`DELTAS_CACHED_MAX`]).
 
 use std::sync::{Arc, Mutex};
 
 use lichen_contracts::codec::Encode;
 use lichen_contracts::model::Licence;
-use lichen_contracts::presentation::{CompactPresentation, CompactProof, TrustPackage, TrustState};
+use lichen_contracts::presentation::{
+    CompactPresentation, CompactProof, TrustDelta, TrustPackage, TrustState,
+};
 use lichen_contracts::smt::{LEVELS_DEPTH_MAX, SparseMerkleTree, levels_for};
 use lichen_contracts::state::{StateKey, decode_entry};
 
@@ -21,6 +25,9 @@ use crate::error::NodeError;
 /// Keys sampled to estimate the tree's depth.
 const DEPTH_SAMPLES: u32 = 16;
 
+/// Deltas kept for the current package, one per base checkpoint.
+pub const DELTAS_CACHED_MAX: usize = 16;
+
 /// How old a cached trust package may get while the tip moves on without status or set
 /// changes, in milliseconds.
 pub const TRUST_PACKAGE_REFRESH_MS: u64 = 10_000;
@@ -29,9 +36,12 @@ pub const TRUST_PACKAGE_REFRESH_MS: u64 = 10_000;
 /// `POST /v1/verify` uses).
 #[derive(Debug)]
 pub struct BuiltPackage {
+    pub package: TrustPackage,
     pub bytes: Vec<u8>,
     pub state: TrustState,
     pub built_at_ms: u64,
+    /// Deltas to this package, by base checkpoint height.
+    deltas: Mutex<std::collections::BTreeMap<u64, Arc<Vec<u8>>>>,
 }
 
 /// The latest package, and whether a commit since made it out of date.
@@ -79,7 +89,16 @@ impl Chain {
     /// Builds a trust package at the latest checkpoint, with `levels` tree levels (default:
     /// [`Chain::package_levels`]).
     pub fn build_trust_package(&self, levels: Option<u8>) -> Result<TrustPackage, NodeError> {
-        let height = self.checkpoint_height()?;
+        self.build_trust_package_at(self.checkpoint_height()?, levels)
+    }
+
+    /// Builds the trust package of checkpoint `height` (a kept state version of a block that does
+    /// not change the set).
+    fn build_trust_package_at(
+        &self,
+        height: u64,
+        levels: Option<u8>,
+    ) -> Result<TrustPackage, NodeError> {
         let tree = SparseMerkleTree::new(&self.store, self.suite);
         let region = tree.region(height)?;
         let levels = match levels {
@@ -122,11 +141,58 @@ impl Chain {
             })?;
         let built = Arc::new(BuiltPackage {
             bytes: package.to_bytes(),
+            package,
             state,
             built_at_ms: now_ms,
+            deltas: Mutex::new(std::collections::BTreeMap::new()),
         });
         *latest = Some(built.clone());
         Ok(built)
+    }
+
+    /// The delta from the package of checkpoint `since` to the latest package, and the latest
+    /// package's checkpoint. Refused when `since` is not a checkpoint (it changes the set, or lies
+    /// ahead of the latest), or its state is no longer kept (then fetch a full package).
+    pub fn trust_delta(
+        &self,
+        since: u64,
+        now_ms: u64,
+    ) -> Result<(Arc<Vec<u8>>, Arc<BuiltPackage>), NodeError> {
+        let latest = self.trust_package(now_ms)?;
+        if let Some(delta) = latest
+            .deltas
+            .lock()
+            .map_err(|_| lock_poisoned())?
+            .get(&since)
+        {
+            return Ok((delta.clone(), latest.clone()));
+        }
+        let checkpoint = latest.state.checkpoint_height;
+        let header = self
+            .header(since)?
+            .filter(|_| since > 0 && since <= checkpoint);
+        if header.as_ref().is_none_or(|h| h.changes_validator_set()) {
+            return Err(NodeError::NotACheckpoint {
+                height: since,
+                latest: checkpoint,
+            });
+        }
+        let oldest = self.store.pruned_below()?.max(1);
+        if since < oldest {
+            return Err(NodeError::Pruned {
+                height: since,
+                oldest,
+            });
+        }
+        let base = self.build_trust_package_at(since, Some(self.package_levels(since)?))?;
+        let delta = Arc::new(TrustDelta::between(&base, &latest.package).to_bytes());
+        let mut deltas = latest.deltas.lock().map_err(|_| lock_poisoned())?;
+        if deltas.len() >= DELTAS_CACHED_MAX {
+            deltas.pop_first();
+        }
+        deltas.insert(since, delta.clone());
+        drop(deltas);
+        Ok((delta, latest))
     }
 
     /// A compact presentation of licence `id` at the checkpoint of the latest trust package

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
-use lichen_contracts::presentation::{TrustState, verify_package_bytes};
+use lichen_contracts::codec::{Decode, Encode};
+use lichen_contracts::presentation::{TrustDelta, TrustPackage, TrustState, verify_package_bytes};
 use lichen_views as views;
 use serde_json::json;
 
@@ -22,6 +23,20 @@ pub enum TrustPackageCommand {
         /// Where to write the package (binary).
         #[arg(short, long)]
         out: PathBuf,
+        #[command(flatten)]
+        node: NodeArg,
+    },
+    /// Bring a trust package up to date with a small delta from the node (only what changed since
+    /// its checkpoint), check the result from the genesis file, and write it.
+    Update {
+        /// The package to update.
+        package: PathBuf,
+        /// Where to write the updated package (may be the same file).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// The genesis file, or a trust-anchor file.
+        #[arg(long)]
+        trust: PathBuf,
         #[command(flatten)]
         node: NodeArg,
     },
@@ -55,6 +70,45 @@ pub fn run(command: TrustPackageCommand, as_json: bool) -> Result<()> {
             ops::write_file(&out, &bytes)?;
             print_value(
                 &json!({ "written": out.display().to_string(), "size": bytes.len() }),
+                as_json,
+            );
+        }
+        TrustPackageCommand::Update {
+            package,
+            out,
+            trust,
+            node,
+        } => {
+            let anchor = ops::load_trust(&trust)?;
+            // The old package must itself verify: a delta is applied only to a trusted base.
+            load(&package, &anchor)?;
+            let bytes = std::fs::read(&package)
+                .with_context(|| format!("cannot read {}", package.display()))?;
+            let base = TrustPackage::from_bytes(&bytes)
+                .map_err(|e| anyhow!("{} is not a trust package: {e}", package.display()))?;
+            let since = base.checkpoint.header.height;
+            let delta_bytes = node
+                .client()
+                .get_bytes(&format!("/v1/trust-package?since={since}"))?;
+            let delta = TrustDelta::from_bytes(&delta_bytes)
+                .map_err(|e| anyhow!("the node's answer is not a trust package delta: {e}"))?;
+            let updated = delta
+                .apply(&base)
+                .map_err(|e| anyhow!("the delta cannot be applied: {e}"))?;
+            let state = updated.verify(&anchor).map_err(|e| {
+                anyhow!("the updated package does not verify, nothing written: {e}")
+            })?;
+            let updated_bytes = updated.to_bytes();
+            ops::write_file(&out, &updated_bytes)?;
+            print_value(
+                &json!({
+                    "written": out.display().to_string(),
+                    "from_checkpoint": since,
+                    "checkpoint": state.checkpoint_height,
+                    "delta_size": delta_bytes.len(),
+                    "size": updated_bytes.len(),
+                    "revocations": state.marks.len(),
+                }),
                 as_json,
             );
         }

@@ -696,6 +696,186 @@ fn build(suite: Suite) -> Value {
         ),
     ]);
 
+    // --- cases that pin single rules, so that a verifier misreading one fails a vector ---
+    // Block 7: the GB/T licence is suspended, SZ-2026-000003 superseded, and a licence valid for
+    // one day is issued.
+    let t7 = t2 + 300_000;
+    let day_licence = {
+        let mut d = draft(suite, "SZ-2026-000006", &doc_valid, Some(t7 + DAY_MS));
+        d.valid_from_ms = t7;
+        d
+    };
+    let block7 = vec![
+        chain.signed(
+            Payload::SuspendLicence {
+                id: gbt_id.into(),
+                reason: "inspection".into(),
+            },
+            "agency-a",
+        ),
+        chain.signed(
+            Payload::SupersedeLicence {
+                old_id: "SZ-2026-000003".into(),
+                reason: "renewed".into(),
+                new: draft(suite, "SZ-2026-000005", &doc_valid, None),
+            },
+            "agency-a",
+        ),
+        chain.signed(Payload::IssueLicence(day_licence), "agency-a"),
+    ];
+    chain.commit(block7, t7).expect("block 7");
+    let suspended = chain.presentation(gbt_id).to_bytes();
+    let superseded = chain.presentation("SZ-2026-000003").to_bytes();
+    let one_day = chain.presentation("SZ-2026-000006").to_bytes();
+    // Certificates of block 2 with all four signatures; with the fourth altered; from a later
+    // view than the header's (the vote's view is the certificate's, not the header's).
+    let names = validator_names(&chain.genesis, suite);
+    let sign_all = |view: u64| {
+        let block_hash = header.hash(suite);
+        let vote = Vote {
+            kind: lichen_contracts::block::VoteKind::Commit,
+            chain_id: header.chain_id.clone(),
+            genesis_hash: anchor.genesis_hash,
+            height: header.height,
+            view,
+            block_hash,
+        };
+        let message = vote.signing_hash(suite);
+        CommitCertificate {
+            height: header.height,
+            view,
+            block_hash,
+            signatures: anchor
+                .validators
+                .validators
+                .iter()
+                .enumerate()
+                .map(|(i, v)| lichen_contracts::block::IndexedSignature {
+                    index: i as u16,
+                    signature: chain
+                        .key(&names[&v.key.as_bytes().to_vec()])
+                        .sign(message.as_bytes()),
+                })
+                .collect(),
+        }
+    };
+    let all_four = sign_all(header.view);
+    let mut fourth_bad = all_four.clone();
+    {
+        let sig = &mut fourth_bad.signatures[3].signature;
+        let mut bytes = *sig.as_bytes();
+        // The least significant byte of s (SM2, big-endian) or S (Ed25519, little-endian):
+        // the signature stays well-formed, only wrong.
+        let at = if suite == Suite::Sm { 63 } else { 32 };
+        bytes[at] ^= 0x01;
+        *sig = lichen_contracts::crypto::Signature::from_bytes(suite.sig_algo(), &bytes)
+            .expect("still in range");
+    }
+    let later_view = sign_all(header.view + 1);
+    let mut later_view_relabelled = all_four.clone();
+    later_view_relabelled.view += 1;
+    // After the set change of block 3 the set has 5 validators: the quorum is floor(10/3) + 1 = 4,
+    // not 2f + 1 = 3.
+    let mut three_of_five = after_change.clone();
+    three_of_five.certified.certificate.signatures.truncate(3);
+    let gbt_header_time = gbt.certified.header.time_ms;
+    let rule_cases = [
+        case("suspended", &suspended, None, now, Verdict::Suspended),
+        case("superseded", &superseded, None, now, Verdict::Superseded),
+        case(
+            "certificate with every validator's signature (more than a quorum)",
+            &replace_cert(&all_four),
+            None,
+            now,
+            Verdict::Valid,
+        ),
+        case(
+            "certificate from a later view than the header's",
+            &replace_cert(&later_view),
+            None,
+            now,
+            Verdict::Valid,
+        ),
+        case(
+            "valid from exactly now",
+            &gbt.to_bytes(),
+            None,
+            GENESIS_TIME_MS,
+            Verdict::Valid,
+        ),
+        case(
+            "proof exactly as old as allowed",
+            &gbt.to_bytes(),
+            None,
+            gbt_header_time + PROOF_AGE_MAX_MS,
+            Verdict::Valid,
+        ),
+        case(
+            "valid until one millisecond from now",
+            &one_day,
+            None,
+            t7 + DAY_MS - 1,
+            Verdict::Valid,
+        ),
+    ];
+    let broken_rule_cases = [
+        broken(
+            "one signature beyond the quorum does not verify (every signature must)",
+            replace_cert(&fourth_bad),
+            None,
+            Verdict::UnknownIssuer,
+            "quorum",
+        ),
+        broken(
+            "certificate relabelled with a later view than it was signed in",
+            replace_cert(&later_view_relabelled),
+            None,
+            Verdict::UnknownIssuer,
+            "quorum",
+        ),
+        broken(
+            "3 of 5 signatures: 2f + 1, below the quorum floor(2n/3) + 1 = 4",
+            three_of_five.to_bytes(),
+            None,
+            Verdict::UnknownIssuer,
+            "quorum",
+        ),
+    ];
+    // Boundaries of checks 9 and 10 (these do not stop the report: later checks still run).
+    let boundary_cases = [
+        case(
+            "valid from one millisecond later",
+            &gbt.to_bytes(),
+            None,
+            GENESIS_TIME_MS - 1,
+            Verdict::NotYetValid,
+        ),
+        case(
+            "valid until exactly now (the end is exclusive)",
+            &one_day,
+            None,
+            t7 + DAY_MS,
+            Verdict::Expired,
+        ),
+        case(
+            "proof one millisecond older than allowed",
+            &gbt.to_bytes(),
+            None,
+            gbt_header_time + PROOF_AGE_MAX_MS + 1,
+            Verdict::StaleProof,
+        ),
+    ];
+    let mut presentations = presentations;
+    presentations
+        .as_array_mut()
+        .expect("array")
+        .extend(rule_cases.into_iter().chain(boundary_cases));
+    let mut broken_presentations = broken_presentations;
+    broken_presentations
+        .as_array_mut()
+        .expect("array")
+        .extend(broken_rule_cases);
+
     json!({
         "about": "Lichen golden vectors (generated by contracts/tests/golden_vectors.rs; see PROTOCOL.md). Hex is lower case.",
         "suite": suite.name(),

@@ -252,6 +252,6 @@ describe('the web build (pkg/web, for browsers) gives the same reports as the No
         n++;
       }
     }
-    assert.equal(n, 2 * (8 + 13 + 3));
+    assert.equal(n, 2 * (18 + 16 + 3));
   });
 });

@@ -8,6 +8,8 @@
 //!
 //! `cargo bench -p lichen-contracts --bench trust_package` (release; a few minutes, ~3 GB).
 //! `LICHEN_BENCH_KEYS_MAX=10000000` adds the 10^7 state (~25 GB of memory: not on a small machine).
+//! `LICHEN_BENCH_OUT=DIR` also writes each package and the trust anchor there, for timing the
+//! WASM verifier on them (`verifier-wasm/js/bench-package.mjs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -157,6 +159,12 @@ fn main() {
                 lichen_contracts::presentation::verify_package_bytes(&anchor, &bytes).unwrap();
             let verify_ms = started.elapsed().as_secs_f64() * 1e3;
             assert_eq!(state.marks.len() as u64, marks);
+            if let Ok(dir) = std::env::var("LICHEN_BENCH_OUT") {
+                let name = format!("{dir}/package-{}-{marks}.bin", suite.name());
+                std::fs::write(&name, &bytes).unwrap();
+                std::fs::write(format!("{dir}/anchor-{}.bin", suite.name()), anchor.to_bytes())
+                    .unwrap();
+            }
             println!(
                 "{}: {marks:>7} marks in {:>9} entries: package {:>9} bytes ({:.1} bytes/mark), region read {region_ms:.0} ms, verified in {verify_ms:.0} ms (no levels)",
                 suite.name(),

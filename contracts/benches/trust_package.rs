@@ -162,8 +162,11 @@ fn main() {
             if let Ok(dir) = std::env::var("LICHEN_BENCH_OUT") {
                 let name = format!("{dir}/package-{}-{marks}.bin", suite.name());
                 std::fs::write(&name, &bytes).unwrap();
-                std::fs::write(format!("{dir}/anchor-{}.bin", suite.name()), anchor.to_bytes())
-                    .unwrap();
+                std::fs::write(
+                    format!("{dir}/anchor-{}.bin", suite.name()),
+                    anchor.to_bytes(),
+                )
+                .unwrap();
             }
             println!(
                 "{}: {marks:>7} marks in {:>9} entries: package {:>9} bytes ({:.1} bytes/mark), region read {region_ms:.0} ms, verified in {verify_ms:.0} ms (no levels)",

@@ -107,13 +107,50 @@ pub fn verify_with_package(
 ) -> Result<Report, VerifierError> {
     let anchor = TrustAnchor::from_bytes(trust_anchor)?;
     let state = package
-        .map(|p| verify_package_bytes(&anchor, p))
+        .map(|p| checked_package(trust_anchor, &anchor, p))
         .transpose()?;
     let trust = Trust {
         anchor: &anchor,
-        package: state.as_ref(),
+        package: state.as_deref(),
     };
     Ok(verify_bytes_with(trust, bytes, document, policy))
+}
+
+/// The last package checked, with the anchor it was checked against: a scanner verifies many
+/// presentations with one package, and checking a package of 10^5 revocations takes ~0.2-0.3 s
+/// in WASM (BENCHMARKS.md), so it is checked once, not per scan.
+struct CheckedPackage {
+    anchor: Vec<u8>,
+    package: Vec<u8>,
+    state: std::rc::Rc<TrustState>,
+}
+
+thread_local! {
+    static LAST_PACKAGE: std::cell::RefCell<Option<CheckedPackage>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `package` verified against the anchor, from the cache when it is the same bytes as last time.
+fn checked_package(
+    anchor_bytes: &[u8],
+    anchor: &TrustAnchor,
+    package: &[u8],
+) -> Result<std::rc::Rc<TrustState>, VerifierError> {
+    let cached = LAST_PACKAGE.with_borrow(|last| {
+        last.as_ref()
+            .filter(|c| c.anchor == anchor_bytes && c.package == package)
+            .map(|c| c.state.clone())
+    });
+    if let Some(state) = cached {
+        return Ok(state);
+    }
+    let state = std::rc::Rc::new(verify_package_bytes(anchor, package)?);
+    LAST_PACKAGE.set(Some(CheckedPackage {
+        anchor: anchor_bytes.to_vec(),
+        package: package.to_vec(),
+        state: state.clone(),
+    }));
+    Ok(state)
 }
 
 /// A document hash from 64 hex digits (either case).

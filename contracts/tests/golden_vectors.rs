@@ -865,6 +865,33 @@ fn build(suite: Suite) -> Value {
             Verdict::StaleProof,
         ),
     ];
+    // Deltas: A to B (a new level depth: full levels) and A to C (the checkpoint at block 7, the
+    // same 2 levels: changed nodes only). Applied to A they give exactly B and C.
+    let package_c = chain.trust_package(7, 2);
+    let delta = |name: &str,
+                 base: &str,
+                 base_package: &lichen_contracts::presentation::TrustPackage,
+                 to: &lichen_contracts::presentation::TrustPackage| {
+        let d = lichen_contracts::presentation::TrustDelta::between(base_package, to);
+        assert_eq!(&d.apply(base_package).expect("applies"), to);
+        let state = to.verify(&anchor).expect("result verifies");
+        json!({ "name": name, "base": base, "hex": hex(&d.to_bytes()),
+                "result_hash": state.package_hash.to_hex(), "checkpoint_height": state.checkpoint_height })
+    };
+    let trust_deltas = json!([
+        delta(
+            "A to B: a set change, a new level depth",
+            "A",
+            &package_a,
+            &package_b
+        ),
+        delta(
+            "A to C: a suspension and a supersession, changed level nodes",
+            "A",
+            &package_a,
+            &package_c
+        ),
+    ]);
     let mut presentations = presentations;
     presentations
         .as_array_mut()
@@ -891,6 +918,7 @@ fn build(suite: Suite) -> Value {
         "trust_packages": trust_packages,
         "broken_trust_packages": broken_trust_packages,
         "with_trust_package": with_trust_package,
+        "trust_deltas": trust_deltas,
     })
 }
 
@@ -1107,6 +1135,44 @@ fn check_trust_packages(doc: &Value) {
             PackageError::LevelsMismatch { .. } => "levels",
         };
         assert_eq!(kind, p["error"], "{}", p["name"]);
+    }
+    let packages: std::collections::BTreeMap<String, lichen_contracts::presentation::TrustPackage> =
+        doc["trust_packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().expect("name").to_string(),
+                    lichen_contracts::presentation::TrustPackage::from_bytes(&unhex(&p["hex"]))
+                        .expect("decodes"),
+                )
+            })
+            .collect();
+    for d in doc["trust_deltas"].as_array().expect("deltas") {
+        let delta = lichen_contracts::presentation::TrustDelta::from_bytes(&unhex(&d["hex"]))
+            .expect("delta decodes");
+        let base = &packages[d["base"].as_str().expect("base")];
+        let state = delta
+            .apply(base)
+            .and_then(|p| p.verify(&anchor))
+            .unwrap_or_else(|e| panic!("{}: {e}", d["name"]));
+        assert_eq!(
+            state.package_hash.to_hex(),
+            d["result_hash"],
+            "{}",
+            d["name"]
+        );
+        assert_eq!(state.checkpoint_height, d["checkpoint_height"]);
+        // Applied to any other package, it is refused.
+        for (name, other) in &packages {
+            if name != d["base"].as_str().expect("base") {
+                assert!(matches!(
+                    delta.apply(other),
+                    Err(PackageError::WrongBase { .. })
+                ));
+            }
+        }
     }
     for case in doc["with_trust_package"].as_array().expect("cases") {
         let document = case["document"]

@@ -922,6 +922,16 @@ fn build(suite: Suite) -> Value {
     })
 }
 
+/// The names of the checks that failed, in report order.
+fn failed_checks(report: &lichen_contracts::presentation::Report) -> Vec<&'static str> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == lichen_contracts::presentation::Outcome::Fail)
+        .map(|c| c.id.name())
+        .collect()
+}
+
 fn validator_names(
     genesis: &lichen_contracts::genesis::Genesis,
     suite: Suite,
@@ -1040,12 +1050,7 @@ fn check_file(doc: &Value) {
             "{}: {report:#?}",
             case["name"]
         );
-        let failed: Vec<&str> = report
-            .checks
-            .iter()
-            .filter(|c| c.outcome == lichen_contracts::presentation::Outcome::Fail)
-            .map(|c| c.id.name())
-            .collect();
+        let failed = failed_checks(&report);
         assert_eq!(
             failed,
             vec![case["failed_check"].as_str().expect("check")],
@@ -1198,12 +1203,7 @@ fn check_trust_packages(doc: &Value) {
             "{}: {report:#?}",
             case["name"]
         );
-        let failed: Vec<&str> = report
-            .checks
-            .iter()
-            .filter(|c| c.outcome == lichen_contracts::presentation::Outcome::Fail)
-            .map(|c| c.id.name())
-            .collect();
+        let failed = failed_checks(&report);
         let expected: Vec<&str> = case["failed_check"].as_str().into_iter().collect();
         assert_eq!(failed, expected, "{}", case["name"]);
     }

@@ -96,29 +96,23 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
                 Node::Internal { children } => {
                     check_depth(&path)?;
                     let n = usize::from(key_nibble(key, path.len()));
-                    // Walk the node's 4 binary levels along the nibble's bits, high bit first.
-                    let (mut lo, mut width) = (0usize, 16usize);
-                    let next = loop {
-                        let half = width / 2;
-                        let (mine, other) = if n & half != 0 {
-                            (lo + half, lo)
-                        } else {
-                            (lo, lo + half)
-                        };
-                        siblings.push(range_hash(self.suite, &children, other, half));
-                        (lo, width) = (mine, half);
+                    let mut next = None;
+                    walk_nibble(self.suite, &children, n, &mut siblings, |lo, width| {
                         let mut present = children[lo..lo + width]
                             .iter()
                             .enumerate()
                             .filter_map(|(i, c)| c.map(|c| (lo + i, c)));
                         match (present.next(), present.next()) {
-                            (None, _) => break None,
+                            (None, _) => true,
                             // A lone leaf (possibly another key's) ends the path here; a lone
                             // internal child continues it one nibble down.
-                            (Some(only), None) if only.1.is_leaf || width == 1 => break Some(only),
-                            _ => {}
+                            (Some(only), None) if only.1.is_leaf || width == 1 => {
+                                next = Some(only);
+                                true
+                            }
+                            _ => false,
                         }
-                    };
+                    });
                     let Some((slot, child)) = next else {
                         return Ok((
                             None,
@@ -164,17 +158,7 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
                 Node::Internal { children } => children,
             };
             check_depth(&path)?;
-            let (mut lo, mut width) = (0usize, 16usize);
-            while width > 1 {
-                let half = width / 2;
-                let (mine, other) = if n & half != 0 {
-                    (lo + half, lo)
-                } else {
-                    (lo, lo + half)
-                };
-                siblings.push(range_hash(self.suite, &children, other, half));
-                (lo, width) = (mine, half);
-            }
+            walk_nibble(self.suite, &children, n, &mut siblings, |_, _| false);
             let Some(child) = children[n] else {
                 return Err(corrupt("the revocation region is empty"));
             };
@@ -264,6 +248,31 @@ impl Region {
             .try_into()
             .unwrap_or_else(|_| unreachable!("the walk pushes 4 siblings per nibble, 4 nibbles"));
         Region { siblings, leaves }
+    }
+}
+
+/// Walks an internal node's 4 binary levels along nibble `n`, high bit first, pushing the hash of
+/// the other half at each level, until `stop(lo, width)` (the range reached) says the path ends.
+fn walk_nibble(
+    suite: Suite,
+    children: &super::Children,
+    n: usize,
+    siblings: &mut Vec<Hash32>,
+    mut stop: impl FnMut(usize, usize) -> bool,
+) {
+    let (mut lo, mut width) = (0usize, 16usize);
+    while width > 1 {
+        let half = width / 2;
+        let (mine, other) = if n & half != 0 {
+            (lo + half, lo)
+        } else {
+            (lo, lo + half)
+        };
+        siblings.push(range_hash(suite, children, other, half));
+        (lo, width) = (mine, half);
+        if stop(lo, width) {
+            return;
+        }
     }
 }
 

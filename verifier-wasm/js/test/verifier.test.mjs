@@ -89,6 +89,19 @@ for (const name of SUITES) {
         assert.throws(() => wasm.trustPackageInfo(anchor, unhex(p.hex)), /trust package cannot be used/);
       });
     }
+    for (const d of golden.trust_deltas) {
+      it(`trust delta ${d.name}: applied to ${d.base}, the result verifies`, () => {
+        const updated = wasm.applyTrustPackageDelta(anchor, packages[d.base], unhex(d.hex));
+        const info = wasm.trustPackageInfo(anchor, updated);
+        assert.equal(info.package_hash, d.result_hash);
+        assert.equal(info.checkpoint.height, d.checkpoint_height);
+        for (const [name, other] of Object.entries(packages)) {
+          if (name !== d.base) {
+            assert.throws(() => wasm.applyTrustPackageDelta(anchor, other, unhex(d.hex)), /checkpoint/);
+          }
+        }
+      });
+    }
     for (const c of golden.with_trust_package) {
       it(`with trust package ${c.package ?? 'none'}: ${c.name} → ${c.verdict}`, () => {
         const bytes = unhex(c.hex);

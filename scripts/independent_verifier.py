@@ -5,8 +5,8 @@ Implements SM3, SM2 verification (GB/T 32918, default user id), Ed25519 verifica
 (RFC 8032, strict), the canonical decoders, state proofs, commit certificates, the
 signing-set walk, the presentation / evidence-receipt verification of PROTOCOL.md, and trust
 packages (revocation region, tree levels, the moved anchor) with full and compact presentations
-checked against them (the golden files' trust_packages, broken_trust_packages and
-with_trust_package sections).
+checked against them, and trust-package deltas applied to their base package (the golden
+files' trust_packages, broken_trust_packages, with_trust_package and trust_deltas sections).
 
 Usage: python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json \
            contracts/vectors/golden-intl.json
@@ -729,9 +729,18 @@ def dec_set_change(r):
             "next_validators": dec_validator_set(r)}
 
 
+def dec_set_change_bytes(r):
+    ch, raw = r.slice_of(lambda: dec_set_change(r))
+    ch["bytes"] = raw
+    return ch
+
+
 def dec_certified(r):
-    return {"header": dec_header_bytes(r), "certificate": dec_certificate(r),
-            "set_changes": r.seq(0, 1024, lambda: dec_set_change(r), "set_changes")}
+    header = dec_header_bytes(r)
+    cert, cert_bytes = r.slice_of(lambda: dec_certificate(r))
+    cert["bytes"] = cert_bytes
+    return {"header": header, "certificate": cert,
+            "set_changes": r.seq(0, 1024, lambda: dec_set_change_bytes(r), "set_changes")}
 
 
 def dec_trust_anchor(r):
@@ -868,6 +877,71 @@ def dec_trust_package(r):
     return pkg
 
 
+def dec_level_changes(r):
+    """A delta's `levels`: `u8 0` then `u32` count (at most 65,536) of `index u32 || u8 keys
+    (0 none, 1 one, 2 many) || hash(32) unless none`, indices strictly increasing; or `u8 1` then
+    a full `levels` field."""
+    t = r.u8()
+    if t == 1:
+        return {"full": dec_levels(r)}
+    if t != 0:
+        raise DecodeError("delta levels tag %d" % t)
+    n = r.u32()
+    if n > 65536:  # checked before reading
+        raise DecodeError("changed level node count %d above 65536" % n)
+    changes = []
+    for _ in range(n):
+        index = r.u32()
+        keys = r.u8()
+        if keys == 0:
+            changes.append((index, (False, False, None)))
+        elif keys in (1, 2):
+            changes.append((index, (True, keys == 2, r.h32())))
+        else:
+            raise DecodeError("changed level node keys byte %d not 0, 1 or 2" % keys)
+    idx = [i for i, _ in changes]
+    if any(a >= b for a, b in zip(idx, idx[1:])):
+        raise DecodeError("changed level node indices not strictly increasing")
+    return {"changed": changes}
+
+
+def dec_mark_changes(r):
+    n = r.u32()
+    if n > 2 ** 20:  # checked before reading
+        raise DecodeError("mark change count %d above 2^20" % n)
+    changes = []
+    for _ in range(n):
+        tag = r.take(16)
+        status = r.u8()
+        if status > 3:
+            raise DecodeError("mark change status %d not 0..3" % status)
+        changes.append((tag, status))
+    if not _strictly_increasing([t for t, _ in changes]):
+        raise DecodeError("mark change tags not strictly increasing")
+    return changes
+
+
+def dec_trust_delta(r):
+    if r.u8() != 0x64:
+        raise DecodeError("not a trust delta (tag)")
+    d = {"chain_id": r.ident("chain_id"), "suite": r.u8()}
+    if d["suite"] not in SUITES:
+        raise DecodeError("unknown suite %d" % d["suite"])
+    d["genesis_hash"] = r.h32()
+    d["base_height"] = r.u64()
+    d["base_hash"] = r.h32()
+    d["header"] = dec_header_bytes(r)
+    cert, cert_bytes = r.slice_of(lambda: dec_certificate(r))
+    cert["bytes"] = cert_bytes
+    d["certificate"] = cert
+    d["set_changes"] = r.seq(0, 1024, lambda: dec_set_change_bytes(r), "set_changes")
+    d["region_siblings"] = dec_region_siblings(r)
+    d["mark_changes"] = dec_mark_changes(r)
+    d["foreign"] = dec_foreign(r)
+    d["levels"] = dec_level_changes(r)
+    return d
+
+
 def dec_compact_proof(r):
     top = r.u8()
     depth = r.u16()
@@ -903,6 +977,7 @@ def dec_compact_presentation(r):
 
 DECODERS = {
     "TrustPackage": dec_trust_package, "CompactPresentation": dec_compact_presentation,
+    "TrustDelta": dec_trust_delta,
     "ValidatorSet": dec_validator_set, "TrustAnchor": dec_trust_anchor,
     "Transaction": dec_transaction, "SignedTransaction": dec_signed_transaction,
     "BlockHeader": dec_header_bytes, "Vote": dec_vote, "CommitCertificate": dec_certificate,
@@ -1358,6 +1433,91 @@ def verify_trust_package(suite, anchor, data):
             "hash": suite.H("lichen/trust-package/v1", data), "revocations": counts}, None
 
 
+def enc_region_siblings(siblings):
+    bitmap = 0
+    out = b""
+    for i, s in enumerate(siblings):
+        if s != ZERO:
+            bitmap |= 0x8000 >> i
+            out += s
+    return struct.pack(">H", bitmap) + out
+
+
+def enc_levels(levels):
+    k = levels["depth"]
+    if k == 0:
+        return b"\x00"
+    nodes = levels["nodes"]
+    nb = ((1 << k) + 7) // 8
+    present = bytearray(nb)
+    multi = bytearray(nb)
+    hashes = b""
+    for j, (p, m, h) in enumerate(nodes):
+        if p:
+            present[j // 8] |= 0x80 >> (j % 8)
+            hashes += h
+        if m:
+            multi[j // 8] |= 0x80 >> (j % 8)
+    return bytes([k]) + bytes(present) + bytes(multi) + hashes
+
+
+def enc_trust_package(pkg):
+    """The TrustPackage encoding of a decoded (or rebuilt) package."""
+    cp = pkg["checkpoint"]
+    out = b"\x54" + enc_string(pkg["chain_id"]) + bytes([pkg["suite"]]) + pkg["genesis_hash"]
+    out += cp["header"]["bytes"] + cp["certificate"]["bytes"]
+    out += struct.pack(">I", len(cp["set_changes"])) + b"".join(
+        ch["bytes"] for ch in cp["set_changes"])
+    out += enc_region_siblings(pkg["region_siblings"])
+    out += struct.pack(">I", len(pkg["marks"])) + b"".join(
+        tag + bytes([st]) for tag, st in pkg["marks"])
+    out += struct.pack(">I", len(pkg["foreign"])) + b"".join(k + vh for k, vh in pkg["foreign"])
+    out += enc_levels(pkg["levels"])
+    return out
+
+
+def apply_trust_delta(suite, base_bytes, delta_bytes):
+    """Applies a TrustDelta to the base package (PROTOCOL.md, Trust packages, Deltas). Returns
+    (package bytes, None) or (None, (error, reason)): `encoding` when either does not decode,
+    `checkpoint` for a wrong base (the error the broken-package table gives a delta's wrong
+    base). The result is not yet verified: pass it to verify_trust_package."""
+    try:
+        d = decode("TrustDelta", delta_bytes)
+    except DecodeError as e:
+        return None, ("encoding", "delta: %s" % e)
+    try:
+        P = decode("TrustPackage", base_bytes)
+    except DecodeError as e:
+        return None, ("encoding", "base package: %s" % e)
+    X = P["checkpoint"]["header"]
+    if (d["chain_id"] != P["chain_id"] or d["suite"] != P["suite"] or
+            d["genesis_hash"] != P["genesis_hash"] or d["base_height"] != X["height"] or
+            d["base_hash"] != suite.H("lichen/header/v1", X["bytes"])):
+        return None, ("checkpoint", "wrong base")
+    marks = dict(P["marks"])
+    for tag, st in d["mark_changes"]:
+        if st == 0:
+            marks.pop(tag, None)  # removing an absent mark: nothing to remove
+        else:
+            marks[tag] = st
+    if "full" in d["levels"]:
+        levels = d["levels"]["full"]
+    else:
+        k = P["levels"]["depth"]
+        nodes = list(P["levels"]["nodes"])
+        for index, node in d["levels"]["changed"]:
+            if index >= len(nodes):
+                return None, ("levels", "changed level node %d outside depth %d" % (index, k))
+            nodes[index] = node
+        levels = {"depth": k, "nodes": nodes}
+    new = {"chain_id": P["chain_id"], "suite": P["suite"], "genesis_hash": P["genesis_hash"],
+           "checkpoint": {"header": d["header"], "certificate": d["certificate"],
+                          "set_changes": P["checkpoint"]["set_changes"] + d["set_changes"]},
+           "region_siblings": d["region_siblings"], "marks": sorted(marks.items()),
+           "foreign": d["foreign"], "levels": levels}
+    return enc_trust_package(new), None
+
+
 def verify_receipt(suite, anchor, data, document):
     checks, obj, verdict = _common_checks(
         suite, anchor, "EvidenceReceipt", data, document,
@@ -1616,6 +1776,46 @@ def run_file(path):
         got = None if err is None else err[0]
         t.check(label, got == p["error"], "got %s (%s), want %s" % (
             got, err[1] if err else "accepted", p["error"]))
+
+    # trust deltas: applied to their base give a package that verifies with the stated
+    # fingerprint and checkpoint; applied to any other package, refused as wrong base
+    pkg_hex = {p["name"]: bytes.fromhex(p["hex"]) for p in v.get("trust_packages", [])}
+    if v.get("trust_deltas"):
+        for name, b in pkg_hex.items():  # the encoder that rebuilds packages, checked
+            try:
+                same = enc_trust_package(decode("TrustPackage", b)) == b
+            except DecodeError:
+                same = False
+            t.check("trust package %s re-encodes to its bytes" % name, same)
+    for i, p in enumerate(v.get("trust_deltas", [])):
+        label = "trust_deltas[%d] %s" % (i, p.get("name"))
+        delta = bytes.fromhex(p["hex"])
+        if p["base"] not in pkg_hex:
+            t.check(label, False, "unknown base %r" % p["base"])
+            continue
+        for what, bad in (("a trailing byte", delta + b"\x00"),
+                          ("another tag", b"\x54" + delta[1:]), ("cut short", delta[:-1])):
+            full, err = apply_trust_delta(suite, pkg_hex[p["base"]], bad)
+            t.check("%s with %s" % (label, what), full is None and err[0] == "encoding",
+                    "not refused at decoding: %r" % (err,))
+        full, err = apply_trust_delta(suite, pkg_hex[p["base"]], delta)
+        if full is None:
+            t.check(label, False, "refused: %s: %s" % err)
+        else:
+            info, err = verify_trust_package(suite, anchor, full)
+            if info is None:
+                t.check(label, False, "result refused: %s: %s" % err)
+            else:
+                got = (info["hash"].hex(), info["c"])
+                want = (p["result_hash"], p["checkpoint_height"])
+                t.check(label, got == want, "got %r, want %r" % (got, want))
+        for name, other in pkg_hex.items():
+            if name == p["base"]:
+                continue
+            full, err = apply_trust_delta(suite, other, delta)
+            t.check("%s applied to %s" % (label, name),
+                    full is None and err[0] == "checkpoint" and err[1] == "wrong base",
+                    "not refused as wrong base: %r" % (err,))
 
     # presentations and compact presentations checked with a package (or none)
     for i, p in enumerate(v.get("with_trust_package", [])):

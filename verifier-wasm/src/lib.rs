@@ -85,12 +85,12 @@ pub fn apply_delta(
     delta: &[u8],
 ) -> Result<Vec<u8>, VerifierError> {
     use lichen_contracts::codec::Encode;
-    use lichen_contracts::presentation::{TrustDelta, TrustPackage};
+    use lichen_contracts::presentation::TrustPackage;
     let anchor = TrustAnchor::from_bytes(trust_anchor)?;
     verify_package_bytes(&anchor, package)?;
     let base =
         TrustPackage::from_bytes(package).map_err(lichen_contracts::PackageError::Encoding)?;
-    let delta = TrustDelta::from_bytes(delta).map_err(lichen_contracts::PackageError::Encoding)?;
+    let delta = lichen_contracts::presentation::decode_delta_bytes(delta)?;
     let updated = delta.apply(&base)?;
     updated.verify(&anchor)?;
     Ok(updated.to_bytes())

@@ -198,6 +198,18 @@ impl Decode for TrustDelta {
     }
 }
 
+/// Decodes a delta, refusing more than [`super::TRUST_PACKAGE_BYTES_MAX`] bytes before parsing.
+pub fn decode_delta_bytes(bytes: &[u8]) -> Result<TrustDelta, PackageError> {
+    if bytes.len() > super::TRUST_PACKAGE_BYTES_MAX {
+        return Err(PackageError::Encoding(CodecError::TooLong {
+            field: "trust package delta",
+            len: bytes.len(),
+            max: super::TRUST_PACKAGE_BYTES_MAX,
+        }));
+    }
+    TrustDelta::from_bytes(bytes).map_err(PackageError::Encoding)
+}
+
 impl TrustDelta {
     /// The full package this delta leads to from `base`. Nothing here is trusted: verify the
     /// result ([`TrustPackage::verify`]) before using it.

@@ -16,7 +16,7 @@ mod report;
 mod verify;
 
 pub use compact::{COMPACT_TAG, CompactPresentation, CompactProof};
-pub use delta::{LEVEL_CHANGES_MAX, LevelsUpdate, TRUST_DELTA_TAG, TrustDelta};
+pub use delta::{LEVEL_CHANGES_MAX, LevelsUpdate, TRUST_DELTA_TAG, TrustDelta, decode_delta_bytes};
 pub use package::{
     FOREIGN_LEAVES_MAX, MARKS_MAX, TRUST_PACKAGE_BYTES_MAX, TRUST_PACKAGE_TAG, TrustPackage,
     TrustState, verify_package_bytes,

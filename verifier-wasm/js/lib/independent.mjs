@@ -2,8 +2,9 @@
 // golden vectors, tagged hashes with sm-crypto's SM3 or @noble/hashes' SHA-256, signatures with
 // sm-crypto's SM2 or @noble/curves' Ed25519, state proofs, checks 1-6 of presentation and
 // receipt verification, and trust packages (revocation region, tree levels, the moved anchor) with
-// checks 1-10 of full and compact presentations verified with one. It shares no code with the
-// Rust verifier: the tests compare the two.
+// checks 1-10 of full and compact presentations verified with one, and trust-package deltas
+// applied to their base package. It shares no code with the Rust verifier: the tests compare the
+// two.
 import smCrypto from 'sm-crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -367,15 +368,26 @@ function readHeaderSpan(r) {
   return { ...h.value, raw: h.raw };
 }
 
-export function readCertified(r) {
-  const header = readHeaderSpan(r);
-  const certificate = readCertificate(r);
-  const setChanges = r.seq(() => {
+function readCertificateSpan(r) {
+  const c = r.span(() => readCertificate(r));
+  return { ...c.value, raw: c.raw };
+}
+
+/** `seq<SetChange>` (at most 1024), each with its exact bytes in `raw`. */
+function readSetChanges(r) {
+  return r.seq(() => {
+    const from = r.i;
     const changeHeader = readHeaderSpan(r);
     const changeCertificate = readCertificate(r);
     const next = r.span(() => readValidatorSet(r));
-    return { header: changeHeader, certificate: changeCertificate, next: next.value, nextRaw: next.raw };
+    return { header: changeHeader, certificate: changeCertificate, next: next.value, nextRaw: next.raw, raw: r.b.subarray(from, r.i) };
   }, 1024);
+}
+
+export function readCertified(r) {
+  const header = readHeaderSpan(r);
+  const certificate = readCertificateSpan(r);
+  const setChanges = readSetChanges(r);
   return { header, certificate, setChanges };
 }
 
@@ -435,24 +447,43 @@ function readLevels(r) {
   return { depth, nodes };
 }
 
-/** `TrustPackage` (tag 0x54) with every decoding rule of PROTOCOL.md, Trust packages. */
-export function readTrustPackage(r) {
-  if (r.b.length > 24 * 1024 * 1024) throw new Error('trust package above 24 MiB');
-  if (r.u8() !== 0x54) throw new Error('not a trust package');
+/** `chain_id string`, `suite u8`, `genesis_hash Hash32`: the head of a package or a delta. */
+function readChainHead(r) {
   const chainId = r.str(64);
   if (!/^[A-Za-z0-9._:/-]{1,64}$/.test(chainId)) throw new Error('chain id is not an identifier');
   const suite = r.u8();
   if (suite !== 1 && suite !== 2) throw new Error(`unknown suite ${suite}`);
   const genesisHash = r.hash();
-  const checkpoint = readCertified(r);
-  const regionSiblings = readRegionSiblings(r);
+  return { chainId, suite, genesisHash };
+}
+
+/** `u32` count (at most 2^20) of `tag(16) || status u8`, tags strictly increasing; status in [lo, 3]. */
+function readMarkList(r, lo) {
   const marks = r.seq(() => {
     const tag = r.take(16);
     const status = r.u8();
-    if (status < 1 || status > 3) throw new Error(`mark status ${status}`);
+    if (status < lo || status > 3) throw new Error(`mark status ${status}`);
     return { tag, status };
   }, 2 ** 20);
   if (!strictlyIncreasing(marks.map((m) => m.tag))) throw new Error('mark tags do not strictly increase');
+  return marks;
+}
+
+/** `TrustPackage` (tag 0x54) with every decoding rule of PROTOCOL.md, Trust packages. */
+export function readTrustPackage(r) {
+  if (r.b.length > 24 * 1024 * 1024) throw new Error('trust package above 24 MiB');
+  if (r.u8() !== 0x54) throw new Error('not a trust package');
+  const { chainId, suite, genesisHash } = readChainHead(r);
+  const checkpoint = readCertified(r);
+  const regionSiblings = readRegionSiblings(r);
+  const marks = readMarkList(r, 1);
+  const foreign = readForeign(r);
+  const levels = readLevels(r);
+  return { chainId, suite, genesisHash, checkpoint, regionSiblings, marks, foreign, levels };
+}
+
+/** `foreign`: at most 65,536 region leaves, keys strictly increasing, none a mark's or the sentinel's. */
+function readForeign(r) {
   const foreign = r.seq(() => {
     const key = r.hash();
     const valueHash = r.hash();
@@ -462,8 +493,45 @@ export function readTrustPackage(r) {
     return { key, valueHash };
   }, 65536);
   if (!strictlyIncreasing(foreign.map((f) => f.key))) throw new Error('foreign keys do not strictly increase');
-  const levels = readLevels(r);
-  return { chainId, suite, genesisHash, checkpoint, regionSiblings, marks, foreign, levels };
+  return foreign;
+}
+
+/**
+ * A delta's `levels`: `u8 0` then at most 65,536 changed nodes `index u32 || u8 keys (0 none,
+ * 1 one, 2 many) || hash(32) unless none`, indices strictly increasing; or `u8 1` then a full
+ * `levels` field.
+ */
+function readLevelChanges(r) {
+  const tag = r.u8();
+  if (tag === 1) return { full: readLevels(r) };
+  if (tag !== 0) throw new Error(`delta levels tag ${tag}`);
+  const changed = r.seq(() => {
+    const index = r.u32();
+    const keys = r.u8();
+    if (keys === 0) return { index, node: { present: false, multi: false, hash: null } };
+    if (keys !== 1 && keys !== 2) throw new Error(`changed level node keys byte ${keys}`);
+    return { index, node: { present: true, multi: keys === 2, hash: r.hash() } };
+  }, 65536);
+  if (!changed.every((c, i) => i === 0 || changed[i - 1].index < c.index)) {
+    throw new Error('changed level node indices do not strictly increase');
+  }
+  return { changed };
+}
+
+/** `TrustDelta` (tag 0x64) with every decoding rule of PROTOCOL.md, Trust packages, Deltas. */
+export function readTrustDelta(r) {
+  if (r.u8() !== 0x64) throw new Error('not a trust delta');
+  const { chainId, suite, genesisHash } = readChainHead(r);
+  const baseHeight = r.u64();
+  const baseHash = r.hash();
+  const header = readHeaderSpan(r);
+  const certificate = readCertificateSpan(r);
+  const setChanges = readSetChanges(r);
+  const regionSiblings = readRegionSiblings(r);
+  const markChanges = readMarkList(r, 0);
+  const foreign = readForeign(r);
+  const levels = readLevelChanges(r);
+  return { chainId, suite, genesisHash, baseHeight, baseHash, header, certificate, setChanges, regionSiblings, markChanges, foreign, levels };
 }
 
 /** `CompactPresentation` (tag 0x43): checkpoint height, licence, `CompactProof`. */
@@ -778,6 +846,115 @@ export function verifyTrustPackage(suite, anchor, bytes) {
       revocations,
     },
   };
+}
+
+function encodeRegionSiblings(siblings) {
+  let bitmap = 0;
+  const present = [];
+  siblings.forEach((s, i) => {
+    if (!equal(s, ZERO)) {
+      bitmap |= 0x8000 >> i;
+      present.push(s);
+    }
+  });
+  return concat(Uint8Array.of(bitmap >> 8, bitmap & 0xff), ...present);
+}
+
+function encodeLevels(levels) {
+  if (levels.depth === 0) return u8(0);
+  const nb = Math.ceil(2 ** levels.depth / 8);
+  const present = new Uint8Array(nb);
+  const multi = new Uint8Array(nb);
+  const hashes = [];
+  levels.nodes.forEach((node, j) => {
+    if (node.present) {
+      present[j >> 3] |= 0x80 >> (j & 7);
+      hashes.push(node.hash);
+    }
+    if (node.multi) multi[j >> 3] |= 0x80 >> (j & 7);
+  });
+  return concat(u8(levels.depth), present, multi, ...hashes);
+}
+
+/** The `TrustPackage` encoding of a decoded (or rebuilt) package. */
+export function encodeTrustPackage(p) {
+  const cp = p.checkpoint;
+  return concat(
+    u8(0x54),
+    lenPrefixed(utf8(p.chainId)),
+    u8(p.suite),
+    p.genesisHash,
+    cp.header.raw,
+    cp.certificate.raw,
+    u32(cp.setChanges.length),
+    ...cp.setChanges.map((c) => c.raw),
+    encodeRegionSiblings(p.regionSiblings),
+    u32(p.marks.length),
+    ...p.marks.map((m) => concat(m.tag, u8(m.status))),
+    u32(p.foreign.length),
+    ...p.foreign.map((f) => concat(f.key, f.valueHash)),
+    encodeLevels(p.levels),
+  );
+}
+
+/**
+ * Applies a `TrustDelta` to the base package (PROTOCOL.md, Trust packages, Deltas). Returns
+ * `{ bytes }` (the full package's encoding, still to be verified with verifyTrustPackage) or
+ * `{ error, reason }`: `encoding` when either does not decode, `checkpoint` with reason
+ * "wrong base" when the delta names another base.
+ */
+export function applyTrustDelta(suite, baseBytes, deltaBytes) {
+  let d;
+  let p;
+  try {
+    d = decodeAll(deltaBytes, readTrustDelta);
+  } catch (e) {
+    return { error: 'encoding', reason: `delta: ${e.message}` };
+  }
+  try {
+    p = decodeAll(baseBytes, readTrustPackage);
+  } catch (e) {
+    return { error: 'encoding', reason: `base package: ${e.message}` };
+  }
+  const x = p.checkpoint.header;
+  if (
+    d.chainId !== p.chainId ||
+    d.suite !== p.suite ||
+    !equal(d.genesisHash, p.genesisHash) ||
+    d.baseHeight !== x.height ||
+    !equal(d.baseHash, headerHash(suite, x.raw))
+  ) {
+    return { error: 'checkpoint', reason: 'wrong base' };
+  }
+  const marks = new Map(p.marks.map((m) => [toHex(m.tag), m]));
+  for (const c of d.markChanges) {
+    if (c.status === 0) marks.delete(toHex(c.tag)); // removing an absent mark: nothing to remove
+    else marks.set(toHex(c.tag), c);
+  }
+  let levels;
+  if (d.levels.full) {
+    levels = d.levels.full;
+  } else {
+    const nodes = [...p.levels.nodes];
+    for (const c of d.levels.changed) {
+      if (c.index >= nodes.length) {
+        return { error: 'levels', reason: `changed level node ${c.index} outside depth ${p.levels.depth}` };
+      }
+      nodes[c.index] = c.node;
+    }
+    levels = { depth: p.levels.depth, nodes };
+  }
+  const bytes = encodeTrustPackage({
+    chainId: p.chainId,
+    suite: p.suite,
+    genesisHash: p.genesisHash,
+    checkpoint: { header: d.header, certificate: d.certificate, setChanges: [...p.checkpoint.setChanges, ...d.setChanges] },
+    regionSiblings: d.regionSiblings,
+    marks: [...marks.values()].sort((a, b) => compareBytes(a.tag, b.tag)),
+    foreign: d.foreign,
+    levels,
+  });
+  return { bytes };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { SUITES, loadGolden, unhex, hex, documentOf } from '../lib/golden.mjs';
 import {
   SM2_USER_ID,
+  applyTrustDelta,
   checkCertificate,
   decodeAll,
+  encodeTrustPackage,
   encodeVote,
   equal,
   evidenceKey,
@@ -26,6 +28,8 @@ import {
   readStateProof,
   readTransaction,
   readTrustAnchor,
+  readTrustDelta,
+  readTrustPackage,
   readValidatorSet,
   readVote,
   stateProofHolds,
@@ -266,6 +270,55 @@ for (const name of SUITES) {
       for (const p of golden.broken_trust_packages) {
         const got = verifyTrustPackage(suite, anchor, unhex(p.hex));
         assert.equal(got.error, p.error, `${p.name}: ${got.reason ?? 'accepted'}`);
+      }
+    });
+
+    // Deltas (PROTOCOL.md, Trust packages, Deltas): applied to the base package they give a full
+    // package, verified from the genesis anchor like any other.
+    const packageBytes = new Map(golden.trust_packages.map((p) => [p.name, unhex(p.hex)]));
+
+    it('trust packages re-encode to their bytes (the encoder deltas are applied with)', () => {
+      for (const [name, bytes] of packageBytes) {
+        assert.equal(hex(encodeTrustPackage(decodeAll(bytes, readTrustPackage))), hex(bytes), name);
+      }
+    });
+
+    it('trust deltas: applied to their base, a package with the stated fingerprint and checkpoint', () => {
+      assert.equal(golden.trust_deltas.length, 2);
+      const kinds = new Set();
+      for (const d of golden.trust_deltas) {
+        const delta = unhex(d.hex);
+        kinds.add(decodeAll(delta, readTrustDelta).levels.full ? 'full' : 'changed');
+        const base = packageBytes.get(d.base);
+        assert.ok(base, `${d.name}: base ${d.base}`);
+        const applied = applyTrustDelta(suite, base, delta);
+        assert.ok(applied.bytes, `${d.name}: refused (${applied.error}: ${applied.reason})`);
+        const got = verifyTrustPackage(suite, anchor, applied.bytes);
+        assert.ok(got.package, `${d.name}: result refused (${got.error}: ${got.reason})`);
+        assert.equal(hex(got.package.hash), d.result_hash, d.name);
+        assert.equal(got.package.checkpointHeight, BigInt(d.checkpoint_height), d.name);
+      }
+      assert.deepEqual([...kinds].sort(), ['changed', 'full']);
+    });
+
+    it('trust deltas: refused as wrong base against every other package, and when malformed', () => {
+      for (const d of golden.trust_deltas) {
+        const delta = unhex(d.hex);
+        for (const [name, bytes] of packageBytes) {
+          if (name === d.base) continue;
+          const got = applyTrustDelta(suite, bytes, delta);
+          assert.equal(got.error, 'checkpoint', `${d.name} on ${name}`);
+          assert.equal(got.reason, 'wrong base', `${d.name} on ${name}`);
+        }
+        const base = packageBytes.get(d.base);
+        const malformed = [
+          ['a trailing byte', Uint8Array.from([...delta, 0])],
+          ['another tag', Uint8Array.from([0x54, ...delta.subarray(1)])],
+          ['cut short', delta.subarray(0, delta.length - 1)],
+        ];
+        for (const [what, bytes] of malformed) {
+          assert.equal(applyTrustDelta(suite, base, bytes).error, 'encoding', `${d.name}: ${what}`);
+        }
       }
     });
 

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
 use lichen_contracts::codec::{Decode, Encode};
-use lichen_contracts::presentation::{TrustDelta, TrustPackage, TrustState, verify_package_bytes};
+use lichen_contracts::presentation::{
+    TrustPackage, TrustState, decode_delta_bytes, verify_package_bytes,
+};
 use lichen_views as views;
 use serde_json::json;
 
@@ -90,8 +92,8 @@ pub fn run(command: TrustPackageCommand, as_json: bool) -> Result<()> {
             let delta_bytes = node
                 .client()
                 .get_bytes(&format!("/v1/trust-package?since={since}"))?;
-            let delta = TrustDelta::from_bytes(&delta_bytes)
-                .map_err(|e| anyhow!("the node's answer is not a trust package delta: {e}"))?;
+            let delta = decode_delta_bytes(&delta_bytes)
+                .map_err(|e| anyhow!("the node's answer is not a usable delta: {e}"))?;
             let updated = delta
                 .apply(&base)
                 .map_err(|e| anyhow!("the delta cannot be applied: {e}"))?;

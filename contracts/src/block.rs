@@ -82,7 +82,7 @@ impl Decode for BlockHeader {
         }
         Ok(BlockHeader {
             version,
-            chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            chain_id: crate::ids::read_identifier(r, "chain id", CHAIN_ID_LEN_MAX)?,
             height: r.u64()?,
             time_ms: r.u64()?,
             view: r.u64()?,
@@ -375,7 +375,7 @@ impl Decode for Vote {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         Ok(Vote {
             kind: VoteKind::decode_from(r)?,
-            chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            chain_id: crate::ids::read_identifier(r, "chain id", CHAIN_ID_LEN_MAX)?,
             genesis_hash: Hash32::decode_from(r)?,
             height: r.u64()?,
             view: r.u64()?,

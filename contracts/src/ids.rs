@@ -37,6 +37,30 @@ pub fn check_identifier(field: &'static str, id: &str, max_bytes: usize) -> Resu
     Ok(())
 }
 
+/// Reads a string that must be an identifier (a chain id, in headers, votes, anchors and
+/// packages: its bytes reach terminals and pages, so a decoder refuses anything else).
+pub fn read_identifier(
+    r: &mut crate::codec::Reader<'_>,
+    field: &'static str,
+    max_bytes: usize,
+) -> Result<alloc::string::String, CodecError> {
+    let id = r.str(field, max_bytes)?;
+    check_identifier(field, &id, max_bytes)?;
+    Ok(id)
+}
+
+/// Checks a free text (a status reason, an evidence label): no control character, so it cannot
+/// redraw a terminal or a page.
+pub fn check_text(field: &'static str, text: &str) -> Result<(), CodecError> {
+    if text.chars().any(char::is_control) {
+        return Err(CodecError::InvalidValue {
+            field,
+            reason: "must not contain control characters",
+        });
+    }
+    Ok(())
+}
+
 /// Checks a licence identifier. Any identifier that starts with the GB/T 36904 prefix must be a
 /// well-formed GB/T 36904 identifier with a correct check character.
 pub fn check_licence_id(id: &str, max_bytes: usize) -> Result<(), IdError> {

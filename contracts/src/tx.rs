@@ -197,6 +197,7 @@ fn read_opt_keys(
 
 fn read_reason(r: &mut Reader<'_>) -> Result<String, CodecError> {
     let reason = r.str("reason", TEXT_LEN_MAX)?;
+    crate::ids::check_text("reason", &reason)?;
     if reason.chars().any(char::is_control) {
         return Err(CodecError::InvalidValue {
             field: "reason",
@@ -395,7 +396,7 @@ impl Encode for Transaction {
 impl Decode for Transaction {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         Ok(Transaction {
-            chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            chain_id: crate::ids::read_identifier(r, "chain id", CHAIN_ID_LEN_MAX)?,
             nonce: r.u64()?,
             expires_at_height: r.u64()?,
             payload: Payload::decode_from(r)?,

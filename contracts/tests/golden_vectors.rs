@@ -892,6 +892,93 @@ fn build(suite: Suite) -> Value {
             &package_c
         ),
     ]);
+    // At a desk: the expected kind and the holder (the golden licences' holder is
+    // "91440300MA5XXXXXXX" with the salt 0x07 x 32).
+    let desk = |name: &str,
+                bytes: &[u8],
+                expect: Option<&str>,
+                holder: Option<(&str, [u8; 32])>,
+                verdict: Verdict,
+                failed_checks: &[&str]| {
+        json!({ "name": name, "hex": hex(bytes), "now_ms": now, "proof_age_max_ms": PROOF_AGE_MAX_MS,
+                "expect": expect, "holder_id": holder.map(|h| h.0), "holder_salt": holder.map(|h| hex(&h.1)),
+                "verdict": verdict.name(), "failed_checks": failed_checks })
+    };
+    let right = ("91440300MA5XXXXXXX", [7u8; 32]);
+    let at_desk = json!([
+        desk(
+            "licence at a licence desk",
+            &p,
+            Some("licence"),
+            None,
+            Verdict::Valid,
+            &[]
+        ),
+        desk(
+            "evidence receipt at a licence desk",
+            &r,
+            Some("licence"),
+            None,
+            Verdict::WrongKind,
+            &["kind"]
+        ),
+        desk(
+            "licence at an evidence desk",
+            &p,
+            Some("evidence"),
+            None,
+            Verdict::WrongKind,
+            &["kind"]
+        ),
+        desk(
+            "evidence receipt at an evidence desk",
+            &r,
+            Some("evidence"),
+            None,
+            Verdict::Anchored,
+            &[]
+        ),
+        desk(
+            "the holder opens the commitment",
+            &p,
+            None,
+            Some(right),
+            Verdict::Valid,
+            &[]
+        ),
+        desk(
+            "another holder id",
+            &p,
+            None,
+            Some(("91440300MA5YYYYYYY", [7u8; 32])),
+            Verdict::HolderMismatch,
+            &["holder"]
+        ),
+        desk(
+            "the right id with another salt",
+            &p,
+            None,
+            Some(("91440300MA5XXXXXXX", [8u8; 32])),
+            Verdict::HolderMismatch,
+            &["holder"]
+        ),
+        desk(
+            "revoked, presented by its holder",
+            &revoked.to_bytes(),
+            Some("licence"),
+            Some(right),
+            Verdict::Revoked,
+            &["status"]
+        ),
+        desk(
+            "revoked, presented by someone else",
+            &revoked.to_bytes(),
+            None,
+            Some(("someone-else", [7u8; 32])),
+            Verdict::HolderMismatch,
+            &["holder", "status"]
+        ),
+    ]);
     let mut presentations = presentations;
     presentations
         .as_array_mut()
@@ -919,6 +1006,7 @@ fn build(suite: Suite) -> Value {
         "broken_trust_packages": broken_trust_packages,
         "with_trust_package": with_trust_package,
         "trust_deltas": trust_deltas,
+        "at_desk": at_desk,
     })
 }
 
@@ -1209,6 +1297,46 @@ fn check_trust_packages(doc: &Value) {
     }
 }
 
+fn check_desk(doc: &Value) {
+    use lichen_contracts::presentation::{Desk, Holder, ProofKind, Trust, verify_at_desk};
+    let anchor =
+        TrustAnchor::from_bytes(&unhex(&doc["trust_anchor"])).expect("trust anchor decodes");
+    for case in doc["at_desk"].as_array().expect("desk cases") {
+        let salt: Option<[u8; 32]> = case["holder_salt"]
+            .as_str()
+            .map(|s| hex::decode(s).expect("hex").try_into().expect("32 bytes"));
+        let desk = Desk {
+            expect: case["expect"].as_str().map(|k| match k {
+                "evidence" => ProofKind::Evidence,
+                _ => ProofKind::Licence,
+            }),
+            holder: case["holder_id"]
+                .as_str()
+                .zip(salt)
+                .map(|(id, salt)| Holder { id, salt }),
+        };
+        let policy = Policy {
+            now_ms: case["now_ms"].as_u64().expect("now"),
+            proof_age_max_ms: case["proof_age_max_ms"].as_u64().expect("age"),
+        };
+        let report = verify_at_desk(
+            Trust::anchor(&anchor),
+            &unhex(&case["hex"]),
+            None,
+            &policy,
+            desk,
+        );
+        assert_eq!(report.verdict.name(), case["verdict"], "{}", case["name"]);
+        let expected: Vec<&str> = case["failed_checks"]
+            .as_array()
+            .expect("failed checks")
+            .iter()
+            .map(|c| c.as_str().expect("check"))
+            .collect();
+        assert_eq!(failed_checks(&report), expected, "{}", case["name"]);
+    }
+}
+
 fn check_keystore(doc: &Value) {
     use lichen_contracts::crypto::keystore;
     for k in doc["keystore"].as_array().expect("keystore") {
@@ -1246,6 +1374,7 @@ fn committed_vectors_verify() {
         check_file(&doc);
         check_keystore(&doc);
         check_trust_packages(&doc);
+        check_desk(&doc);
     }
 }
 

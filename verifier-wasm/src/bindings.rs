@@ -19,13 +19,15 @@ use crate::{VerifierError, document_hash_from_bytes, document_hash_from_hex, mil
 const TS_TYPES: &str = r#"
 /** `Verdict::name()` of the native verifier: VALID and ANCHORED are the good ones. */
 export type Verdict =
-  | "VALID" | "ANCHORED" | "TAMPERED" | "UNKNOWN ISSUER" | "REVOKED" | "SUPERSEDED"
+  | "VALID" | "ANCHORED" | "TAMPERED" | "UNKNOWN ISSUER" | "WRONG KIND" | "HOLDER MISMATCH"
+  | "REVOKED" | "SUPERSEDED"
   | "SUSPENDED" | "EXPIRED" | "NOT YET VALID" | "STALE PROOF";
 
 /** One line of the report, in the order PROTOCOL.md lists the checks. */
 export interface Check {
-  id: "encoding" | "chain" | "validator_set" | "quorum" | "state_proof" | "document_hash"
-    | "issuer_authorised" | "status" | "validity_window" | "freshness";
+  id: "kind" | "encoding" | "chain" | "validator_set" | "quorum" | "state_proof"
+    | "document_hash" | "holder" | "issuer_authorised" | "status" | "validity_window"
+    | "freshness";
   outcome: "pass" | "fail" | "skipped";
   detail: string;
 }
@@ -60,11 +62,24 @@ export interface VerifyReport {
   height: number | null;
   licence: Licence | null;
   evidence: Evidence | null;
+  /** Whether the presenting person was checked against the holder commitment. */
+  holder_checked: boolean;
   /** The trust package used ("trust as of" its checkpoint), null without one. */
   trust_package: {
     checkpoint_height: number; checkpoint_time_ms: number; checkpoint_time: string;
     package_hash: string;
   } | null;
+}
+
+/** What the desk asks beyond validity (`verifyAtDesk`). */
+export interface DeskOptions {
+  /** The kind of proof accepted: the other kind is WRONG KIND. */
+  expect?: "licence" | "evidence";
+  /** The presenting person's holder id and salt (64 hex digits): checked together. */
+  holderId?: string;
+  holderSalt?: string;
+  /** The licence file's bytes, hashed here. */
+  document?: Uint8Array;
 }
 
 /** A verified trust package: its checkpoint, the validators it trusts, its revocations. */
@@ -232,4 +247,75 @@ pub fn apply_trust_package_delta_js(
     delta: &[u8],
 ) -> Result<Vec<u8>, JsError> {
     Ok(crate::apply_delta(trust_anchor, trust_package, delta)?)
+}
+
+fn option_string(options: &JsValue, field: &str) -> Result<Option<String>, JsError> {
+    let value = js_sys::Reflect::get(options, &JsValue::from_str(field))
+        .map_err(|_| JsError::new("options must be an object"))?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_string()
+        .map(Some)
+        .ok_or_else(|| JsError::new(&format!("options.{field} must be a string")))
+}
+
+/// `verify` at a desk: `trustPackage` may be null; `options` says which kind of proof is
+/// accepted (`expect`), who presents it (`holderId` + `holderSalt`, checked against the
+/// licence's holder commitment: HOLDER MISMATCH when they do not open it) and the document.
+#[wasm_bindgen(js_name = verifyAtDesk, unchecked_return_type = "VerifyReport")]
+pub fn verify_at_desk_js(
+    #[wasm_bindgen(js_name = trustAnchor)] trust_anchor: &[u8],
+    #[wasm_bindgen(js_name = trustPackage)] trust_package: Option<Vec<u8>>,
+    bytes: &[u8],
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    #[wasm_bindgen(js_name = proofAgeMaxMs)] proof_age_max_ms: f64,
+    #[wasm_bindgen(unchecked_param_type = "DeskOptions")] options: JsValue,
+) -> Result<JsValue, JsError> {
+    use lichen_contracts::presentation::{Desk, Holder, ProofKind};
+    let policy = policy(now_ms, proof_age_max_ms)?;
+    let expect = match option_string(&options, "expect")?.as_deref() {
+        None => None,
+        Some("licence") => Some(ProofKind::Licence),
+        Some("evidence") => Some(ProofKind::Evidence),
+        Some(_) => {
+            return Err(JsError::new(
+                "options.expect must be 'licence' or 'evidence'",
+            ));
+        }
+    };
+    let holder_id = option_string(&options, "holderId")?;
+    let salt = match (&holder_id, option_string(&options, "holderSalt")?) {
+        (None, None) => None,
+        (Some(_), Some(hex)) => Some(
+            crate::document_hash_from_hex(&hex)
+                .map_err(|_| JsError::new("options.holderSalt must be 64 hex digits"))?
+                .0,
+        ),
+        _ => {
+            return Err(JsError::new(
+                "options.holderId and options.holderSalt go together",
+            ));
+        }
+    };
+    let document = js_sys::Reflect::get(&options, &JsValue::from_str("document"))
+        .ok()
+        .and_then(|d| d.dyn_ref::<js_sys::Uint8Array>().map(|a| a.to_vec()));
+    let desk = Desk {
+        expect,
+        holder: holder_id
+            .as_deref()
+            .zip(salt)
+            .map(|(id, salt)| Holder { id, salt }),
+    };
+    let report = crate::verify_at_desk_with(
+        trust_anchor,
+        trust_package.as_deref(),
+        bytes,
+        document.as_deref().map(Document::Bytes),
+        &policy,
+        desk,
+    )?;
+    to_js(&lichen_views::report_to_json(&report, bytes))
 }

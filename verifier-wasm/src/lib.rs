@@ -18,7 +18,7 @@ pub mod bindings;
 use lichen_contracts::codec::Decode;
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::presentation::{
-    Document, Policy, Report, Trust, TrustAnchor, TrustState, verify_bytes_with,
+    Desk, Document, Policy, Report, Trust, TrustAnchor, TrustState, verify_at_desk,
     verify_package_bytes,
 };
 
@@ -37,6 +37,8 @@ pub enum VerifierError {
     Undecodable(#[from] lichen_views::DecodeError),
     #[error("trust package cannot be used: {0}")]
     TrustPackage(#[from] lichen_contracts::PackageError),
+    #[error("{0}")]
+    Desk(&'static str),
 }
 
 /// Verifies a presentation (or an evidence receipt, told apart by its leading tag) against the
@@ -105,6 +107,25 @@ pub fn verify_with_package(
     document: Option<Document<'_>>,
     policy: &Policy,
 ) -> Result<Report, VerifierError> {
+    verify_at_desk_with(
+        trust_anchor,
+        package,
+        bytes,
+        document,
+        policy,
+        Desk::default(),
+    )
+}
+
+/// [`verify_with_package`] at a desk: the kind of proof it accepts and the holder to check.
+pub fn verify_at_desk_with(
+    trust_anchor: &[u8],
+    package: Option<&[u8]>,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+    desk: Desk<'_>,
+) -> Result<Report, VerifierError> {
     let anchor = TrustAnchor::from_bytes(trust_anchor)?;
     let state = package
         .map(|p| checked_package(trust_anchor, &anchor, p))
@@ -113,7 +134,7 @@ pub fn verify_with_package(
         anchor: &anchor,
         package: state.as_deref(),
     };
-    Ok(verify_bytes_with(trust, bytes, document, policy))
+    Ok(verify_at_desk(trust, bytes, document, policy, desk))
 }
 
 /// The last package checked, with the anchor it was checked against: a scanner verifies many

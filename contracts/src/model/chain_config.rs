@@ -167,7 +167,7 @@ impl Encode for ChainConfig {
 impl Decode for ChainConfig {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         let c = ChainConfig {
-            chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            chain_id: crate::ids::read_identifier(r, "chain id", CHAIN_ID_LEN_MAX)?,
             suite: Suite::decode_from(r)?,
             council: Council::decode_from(r)?,
             params: ChainParams::decode_from(r)?,

@@ -156,6 +156,7 @@ impl Decode for Licence {
         let draft = LicenceDraft::decode_from(r)?;
         let status = LicenceStatus::decode_from(r)?;
         let status_reason = r.str("status reason", TEXT_LEN_MAX)?;
+        crate::ids::check_text("status reason", &status_reason)?;
         let supersedes = read_opt_licence_id(r)?;
         let superseded_by = read_opt_licence_id(r)?;
         Ok(Licence {
@@ -228,6 +229,7 @@ impl Decode for Evidence {
             time_ms: r.u64()?,
             tx_id: Hash32::decode_from(r)?,
         };
+        ids::check_text("evidence label", &e.label)?;
         ids::check_identifier("submitter id", &e.submitter, ID_LEN_MAX)?;
         Ok(e)
     }

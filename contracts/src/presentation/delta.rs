@@ -110,7 +110,7 @@ fn invalid(field: &'static str, reason: &'static str) -> CodecError {
 impl Decode for TrustDelta {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         expect_tag(r, TRUST_DELTA_TAG, "trust package delta")?;
-        let chain_id = r.str("chain id", CHAIN_ID_LEN_MAX)?;
+        let chain_id = crate::ids::read_identifier(r, "chain id", CHAIN_ID_LEN_MAX)?;
         let suite = Suite::decode_from(r)?;
         let genesis_hash = Hash32::decode_from(r)?;
         let base_height = r.u64()?;

@@ -23,8 +23,9 @@ pub use package::{
 };
 pub use report::{Check, CheckId, Outcome, PackageUsed, Report, Verdict};
 pub use verify::{
-    Document, Policy, Trust, verify_bytes, verify_bytes_with, verify_presentation,
-    verify_presentation_bytes, verify_receipt, verify_receipt_bytes,
+    Desk, Document, Holder, Policy, ProofKind, Trust, verify_at_desk, verify_bytes,
+    verify_bytes_with, verify_presentation, verify_presentation_bytes, verify_receipt,
+    verify_receipt_bytes,
 };
 
 use alloc::string::String;
@@ -84,7 +85,7 @@ impl Decode for TrustAnchor {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         expect_tag(r, TRUST_ANCHOR_TAG, "trust anchor")?;
         Ok(TrustAnchor {
-            chain_id: r.str("chain id", CHAIN_ID_LEN_MAX)?,
+            chain_id: crate::ids::read_identifier(r, "chain id", CHAIN_ID_LEN_MAX)?,
             suite: Suite::decode_from(r)?,
             genesis_hash: Hash32::decode_from(r)?,
             height: r.u64()?,

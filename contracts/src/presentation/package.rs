@@ -89,7 +89,7 @@ fn invalid(field: &'static str, reason: &'static str) -> CodecError {
 impl Decode for TrustPackage {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         expect_tag(r, TRUST_PACKAGE_TAG, "trust package")?;
-        let chain_id = r.str("chain id", CHAIN_ID_LEN_MAX)?;
+        let chain_id = crate::ids::read_identifier(r, "chain id", CHAIN_ID_LEN_MAX)?;
         let suite = Suite::decode_from(r)?;
         let genesis_hash = Hash32::decode_from(r)?;
         let checkpoint = Certified::decode_from(r)?;

@@ -8,6 +8,8 @@ use crate::crypto::Hash32;
 /// The checks, in the order they are reported.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum CheckId {
+    /// The kind of proof is the one the desk expects (only when it states one).
+    Kind,
     /// The bytes decode as a presentation (or receipt).
     Encoding,
     /// The header is for the trusted chain.
@@ -20,6 +22,9 @@ pub enum CheckId {
     StateProof,
     /// The document's hash equals the recorded one.
     DocumentHash,
+    /// The person at the desk opens the licence's holder commitment (only when their id and salt
+    /// are given).
+    Holder,
     /// The issuer was authorised for the licence type when it issued.
     IssuerAuthorised,
     /// The licence's status.
@@ -33,12 +38,14 @@ pub enum CheckId {
 impl CheckId {
     pub fn name(self) -> &'static str {
         match self {
+            CheckId::Kind => "kind",
             CheckId::Encoding => "encoding",
             CheckId::Chain => "chain",
             CheckId::ValidatorSet => "validator_set",
             CheckId::Quorum => "quorum",
             CheckId::StateProof => "state_proof",
             CheckId::DocumentHash => "document_hash",
+            CheckId::Holder => "holder",
             CheckId::IssuerAuthorised => "issuer_authorised",
             CheckId::Status => "status",
             CheckId::ValidityWindow => "validity_window",
@@ -81,6 +88,11 @@ pub enum Verdict {
     Tampered,
     /// Not certified by the trusted chain's validators.
     UnknownIssuer,
+    /// Not the kind of proof the desk asked for (an evidence receipt at a licence desk, or a
+    /// licence at an evidence desk), whatever it proves.
+    WrongKind,
+    /// The licence is genuine, but the person presenting it is not its holder.
+    HolderMismatch,
     Revoked,
     Superseded,
     Suspended,
@@ -98,6 +110,8 @@ impl Verdict {
         match self {
             Verdict::Tampered => "TAMPERED",
             Verdict::UnknownIssuer => "UNKNOWN ISSUER",
+            Verdict::WrongKind => "WRONG KIND",
+            Verdict::HolderMismatch => "HOLDER MISMATCH",
             Verdict::Revoked => "REVOKED",
             Verdict::Superseded => "SUPERSEDED",
             Verdict::Suspended => "SUSPENDED",

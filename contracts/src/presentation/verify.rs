@@ -13,7 +13,7 @@ use super::{
 use crate::codec::{Decode, Encode};
 use crate::crypto::{Hash32, Suite};
 use crate::error::{CodecError, ProofError};
-use crate::model::{Licence, LicenceStatus};
+use crate::model::{Licence, LicenceStatus, holder_commitment};
 use crate::smt::StateProof;
 use crate::state::StateKey;
 
@@ -47,6 +47,48 @@ impl<'a> Trust<'a> {
             package_hash: p.package_hash,
         })
     }
+}
+
+/// The kinds of proof a desk may ask for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ProofKind {
+    /// A licence: a presentation or a compact presentation.
+    Licence,
+    /// An evidence receipt.
+    Evidence,
+}
+
+impl ProofKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProofKind::Licence => "licence",
+            ProofKind::Evidence => "evidence",
+        }
+    }
+
+    /// The kind by a proof's leading byte (what [`verify_at_desk`] dispatches on).
+    pub fn of(bytes: &[u8]) -> ProofKind {
+        if bytes.first() == Some(&RECEIPT_TAG) {
+            ProofKind::Evidence
+        } else {
+            ProofKind::Licence
+        }
+    }
+}
+
+/// The person at the desk, as they identify themselves: their holder id (typed, or read from
+/// their ID card) and the 32-byte salt the issuer gave them.
+#[derive(Clone, Copy, Debug)]
+pub struct Holder<'a> {
+    pub id: &'a str,
+    pub salt: [u8; 32],
+}
+
+/// What the desk asks of a proof beyond its validity: its kind, and whose licence it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Desk<'a> {
+    pub expect: Option<ProofKind>,
+    pub holder: Option<Holder<'a>>,
 }
 
 /// The document a presentation is checked against: its bytes (hashed here) or its hash.
@@ -309,6 +351,21 @@ pub fn verify_bytes_with(
     document: Option<Document<'_>>,
     policy: &Policy,
 ) -> Report {
+    verify_at_desk(trust, bytes, document, policy, Desk::default())
+}
+
+/// [`verify_bytes_with`] at a desk that expects a kind of proof and/or checks the holder:
+/// a proof of the other kind is WRONG KIND whatever it proves (an evidence receipt for a forged
+/// licence file is genuine, and proves nothing about a licence); a licence whose holder
+/// commitment the person does not open is HOLDER MISMATCH.
+pub fn verify_at_desk(
+    trust: Trust<'_>,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+    desk: Desk<'_>,
+) -> Report {
+    let holder = desk.holder;
     let mut report = match bytes.first() {
         Some(&RECEIPT_TAG) => match decode_bounded::<EvidenceReceipt>("evidence receipt", bytes) {
             Ok(r) => verify_receipt_with(trust, &r, document),
@@ -316,16 +373,37 @@ pub fn verify_bytes_with(
         },
         Some(&COMPACT_TAG) => {
             match decode_bounded::<CompactPresentation>("compact presentation", bytes) {
-                Ok(c) => verify_compact(trust, &c, document, policy),
+                Ok(c) => verify_compact(trust, &c, document, policy, holder),
                 Err(e) => undecodable("compact presentation", e, &LICENCE_CHECKS),
             }
         }
         _ => match decode_bounded::<Presentation>("presentation", bytes) {
-            Ok(p) => verify_presentation_with(trust, &p, document, policy),
+            Ok(p) => verify_presentation_with(trust, &p, document, policy, holder),
             Err(e) => undecodable("presentation", e, &LICENCE_CHECKS),
         },
     };
     report.trust_package = trust.used();
+    if let Some(expected) = desk.expect {
+        let found = ProofKind::of(bytes);
+        let check = if found == expected {
+            Check {
+                id: CheckId::Kind,
+                outcome: Outcome::Pass,
+                detail: format!("{} proof, as expected", found.name()),
+            }
+        } else {
+            report.verdict = Verdict::WrongKind;
+            Check {
+                id: CheckId::Kind,
+                outcome: Outcome::Fail,
+                detail: match found {
+                    ProofKind::Evidence => "a licence was expected, and this is an evidence receipt: it proves only that a document hash was anchored, not that any licence is valid".to_string(),
+                    ProofKind::Licence => "an evidence receipt was expected, and this is a licence presentation".to_string(),
+                },
+            }
+        };
+        report.checks.insert(0, check);
+    }
     report
 }
 
@@ -363,7 +441,7 @@ pub fn verify_presentation(
     document: Option<Document<'_>>,
     policy: &Policy,
 ) -> Report {
-    verify_presentation_with(Trust::anchor(anchor), p, document, policy)
+    verify_presentation_with(Trust::anchor(anchor), p, document, policy, None)
 }
 
 fn verify_presentation_with(
@@ -371,6 +449,7 @@ fn verify_presentation_with(
     p: &Presentation,
     document: Option<Document<'_>>,
     policy: &Policy,
+    holder: Option<Holder<'_>>,
 ) -> Report {
     let header = &p.certified.header;
     let mut checks = Checks(Vec::new());
@@ -403,6 +482,7 @@ fn verify_presentation_with(
         header.time_ms,
         document,
         policy,
+        holder,
         checks,
     )
 }
@@ -413,6 +493,7 @@ fn verify_compact(
     c: &CompactPresentation,
     document: Option<Document<'_>>,
     policy: &Policy,
+    holder: Option<Holder<'_>>,
 ) -> Report {
     let mut checks = Checks(Vec::new());
     checks.pass(CheckId::Encoding, "well-formed compact presentation");
@@ -517,13 +598,15 @@ fn verify_compact(
         package.checkpoint_time_ms,
         document,
         policy,
+        holder,
         checks,
     )
 }
 
 /// Checks 6-10 of a licence whose record is proved in the state certified at `height` (time
-/// `time_ms`): the document, the issuer, the status (as of the trust package's checkpoint when
-/// that is later), the validity window and freshness.
+/// `time_ms`): the document, the holder (when given), the issuer, the status (as of the trust
+/// package's checkpoint when that is later), the validity window and freshness.
+#[allow(clippy::too_many_arguments)]
 fn check_licence(
     trust: Trust<'_>,
     licence: &Licence,
@@ -531,6 +614,7 @@ fn check_licence(
     time_ms: u64,
     document: Option<Document<'_>>,
     policy: &Policy,
+    holder: Option<Holder<'_>>,
     mut checks: Checks,
 ) -> Report {
     let suite = trust.anchor.suite;
@@ -548,6 +632,28 @@ fn check_licence(
             trust_package: None,
         };
     }
+    let mut verdict = Verdict::Valid;
+    if let Some(h) = holder {
+        let opened = holder_commitment(suite, &h.salt, h.id);
+        if opened == d.holder_commitment {
+            checks.pass(
+                CheckId::Holder,
+                format!(
+                    "the holder id given and its salt open the licence's holder commitment {}",
+                    d.holder_commitment
+                ),
+            );
+        } else {
+            checks.fail(
+                CheckId::Holder,
+                format!(
+                    "the holder id given and its salt give {opened}, not the licence's holder commitment {}: the person presenting it is not its holder (or the id or salt was mistyped)",
+                    d.holder_commitment
+                ),
+            );
+            verdict = Verdict::HolderMismatch;
+        }
+    }
     checks.pass(
         CheckId::IssuerAuthorised,
         format!(
@@ -555,7 +661,6 @@ fn check_licence(
             d.issuer, d.licence_type, licence.issued_height
         ),
     );
-    let mut verdict = Verdict::Valid;
     let (status, source) = match later {
         Some(p) => {
             let status = p.status_at_checkpoint(&d.id);
@@ -584,11 +689,11 @@ fn check_licence(
         LicenceStatus::Active => checks.pass(CheckId::Status, format!("active{source}")),
         LicenceStatus::Suspended => {
             checks.fail(CheckId::Status, format!("suspended{reason}{source}"));
-            verdict = Verdict::Suspended;
+            verdict = verdict.min(Verdict::Suspended);
         }
         LicenceStatus::Revoked => {
             checks.fail(CheckId::Status, format!("revoked{reason}{source}"));
-            verdict = Verdict::Revoked;
+            verdict = verdict.min(Verdict::Revoked);
         }
         LicenceStatus::Superseded => {
             let by = match (&licence.superseded_by, status == licence.status) {
@@ -596,7 +701,7 @@ fn check_licence(
                 _ => String::new(),
             };
             checks.fail(CheckId::Status, format!("superseded{by}{reason}{source}"));
-            verdict = Verdict::Superseded;
+            verdict = verdict.min(Verdict::Superseded);
         }
     }
     let now = policy.now_ms;

@@ -77,7 +77,7 @@ fn check_to_json(c: &Check) -> Value {
 /// The verifier's report on `bytes` (the presentation or receipt it was run on):
 ///
 /// `{kind, verdict, ok, certified, checks: [{id, outcome, detail}], status_as_of_ms,
-/// status_as_of, height, licence, evidence, trust_package}`
+/// status_as_of, height, licence, evidence, holder_checked, trust_package}`
 ///
 /// - `kind`: `"presentation"`, `"compact"` or `"receipt"` (by the leading tag);
 /// - `verdict`: `Verdict::name()`; `ok`: the verdict is VALID or ANCHORED (`lichen verify` exits
@@ -88,6 +88,8 @@ fn check_to_json(c: &Check) -> Value {
 ///   the anchoring time), `null` when nothing was certified;
 /// - `licence` (presentations) / `evidence` (receipts): the record, `null` when the bytes do not
 ///   decode or are of the other kind;
+/// - `holder_checked`: whether the person presenting it was checked against the holder
+///   commitment (a `holder` check line says how it came out);
 /// - `trust_package`: `{checkpoint_height, checkpoint_time_ms, checkpoint_time, package_hash}`
 ///   of the trust package used ("trust as of"), `null` without one.
 pub fn report_to_json(report: &Report, bytes: &[u8]) -> Value {
@@ -113,6 +115,7 @@ pub fn report_to_json(report: &Report, bytes: &[u8]) -> Value {
             Some(Decoded::Receipt(r)) => evidence_to_json(&r.evidence),
             _ => Value::Null,
         },
+        "holder_checked": report.check(CheckId::Holder).is_some(),
         "trust_package": report.trust_package.map(|p| json!({
             "checkpoint_height": p.checkpoint_height,
             "checkpoint_time_ms": p.checkpoint_time_ms,

@@ -679,10 +679,12 @@ fn report_output_has_verdict_checks_and_time() {
                 "height",
                 "licence",
                 "evidence",
+                "holder_checked",
                 "trust_package",
             ])
         );
         assert_eq!(v["trust_package"], Value::Null);
+        assert_eq!(v["holder_checked"], false);
         assert_eq!(v["verdict"], "VALID");
         assert_eq!(v["kind"], "presentation");
         assert_eq!(v["ok"], true);

@@ -13,10 +13,35 @@ macro_rules! out {
 }
 pub(crate) use out;
 
+/// `text` with every control character (escape codes, carriage returns, newlines...) written as
+/// `\u{..}`: text decoded from untrusted bytes can then not redraw the terminal.
+pub fn safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Writes one line (or a block of pretty JSON) to stdout. Control characters other than the
+/// newlines and tabs of our own layout are escaped, whatever a value contains.
 pub fn emit(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
+    let text = args.to_string();
+    let text: String = if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        text.split('\n').map(safe).collect::<Vec<_>>().join("\n")
+    } else {
+        text
+    };
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = writeln!(stdout, "{args}").and_then(|_| stdout.flush()) {
+    if let Err(e) = writeln!(stdout, "{text}").and_then(|_| stdout.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -65,7 +90,15 @@ pub fn print_report(report: &Report, bytes: &[u8], as_json: bool) {
             Outcome::Fail => "FAIL",
             Outcome::Skipped => "skip",
         };
-        out!("  [{mark}] {:<18} {}", c.id.name(), c.detail);
+        out!("  [{mark}] {:<18} {}", c.id.name(), safe(&c.detail));
+    }
+    let licence = !bytes.is_empty() && bytes[0] != lichen_contracts::presentation::RECEIPT_TAG;
+    if licence
+        && report
+            .check(lichen_contracts::presentation::CheckId::Holder)
+            .is_none()
+    {
+        out!("  holder not checked: give --holder-id and --holder-salt to check who presents it");
     }
     if let Some(ms) = report.status_as_of_ms {
         out!(
@@ -145,5 +178,19 @@ fn scalar(v: &Value) -> String {
         Value::Array(_) => "[]".into(),
         Value::Object(_) => "{}".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(safe("plain 中文 text"), "plain 中文 text");
+        assert_eq!(
+            safe("lichen-\u{1b}[2K\rVALID\n"),
+            "lichen-\\u{1b}[2K\\u{d}VALID\\u{a}"
+        );
     }
 }

@@ -594,6 +594,24 @@ fn tour(site: &Site, suite_name: &str) -> Tour {
     );
     let (issue_tx, issue_height) = committed(&receipt);
     assert!(is_hex64(&receipt["holder_salt"]), "{receipt}");
+    // The generated salt was written to a file before the submission, readable only by us.
+    let salt_file: Value =
+        serde_json::from_slice(&site.read("LIC-0001.holder-salt")).expect("salt file is JSON");
+    assert_eq!(
+        salt_file["holder_salt"], receipt["holder_salt"],
+        "{salt_file}"
+    );
+    assert_eq!(salt_file["holder_id"], "holder-1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(site.path("LIC-0001.holder-salt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let holder_salt = receipt["holder_salt"].as_str().unwrap().to_string();
 
     let q = site.json(Pw::None, &["query", "licence", "LIC-0001"]);
     let l = &q["licence"];
@@ -698,6 +716,48 @@ fn tour(site: &Site, suite_name: &str) -> Tour {
 
     // The presentation exported before the revocation still says VALID on its own (within its
     // proof age); with a trust package exported after the revocation it says REVOKED.
+    // (First, the holder: the right id and salt open the commitment, another id does not.)
+    let (report, code) = site.verify(
+        "lic.pres",
+        "genesis.json",
+        &[
+            "--holder-id",
+            "holder-1",
+            "--holder-salt",
+            &holder_salt,
+            "--expect",
+            "licence",
+        ],
+    );
+    assert_eq!(
+        (report["verdict"].as_str(), code),
+        (Some("VALID"), 0),
+        "{report}"
+    );
+    assert_eq!(report["holder_checked"], true, "{report}");
+    let (report, code) = site.verify(
+        "lic.pres",
+        "genesis.json",
+        &["--holder-id", "holder-2", "--holder-salt", &holder_salt],
+    );
+    assert_eq!(
+        (report["verdict"].as_str(), code),
+        (Some("HOLDER MISMATCH"), 1),
+        "{report}"
+    );
+    // The same through the node's POST /v1/verify.
+    let (status, v) = site
+        .client()
+        .post_bytes(
+            &format!("/v1/verify?expect=licence&holder_id=holder-2&holder_salt={holder_salt}"),
+            &site.read("lic.pres"),
+        )
+        .unwrap();
+    assert_eq!(
+        (status, v["verdict"].as_str()),
+        (200, Some("HOLDER MISMATCH")),
+        "{v}"
+    );
     let (report, code) = site.verify("lic.pres", "genesis.json", &[]);
     assert_eq!(
         (report["verdict"].as_str(), code),
@@ -924,6 +984,19 @@ fn tour(site: &Site, suite_name: &str) -> Tour {
     let (report, code) = site.verify("ev.rcpt", "genesis.json", &["--file", "forged.pdf"]);
     assert_ne!(report["verdict"], "ANCHORED", "{report}");
     assert_eq!(code, 1);
+    // At a licence desk a receipt is WRONG KIND, however genuine; at an evidence desk it passes.
+    let (report, code) = site.verify("ev.rcpt", "genesis.json", &["--expect", "licence"]);
+    assert_eq!(
+        (report["verdict"].as_str(), code),
+        (Some("WRONG KIND"), 1),
+        "{report}"
+    );
+    let (report, code) = site.verify("ev.rcpt", "genesis.json", &["--expect", "evidence"]);
+    assert_eq!(
+        (report["verdict"].as_str(), code),
+        (Some("ANCHORED"), 0),
+        "{report}"
+    );
 
     // Another chain's genesis vouches for neither.
     let (report, code) = site.verify("lic.pres", "other.json", &["--file", "licence.pdf"]);

@@ -6,7 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use lichen_contracts::codec::Encode;
-use lichen_contracts::presentation::{Document, Policy, Trust, verify_bytes_with};
+use lichen_contracts::presentation::{
+    Desk, Document, Holder, Policy, ProofKind, Trust, verify_at_desk,
+};
 use lichen_contracts::state::StateKey;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -116,17 +118,66 @@ pub(super) async fn get_presentation(
     Ok(binary(bytes))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct VerifyQuery {
     document_hash: Option<String>,
     proof_age_max_ms: Option<u64>,
     /// `latest`: also check against this node's latest trust package.
     trust_package: Option<String>,
+    /// `licence` or `evidence`: the kind of proof this desk accepts.
+    expect: Option<String>,
+    /// The presenting person's holder id and salt (64 hex digits), checked together.
+    holder_id: Option<String>,
+    holder_salt: Option<String>,
 }
 
-/// `POST /v1/verify`: a presentation or evidence receipt (binary, or `{"presentation": hex,
-/// "document_hash": hex, "proof_age_max_ms": n}`) checked against this chain's genesis anchor.
+/// The fields of a JSON body other than `presentation`, as the query would give them.
+fn verify_params(v: &Value) -> ApiResult<VerifyQuery> {
+    let Some(obj) = v.as_object() else {
+        return Err(ApiError::bad_request("bad_json", "expected a JSON object"));
+    };
+    let text = |field: &str| -> ApiResult<Option<String>> {
+        match obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::bad_request(
+                "bad_json",
+                format!("field '{field}' must be a string"),
+            )),
+        }
+    };
+    if let Some(unknown) = obj.keys().find(|k| {
+        ![
+            "presentation",
+            "document_hash",
+            "proof_age_max_ms",
+            "trust_package",
+            "expect",
+            "holder_id",
+            "holder_salt",
+        ]
+        .contains(&k.as_str())
+    }) {
+        return Err(ApiError::bad_request(
+            "bad_json",
+            format!("unknown field '{unknown}'"),
+        ));
+    }
+    Ok(VerifyQuery {
+        document_hash: text("document_hash")?,
+        proof_age_max_ms: obj.get("proof_age_max_ms").and_then(Value::as_u64),
+        trust_package: text("trust_package")?,
+        expect: text("expect")?,
+        holder_id: text("holder_id")?,
+        holder_salt: text("holder_salt")?,
+    })
+}
+
+/// `POST /v1/verify`: a presentation, compact presentation or evidence receipt (binary with the
+/// parameters in the query, or `{"presentation": hex, ...}` with them in the body) checked
+/// against this chain's genesis anchor, and with `trust_package=latest` this node's latest
+/// package; `expect` and `holder_id` + `holder_salt` as at a desk (`lichen verify`).
 pub(super) async fn verify(
     State(state): State<AppState>,
     query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
@@ -135,48 +186,17 @@ pub(super) async fn verify(
 ) -> ApiResult<Json<Value>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let body = read_body(body, state.body_bytes_max).await?;
-    let (bytes, doc_hex, age, package) = if is_json_body(&headers) {
+    let (bytes, params) = if is_json_body(&headers) {
         let v = json_body(&body)?;
-        if let Some(obj) = v.as_object()
-            && let Some(unknown) = obj.keys().find(|k| {
-                ![
-                    "presentation",
-                    "document_hash",
-                    "proof_age_max_ms",
-                    "trust_package",
-                ]
-                .contains(&k.as_str())
-            })
-        {
-            return Err(ApiError::bad_request(
-                "bad_json",
-                format!("unknown field '{unknown}'"),
-            ));
-        }
+        let params = verify_params(&v)?;
         let bytes = hex_field(&v, "presentation")?.ok_or_else(|| {
             ApiError::bad_request("bad_json", "missing field 'presentation' (hex bytes)")
         })?;
-        let doc = v
-            .get("document_hash")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        (
-            bytes,
-            doc,
-            v.get("proof_age_max_ms").and_then(Value::as_u64),
-            v.get("trust_package")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        )
+        (bytes, params)
     } else {
-        (
-            body.to_vec(),
-            query.document_hash.clone(),
-            query.proof_age_max_ms,
-            query.trust_package.clone(),
-        )
+        (body.to_vec(), query)
     };
-    let use_package = match package.as_deref() {
+    let use_package = match params.trust_package.as_deref() {
         None => false,
         Some("latest") => true,
         Some(other) => {
@@ -188,6 +208,36 @@ pub(super) async fn verify(
             ));
         }
     };
+    let expect = match params.expect.as_deref() {
+        None => None,
+        Some("licence") => Some(ProofKind::Licence),
+        Some("evidence") => Some(ProofKind::Evidence),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad_expect",
+                format!("expect must be 'licence' or 'evidence', not '{other}'"),
+            ));
+        }
+    };
+    let holder = match (params.holder_id, params.holder_salt.as_deref()) {
+        (None, None) => None,
+        (Some(id), Some(salt)) => {
+            let salt = views::parse_hex(salt)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request("bad_holder", "holder_salt must be 64 hex digits")
+                })?;
+            Some((id, salt))
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_holder",
+                "holder_id and holder_salt go together",
+            ));
+        }
+    };
+    let (doc_hex, age) = (params.document_hash, params.proof_age_max_ms);
     if bytes.is_empty() {
         return Err(ApiError::bad_request(
             "empty_body",
@@ -200,9 +250,7 @@ pub(super) async fn verify(
         .transpose()?;
     let policy = Policy {
         now_ms: now_ms(),
-        proof_age_max_ms: age
-            .or(query.proof_age_max_ms)
-            .unwrap_or(PROOF_AGE_MAX_DEFAULT_MS),
+        proof_age_max_ms: age.unwrap_or(PROOF_AGE_MAX_DEFAULT_MS),
     };
     let chain = state.node.chain.clone();
     let report = blocking(move || {
@@ -216,7 +264,14 @@ pub(super) async fn verify(
             anchor: chain.trust_anchor(),
             package: package.as_ref().map(|p| &p.state),
         };
-        let report = verify_bytes_with(trust, &bytes, document, &policy);
+        let desk = Desk {
+            expect,
+            holder: holder.as_ref().map(|(id, salt)| Holder {
+                id: id.as_str(),
+                salt: *salt,
+            }),
+        };
+        let report = verify_at_desk(trust, &bytes, document, &policy, desk);
         Ok(views::report_to_json(&report, &bytes))
     })
     .await?;

@@ -102,6 +102,16 @@ for (const name of SUITES) {
         }
       });
     }
+    for (const c of golden.at_desk) {
+      it(`at a desk: ${c.name} → ${c.verdict}`, () => {
+        const options = { expect: c.expect ?? undefined };
+        if (c.holder_id !== null) Object.assign(options, { holderId: c.holder_id, holderSalt: c.holder_salt });
+        const r = wasm.verifyAtDesk(anchor, null, unhex(c.hex), c.now_ms, c.proof_age_max_ms, options);
+        assert.equal(r.verdict, c.verdict);
+        assert.deepEqual(failedChecks(r), c.failed_checks);
+        assert.equal(r.holder_checked, c.holder_id !== null && r.checks.some((x) => x.id === 'holder'));
+      });
+    }
     for (const c of golden.with_trust_package) {
       it(`with trust package ${c.package ?? 'none'}: ${c.name} → ${c.verdict}`, () => {
         const bytes = unhex(c.hex);

@@ -196,11 +196,5 @@ fn check_text(field: &'static str, text: &str) -> Result<(), TxError> {
             max: crate::model::TEXT_LEN_MAX,
         }));
     }
-    if text.chars().any(char::is_control) {
-        return Err(TxError::InvalidField(CodecError::InvalidValue {
-            field,
-            reason: "must not contain control characters",
-        }));
-    }
-    Ok(())
+    crate::ids::check_text(field, text).map_err(TxError::InvalidField)
 }

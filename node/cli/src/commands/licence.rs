@@ -36,9 +36,15 @@ pub struct DraftArgs {
     /// The holder's identifier: only a salted commitment goes on chain.
     #[arg(long)]
     holder_id: String,
-    /// The commitment salt, 64 hex digits (default: random, printed once; give it to the holder).
+    /// The commitment salt, 64 hex digits (default: random, written to --holder-salt-file before
+    /// anything is submitted; give it to the holder).
     #[arg(long)]
     holder_salt: Option<String>,
+    /// Where a generated salt is written (mode 0600, never overwritten), before submitting, so
+    /// that a timeout or a dropped connection cannot lose it (default: `<licence id>.holder-salt`
+    /// in the current folder, with characters other than letters, digits, `.`, `-` and `_` as `_`).
+    #[arg(long, value_name = "FILE")]
+    holder_salt_file: Option<PathBuf>,
     /// Start of validity (default: now).
     #[arg(long)]
     valid_from: Option<String>,
@@ -161,7 +167,7 @@ fn make_draft(info: &ChainInfo, d: &DraftArgs) -> Result<(LicenceDraft, Option<[
                 .map_err(|_| anyhow!("--holder-salt must be 32 bytes (64 hex digits)"))?;
             (arr, false)
         }
-        None => (keys::random::<32>()?, true),
+        None => (generated_salt(d)?, true),
     };
     let draft = LicenceDraft {
         id: d.id.clone(),
@@ -178,6 +184,76 @@ fn make_draft(info: &ChainInfo, d: &DraftArgs) -> Result<(LicenceDraft, Option<[
     Ok((draft, generated.then_some(salt)))
 }
 
+/// The default holder-salt file of a licence: `<id>.holder-salt`, unsafe characters as `_`.
+fn salt_path(d: &DraftArgs) -> PathBuf {
+    d.holder_salt_file.clone().unwrap_or_else(|| {
+        let safe: String =
+            d.id.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+        PathBuf::from(format!("{safe}.holder-salt"))
+    })
+}
+
+/// The salt to commit with, when none is given: the one in the holder-salt file if it was
+/// written for this licence and holder (a retry after a timeout must commit to the same salt),
+/// else a new one, written to the file (mode 0600) before anything is submitted. A file for
+/// another licence or holder is never replaced.
+fn generated_salt(d: &DraftArgs) -> Result<[u8; 32]> {
+    let path = salt_path(d);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| anyhow!("{} is not a holder-salt file: {e}", path.display()))?;
+        if v["licence_id"] != d.id.as_str() || v["holder_id"] != d.holder_id.as_str() {
+            bail!(
+                "{} holds the salt of another licence or holder; give --holder-salt-file or --holder-salt",
+                path.display()
+            );
+        }
+        let salt = v["holder_salt"]
+            .as_str()
+            .and_then(|h| views::parse_hex(h).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| anyhow!("{} has no valid holder_salt", path.display()))?;
+        eprintln!("reusing the holder salt in {}", path.display());
+        return Ok(salt);
+    }
+    let salt = keys::random::<32>()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let text = format!(
+        "{}\n",
+        serde_json::json!({
+            "licence_id": d.id,
+            "holder_id": d.holder_id,
+            "holder_salt": views::hex_string(&salt),
+        })
+    );
+    use std::io::Write;
+    options
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .map_err(|e| {
+            anyhow!(
+                "cannot write the holder salt to {} ({e}); nothing was submitted",
+                path.display()
+            )
+        })?;
+    eprintln!(
+        "holder salt written to {} before submitting (give it to the holder: it opens the licence's holder commitment)",
+        path.display()
+    );
+    Ok(salt)
+}
+
 fn finish_with_salt(receipt: FinalityReceipt, salt: Option<[u8; 32]>, as_json: bool, what: &str) {
     let extra: Vec<(&str, String)> = salt
         .iter()
@@ -186,7 +262,7 @@ fn finish_with_salt(receipt: FinalityReceipt, salt: Option<[u8; 32]>, as_json: b
     print_receipt(&receipt, &extra, as_json, what);
     if let (Some(salt), false) = (salt, as_json) {
         out!(
-            "holder salt {} (generated; give it to the holder, it is not stored anywhere)",
+            "holder salt {} (generated; also in the holder-salt file: give it to the holder)",
             views::hex_string(&salt)
         );
     }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use lichen_contracts::presentation::{Document, Policy, Trust, verify_bytes_with};
+use lichen_contracts::presentation::{
+    Desk, Document, Holder, Policy, ProofKind, Trust, verify_at_desk,
+};
 use lichen_views as views;
 
 use crate::ops;
@@ -38,6 +40,17 @@ pub struct VerifyArgs {
     /// Verify as of this time (default: now).
     #[arg(long)]
     at: Option<String>,
+    /// The kind of proof this desk accepts: a licence presentation or an evidence receipt;
+    /// the other kind is WRONG KIND (exit 1) whatever it proves.
+    #[arg(long, value_parser = ["licence", "evidence"])]
+    expect: Option<String>,
+    /// The id of the person presenting the licence (as on their ID card): with --holder-salt,
+    /// checked against the licence's holder commitment (HOLDER MISMATCH when it does not open).
+    #[arg(long, requires = "holder_salt")]
+    holder_id: Option<String>,
+    /// The holder's salt (64 hex digits, from the issuer's holder-salt file).
+    #[arg(long, requires = "holder_id")]
+    holder_salt: Option<String>,
 }
 
 /// `lichen verify`: offline, against the trust file only; exit status 0 for VALID / ANCHORED.
@@ -69,11 +82,32 @@ pub fn run(a: VerifyArgs, as_json: bool) -> Result<u8> {
         now_ms: parse_time_or_now(a.at.as_deref())?,
         proof_age_max_ms: parse_duration_ms(&a.max_age)?,
     };
+    let salt = a
+        .holder_salt
+        .as_deref()
+        .map(|h| {
+            views::parse_hex(h)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| anyhow!("--holder-salt must be 64 hex digits (32 bytes)"))
+        })
+        .transpose()?;
+    let desk = Desk {
+        expect: a.expect.as_deref().map(|k| match k {
+            "evidence" => ProofKind::Evidence,
+            _ => ProofKind::Licence,
+        }),
+        holder: a
+            .holder_id
+            .as_deref()
+            .zip(salt)
+            .map(|(id, salt)| Holder { id, salt }),
+    };
     let trust = Trust {
         anchor: &anchor,
         package: package.as_ref(),
     };
-    let report = verify_bytes_with(trust, &bytes, document, &policy);
+    let report = verify_at_desk(trust, &bytes, document, &policy, desk);
     print_report(&report, &bytes, as_json);
     Ok(verdict_exit_code(report.verdict))
 }

@@ -3,8 +3,7 @@
 // It makes no network request of its own except loading its files at start, and fetching from a
 // node when the operator presses "Fetch and verify".
 import init, {
-  verify,
-  verifyWithTrustPackage,
+  verifyAtDesk,
   trustAnchorInfo,
   trustPackageInfo,
   applyTrustPackageDelta,
@@ -26,15 +25,19 @@ const VERDICTS = {
   "NOT YET VALID": ["尚未生效", "bad"],
   "TAMPERED": ["已被篡改", "bad"],
   "UNKNOWN ISSUER": ["签发方不可信", "bad"],
+  "WRONG KIND": ["证明类型不符", "bad"],
+  "HOLDER MISMATCH": ["持有人不符", "bad"],
   "STALE PROOF": ["证明已过时", "warn"],
 };
 const CHECKS = {
+  kind: "证明类型 Kind",
   encoding: "编码 Encoding",
   chain: "链 Chain",
   validator_set: "验证者集合 Validator set",
   quorum: "法定签名 Quorum",
   state_proof: "状态证明 State proof",
   document_hash: "文件哈希 Document hash",
+  holder: "持有人 Holder",
   issuer_authorised: "签发机关 Issuer authorised",
   status: "状态 Status",
   validity_window: "有效期 Validity window",
@@ -228,11 +231,13 @@ function check(bytes) {
   const started = performance.now();
   let report;
   try {
-    report = state.package
-      ? verifyWithTrustPackage(
-        state.anchor, state.package, bytes, Date.now(), PROOF_AGE_MAX_MS, state.document ?? undefined,
-      )
-      : verify(state.anchor, bytes, Date.now(), PROOF_AGE_MAX_MS, state.document ?? undefined);
+    // The desk: which kind of proof it accepts, and (when typed in) who presents it.
+    const options = { expect: $("desk-mode").value };
+    const holderId = $("holder-id").value.trim();
+    const holderSalt = $("holder-salt").value.trim();
+    if (holderId || holderSalt) Object.assign(options, { holderId, holderSalt });
+    if (state.document) options.document = state.document;
+    report = verifyAtDesk(state.anchor, state.package ?? null, bytes, Date.now(), PROOF_AGE_MAX_MS, options);
   } catch (err) {
     showError("无法核验。", `Cannot verify: ${err.message}`);
     return;
@@ -352,6 +357,11 @@ async function main() {
     if (state.last) check(state.last);
   }));
   $("camera-button").addEventListener("click", guard(startCamera));
+  for (const id of ["desk-mode", "holder-id", "holder-salt"]) {
+    $(id).addEventListener("change", () => {
+      if (state.last) check(state.last);
+    });
+  }
   $("fetch-button").addEventListener("click", guard(async () => {
     const base = $("node-url").value.trim().replace(/\/+$/, "");
     const id = $("licence-id").value.trim();

@@ -234,6 +234,14 @@ for (const suite of ['sm', 'intl']) {
       assert.equal(wrongFile.verdict, 'TAMPERED', JSON.stringify(wrongFile));
       assert.ok(wrongFile.failed.some((c) => c.includes('Document hash')), JSON.stringify(wrongFile));
 
+      // Someone else's id: HOLDER MISMATCH; cleared, VALID again.
+      await page.fill('#holder-id', 'not-the-holder');
+      await page.fill('#holder-salt', '00'.repeat(32));
+      const mismatch = await scan('SCAN-VALID.png', path.join(dir, 'licence.pdf'));
+      assert.equal(mismatch.verdict, 'HOLDER MISMATCH', JSON.stringify(mismatch));
+      await page.fill('#holder-id', '');
+      await page.fill('#holder-salt', '');
+
       assert.deepEqual(requests, [], 'the page made requests while verifying');
       assert.deepEqual(errors, []);
 

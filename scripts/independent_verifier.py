@@ -8,9 +8,24 @@ packages (revocation region, tree levels, the moved anchor) with full and compac
 checked against them, and trust-package deltas applied to their base package (the golden
 files' trust_packages, broken_trust_packages, with_trust_package and trust_deltas sections).
 
-Usage: python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json \
-           contracts/vectors/golden-intl.json
-Prints one line per file and a final "N passed, M failed"; exits 1 if anything failed.
+It also implements the desk rules ("Verifying at a desk": the expected kind, the holder check;
+the golden files' at_desk section) and reads genesis.json as a trust input ("The genesis file as
+a trust input").
+
+Golden-vector mode:
+    python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json \
+        contracts/vectors/golden-intl.json
+prints one line per file and a final "N passed, M failed"; exits 1 if anything failed. Besides
+every golden section it runs the court command below on files made from the golden cases, and
+checks genesis/localnet/genesis.json against the values PROTOCOL.md records.
+
+Court mode (a verifier for courts and desks; see USAGE below):
+    python3 scripts/independent_verifier.py --trust GENESIS_OR_ANCHOR --presentation FILE \
+        [--document FILE | --document-hash HEX] [--trust-package FILE] \
+        [--expect licence|evidence] [--holder-id ID --holder-salt HEX] \
+        [--max-age DURATION] [--at RFC3339] [--json]
+prints the verdict on the first line, then one line per check; exits 0 only for VALID or
+ANCHORED, 1 for any other verdict, 2 for a usage error or a trust input that cannot be used.
 """
 
 import hashlib
@@ -1149,8 +1164,18 @@ def signing_set(suite, anchor, certified):
     return S, "ok", prev
 
 
-SEVERITY = ["TAMPERED", "UNKNOWN ISSUER", "REVOKED", "SUPERSEDED", "SUSPENDED", "EXPIRED",
-            "NOT YET VALID", "STALE PROOF"]
+# The verdict order of PROTOCOL.md, "Verifying a presentation" (WRONG KIND and HOLDER MISMATCH
+# arise only at a desk).
+SEVERITY = ["TAMPERED", "UNKNOWN ISSUER", "WRONG KIND", "HOLDER MISMATCH", "REVOKED", "SUPERSEDED",
+            "SUSPENDED", "EXPIRED", "NOT YET VALID", "STALE PROOF"]
+
+
+class DocHash(bytes):
+    """A document given as its digest `D(bytes)` rather than its bytes."""
+
+
+def document_digest(suite, document):
+    return bytes(document) if isinstance(document, DocHash) else suite.D(document)
 STATUS_VERDICT = {1: "SUSPENDED", 2: "REVOKED", 3: "SUPERSEDED"}
 
 
@@ -1170,17 +1195,21 @@ def _common_checks(suite, anchor, typ, data, document, key_fn, value_field, doc_
         obj = decode(typ, data)
     except DecodeError as e:
         return fail("encoding", "TAMPERED", str(e))
-    checks.append(("encoding", "ok", ""))
+    checks.append(("encoding", "ok", "presentation" if typ == "Presentation"
+                   else "evidence receipt"))
     cert = obj["certified"]
     header = cert["header"]
     if header["chain_id"] != anchor["chain_id"]:
         return fail("chain", "UNKNOWN ISSUER", "chain %r, anchor %r" % (
             header["chain_id"], anchor["chain_id"]))
-    checks.append(("chain", "ok", ""))
+    checks.append(("chain", "ok", header["chain_id"]))
     S, why, _ = signing_set(suite, anchor, cert)
     if S is None:
         return fail("validator_set", "UNKNOWN ISSUER", why)
-    checks.append(("validator_set", "ok", ""))
+    applied = sum(1 for ch in cert["set_changes"] if ch["header"]["height"] > anchor["height"])
+    checks.append(("validator_set", "ok", "%d validators (%d set change%s after the anchor's "
+                   "height %d)" % (len(S), applied, "" if applied == 1 else "s",
+                                   anchor["height"])))
     mismatch, other = certificate_problems(suite, header, cert["certificate"], S,
                                            anchor["chain_id"], anchor["genesis_hash"])
     if mismatch and other is None:
@@ -1188,15 +1217,16 @@ def _common_checks(suite, anchor, typ, data, document, key_fn, value_field, doc_
                     "certificate is valid for another header (%s differ)" % "/".join(mismatch))
     if mismatch or other:
         return fail("quorum", "UNKNOWN ISSUER", other or "/".join(mismatch))
-    checks.append(("quorum", "ok", ""))
+    checks.append(("quorum", "ok", "%d of %d signatures (quorum %d), block %d" % (
+        len(cert["certificate"]["signatures"]), len(S), quorum(len(S)), header["height"])))
     key = key_fn(obj)
     ok, why = verify_state_proof(suite, obj["proof"], header["state_root"], key, obj[value_field])
     if not ok:
         return fail("state_proof", "TAMPERED", why)
-    checks.append(("state_proof", "ok", ""))
+    checks.append(("state_proof", "ok", "in the state of block %d" % header["height"]))
     if document is None:
         checks.append(("document_hash", "skipped", "no document"))
-    elif suite.D(document) != doc_field(obj):
+    elif document_digest(suite, document) != doc_field(obj):
         return fail("document_hash", "TAMPERED", "document digest differs")
     else:
         checks.append(("document_hash", "ok", ""))
@@ -1260,24 +1290,27 @@ def _compact_fold(suite, proof, key, value):
 
 
 def verify_compact(suite, pkg, data, document, now_ms, proof_age_max_ms):
-    """A compact presentation (tag 0x43) with a verified package (or None)."""
+    """A compact presentation (tag 0x43) with a verified package (or None). Returns
+    (verdict, checks, info) like verify_presentation_report."""
     checks = []
     obj = None
+    info = {"kind": "licence", "height": None, "status_as_of_ms": None, "licence": None}
 
     def fail(name, verdict, why):
         checks.append((name, "FAIL", why))
         for rest in EARLY_CHECKS[len(checks):] + LATER_CHECKS:
             checks.append((rest, "skipped", ""))
-        return verdict, checks
+        return verdict, checks, info
 
     try:
         obj = decode("CompactPresentation", data)
     except DecodeError as e:
         return fail("encoding", "TAMPERED", str(e))
-    checks.append(("encoding", "ok", ""))
+    checks.append(("encoding", "ok", "compact presentation of checkpoint %d"
+                   % obj["checkpoint_height"]))
     if pkg is None:
         return fail("chain", "UNKNOWN ISSUER", "a compact presentation needs a trust package")
-    checks.append(("chain", "ok", ""))
+    checks.append(("chain", "ok", pkg["anchor"]["chain_id"]))
     proof = obj["proof"]
     if obj["checkpoint_height"] != pkg["c"] or proof["top"] != pkg["levels"]["depth"]:
         return fail("validator_set", "UNKNOWN ISSUER",
@@ -1299,32 +1332,37 @@ def verify_compact(suite, pkg, data, document, now_ms, proof_age_max_ms):
         ok = present and nh == h
     if not ok:
         return fail("state_proof", "TAMPERED", "proof does not fold to the package's level node")
-    checks.append(("state_proof", "ok", ""))
+    checks.append(("state_proof", "ok", "licence %s" % lic["draft"]["id"]))
     if document is None:
         checks.append(("document_hash", "skipped", "no document"))
-    elif suite.D(document) != lic["draft"]["document_hash"]:
+    elif document_digest(suite, document) != lic["draft"]["document_hash"]:
         return fail("document_hash", "TAMPERED", "document digest differs")
     else:
         checks.append(("document_hash", "ok", ""))
     status = pkg["marks"].get(mark_tag(suite, lic["draft"]["id"]), 0)
+    info.update(height=pkg["c"], status_as_of_ms=pkg["time_ms"], licence=lic)
     verdict = _later_checks(checks, lic, status, pkg["time_ms"], now_ms, proof_age_max_ms,
                             " (as of checkpoint %d)" % pkg["c"])
-    return verdict, checks
+    return verdict, checks, info
 
 
-def verify_presentation(suite, anchor, data, document, now_ms, proof_age_max_ms, pkg=None):
-    """Returns (verdict, checks) where checks = [(name, 'ok'|'FAIL'|'skipped', detail)].
-    With `pkg` (a verified trust package, see verify_trust_package) checks 2-4 use its moved
-    anchor and, for a header at or below its checkpoint, the status comes from its marks; the
-    bytes may then also be a compact presentation (tag 0x43)."""
+def verify_presentation_report(suite, anchor, data, document, now_ms, proof_age_max_ms,
+                               pkg=None):
+    """Returns (verdict, checks, info): checks = [(name, 'ok'|'FAIL'|'skipped', detail)], info
+    = {kind, height, status_as_of_ms, licence} (None where checks 1-6 did not pass). `document`
+    is the document's bytes, a DocHash, or None. With `pkg` (a verified trust package, see
+    verify_trust_package) checks 2-4 use its moved anchor and, for a header at or below its
+    checkpoint, the status comes from its marks; the bytes may then also be a compact
+    presentation (tag 0x43)."""
     if data[:1] == b"\x43":
         return verify_compact(suite, pkg, data, document, now_ms, proof_age_max_ms)
+    info = {"kind": "licence", "height": None, "status_as_of_ms": None, "licence": None}
     checks, obj, verdict = _common_checks(
         suite, anchor if pkg is None else pkg["anchor"], "Presentation", data, document,
         lambda o: state_key(suite, 6, enc_string(o["licence"]["draft"]["id"])),
         "licence_bytes", lambda o: o["licence"]["draft"]["document_hash"])
     if verdict is not None:
-        return verdict, checks + [(n, "skipped", "") for n in LATER_CHECKS]
+        return verdict, checks + [(n, "skipped", "") for n in LATER_CHECKS], info
     lic = obj["licence"]
     header = obj["certified"]["header"]
     if pkg is not None and header["height"] <= pkg["c"]:
@@ -1333,8 +1371,16 @@ def verify_presentation(suite, anchor, data, document, now_ms, proof_age_max_ms,
         status_from = " (as of checkpoint %d)" % pkg["c"]
     else:
         status, status_time, status_from = lic["status"], header["time_ms"], ""
+    info.update(height=header["height"], status_as_of_ms=status_time, licence=lic)
     verdict = _later_checks(checks, lic, status, status_time, now_ms, proof_age_max_ms,
                             status_from)
+    return verdict, checks, info
+
+
+def verify_presentation(suite, anchor, data, document, now_ms, proof_age_max_ms, pkg=None):
+    """Returns (verdict, checks); see verify_presentation_report."""
+    verdict, checks, _ = verify_presentation_report(suite, anchor, data, document, now_ms,
+                                                    proof_age_max_ms, pkg)
     return verdict, checks
 
 
@@ -1518,14 +1564,89 @@ def apply_trust_delta(suite, base_bytes, delta_bytes):
     return enc_trust_package(new), None
 
 
-def verify_receipt(suite, anchor, data, document):
+def verify_receipt_report(suite, anchor, data, document, pkg=None):
+    """Checks 1-6 of an evidence receipt. Returns (verdict, checks, info), info = {kind,
+    height, status_as_of_ms (None: a receipt has no status), anchored_time_ms, evidence}. With
+    `pkg`, checks 2-4 use its moved anchor, as for a presentation (an old receipt is then to be
+    checked against the genesis anchor)."""
+    info = {"kind": "evidence", "height": None, "status_as_of_ms": None,
+            "anchored_time_ms": None, "evidence": None}
     checks, obj, verdict = _common_checks(
-        suite, anchor, "EvidenceReceipt", data, document,
+        suite, anchor if pkg is None else pkg["anchor"], "EvidenceReceipt", data, document,
         lambda o: state_key(suite, 7, o["evidence"]["hash"]),
         "evidence_bytes", lambda o: o["evidence"]["hash"])
     if verdict is not None:
-        return verdict, checks, None
-    return "ANCHORED", checks, obj["evidence"]["time_ms"]
+        return verdict, checks, info
+    info.update(height=obj["certified"]["header"]["height"],
+                anchored_time_ms=obj["evidence"]["time_ms"], evidence=obj["evidence"])
+    return "ANCHORED", checks, info
+
+
+def verify_receipt(suite, anchor, data, document):
+    verdict, checks, info = verify_receipt_report(suite, anchor, data, document)
+    return verdict, checks, info["anchored_time_ms"]
+
+
+def holder_commitment(suite, salt, holder_id):
+    hid = holder_id.encode("utf-8")
+    return suite.H("lichen/holder-commitment/v1", salt + struct.pack(">I", len(hid)) + hid)
+
+
+def proof_kind(data):
+    """PROTOCOL.md, Verifying at a desk: a proof's kind is its leading byte, 0x52 evidence,
+    anything else a licence."""
+    return "evidence" if data[:1] == b"\x52" else "licence"
+
+
+def verify_at_desk(suite, anchor, data, document, now_ms, proof_age_max_ms, pkg=None,
+                   expect=None, holder=None):
+    """The full report of PROTOCOL.md, "Verifying a presentation" and "Verifying at a desk".
+
+    `expect` is None, "licence" or "evidence": the report then starts with a `kind` check, and a
+    proof of the other kind is WRONG KIND (unless a more serious verdict applies). `holder` is
+    None or (holder id text, 32-byte salt): a `holder` check then follows `document_hash`, run
+    only when checks 1-6 passed; a failure is HOLDER MISMATCH and checks 7-10 still run. A
+    receipt has no holder, so asking for one fails the check. Returns (verdict, checks, info);
+    info also carries `holder_checked` and, with `expect`, `expected_kind`."""
+    kind = proof_kind(data)
+    if kind == "evidence":
+        verdict, checks, info = verify_receipt_report(suite, anchor, data, document, pkg)
+    else:
+        verdict, checks, info = verify_presentation_report(suite, anchor, data, document,
+                                                           now_ms, proof_age_max_ms, pkg)
+    checks = list(checks)
+    outcomes = [] if verdict in ("VALID", "ANCHORED") else [verdict]
+    info["holder_checked"] = False
+    if holder is not None:
+        hid, salt = holder
+        at = [n for n, _, _ in checks].index("document_hash") + 1
+        early_ok = all(st != "FAIL" for _, st, _ in checks[:at])
+        if not early_ok:
+            line = ("holder", "skipped", "checks 1-6 did not pass")
+        elif kind == "evidence":
+            line = ("holder", "FAIL", "an evidence receipt names no holder")
+            outcomes.append("HOLDER MISMATCH")
+        elif holder_commitment(suite, salt, hid) == info["licence"]["draft"]["holder_commitment"]:
+            line = ("holder", "ok", "the holder id and salt open the holder commitment")
+            info["holder_checked"] = True
+        else:
+            line = ("holder", "FAIL", "the holder id and salt do not open the holder commitment")
+            outcomes.append("HOLDER MISMATCH")
+            info["holder_checked"] = True
+        checks.insert(at, line)
+    if expect is not None:
+        info["expected_kind"] = expect
+        if kind == expect:
+            checks.insert(0, ("kind", "ok", kind))
+        else:
+            checks.insert(0, ("kind", "FAIL", "a%s %s proof, this desk expects a%s %s" % (
+                "n" if kind == "evidence" else "", kind,
+                "n" if expect == "evidence" else "", expect)))
+            outcomes.append("WRONG KIND")
+    for v in SEVERITY:
+        if v in outcomes:
+            return v, checks, info
+    return ("ANCHORED" if kind == "evidence" else "VALID"), checks, info
 
 
 def first_failure(checks):
@@ -1533,6 +1654,693 @@ def first_failure(checks):
         if st == "FAIL":
             return name, why
     return None, None
+
+
+# ----------------------------------------------------------------------------- times
+
+_EPOCH_ORDINAL = 719163  # datetime.date(1970, 1, 1).toordinal()
+_U64_MAX = 2 ** 64 - 1
+
+
+def ms_to_rfc3339(ms):
+    """Milliseconds since the Unix epoch to RFC 3339 UTC (`…T…[.fff]Z`), by calendar arithmetic."""
+    import datetime
+    days, rest = divmod(ms, 86400000)
+    if days + _EPOCH_ORDINAL > datetime.date.max.toordinal():
+        return "%d ms" % ms
+    d = datetime.date.fromordinal(days + _EPOCH_ORDINAL)
+    sec, milli = divmod(rest, 1000)
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (d.year, d.month, d.day, sec // 3600,
+                                             sec // 60 % 60, sec % 60)
+    return text + (".%03d" % milli if milli else "") + "Z"
+
+
+_RFC3339_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+                         r"([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def rfc3339_to_ms(text, strict_utc=False):
+    """An RFC 3339 time to milliseconds since the Unix epoch. Fractions below a millisecond are
+    refused unless zero. `strict_utc` is the genesis file's form: `…T…[.f{1,3}]Z`. Raises
+    ValueError."""
+    import datetime
+    m = _RFC3339_RE.match(text)
+    if not m:
+        raise ValueError("not an RFC 3339 time: %r" % text)
+    year, month, day, hh, mi, ss = (int(x) for x in m.groups()[:6])
+    frac, off = m.group(7) or "", m.group(8)
+    if strict_utc and (off != "Z" or "t" in text or len(frac) > 3):
+        raise ValueError("not of the form YYYY-MM-DDTHH:MM:SS[.f{1,3}]Z: %r" % text)
+    if frac[3:].strip("0"):
+        raise ValueError("finer than a millisecond: %r" % text)
+    if hh > 23 or mi > 59 or ss > 59:
+        raise ValueError("no such time of day: %r" % text)
+    days = datetime.date(year, month, day).toordinal() - _EPOCH_ORDINAL  # checks the date
+    ms = ((days * 24 + hh) * 60 + mi) * 60000 + ss * 1000 + int((frac + "000")[:3])
+    if off not in ("Z", "z"):
+        sign = 1 if off[0] == "+" else -1
+        oh, om = int(off[1:3]), int(off[4:6])
+        if oh > 23 or om > 59:
+            raise ValueError("bad UTC offset in %r" % text)
+        ms -= sign * (oh * 60 + om) * 60000
+    if not 0 <= ms <= _U64_MAX:
+        raise ValueError("before 1970 or too far ahead: %r" % text)
+    return ms
+
+
+_DURATION_UNITS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000, "w": 604800000}
+
+
+def parse_duration(text):
+    """`24h`, `7d`, `90m`, `1d12h`, `500ms` ... to milliseconds (a unit is required)."""
+    parts = re.findall(r"(\d+)(ms|s|m|h|d|w)", text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError("not a duration (like 24h, 7d, 1d12h, 90m, 30s, 500ms): %r" % text)
+    total = sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
+    if total > _U64_MAX:
+        raise ValueError("duration too long: %r" % text)
+    return total
+
+
+# ----------------------------------------------------------------------------- trust inputs
+
+class TrustInputError(Exception):
+    pass
+
+
+class _JsonNumber:
+    """A JSON number that is not a plain non-negative integer (a fraction, an exponent, a sign)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def _strict_json(text):
+    """Strict JSON: a repeated key in an object is refused; numbers other than unsigned integers
+    come back as _JsonNumber (refused wherever an integer is read)."""
+    def pairs(items):
+        out = {}
+        for k, val in items:
+            if k in out:
+                raise TrustInputError("the key %r is repeated in an object" % k)
+            out[k] = val
+        return out
+
+    def bad_constant(name):
+        raise TrustInputError("%s is not JSON" % name)
+
+    def integer(lit):
+        return _JsonNumber(lit) if lit.startswith("-") else int(lit)
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_float=_JsonNumber,
+                          parse_int=integer, parse_constant=bad_constant)
+    except ValueError as e:
+        raise TrustInputError("not JSON: %s" % e)
+
+
+class _J:
+    """A cursor into strict JSON with the path of every value, for error messages."""
+
+    def __init__(self, value, path="$"):
+        self.v = value
+        self.path = path
+
+    def err(self, msg):
+        raise TrustInputError("%s: %s" % (self.path, msg))
+
+    def obj(self, required, optional=()):
+        if not isinstance(self.v, dict):
+            self.err("expected an object")
+        for k in self.v:
+            if k not in required and k not in optional:
+                self.err("unknown field %r" % k)
+        for k in required:
+            if k not in self.v:
+                self.err("missing field %r" % k)
+        return self
+
+    def has(self, key):
+        return key in self.v
+
+    def __getitem__(self, key):
+        return _J(self.v[key], "%s.%s" % (self.path, key))
+
+    def items(self, lo, hi):
+        if not isinstance(self.v, list):
+            self.err("expected a list")
+        if not lo <= len(self.v) <= hi:
+            self.err("%d entries, allowed %d-%d" % (len(self.v), lo, hi))
+        return [_J(x, "%s[%d]" % (self.path, i)) for i, x in enumerate(self.v)]
+
+    def uint(self, bits):
+        if type(self.v) is not int:  # not bool, not a fraction, exponent, sign or string
+            self.err("expected an unsigned integer, got %r" % (self.v,))
+        if self.v >= 1 << bits:
+            self.err("%d does not fit in u%d" % (self.v, bits))
+        return self.v
+
+    def text(self):
+        if not isinstance(self.v, str):
+            self.err("expected a string")
+        try:
+            self.v.encode("utf-8")
+        except UnicodeEncodeError:
+            self.err("not valid Unicode (a lone surrogate)")
+        return self.v
+
+    def ident(self):
+        t = self.text()
+        if not valid_identifier(t):
+            self.err("%r is not an identifier (1-64 of A-Z a-z 0-9 . _ - : /)" % t)
+        return t
+
+    def name(self):
+        t = self.text()
+        if not valid_name(t):
+            self.err("%r is not a name (1-256 bytes, not only white space, no control "
+                     "character)" % t)
+        return t
+
+    def hex_bytes(self, lo, hi):
+        t = self.text()
+        if not re.fullmatch(r"(?:[0-9a-fA-F]{2})*", t):
+            self.err("not hex")
+        b = bytes.fromhex(t)
+        if not lo <= len(b) <= hi:
+            self.err("%d bytes, allowed %d-%d" % (len(b), lo, hi))
+        return b
+
+    def key(self, suite_algo):
+        t = self.text()
+        m = re.fullmatch(r"sm2:([0-9a-fA-F]{66})|ed25519:([0-9a-fA-F]{64})", t)
+        if not m:
+            self.err("not a key (sm2:<66 hex> or ed25519:<64 hex>): %r" % t)
+        algo = 1 if m.group(1) else 2
+        enc = bytes([algo]) + bytes.fromhex(m.group(1) or m.group(2))
+        try:
+            k = dec_public_key(Reader(enc))
+        except DecodeError as e:
+            self.err(str(e))
+        if algo != suite_algo:
+            self.err("a %s key on a chain of the %s suite" % (
+                "sm2" if algo == 1 else "ed25519", SUITES[suite_algo][0]))
+        return k
+
+    def suite(self):
+        if self.v not in ("sm", "intl"):
+            self.err('suite must be "sm" or "intl", not %r' % (self.v,))
+        return SUITE_BY_NAME[self.v]
+
+    def status(self):
+        if self.v not in ("active", "suspended"):
+            self.err('status must be "active" or "suspended", not %r' % (self.v,))
+        return 0 if self.v == "active" else 1
+
+
+def _enc_bytes(b):
+    return struct.pack(">I", len(b)) + b
+
+
+def _enc_keys(keys):
+    return struct.pack(">I", len(keys)) + b"".join(k["enc"] for k in keys)
+
+
+def _sorted_keys(j, lo, hi, suite_algo):
+    keys, seen = [], set()
+    for x in j.items(lo, hi):
+        k = x.key(suite_algo)
+        if k["enc"] in seen:
+            x.err("repeated key")
+        seen.add(k["enc"])
+        keys.append(k)
+    return sorted(keys, key=lambda k: k["enc"])
+
+
+def _json_validators(j, suite_algo):
+    vals = []
+    keys, peers = set(), set()
+    for x in j.items(1, 128):
+        x.obj(("name", "key", "peer_id"))
+        v = {"name": x["name"].name(), "key": x["key"].key(suite_algo),
+             "peer_id": x["peer_id"].hex_bytes(1, 64)}
+        if v["key"]["enc"] in keys:
+            x["key"].err("repeated validator key")
+        if v["peer_id"] in peers:
+            x["peer_id"].err("repeated validator peer_id")
+        keys.add(v["key"]["enc"])
+        peers.add(v["peer_id"])
+        vals.append(v)
+    return sorted(vals, key=lambda v: v["key"]["enc"])
+
+
+_PARAMS = (("view_timeout_base_ms", 64), ("view_timeout_step_ms", 64),
+           ("view_timeout_max_ms", 64), ("block_interval_ms", 64), ("block_txs_max", 32),
+           ("block_bytes_max", 32), ("tx_expiry_blocks_max", 64))
+
+
+def genesis_from_json(text):
+    """PROTOCOL.md, "The genesis file as a trust input": the strict reading of genesis.json.
+    Returns (genesis encoding, chain_id, suite tag, ValidatorSet as decoded validators)."""
+    root = _J(_strict_json(text)).obj(
+        ("config", "time_ms", "validators", "agencies", "licence_types", "submitters"),
+        ("time", "observers"))
+    cfg = root["config"].obj(("chain_id", "suite", "council", "params"))
+    chain_id = cfg["chain_id"].ident()
+    suite_tag = cfg["suite"].suite()
+    algo = SUITES[suite_tag][2]
+    council = cfg["council"].obj(("members", "threshold"))
+    members = _sorted_keys(council["members"], 1, 32, algo)
+    threshold = council["threshold"].uint(16)
+    if not 1 <= threshold <= len(members):
+        council["threshold"].err("threshold %d outside 1..%d" % (threshold, len(members)))
+    params = cfg["params"].obj(tuple(n for n, _ in _PARAMS))
+    pv = {n: params[n].uint(bits) for n, bits in _PARAMS}
+    if pv["view_timeout_base_ms"] == 0:
+        params["view_timeout_base_ms"].err("must be above 0")
+    if pv["view_timeout_max_ms"] < pv["view_timeout_base_ms"]:
+        params["view_timeout_max_ms"].err("below view_timeout_base_ms")
+    for n in ("block_txs_max", "block_bytes_max", "tx_expiry_blocks_max"):
+        if pv[n] == 0:
+            params[n].err("must be above 0")
+    time_ms = root["time_ms"].uint(64)
+    if root.has("time"):
+        try:
+            t = rfc3339_to_ms(root["time"].text(), strict_utc=True)
+        except ValueError as e:
+            root["time"].err(str(e))
+        if t != time_ms:
+            root["time"].err("names %d ms, time_ms is %d" % (t, time_ms))
+    validators = _json_validators(root["validators"], algo)
+
+    agencies, agency_ids = [], set()
+    for x in root["agencies"].items(0, 10000):
+        x.obj(("id", "name", "keys", "status"))
+        a = (x["id"].ident(), x["name"].name(), _sorted_keys(x["keys"], 1, 16, algo),
+             x["status"].status())
+        if a[0] in agency_ids:
+            x["id"].err("repeated agency id %r" % a[0])
+        agency_ids.add(a[0])
+        agencies.append(a)
+    types, codes = [], set()
+    for x in root["licence_types"].items(0, 10000):
+        x.obj(("code", "name", "authorised"))
+        code, name = x["code"].ident(), x["name"].name()
+        if code in codes:
+            x["code"].err("repeated licence type code %r" % code)
+        codes.add(code)
+        auth = []
+        for y in x["authorised"].items(0, 1024):
+            aid = y.ident()
+            if aid in auth:
+                y.err("repeated agency id %r" % aid)
+            if aid not in agency_ids:
+                y.err("%r is not in agencies" % aid)
+            auth.append(aid)
+        types.append((code, name, sorted(auth, key=lambda a: a.encode())))
+    submitters, sub_ids = [], set()
+    for x in root["submitters"].items(0, 10000):
+        x.obj(("id", "name", "keys", "status"))
+        sb = (x["id"].ident(), x["name"].name(), _sorted_keys(x["keys"], 1, 16, algo),
+              x["status"].status())
+        if sb[0] in sub_ids:
+            x["id"].err("repeated submitter id %r" % sb[0])
+        sub_ids.add(sb[0])
+        submitters.append(sb)
+    observers, obs_peers = [], set()
+    val_peers = {v["peer_id"] for v in validators}
+    for x in (root["observers"].items(0, 10000) if root.has("observers") else []):
+        x.obj(("name", "peer_id"))
+        o = (x["name"].name(), x["peer_id"].hex_bytes(1, 64))
+        if o[1] in obs_peers:
+            x["peer_id"].err("repeated observer peer_id")
+        if o[1] in val_peers:
+            x["peer_id"].err("an observer with a validator's peer_id")
+        obs_peers.add(o[1])
+        observers.append(o)
+
+    def agency_enc(a):
+        return enc_string(a[0]) + enc_string(a[1]) + _enc_keys(a[2]) + bytes([a[3]])
+
+    out = enc_string(chain_id) + bytes([suite_tag]) + _enc_keys(members) + \
+        struct.pack(">H", threshold)
+    out += b"".join(struct.pack(">Q" if bits == 64 else ">I", pv[n]) for n, bits in _PARAMS)
+    out += struct.pack(">Q", time_ms) + enc_validator_set(validators)
+    out += struct.pack(">I", len(agencies)) + b"".join(agency_enc(a) for a in agencies)
+    out += struct.pack(">I", len(types)) + b"".join(
+        enc_string(c) + enc_string(n) + struct.pack(">I", len(au)) +
+        b"".join(enc_string(x) for x in au) for c, n, au in types)
+    out += struct.pack(">I", len(submitters)) + b"".join(agency_enc(x) for x in submitters)
+    out += struct.pack(">I", len(observers)) + b"".join(
+        enc_string(n) + _enc_bytes(pid) for n, pid in observers)
+    # Belt and braces: the encoded parts obey the canonical decoders' rules too.
+    try:
+        decode("ValidatorSet", enc_validator_set(validators))
+        for a in agencies + submitters:
+            decode_with(dec_agency, agency_enc(a))
+    except DecodeError as e:
+        raise TrustInputError("genesis does not encode canonically: %s" % e)
+    return out, chain_id, suite_tag, validators
+
+
+def decode_with(fn, data):
+    r = Reader(data)
+    v = fn(r)
+    r.end()
+    return v
+
+
+def enc_trust_anchor(chain_id, suite_tag, genesis_hash, height, validators):
+    return b"\x41" + enc_string(chain_id) + bytes([suite_tag]) + genesis_hash + \
+        struct.pack(">Q", height) + enc_validator_set(validators)
+
+
+def anchor_from_genesis_json(text):
+    """Steps 1-7: returns (trust anchor bytes, {genesis_hash, validator_set_hash})."""
+    g, chain_id, suite_tag, validators = genesis_from_json(text)
+    suite = Suite(suite_tag)
+    gh = suite.H("lichen/genesis/v1", g)
+    return enc_trust_anchor(chain_id, suite_tag, gh, 0, validators), {
+        "genesis_hash": gh, "validator_set_hash": validator_set_hash(suite, validators)}
+
+
+def anchor_from_json(text):
+    """A trust anchor written as JSON: chain_id, suite, genesis_hash, height, validators (name,
+    key, peer_id as in genesis.json). `fingerprint` and `validator_set_hash`, when present, must
+    match what the anchor gives."""
+    root = _J(_strict_json(text)).obj(("chain_id", "suite", "genesis_hash", "height",
+                                       "validators"), ("fingerprint", "validator_set_hash"))
+    chain_id = root["chain_id"].ident()
+    suite_tag = root["suite"].suite()
+    suite = Suite(suite_tag)
+    gh = root["genesis_hash"].hex_bytes(32, 32)
+    height = root["height"].uint(64)
+    validators = _json_validators(root["validators"], SUITES[suite_tag][2])
+    data = enc_trust_anchor(chain_id, suite_tag, gh, height, validators)
+    for field, got in (("fingerprint", suite.H("lichen/trust-anchor/v1", data)),
+                       ("validator_set_hash", validator_set_hash(suite, validators))):
+        if root.has(field) and root[field].hex_bytes(32, 32) != got:
+            root[field].err("does not match the anchor (computed %s)" % got.hex())
+    return data
+
+
+def load_trust(path):
+    """--trust: a genesis JSON file, a binary trust anchor (leading byte 0x41) or a trust anchor
+    in JSON. Returns (anchor bytes, decoded anchor, Suite, description dict)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise TrustInputError("cannot read %s: %s" % (path, e.strerror or e))
+    extra = {}
+    if raw[:1] == b"\x41":
+        data, source = raw, "trust anchor"
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TrustInputError("%s is neither a trust anchor (leading byte 0x41) nor UTF-8 "
+                                  "JSON" % path)
+        if text.startswith("\ufeff"):
+            raise TrustInputError("%s starts with a byte order mark" % path)
+        obj = _strict_json(text)
+        if isinstance(obj, dict) and "config" in obj:
+            data, extra = anchor_from_genesis_json(text)
+            source = "genesis file"
+        elif isinstance(obj, dict) and "genesis_hash" in obj:
+            data, source = anchor_from_json(text), "trust anchor (JSON)"
+        else:
+            raise TrustInputError("%s is neither a genesis file nor a trust anchor" % path)
+    try:
+        anchor = decode("TrustAnchor", data)
+    except DecodeError as e:
+        raise TrustInputError("%s: the trust anchor does not decode: %s" % (path, e))
+    suite = Suite(anchor["suite"])
+    extra.update(source=source, fingerprint=suite.H("lichen/trust-anchor/v1", data))
+    return data, anchor, suite, extra
+
+
+# ----------------------------------------------------------------------------- court command
+
+USAGE = """\
+usage: independent_verifier.py VECTORS.json ...        (check golden vector files)
+       independent_verifier.py --trust GENESIS_OR_ANCHOR --presentation FILE
+           [--document FILE | --document-hash HEX] [--trust-package FILE]
+           [--expect licence|evidence] [--holder-id ID --holder-salt HEX]
+           [--max-age DURATION] [--at RFC3339] [--json]
+
+Verifies a presentation, compact presentation or evidence receipt offline, from PROTOCOL.md
+alone, against the trust anchor derived from a genesis.json (or a binary trust anchor, or a
+trust anchor in JSON). Prints the verdict on the first line, then one line per check.
+
+  --trust FILE          genesis.json, a trust anchor file (leading byte 0x41) or its JSON form
+  --presentation FILE   the presentation (.pres), compact presentation (.cpres) or receipt
+                        (.rcpt): its bytes, or the same bytes as hex or Base64 text
+  --document FILE       the licence or evidence file, hashed here (never sent anywhere)
+  --document-hash HEX   the file's digest instead (SM3 for sm chains, SHA-256 for intl)
+  --trust-package FILE  a trust package, verified against --trust before it is used
+  --expect KIND         licence or evidence: a proof of the other kind is WRONG KIND
+  --holder-id ID        the holder id (as issued) and the 32-byte salt (64 hex) the issuer
+  --holder-salt HEX     gave the holder: the licence must be theirs (else HOLDER MISMATCH)
+  --max-age DURATION    the oldest proof accepted (24h, 7d, 1d12h, 90m ...); default 24h
+  --at TIME             verify as of this RFC 3339 time (default: now)
+  --json                print the report as JSON
+
+Exit status: 0 for VALID or ANCHORED, 1 for any other verdict, 2 for a usage error or a trust
+input (genesis, anchor, trust package) that cannot be read or does not verify."""
+
+
+class UsageError(Exception):
+    pass
+
+
+_CLI_OPTIONS = {"--trust", "--presentation", "--document", "--document-hash", "--trust-package",
+                "--expect", "--holder-id", "--holder-salt", "--max-age", "--at"}
+_CLI_FLAGS = {"--json", "--help", "-h"}
+
+
+def parse_cli(args):
+    opts = {}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        name, eq, val = a.partition("=") if a.startswith("--") else (a, "", "")
+        if name in _CLI_FLAGS and not eq:
+            opts[name] = True
+            i += 1
+            continue
+        if name not in _CLI_OPTIONS:
+            raise UsageError("unknown argument %r" % a)
+        if not eq:
+            if i + 1 >= len(args):
+                raise UsageError("%s needs a value" % name)
+            val = args[i + 1]
+            i += 1
+        i += 1
+        if name in opts:
+            raise UsageError("%s given twice" % name)
+        opts[name] = val
+    return opts
+
+
+def _read_input(path, what):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise UsageError("cannot read %s %s: %s" % (what, path, e.strerror or e))
+
+
+def proof_bytes(raw):
+    """A proof file holds its bytes; a text file with the same bytes as hex or Base64 is read
+    too (as the desk page accepts pasted text)."""
+    import base64
+    import binascii
+    if raw[:1] in (b"\x50", b"\x52", b"\x43"):
+        return raw
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return raw
+    compact = "".join(text.split())
+    if compact and re.fullmatch(r"(?:[0-9a-fA-F]{2})+", compact):
+        return bytes.fromhex(compact)
+    if compact and re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", compact):
+        c = compact.rstrip("=").replace("-", "+").replace("_", "/")
+        try:
+            b = base64.b64decode(c + "=" * (-len(c) % 4), validate=True)
+            if b[:1] in (b"\x50", b"\x52", b"\x43"):
+                return b
+        except (binascii.Error, ValueError):
+            pass
+    return raw
+
+
+_UNSAFE = re.compile("[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(s):
+    """Escapes control characters (and bidi controls) so nothing printed can redraw a
+    terminal."""
+    return _UNSAFE.sub(lambda m: "\\u%04x" % ord(m.group()), s)
+
+
+OUTCOME_WORD = {"ok": "pass", "FAIL": "FAIL", "skipped": "skip"}
+OUTCOME_JSON = {"ok": "pass", "FAIL": "fail", "skipped": "skip"}
+STATUS_NAME = {0: "active", 1: "suspended", 2: "revoked", 3: "superseded"}
+
+
+def cli_main(args, out=None):
+    """The court command. Returns the exit status."""
+    import time
+    if out is None:
+        out = sys.stdout
+        try:  # a name or label the terminal cannot show is escaped, not a crash
+            out.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+
+    def say(line=""):
+        out.write(line + "\n")
+
+    try:
+        opts = parse_cli(args)
+        if opts.get("--help") or opts.get("-h"):
+            say(USAGE)
+            return 0
+        for req in ("--trust", "--presentation"):
+            if req not in opts:
+                raise UsageError("%s is required" % req)
+        if "--document" in opts and "--document-hash" in opts:
+            raise UsageError("give --document or --document-hash, not both")
+        expect = opts.get("--expect")
+        if expect not in (None, "licence", "evidence"):
+            raise UsageError("--expect must be licence or evidence")
+        if ("--holder-id" in opts) != ("--holder-salt" in opts):
+            raise UsageError("--holder-id and --holder-salt go together")
+        holder = None
+        if "--holder-id" in opts:
+            if expect == "evidence":
+                raise UsageError("an evidence desk has no holder to check")
+            salt_hex = opts["--holder-salt"].strip()
+            if not re.fullmatch(r"[0-9a-fA-F]{64}", salt_hex):
+                raise UsageError("--holder-salt must be 32 bytes in hex (64 digits)")
+            try:
+                opts["--holder-id"].encode("utf-8")
+            except UnicodeEncodeError:
+                raise UsageError("--holder-id is not valid UTF-8")
+            holder = (opts["--holder-id"], bytes.fromhex(salt_hex))
+        try:
+            max_age = parse_duration(opts.get("--max-age", "24h"))
+        except ValueError as e:
+            raise UsageError("--max-age: %s" % e)
+        if "--at" in opts:
+            try:
+                now_ms = rfc3339_to_ms(opts["--at"])
+            except ValueError as e:
+                raise UsageError("--at: %s" % e)
+        else:
+            now_ms = int(time.time() * 1000)
+        data = proof_bytes(_read_input(opts["--presentation"], "presentation"))
+        document = None
+        if "--document" in opts:
+            document = _read_input(opts["--document"], "document")
+        elif "--document-hash" in opts:
+            dh = opts["--document-hash"].strip()
+            if not re.fullmatch(r"[0-9a-fA-F]{64}", dh):
+                raise UsageError("--document-hash must be 32 bytes in hex (64 digits)")
+            document = DocHash(bytes.fromhex(dh))
+        pkg_raw = None
+        if "--trust-package" in opts:
+            pkg_raw = _read_input(opts["--trust-package"], "trust package")
+    except UsageError as e:
+        sys.stderr.write("error: %s\n\n%s\n" % (e, USAGE))
+        return 2
+
+    try:
+        anchor_bytes, anchor, suite, trust = load_trust(opts["--trust"])
+    except TrustInputError as e:
+        sys.stderr.write("error: trust input refused: %s\n" % e)
+        return 2
+    pkg = None
+    if pkg_raw is not None:
+        pkg, err = verify_trust_package(suite, anchor, pkg_raw)
+        if pkg is None:
+            sys.stderr.write("error: trust package refused (%s): %s\n" % err)
+            return 2
+
+    verdict, checks, info = verify_at_desk(suite, anchor, data, document, now_ms, max_age, pkg,
+                                           expect, holder)
+    ok = verdict in ("VALID", "ANCHORED")
+    anchor_json = {"source": trust["source"], "chain_id": anchor["chain_id"],
+                   "suite": suite.name, "genesis_hash": anchor["genesis_hash"].hex(),
+                   "height": anchor["height"], "fingerprint": trust["fingerprint"].hex()}
+    pkg_json = None
+    if pkg is not None:
+        pkg_json = {"checkpoint_height": pkg["c"], "checkpoint_time_ms": pkg["time_ms"],
+                    "checkpoint_time": ms_to_rfc3339(pkg["time_ms"]),
+                    "anchor_height": pkg["L"], "fingerprint": pkg["hash"].hex()}
+    if opts.get("--json"):
+        report = {"verdict": verdict, "ok": ok, "kind": info["kind"],
+                  "checks": [{"id": n, "outcome": OUTCOME_JSON[st], "detail": d}
+                             for n, st, d in checks],
+                  "height": info["height"], "status_as_of_ms": info["status_as_of_ms"],
+                  "status_as_of": None if info["status_as_of_ms"] is None
+                  else ms_to_rfc3339(info["status_as_of_ms"]),
+                  "holder_checked": info["holder_checked"], "expect": expect,
+                  "now_ms": now_ms, "proof_age_max_ms": max_age,
+                  "trust_anchor": anchor_json, "trust_package": pkg_json}
+        if "validator_set_hash" in trust:
+            anchor_json["validator_set_hash"] = trust["validator_set_hash"].hex()
+        lic = info.get("licence")
+        if lic is not None:
+            d = lic["draft"]
+            report["licence"] = {
+                "id": d["id"], "licence_type": d["licence_type"], "issuer": d["issuer"],
+                "document_hash": d["document_hash"].hex(), "valid_from_ms": d["valid_from_ms"],
+                "valid_until_ms": d["valid_until_ms"],
+                "recorded_status": STATUS_NAME[lic["status"]],
+                "recorded_status_reason": lic["status_reason"],
+                "issued_height": lic["issued_height"]}
+        ev = info.get("evidence")
+        if ev is not None:
+            report["evidence"] = {"hash": ev["hash"].hex(), "submitter": ev["submitter"],
+                                  "label": ev["label"], "height": ev["height"],
+                                  "time_ms": ev["time_ms"],
+                                  "time": ms_to_rfc3339(ev["time_ms"])}
+            report["anchored_time_ms"] = ev["time_ms"]
+        say(json.dumps(report, indent=2))  # json.dumps escapes control characters
+        return 0 if ok else 1
+
+    say(verdict)
+    for n, st, d in checks:
+        say(("  [%s] %s %s" % (OUTCOME_WORD[st], n, safe_text(d))).rstrip())
+    lic, ev = info.get("licence"), info.get("evidence")
+    if lic is not None:
+        d = lic["draft"]
+        say("licence %s (type %s, issuer %s), status in the presented record: %s%s" % (
+            safe_text(d["id"]), safe_text(d["licence_type"]), safe_text(d["issuer"]),
+            STATUS_NAME[lic["status"]],
+            (": " + safe_text(lic["status_reason"])) if lic["status_reason"] else ""))
+        say("status as of %s (block %d)" % (ms_to_rfc3339(info["status_as_of_ms"]),
+                                            info["height"]))
+    if holder is None and info["kind"] == "licence":
+        say("holder: not checked (no --holder-id and --holder-salt)")
+    if ev is not None:
+        say("evidence %s anchored at %s (block %d) by %s, label %s" % (
+            ev["hash"].hex(), ms_to_rfc3339(ev["time_ms"]), ev["height"],
+            safe_text(ev["submitter"]), '"%s"' % safe_text(ev["label"])))
+    say("verified at %s, proof age allowed %d ms" % (ms_to_rfc3339(now_ms), max_age))
+    say("trust: %s, chain %s (%s), genesis %s, anchor height %d, fingerprint %s" % (
+        trust["source"], anchor["chain_id"], suite.name, anchor["genesis_hash"].hex(),
+        anchor["height"], trust["fingerprint"].hex()))
+    if pkg is not None:
+        say("trust as of checkpoint %d (%s), package fingerprint %s" % (
+            pkg["c"], ms_to_rfc3339(pkg["time_ms"]), pkg["hash"].hex()))
+    return 0 if ok else 1
 
 
 # ----------------------------------------------------------------------------- self tests
@@ -1835,16 +2643,303 @@ def run_file(path):
         t.check(label, verdict == p["verdict"] and failed == want_failed,
                 "got %s (failed %s; first: %s), want %s/%s" % (
                     verdict, failed, why, p["verdict"], p["failed_check"]))
+
+    # at a desk: the expected kind and the holder check, every failing check in report order
+    for i, p in enumerate(v.get("at_desk", [])):
+        label = "at_desk[%d] %s" % (i, p.get("name"))
+        holder = None
+        if p.get("holder_id") is not None:
+            holder = (p["holder_id"], bytes.fromhex(p["holder_salt"]))
+        verdict, checks, info = verify_at_desk(
+            suite, anchor, bytes.fromhex(p["hex"]), _hx(p.get("document")), p["now_ms"],
+            p["proof_age_max_ms"], None, p.get("expect"), holder)
+        failed = [n for n, st, _ in checks if st == "FAIL"]
+        names = [n for n, _, _ in checks]
+        problems = []
+        if verdict != p["verdict"] or failed != p["failed_checks"]:
+            problems.append("got %s %s, want %s %s" % (verdict, failed, p["verdict"],
+                                                       p["failed_checks"]))
+        if (p.get("expect") is not None) != (names[0] == "kind"):
+            problems.append("kind line: %s" % names)
+        if holder is None and ("holder" in names or info["holder_checked"]):
+            problems.append("a holder line without a holder")
+        if holder is not None and names[names.index("document_hash") + 1] != "holder":
+            problems.append("holder line not after document_hash: %s" % names)
+        t.check(label, not problems, "; ".join(problems))
+
+    # at a desk, beyond the vectors: a more serious verdict wins over WRONG KIND; a receipt
+    # names no holder; the holder check does not run when checks 1-6 fail
+    desk = v.get("at_desk", [])
+    rc = next((p for p in desk if p["hex"].startswith("52")), None)
+    lc = next((p for p in desk if p["holder_id"] is not None and p["verdict"] == "VALID"), None)
+    if rc is not None and lc is not None:
+        salt = b"\x07" * 32
+        runs = [
+            ("a cut receipt at a licence desk", rc, bytes.fromhex(rc["hex"])[:-1], None,
+             "licence", None, "TAMPERED", ["kind", "encoding"]),
+            ("a receipt with a holder", rc, bytes.fromhex(rc["hex"]), None, None, ("x", salt),
+             "HOLDER MISMATCH", ["holder"]),
+            ("a licence with another document and a holder", lc, bytes.fromhex(lc["hex"]),
+             b"\x01", None, ("nobody", salt), "TAMPERED", ["document_hash"]),
+        ]
+        for what, p, data, doc, expect, holder, want_v, want_f in runs:
+            verdict, checks, _ = verify_at_desk(suite, anchor, data, doc, p["now_ms"],
+                                                p["proof_age_max_ms"], None, expect, holder)
+            failed = [n for n, st, _ in checks if st == "FAIL"]
+            t.check("desk: " + what, (verdict, failed) == (want_v, want_f),
+                    "got %s %s" % (verdict, failed))
+
+    # safe text (decoding rules): a chain id that is no identifier; a control character in a
+    # status reason or an evidence label
+    def with_byte(b, at, x):
+        return b[:at] + bytes([x]) + b[at + 1:]
+
+    for o in v.get("objects", []):
+        if o["type"] not in ("BlockHeader", "Vote", "TrustAnchor", "Transaction",
+                             "SignedTransaction"):
+            continue
+        b = bytes.fromhex(o["hex"])
+        at = b.find(v["chain_id"].encode())
+        for x in (0x20, 0x0a, 0xc3):
+            try:
+                decode(o["type"], with_byte(b, at, x))
+                t.check("safe text: %s chain id with byte %02x" % (o["name"], x), False,
+                        "decoded")
+            except DecodeError:
+                t.check("safe text", True)
+    for p in v.get("receipts", []) + v.get("presentations", []):
+        b = bytes.fromhex(p["hex"])
+        try:
+            obj = decode("EvidenceReceipt" if b[0] == 0x52 else "Presentation", b)
+        except DecodeError:
+            continue
+        text = obj["evidence"]["label"] if b[0] == 0x52 else obj["licence"]["status_reason"]
+        if not text:
+            continue
+        at = b.find(text.encode())
+        for x in (0x1b, 0x0d, 0x7f):
+            verdict, checks, _ = verify_at_desk(suite, anchor, with_byte(b, at, x), None,
+                                                p.get("now_ms", 0), p.get("proof_age_max_ms", 0))
+            t.check("safe text: %s with byte %02x in its %s" % (
+                p.get("name"), x, "label" if b[0] == 0x52 else "status reason"),
+                (verdict, first_failure(checks)[0]) == ("TAMPERED", "encoding"),
+                "got %s" % verdict)
+
+    run_cli_cases(v, t)
     return t
 
 
+def run_cli_cases(v, t):
+    """The court command, run in-process on files made from the golden cases: the trust anchor
+    and packages as binary files, each case's bytes (and document) as files, `now_ms` as --at.
+    Its first line and exit status must give the vector's verdict; in --json, at-desk cases
+    list exactly their failing checks."""
+    import io
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        def write(name, data):
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            return path
+
+        anchor_path = write("anchor.bin", bytes.fromhex(v["trust_anchor"]))
+        pkg_paths = {p["name"]: write("pkg-%s.bin" % p["name"], bytes.fromhex(p["hex"]))
+                     for p in v.get("trust_packages", [])}
+        for sec in ("presentations", "broken_presentations", "receipts", "at_desk",
+                    "with_trust_package"):
+            for i, c in enumerate(v.get(sec, [])):
+                args = ["--trust", anchor_path, "--presentation",
+                        write("%s-%d.bin" % (sec, i), bytes.fromhex(c["hex"]))]
+                if "now_ms" in c:
+                    args += ["--at", ms_to_rfc3339(c["now_ms"]),
+                             "--max-age", "%dms" % c["proof_age_max_ms"]]
+                if c.get("document") is not None:
+                    if i % 2:  # alternately the file and its digest
+                        suite = Suite(SUITE_BY_NAME[v["suite"]])
+                        args += ["--document-hash", suite.D(bytes.fromhex(c["document"])).hex()]
+                    else:
+                        args += ["--document", write("%s-%d.doc" % (sec, i),
+                                                     bytes.fromhex(c["document"]))]
+                if c.get("expect") is not None:
+                    args += ["--expect", c["expect"]]
+                if c.get("holder_id") is not None:
+                    args += ["--holder-id", c["holder_id"], "--holder-salt", c["holder_salt"]]
+                if c.get("package") is not None:
+                    args += ["--trust-package", pkg_paths[c["package"]]]
+                want_rc = 0 if c["verdict"] in ("VALID", "ANCHORED") else 1
+                label = "cli %s[%d] %s" % (sec, i, c.get("name"))
+                out = io.StringIO()
+                rc = cli_main(args, out)
+                lines = out.getvalue().splitlines()
+                t.check(label, rc == want_rc and lines[:1] == [c["verdict"]],
+                        "exit %d, first line %r; want %d, %s" % (rc, lines[:1], want_rc,
+                                                                c["verdict"]))
+                if sec != "at_desk":
+                    continue
+                out = io.StringIO()
+                rc = cli_main(args + ["--json"], out)
+                rep = json.loads(out.getvalue())
+                failed = [x["id"] for x in rep["checks"] if x["outcome"] == "fail"]
+                t.check(label + " --json", rc == want_rc and rep["verdict"] == c["verdict"] and
+                        failed == c["failed_checks"], "got %s %s" % (rep["verdict"], failed))
+
+
+# The values PROTOCOL.md ("The genesis file as a trust input", Check) gives for
+# genesis/localnet/genesis.json.
+LOCALNET_GENESIS = {
+    "validator_set_hash": "c1738a7a7599a08a191d3a3f0d40a6124e5848c136be5ea24f27334aa5516a8b",
+    "genesis_hash": "3d25041c93204079b282da5eaeb829069acc545984cb3d6f75f0ae6e9dfc2e42",
+    "fingerprint": "e38983b9c88b0cc93b74628cac109f9f14fd088a19777e4eb31140e017ffc9ac",
+}
+
+
+def genesis_self_test(path):
+    """genesis.json as a trust input: the localnet values of PROTOCOL.md; what must not change
+    G (layout, hex case, `time`, the order of validators, keys and `authorised`); what must (the
+    order of agencies, any value); what must be refused; and the anchor's JSON form."""
+    import copy
+    errs = []
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        data, extra = anchor_from_genesis_json(text)
+    except TrustInputError as e:
+        return ["genesis: %s refused: %s" % (path, e)]
+    suite = Suite(decode("TrustAnchor", data)["suite"])
+    got = {"validator_set_hash": extra["validator_set_hash"].hex(),
+           "genesis_hash": extra["genesis_hash"].hex(),
+           "fingerprint": suite.H("lichen/trust-anchor/v1", data).hex()}
+    if got != LOCALNET_GENESIS:
+        errs.append("genesis: localnet values %r, PROTOCOL.md says %r" % (got, LOCALNET_GENESIS))
+    g = json.loads(text)
+    G = extra["genesis_hash"]
+
+    def gh(obj, raw=None):
+        return anchor_from_genesis_json(raw if raw is not None else json.dumps(obj))[1][
+            "genesis_hash"]
+
+    same, differ, refused = [], [], []
+    v = copy.deepcopy(g)
+    v["validators"].reverse()
+    same.append(("validators reversed", v))
+    v = copy.deepcopy(g)
+    for a in v["validators"]:
+        a["key"] = "sm2:" + a["key"][4:].upper()
+        a["peer_id"] = a["peer_id"].upper()
+    same.append(("hex upper case", v))
+    v = copy.deepcopy(g)
+    v["time"] = ms_to_rfc3339(v["time_ms"])
+    same.append(("with time", v))
+    v = copy.deepcopy(g)
+    v.pop("observers", None)
+    same.append(("observers left out", v))
+    v = copy.deepcopy(g)
+    v["licence_types"][0]["authorised"] = ["market-bureau", "health-commission"]
+    w = copy.deepcopy(v)
+    w["licence_types"][0]["authorised"].reverse()
+    if gh(v) != gh(w):
+        errs.append("genesis: the order of authorised changes G")
+    v = copy.deepcopy(g)
+    v["agencies"].reverse()
+    differ.append(("agencies reversed", v))
+    v = copy.deepcopy(g)
+    v["time_ms"] += 1
+    differ.append(("time_ms + 1", v))
+    v = copy.deepcopy(g)
+    v["validators"][0]["name"] += "x"
+    differ.append(("a validator renamed", v))
+    for what, obj in same:
+        if gh(obj) != G:
+            errs.append("genesis: %s changes G" % what)
+    for what, obj in differ:
+        if gh(obj) == G:
+            errs.append("genesis: %s keeps G" % what)
+    if gh(None, json.dumps(g, indent=None, sort_keys=False, separators=(",", ":"))) != G:
+        errs.append("genesis: whitespace changes G")
+
+    def mutate(fn):
+        v = copy.deepcopy(g)
+        fn(v)
+        return json.dumps(v)
+
+    refused = [
+        ("a repeated key", text.replace('"time_ms"', '"time_ms": 1, "time_ms"', 1)),
+        ("an unknown field", mutate(lambda v: v.update(extra=1))),
+        ("a missing field", mutate(lambda v: v.pop("submitters"))),
+        ("a fraction", mutate(lambda v: v.update(time_ms=1.5))),
+        ("an exponent", text.replace(str(g["time_ms"]), "1e3", 1)),
+        ("a sign", mutate(lambda v: v["config"]["council"].update(threshold=-1))),
+        ("a string integer", mutate(lambda v: v.update(time_ms=str(v["time_ms"])))),
+        ("a bool integer", mutate(lambda v: v["config"]["council"].update(threshold=True))),
+        ("threshold 2 of 1", mutate(lambda v: v["config"]["council"].update(threshold=2))),
+        ("u32 overflow", mutate(lambda v: v["config"]["params"].update(block_txs_max=2 ** 32))),
+        ("zero base timeout",
+         mutate(lambda v: v["config"]["params"].update(view_timeout_base_ms=0))),
+        ("a wrong time", mutate(lambda v: v.update(time=ms_to_rfc3339(v["time_ms"] + 1)))),
+        ("an offset time", mutate(lambda v: v.update(
+            time=ms_to_rfc3339(v["time_ms"]).replace("Z", "+00:00")))),
+        ("an upper-case key prefix", mutate(lambda v: v["validators"][0].update(
+            key="SM2:" + v["validators"][0]["key"][4:]))),
+        ("an ed25519 key on an sm chain", mutate(lambda v: v["validators"][0].update(
+            key="ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))),
+        ("a key off the curve", mutate(lambda v: v["validators"][0].update(
+            key="sm2:02" + "00" * 31 + "05"))),
+        ("a repeated validator key", mutate(lambda v: v["validators"][1].update(
+            key=v["validators"][0]["key"]))),
+        ("a repeated peer id", mutate(lambda v: v["validators"][1].update(
+            peer_id=v["validators"][0]["peer_id"]))),
+        ("an observer with a validator's peer id", mutate(lambda v: v.update(
+            observers=[{"name": "o", "peer_id": v["validators"][0]["peer_id"]}]))),
+        ("a repeated agency id", mutate(lambda v: v["agencies"].append(v["agencies"][0]))),
+        ("an unknown authorised agency", mutate(lambda v: v["licence_types"][0].update(
+            authorised=["nobody"]))),
+        ("a repeated authorised agency", mutate(lambda v: v["licence_types"][0].update(
+            authorised=["market-bureau", "market-bureau"]))),
+        ("a chain id with a space", mutate(lambda v: v["config"].update(chain_id="a b"))),
+        ("a name with a control character", mutate(lambda v: v["agencies"][0].update(
+            name="x\u001b[2J"))),
+        ("an unknown suite", mutate(lambda v: v["config"].update(suite="SM"))),
+        ("an unknown status", mutate(lambda v: v["agencies"][0].update(status="Active"))),
+    ]
+    for what, raw in refused:
+        try:
+            anchor_from_genesis_json(raw)
+            errs.append("genesis: %s was accepted" % what)
+        except TrustInputError:
+            pass
+    # the anchor's JSON form gives the same bytes
+    a = decode("TrustAnchor", data)
+    aj = {"chain_id": a["chain_id"], "suite": suite.name, "genesis_hash": a["genesis_hash"].hex(),
+          "height": a["height"],
+          "validators": [{"name": x["name"], "key": ("sm2:" if x["key"]["algo"] == 1
+                                                     else "ed25519:") + x["key"]["key"].hex(),
+                          "peer_id": x["peer_id"].hex()} for x in reversed(a["validators"])],
+          "fingerprint": got["fingerprint"]}
+    try:
+        if anchor_from_json(json.dumps(aj)) != data:
+            errs.append("trust anchor JSON: other bytes")
+        aj["fingerprint"] = "00" * 32
+        anchor_from_json(json.dumps(aj))
+        errs.append("trust anchor JSON: a wrong fingerprint was accepted")
+    except TrustInputError as e:
+        if "fingerprint" not in str(e):
+            errs.append("trust anchor JSON refused: %s" % e)
+    return errs
+
+
 def main(argv):
+    if any(a.startswith("-") for a in argv[1:]):
+        return cli_main(argv[1:])
     if len(argv) < 2:
-        print("usage: independent_verifier.py VECTORS.json ...", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     total_p = total_f = 0
     errs = self_test()
+    genesis = os.path.join(repo, "genesis", "localnet", "genesis.json")
+    if os.path.exists(genesis):
+        errs += genesis_self_test(genesis)
     for e in errs:
         print("  FAIL self-test: %s" % e)
     total_f += len(errs)
@@ -1864,4 +2959,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        sys.exit(main(sys.argv))
+    except BrokenPipeError:  # `| head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

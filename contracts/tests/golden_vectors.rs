@@ -978,6 +978,22 @@ fn build(suite: Suite) -> Value {
             Verdict::HolderMismatch,
             &["holder", "status"]
         ),
+        desk(
+            "evidence receipt with a holder asked for",
+            &r,
+            None,
+            Some(right),
+            Verdict::HolderMismatch,
+            &["holder"],
+        ),
+        desk(
+            "truncated receipt at a licence desk (TAMPERED says more)",
+            &r[..r.len() - 1],
+            Some("licence"),
+            None,
+            Verdict::Tampered,
+            &["kind", "encoding"],
+        ),
     ]);
     let mut presentations = presentations;
     presentations

@@ -383,6 +383,33 @@ pub fn verify_at_desk(
         },
     };
     report.trust_package = trust.used();
+    if holder.is_some() && report.check(CheckId::Holder).is_none() {
+        // Not checked above: an earlier check failed, or this is a receipt, which names no
+        // holder (so a desk asking for one gets no confirmation).
+        let at = report
+            .checks
+            .iter()
+            .position(|c| c.id == CheckId::DocumentHash)
+            .map_or(report.checks.len(), |i| i + 1);
+        let passed = report.checks[..at]
+            .iter()
+            .all(|c| c.outcome != Outcome::Fail);
+        let check = if passed && ProofKind::of(bytes) == ProofKind::Evidence {
+            report.verdict = report.verdict.min(Verdict::HolderMismatch);
+            Check {
+                id: CheckId::Holder,
+                outcome: Outcome::Fail,
+                detail: "an evidence receipt names no holder".to_string(),
+            }
+        } else {
+            Check {
+                id: CheckId::Holder,
+                outcome: Outcome::Skipped,
+                detail: "an earlier check failed".to_string(),
+            }
+        };
+        report.checks.insert(at, check);
+    }
     if let Some(expected) = desk.expect {
         let found = ProofKind::of(bytes);
         let check = if found == expected {
@@ -392,7 +419,8 @@ pub fn verify_at_desk(
                 detail: format!("{} proof, as expected", found.name()),
             }
         } else {
-            report.verdict = Verdict::WrongKind;
+            // TAMPERED and UNKNOWN ISSUER say more; anything else is WRONG KIND.
+            report.verdict = report.verdict.min(Verdict::WrongKind);
             Check {
                 id: CheckId::Kind,
                 outcome: Outcome::Fail,

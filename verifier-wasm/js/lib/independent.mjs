@@ -2,9 +2,9 @@
 // golden vectors, tagged hashes with sm-crypto's SM3 or @noble/hashes' SHA-256, signatures with
 // sm-crypto's SM2 or @noble/curves' Ed25519, state proofs, checks 1-6 of presentation and
 // receipt verification, and trust packages (revocation region, tree levels, the moved anchor) with
-// checks 1-10 of full and compact presentations verified with one, and trust-package deltas
-// applied to their base package. It shares no code with the Rust verifier: the tests compare the
-// two.
+// checks 1-10 of full and compact presentations verified with one, trust-package deltas applied
+// to their base package, and the desk rules (the expected kind, the holder check). It shares no
+// code with the Rust verifier: the tests compare the two.
 import smCrypto from 'sm-crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -203,6 +203,25 @@ export class Reader {
   }
 }
 
+// Safe text (PROTOCOL.md, Verifying at a desk): a chain id is an identifier wherever it appears;
+// status reasons, reasons and evidence labels hold no control character (Unicode category Cc).
+const IDENTIFIER = /^[A-Za-z0-9._:/-]{1,64}$/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A chain id: a string that must be an identifier. */
+function readChainId(r) {
+  const chainId = r.str(64);
+  if (!IDENTIFIER.test(chainId)) throw new Error('chain id is not an identifier');
+  return chainId;
+}
+
+/** A reason or an evidence label: at most 512 bytes, no control character. */
+function readSafeText(r, what) {
+  const text = r.str(512);
+  if (CONTROL.test(text)) throw new Error(`${what} holds a control character`);
+  return text;
+}
+
 /** Decodes `bytes` entirely with `read(reader)`. */
 export function decodeAll(bytes, read) {
   const r = new Reader(bytes);
@@ -231,7 +250,7 @@ export function readValidatorSet(r) {
 
 export function readTrustAnchor(r) {
   if (r.u8() !== 0x41) throw new Error('not a trust anchor');
-  const chainId = r.str(64);
+  const chainId = readChainId(r);
   const suite = r.u8();
   const genesisHash = r.hash();
   const height = r.u64();
@@ -261,7 +280,7 @@ export function readLicence(r) {
   return {
     draft: readDraft(r),
     status: readLicenceStatus(r),
-    statusReason: r.str(512),
+    statusReason: readSafeText(r, 'status reason'),
     supersedes: r.option(() => r.str(128)),
     supersededBy: r.option(() => r.str(128)),
     issuedHeight: r.u64(),
@@ -275,7 +294,7 @@ export function readEvidence(r) {
   return {
     hash: r.hash(),
     submitter: r.str(64),
-    label: r.str(512),
+    label: readSafeText(r, 'label'),
     height: r.u64(),
     timeMs: r.u64(),
     txId: r.hash(),
@@ -284,14 +303,14 @@ export function readEvidence(r) {
 
 /** A transaction with the payloads the golden files hold (issue, status changes, evidence). */
 export function readTransaction(r) {
-  const chainId = r.str(64);
+  const chainId = readChainId(r);
   const nonce = r.u64();
   const expiresAtHeight = r.u64();
   const tag = r.u8();
   let payload;
   if (tag === 20) payload = { kind: 'issue', draft: readDraft(r) };
-  else if (tag >= 21 && tag <= 23) payload = { kind: 'status', id: r.str(128), reason: r.str(512) };
-  else if (tag === 30) payload = { kind: 'anchor', hash: r.hash(), submitter: r.str(64), label: r.str(512) };
+  else if (tag >= 21 && tag <= 23) payload = { kind: 'status', id: r.str(128), reason: readSafeText(r, 'reason') };
+  else if (tag === 30) payload = { kind: 'anchor', hash: r.hash(), submitter: r.str(64), label: readSafeText(r, 'label') };
   else throw new Error(`payload tag ${tag} is not read by this test decoder`);
   return { chainId, nonce, expiresAtHeight, payload };
 }
@@ -305,7 +324,7 @@ export function readSignedTransaction(r) {
 export function readHeader(r) {
   return {
     version: r.u16(),
-    chainId: r.str(64),
+    chainId: readChainId(r),
     height: r.u64(),
     timeMs: r.u64(),
     view: r.u64(),
@@ -331,7 +350,7 @@ export function readCertificate(r) {
 export function readVote(r) {
   return {
     kind: r.u8(),
-    chainId: r.str(64),
+    chainId: readChainId(r),
     genesisHash: r.hash(),
     height: r.u64(),
     view: r.u64(),
@@ -449,8 +468,7 @@ function readLevels(r) {
 
 /** `chain_id string`, `suite u8`, `genesis_hash Hash32`: the head of a package or a delta. */
 function readChainHead(r) {
-  const chainId = r.str(64);
-  if (!/^[A-Za-z0-9._:/-]{1,64}$/.test(chainId)) throw new Error('chain id is not an identifier');
+  const chainId = readChainId(r);
   const suite = r.u8();
   if (suite !== 1 && suite !== 2) throw new Error(`unknown suite ${suite}`);
   const genesisHash = r.hash();
@@ -962,7 +980,20 @@ export function applyTrustDelta(suite, baseBytes, deltaBytes) {
 
 const EARLY = ['encoding', 'chain', 'validator_set', 'quorum', 'state_proof', 'document_hash'];
 const STATUS_VERDICT = { 1: 'SUSPENDED', 2: 'REVOKED', 3: 'SUPERSEDED' };
-const SEVERITY = ['TAMPERED', 'UNKNOWN ISSUER', 'REVOKED', 'SUPERSEDED', 'SUSPENDED', 'EXPIRED', 'NOT YET VALID', 'STALE PROOF'];
+// The verdict order of PROTOCOL.md, "Verifying a presentation" (WRONG KIND and HOLDER MISMATCH
+// arise only at a desk).
+const SEVERITY = [
+  'TAMPERED',
+  'UNKNOWN ISSUER',
+  'WRONG KIND',
+  'HOLDER MISMATCH',
+  'REVOKED',
+  'SUPERSEDED',
+  'SUSPENDED',
+  'EXPIRED',
+  'NOT YET VALID',
+  'STALE PROOF',
+];
 
 /** Checks 7-10; `status` as of `statusTime` (BigInt ms). Returns `{ verdict, failed }`. */
 function laterChecks(licence, status, statusTime, nowMs, proofAgeMaxMs) {
@@ -1032,15 +1063,7 @@ export function verifyPresentation(suite, anchor, bytes, documentBytes, nowMs, p
   }
   if (bytes[0] !== 0x50) return fail('encoding', 'TAMPERED'); // not a presentation (a receipt, say)
   const check = firstFailedCheck(suite, pkg === null ? anchor : pkg.anchor, bytes, documentBytes);
-  if (check !== null) {
-    const verdict = check === 'chain' || check === 'validator_set' ? 'UNKNOWN ISSUER' : 'TAMPERED';
-    if (check !== 'quorum') return fail(check, verdict);
-    // Check 4: TAMPERED only when the certificate names another height or block hash.
-    const p = decodeAll(bytes, readProof);
-    const { header, certificate } = p.certified;
-    const sameHeader = certificate.height === header.height && equal(certificate.blockHash, headerHash(suite, header.raw));
-    return fail('quorum', sameHeader ? 'UNKNOWN ISSUER' : 'TAMPERED');
-  }
+  if (check !== null) return fail(check, earlyVerdict(suite, bytes, check));
   const p = decodeAll(bytes, readProof);
   const { header } = p.certified;
   if (pkg !== null && header.height <= pkg.checkpointHeight) {
@@ -1049,4 +1072,76 @@ export function verifyPresentation(suite, anchor, bytes, documentBytes, nowMs, p
     return laterChecks(p.record, status, time, now, maxAge);
   }
   return laterChecks(p.record, p.record.status, header.timeMs, now, maxAge);
+}
+
+/** The verdict of a failure of checks 1-6 (PROTOCOL.md, Verifying a presentation). */
+function earlyVerdict(suite, bytes, check) {
+  if (check === 'chain' || check === 'validator_set') return 'UNKNOWN ISSUER';
+  if (check !== 'quorum') return 'TAMPERED';
+  // Check 4: TAMPERED only when the certificate names another height or block hash.
+  const { header, certificate } = decodeAll(bytes, readProof).certified;
+  const sameHeader = certificate.height === header.height && equal(certificate.blockHash, headerHash(suite, header.raw));
+  return sameHeader ? 'UNKNOWN ISSUER' : 'TAMPERED';
+}
+
+/**
+ * Verifies an evidence receipt (tag 0x52): checks 1-6, key `H(state-key, 7 || hash)`, the
+ * document against `evidence.hash`. With `pkg`, checks 2-4 use its moved anchor, as for a
+ * presentation. Returns `{ verdict: 'ANCHORED' | the failure's, failed }`.
+ */
+export function verifyReceipt(suite, anchor, bytes, documentBytes, pkg = null) {
+  if (bytes[0] !== 0x52) return { verdict: 'TAMPERED', failed: ['encoding'] };
+  const check = firstFailedCheck(suite, pkg === null ? anchor : pkg.anchor, bytes, documentBytes);
+  if (check !== null) return { verdict: earlyVerdict(suite, bytes, check), failed: [check] };
+  return { verdict: 'ANCHORED', failed: [] };
+}
+
+/** A proof's kind is its leading byte: 0x52 evidence, anything else a licence. */
+export function proofKind(bytes) {
+  return bytes[0] === 0x52 ? 'evidence' : 'licence';
+}
+
+/**
+ * PROTOCOL.md, "Verifying at a desk". `expect` ('licence', 'evidence' or null) adds a leading
+ * `kind` check: a proof of the other kind is WRONG KIND (unless something more serious applies).
+ * `holderId` (text) and `holderSalt` (32 bytes) add a `holder` check after `document_hash`, run
+ * only when checks 1-6 passed: the record's holder commitment must open with them, else HOLDER
+ * MISMATCH, and checks 7-10 still run (a receipt names no holder, so the check fails for one).
+ * Returns `{ verdict, failed, holderChecked }`, `failed` every failing check in report order.
+ */
+export function verifyAtDesk(suite, anchor, bytes, documentBytes, nowMs, proofAgeMaxMs, desk = {}, pkg = null) {
+  const { expect = null, holderId = null, holderSalt = null } = desk;
+  if ((holderId === null) !== (holderSalt === null)) throw new Error('a holder id goes with a salt');
+  if (holderSalt !== null && holderSalt.length !== 32) throw new Error('the holder salt is 32 bytes');
+  const kind = proofKind(bytes);
+  const base =
+    kind === 'evidence'
+      ? verifyReceipt(suite, anchor, bytes, documentBytes, pkg)
+      : verifyPresentation(suite, anchor, bytes, documentBytes, nowMs, proofAgeMaxMs, pkg);
+  const outcomes = base.verdict === 'VALID' || base.verdict === 'ANCHORED' ? [] : [base.verdict];
+  const early = base.failed.filter((c) => EARLY.includes(c));
+  const later = base.failed.filter((c) => !EARLY.includes(c));
+  const failed = [];
+  if (expect !== null && kind !== expect) {
+    failed.push('kind');
+    outcomes.push('WRONG KIND');
+  }
+  failed.push(...early);
+  let holderChecked = false;
+  if (holderId !== null && early.length === 0) {
+    let opens = false;
+    if (kind === 'licence') {
+      const record =
+        bytes[0] === 0x43 ? decodeAll(bytes, readCompactPresentation).record : decodeAll(bytes, readProof).record;
+      opens = equal(holderCommitment(suite, holderSalt, holderId), record.draft.holderCommitment);
+      holderChecked = true;
+    }
+    if (!opens) {
+      failed.push('holder');
+      outcomes.push('HOLDER MISMATCH');
+    }
+  }
+  failed.push(...later);
+  const verdict = SEVERITY.find((v) => outcomes.includes(v)) ?? (kind === 'evidence' ? 'ANCHORED' : 'VALID');
+  return { verdict, failed, holderChecked };
 }

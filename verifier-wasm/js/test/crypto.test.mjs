@@ -1,7 +1,8 @@
 // Independent cross-check of the golden vectors with JavaScript crypto libraries (sm-crypto for
 // SM3/SM2, @noble/hashes and @noble/curves for SHA-256/Ed25519), from PROTOCOL.md alone: every
 // hash the files list, every signature in their objects (transaction, commit certificate) and in
-// every presentation and receipt (certificates and validator-set changes), and state proofs.
+// every presentation and receipt (certificates and validator-set changes), state proofs, trust
+// packages, and the desk rules (expected kind, holder check) with every failing check.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -37,7 +38,9 @@ import {
   taggedHash,
   txRoot,
   valueHash,
+  verifyAtDesk,
   verifyPresentation,
+  verifyReceipt,
   verifySignature,
   verifyTrustPackage,
 } from '../lib/independent.mjs';
@@ -338,6 +341,102 @@ for (const name of SUITES) {
         assert.deepEqual(got.failed, c.failed_check === null ? [] : [c.failed_check], c.name);
       }
       assert.equal(compact, 5);
+    });
+
+    it('receipts: ANCHORED, or the verdict and failed check of the vectors', () => {
+      for (const c of golden.receipts) {
+        const got = verifyReceipt(suite, anchor, unhex(c.hex), documentOf(c));
+        assert.equal(got.verdict, c.verdict, c.name);
+        assert.deepEqual(got.failed, c.failed_check === undefined ? [] : [c.failed_check], c.name);
+      }
+    });
+
+    // PROTOCOL.md, Verifying at a desk: the expected kind and the holder check.
+    it('at a desk: the verdict and every failing check, in report order', () => {
+      assert.equal(golden.at_desk.length, 11);
+      const seen = new Set();
+      for (const c of golden.at_desk) {
+        const desk = {
+          expect: c.expect,
+          holderId: c.holder_id,
+          holderSalt: c.holder_salt === null ? null : unhex(c.holder_salt),
+        };
+        const got = verifyAtDesk(suite, anchor, unhex(c.hex), documentOf(c), c.now_ms, c.proof_age_max_ms, desk);
+        assert.equal(got.verdict, c.verdict, c.name);
+        assert.deepEqual(got.failed, c.failed_checks, c.name);
+        if (c.holder_id === null) assert.equal(got.holderChecked, false, c.name);
+        seen.add(c.verdict);
+        // Without the desk's questions the same bytes get their own verdict: no kind, no holder.
+        const plain = verifyAtDesk(suite, anchor, unhex(c.hex), documentOf(c), c.now_ms, c.proof_age_max_ms);
+        assert.ok(!plain.failed.includes('kind') && !plain.failed.includes('holder'), c.name);
+        assert.equal(plain.holderChecked, false);
+      }
+      assert.deepEqual([...seen].sort(), ['ANCHORED', 'HOLDER MISMATCH', 'REVOKED', 'TAMPERED', 'VALID', 'WRONG KIND']);
+    });
+
+    it('at a desk: a more serious verdict wins over WRONG KIND, and a receipt has no holder', () => {
+      const receipt = golden.at_desk.find((c) => c.hex[0] === '5' && c.hex[1] === '2');
+      const bytes = unhex(receipt.hex);
+      const cut = bytes.subarray(0, bytes.length - 1);
+      const tampered = verifyAtDesk(suite, anchor, cut, undefined, receipt.now_ms, receipt.proof_age_max_ms, { expect: 'licence' });
+      assert.equal(tampered.verdict, 'TAMPERED');
+      assert.deepEqual(tampered.failed, ['kind', 'encoding']);
+      const salt = new Uint8Array(32).fill(7);
+      const holder = verifyAtDesk(suite, anchor, bytes, undefined, receipt.now_ms, receipt.proof_age_max_ms, { holderId: 'x', holderSalt: salt });
+      assert.equal(holder.verdict, 'HOLDER MISMATCH');
+      assert.deepEqual(holder.failed, ['holder']);
+      // A licence whose checks 1-6 fail: the holder check does not run.
+      const licence = golden.at_desk.find((c) => c.holder_id !== null && c.verdict === 'VALID');
+      const other = Uint8Array.from(unhex(licence.hex));
+      const got = verifyAtDesk(suite, anchor, other, new Uint8Array([1]), licence.now_ms, licence.proof_age_max_ms, {
+        holderId: 'nobody',
+        holderSalt: salt,
+      });
+      assert.equal(got.verdict, 'TAMPERED');
+      assert.deepEqual(got.failed, ['document_hash']);
+    });
+
+    // PROTOCOL.md, Safe text: decoding rules.
+    it('safe text: a chain id that is no identifier, a control character in a reason or label', () => {
+      const withByte = (bytes, at, value) => {
+        const out = Uint8Array.from(bytes);
+        out[at] = value;
+        return out;
+      };
+      const find = (bytes, text) => Buffer.from(bytes).indexOf(Buffer.from(text, 'utf8'));
+      const refused = (bytes, read, what) => assert.throws(() => decodeAll(bytes, read), undefined, what);
+      const chain = golden.chain_id;
+      for (const [type, read] of [
+        ['BlockHeader', readHeader],
+        ['Vote', readVote],
+        ['TrustAnchor', readTrustAnchor],
+        ['Transaction', readTransaction],
+      ]) {
+        const o = golden.objects.find((x) => x.type === type);
+        const bytes = unhex(o.hex);
+        decodeAll(bytes, read); // as given, it decodes
+        const at = find(bytes, chain);
+        assert.ok(at > 0, type);
+        refused(withByte(bytes, at, 0x20), read, `${type}: a space in the chain id`);
+        refused(withByte(bytes, at, 0x0a), read, `${type}: a newline in the chain id`);
+      }
+      const receipt = golden.receipts.find((c) => c.verdict === 'ANCHORED');
+      const rbytes = unhex(receipt.hex);
+      const label = decodeAll(rbytes, readProof).record.label;
+      assert.ok(label.length > 0);
+      const at = find(rbytes, label);
+      refused(withByte(rbytes, at, 0x1b), readProof, 'an escape in a label');
+      refused(withByte(rbytes, at, 0x7f), readProof, 'DEL in a label');
+      assert.equal(verifyReceipt(suite, anchor, withByte(rbytes, at, 0x1b)).failed[0], 'encoding');
+      const revoked = [...golden.presentations, ...golden.at_desk].find(
+        (c) => c.hex.startsWith('50') && decodeAll(unhex(c.hex), readProof).record.statusReason.length > 0,
+      );
+      assert.ok(revoked, 'a presentation with a status reason');
+      const pbytes = unhex(revoked.hex);
+      const reason = decodeAll(pbytes, readProof).record.statusReason;
+      refused(withByte(pbytes, find(pbytes, reason), 0x0d), readProof, 'a carriage return in a status reason');
+      const got = verifyPresentation(suite, anchor, withByte(pbytes, find(pbytes, reason), 0x0d), undefined, revoked.now_ms, revoked.proof_age_max_ms);
+      assert.deepEqual(got, { verdict: 'TAMPERED', failed: ['encoding'] });
     });
   });
 }

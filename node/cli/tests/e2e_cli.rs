@@ -984,6 +984,54 @@ fn tour(site: &Site, suite_name: &str) -> Tour {
     let (report, code) = site.verify("ev.rcpt", "genesis.json", &["--file", "forged.pdf"]);
     assert_ne!(report["verdict"], "ANCHORED", "{report}");
     assert_eq!(code, 1);
+    // The independent Python verifier (PROTOCOL.md alone), as a court would run it on the same
+    // files and the genesis file, agrees with `lichen verify` on VALID, REVOKED, ANCHORED and
+    // TAMPERED.
+    for (file, extra, expected) in [
+        ("lic.pres", vec![], "VALID"),
+        ("revoked.pres", vec![], "REVOKED"),
+        ("ev.rcpt", vec!["--document", "exhibit.pdf"], "ANCHORED"),
+        (
+            "tampered.pres",
+            vec!["--document", "licence.pdf"],
+            "TAMPERED",
+        ),
+    ] {
+        let (ours, our_code) = site.verify(
+            file,
+            "genesis.json",
+            &extra
+                .iter()
+                .map(|a| if *a == "--document" { "--file" } else { a })
+                .collect::<Vec<_>>(),
+        );
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/independent_verifier.py"
+        );
+        let out = Command::new("python3")
+            .current_dir(site.path(""))
+            .args([
+                script,
+                "--json",
+                "--trust",
+                "genesis.json",
+                "--presentation",
+                file,
+            ])
+            .args(&extra)
+            .output()
+            .expect("python3 runs");
+        let theirs: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{file}: the Python verifier printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(ours["verdict"], expected, "{ours}");
+        assert_eq!(theirs["verdict"], expected, "{file}: {theirs}");
+        assert_eq!(out.status.code(), Some(our_code), "{file}");
+    }
     // At a licence desk a receipt is WRONG KIND, however genuine; at an evidence desk it passes.
     let (report, code) = site.verify("ev.rcpt", "genesis.json", &["--expect", "licence"]);
     assert_eq!(

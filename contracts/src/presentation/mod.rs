@@ -11,21 +11,22 @@
 
 mod compact;
 mod delta;
+mod desk;
 mod package;
 mod report;
 mod verify;
 
 pub use compact::{COMPACT_TAG, CompactPresentation, CompactProof};
 pub use delta::{LEVEL_CHANGES_MAX, LevelsUpdate, TRUST_DELTA_TAG, TrustDelta, decode_delta_bytes};
+pub use desk::{Desk, Holder, ProofKind};
 pub use package::{
     FOREIGN_LEAVES_MAX, MARKS_MAX, TRUST_PACKAGE_BYTES_MAX, TRUST_PACKAGE_TAG, TrustPackage,
     TrustState, verify_package_bytes,
 };
 pub use report::{Check, CheckId, Outcome, PackageUsed, Report, Verdict};
 pub use verify::{
-    Desk, Document, Holder, Policy, ProofKind, Trust, verify_at_desk, verify_bytes,
-    verify_bytes_with, verify_presentation, verify_presentation_bytes, verify_receipt,
-    verify_receipt_bytes,
+    Document, Policy, Trust, verify_at_desk, verify_bytes, verify_bytes_with, verify_presentation,
+    verify_presentation_bytes, verify_receipt, verify_receipt_bytes,
 };
 
 use alloc::string::String;

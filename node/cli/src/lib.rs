@@ -12,6 +12,7 @@ pub mod commands;
 pub mod export;
 pub mod ops;
 pub mod qr;
+pub mod report;
 pub mod time;
 
 use std::path::PathBuf;

@@ -278,6 +278,22 @@ for (const suite of ['sm', 'intl']) {
       await page.close();
     });
 
+    it('a court report (lichen verify --report) opens and prints in Chromium', async () => {
+      lichen(dir, ['verify', '--presentation', 'SCAN-VALID.pres', '--trust', 'chain/genesis.json',
+        '--file', 'licence.pdf', '--report', 'report.html']);
+      const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+      await page.goto(`file://${path.join(dir, 'report.html')}`);
+      const text = await page.textContent('body');
+      assert.match(text, /有效/);
+      assert.match(text, /VALID/);
+      assert.match(text, /Trust anchor fingerprint/);
+      assert.match(text, /independent_verifier\.py --trust chain\/genesis\.json --presentation SCAN-VALID\.pres/);
+      assert.equal(await page.$$eval('tr.fail', (rows) => rows.length), 0);
+      await page.screenshot({ path: path.join(ARTIFACTS, `report-${suite}.png`), fullPage: true });
+      await page.pdf?.({ path: path.join(ARTIFACTS, `report-${suite}.pdf`) }).catch(() => {});
+      await page.close();
+    });
+
     it('with a trust package: a revocation after export shows, a compact QR verifies', async () => {
       const page = await browser.newPage({ viewport: { width: 412, height: 915 } });
       const errors = [];

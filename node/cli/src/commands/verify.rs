@@ -51,6 +51,11 @@ pub struct VerifyArgs {
     /// The holder's salt (64 hex digits, from the issuer's holder-salt file).
     #[arg(long, requires = "holder_id")]
     holder_salt: Option<String>,
+    /// Also write a self-contained, printable report (HTML, Chinese and English) for a case
+    /// file: the verdict, every check and hash, the signers, the trust anchor, and how to check
+    /// it again independently.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 /// `lichen verify`: offline, against the trust file only; exit status 0 for VALID / ANCHORED.
@@ -108,6 +113,18 @@ pub fn run(a: VerifyArgs, as_json: bool) -> Result<u8> {
         package: package.as_ref(),
     };
     let report = verify_at_desk(trust, &bytes, document, &policy, desk);
+    if let Some(path) = &a.report {
+        let html = crate::report::html(&crate::report::ReportInput {
+            file_name: &a.presentation.display().to_string(),
+            bytes: &bytes,
+            anchor: &anchor,
+            package: package.as_ref(),
+            report: &report,
+            checked_at_ms: policy.now_ms,
+            trust_file: &a.trust.display().to_string(),
+        });
+        ops::write_file(path, html.as_bytes())?;
+    }
     print_report(&report, &bytes, as_json);
     Ok(verdict_exit_code(report.verdict))
 }

@@ -94,6 +94,25 @@ impl Checks {
         });
     }
 
+    /// Ends the report early with `verdict`: every check of `all` not yet run is skipped.
+    fn stop(
+        mut self,
+        verdict: Verdict,
+        all: &[CheckId],
+        why: &str,
+        status_as_of_ms: Option<u64>,
+        height: Option<u64>,
+    ) -> Report {
+        self.skip_rest(all, why);
+        Report {
+            verdict,
+            checks: self.0,
+            status_as_of_ms,
+            height,
+            trust_package: None,
+        }
+    }
+
     fn skip_rest(&mut self, ids: &[CheckId], why: &str) {
         for id in ids {
             if !self.0.iter().any(|c| c.id == *id) {
@@ -106,6 +125,9 @@ impl Checks {
         }
     }
 }
+
+/// Why the rest is skipped when a check of the certified record fails.
+const NOTHING_ELSE: &str = "an earlier check failed: nothing else can be trusted";
 
 const LICENCE_CHECKS: [CheckId; 10] = [
     CheckId::Encoding,
@@ -362,14 +384,13 @@ fn decode_bounded<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, Code
 fn undecodable(what: &str, error: CodecError, all: &[CheckId]) -> Report {
     let mut checks = Checks(Vec::new());
     checks.fail(CheckId::Encoding, format!("not a valid {what}: {error}"));
-    checks.skip_rest(all, &format!("the {what} could not be decoded"));
-    Report {
-        verdict: Verdict::Tampered,
-        checks: checks.0,
-        status_as_of_ms: None,
-        height: None,
-        trust_package: None,
-    }
+    checks.stop(
+        Verdict::Tampered,
+        all,
+        &format!("the {what} could not be decoded"),
+        None,
+        None,
+    )
 }
 
 /// Verifies a decoded presentation against the genesis anchor, the policy and optionally the
@@ -402,17 +423,13 @@ fn verify_presentation_with(
         &p.proof,
         &mut checks,
     ) {
-        checks.skip_rest(
-            &LICENCE_CHECKS,
-            "an earlier check failed: nothing else can be trusted",
-        );
-        return Report {
+        return checks.stop(
             verdict,
-            checks: checks.0,
-            status_as_of_ms: Some(header.time_ms),
-            height: Some(header.height),
-            trust_package: None,
-        };
+            &LICENCE_CHECKS,
+            NOTHING_ELSE,
+            Some(header.time_ms),
+            Some(header.height),
+        );
     }
     check_licence(
         trust,
@@ -436,18 +453,8 @@ fn verify_compact(
 ) -> Report {
     let mut checks = Checks(Vec::new());
     checks.pass(CheckId::Encoding, "well-formed compact presentation");
-    let stop = |verdict, mut checks: Checks, height| {
-        checks.skip_rest(
-            &LICENCE_CHECKS,
-            "an earlier check failed: nothing else can be trusted",
-        );
-        Report {
-            verdict,
-            checks: checks.0,
-            status_as_of_ms: None,
-            height,
-            trust_package: None,
-        }
+    let stop = |verdict, checks: Checks, height| {
+        checks.stop(verdict, &LICENCE_CHECKS, NOTHING_ELSE, None, height)
     };
     let Some(package) = trust.package else {
         checks.fail(
@@ -562,14 +569,13 @@ fn check_licence(
     let later = trust.package.filter(|p| p.checkpoint_height >= height);
     let status_as_of_ms = later.map_or(time_ms, |p| p.checkpoint_time_ms.max(time_ms));
     if let Some(verdict) = check_document(suite, &d.document_hash, document, &mut checks) {
-        checks.skip_rest(&LICENCE_CHECKS, "the document does not match the record");
-        return Report {
+        return checks.stop(
             verdict,
-            checks: checks.0,
-            status_as_of_ms: Some(status_as_of_ms),
-            height: Some(height),
-            trust_package: None,
-        };
+            &LICENCE_CHECKS,
+            "the document does not match the record",
+            Some(status_as_of_ms),
+            Some(height),
+        );
     }
     let mut verdict = Verdict::Valid;
     if let Some(h) = holder {
@@ -731,12 +737,11 @@ fn verify_receipt_with(
     )
     .or_else(|| check_document(trust.anchor.suite, &r.evidence.hash, document, &mut checks))
     .unwrap_or(Verdict::Anchored);
-    checks.skip_rest(&EVIDENCE_CHECKS, "an earlier check failed");
-    Report {
+    checks.stop(
         verdict,
-        checks: checks.0,
-        status_as_of_ms: Some(r.evidence.time_ms),
-        height: Some(header.height),
-        trust_package: None,
-    }
+        &EVIDENCE_CHECKS,
+        "an earlier check failed",
+        Some(r.evidence.time_ms),
+        Some(header.height),
+    )
 }

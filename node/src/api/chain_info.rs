@@ -172,13 +172,10 @@ pub(super) async fn trust_package(
             }))
             .into_response());
         }
-        let mut response = binary(delta.as_ref().clone());
-        if let Ok(value) = latest.state.checkpoint_height.to_string().parse() {
-            response
-                .headers_mut()
-                .insert("x-lichen-checkpoint-height", value);
-        }
-        return Ok(response);
+        return Ok(with_checkpoint(
+            binary(delta),
+            latest.state.checkpoint_height,
+        ));
     }
     let package = blocking(move || Ok(chain.trust_package(now_ms())?)).await?;
     if wants_json(&headers) {
@@ -186,11 +183,17 @@ pub(super) async fn trust_package(
         v["size"] = json!(package.bytes.len());
         return Ok(Json(v).into_response());
     }
-    let mut response = binary(package.bytes.clone());
-    if let Ok(value) = package.state.checkpoint_height.to_string().parse() {
-        response
-            .headers_mut()
-            .insert("x-lichen-checkpoint-height", value);
-    }
-    Ok(response)
+    Ok(with_checkpoint(
+        binary(package.bytes.clone()),
+        package.state.checkpoint_height,
+    ))
+}
+
+/// `response` with the checkpoint's height in `X-Lichen-Checkpoint-Height`.
+fn with_checkpoint(mut response: Response, height: u64) -> Response {
+    response.headers_mut().insert(
+        "x-lichen-checkpoint-height",
+        axum::http::HeaderValue::from(height),
+    );
+    response
 }

@@ -59,13 +59,14 @@ pub(super) fn is_json_body(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-pub(super) fn binary(bytes: Vec<u8>) -> Response {
+/// A binary body; `Bytes` (a cached trust package) is served without a copy.
+pub(super) fn binary(bytes: impl Into<axum::body::Bytes>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/octet-stream"),
         )],
-        bytes,
+        bytes.into(),
     )
         .into_response()
 }

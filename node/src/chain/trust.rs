@@ -37,11 +37,12 @@ pub const TRUST_PACKAGE_REFRESH_MS: u64 = 10_000;
 #[derive(Debug)]
 pub struct BuiltPackage {
     pub package: TrustPackage,
-    pub bytes: Vec<u8>,
+    /// The encoding, shared by every response (a clone is a reference count, not a copy).
+    pub bytes: axum::body::Bytes,
     pub state: TrustState,
     pub built_at_ms: u64,
     /// Deltas to this package, by base checkpoint height.
-    deltas: Mutex<std::collections::BTreeMap<u64, Arc<Vec<u8>>>>,
+    deltas: Mutex<std::collections::BTreeMap<u64, axum::body::Bytes>>,
 }
 
 /// The latest package, and whether a commit since made it out of date.
@@ -140,7 +141,7 @@ impl Chain {
                 reason: format!("the trust package built here does not verify: {e}"),
             })?;
         let built = Arc::new(BuiltPackage {
-            bytes: package.to_bytes(),
+            bytes: package.to_bytes().into(),
             package,
             state,
             built_at_ms: now_ms,
@@ -157,7 +158,7 @@ impl Chain {
         &self,
         since: u64,
         now_ms: u64,
-    ) -> Result<(Arc<Vec<u8>>, Arc<BuiltPackage>), NodeError> {
+    ) -> Result<(axum::body::Bytes, Arc<BuiltPackage>), NodeError> {
         let latest = self.trust_package(now_ms)?;
         if let Some(delta) = latest
             .deltas
@@ -185,7 +186,7 @@ impl Chain {
             });
         }
         let base = self.build_trust_package_at(since, Some(self.package_levels(since)?))?;
-        let delta = Arc::new(TrustDelta::between(&base, &latest.package).to_bytes());
+        let delta = axum::body::Bytes::from(TrustDelta::between(&base, &latest.package).to_bytes());
         let mut deltas = latest.deltas.lock().map_err(|_| lock_poisoned())?;
         if deltas.len() >= DELTAS_CACHED_MAX {
             deltas.pop_first();

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
+use lichen_contracts::PackageError;
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::presentation::{
     TrustPackage, TrustState, decode_delta_bytes, verify_package_bytes,
@@ -82,12 +83,17 @@ pub fn run(command: TrustPackageCommand, as_json: bool) -> Result<()> {
             node,
         } => {
             let anchor = ops::load_trust(&trust)?;
-            // The old package must itself verify: a delta is applied only to a trusted base.
-            load(&package, &anchor)?;
+            // The base need not be checked first: what the delta leads to is checked from the
+            // anchor whole, and nothing is written unless it verifies.
             let bytes = std::fs::read(&package)
                 .with_context(|| format!("cannot read {}", package.display()))?;
-            let base = TrustPackage::from_bytes(&bytes)
-                .map_err(|e| anyhow!("{} is not a trust package: {e}", package.display()))?;
+            let base = TrustPackage::from_bytes(&bytes).map_err(|e| {
+                anyhow!(
+                    "{} cannot be used: {}",
+                    package.display(),
+                    PackageError::Encoding(e)
+                )
+            })?;
             let since = base.checkpoint.header.height;
             let delta_bytes = node
                 .client()

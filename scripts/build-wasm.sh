@@ -51,12 +51,19 @@ else
   exit 1
 fi
 
-step "the scanner page: verifier-wasm/pkg/site (www/ + the web build + jsQR)"
+step "the scanner page: verifier-wasm/pkg/site (www/ + the web build + jsQR, service worker stamped)"
 site=verifier-wasm/pkg/site
 rm -rf "$site"
 mkdir -p "$site"
 cp verifier-wasm/www/* "$site/"
 cp verifier-wasm/pkg/web/lichen_verifier_wasm.js verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm "$site/"
 cp verifier-wasm/js/node_modules/jsqr/dist/jsQR.js "$site/"
+# The service worker's cache is named after the files it holds: a new build replaces it on the
+# next online load of the page, and an unchanged build keeps it.
+version=$(cd "$site" && cat $(ls | grep -v '^sw\.js$' | sort) | sha256sum | cut -c1-16)
+sed -i "s/^const VERSION = \"dev\";/const VERSION = \"$version\";/" "$site/sw.js"
+grep -q "const VERSION = \"$version\";" "$site/sw.js" || { echo "sw.js was not stamped" >&2; exit 1; }
+echo "site version $version"
 echo "serve it with: python3 -m http.server -b 127.0.0.1 -d $site 8000"
-echo "(put the chain's trust anchor beside it as $site/trust-anchor.bin to bundle it)"
+echo "or let the node serve it: lichen dev finds it here; lichen node run takes [http] scanner_dir"
+echo "(put the chain's genesis.json or trust anchor (trust-anchor.bin) beside it to bundle it)"

@@ -10,7 +10,7 @@ use lichen_storage::{KvStore, MemoryKv, SledKv};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::api::{self, ApiLimits};
+use crate::api::{self, ApiLimits, ScannerSite};
 use crate::chain::{Chain, STATE_VERSIONS_KEPT_DEFAULT};
 use crate::error::NodeError;
 use crate::mempool::{self, Mempool};
@@ -37,6 +37,8 @@ pub struct NodeOptions {
     pub network: Option<NetworkOptions>,
     pub http_listen: SocketAddr,
     pub api: ApiLimits,
+    /// The scanner page to serve at `/scanner/` (the node adds its `genesis.json` to it).
+    pub scanner: Option<ScannerSite>,
     pub mempool: mempool::Limits,
     pub state_versions_kept: u64,
 }
@@ -60,6 +62,7 @@ impl NodeOptions {
             network: None,
             http_listen,
             api: ApiLimits::default(),
+            scanner: None,
             mempool: mempool::Limits::default(),
             state_versions_kept: STATE_VERSIONS_KEPT_DEFAULT,
         }
@@ -90,6 +93,11 @@ pub struct RunningNode {
 /// finality; the network's queues; admission (with the forwarding queue's sender); the driver
 /// (with the network's outbox); the network (with the other ends); the HTTP API.
 pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
+    let scanner = options.scanner.map(|mut site| {
+        let genesis = lichen_views::genesis_to_json_string(&options.genesis);
+        site.insert("genesis.json", genesis);
+        Arc::new(site)
+    });
     let kv: Arc<dyn KvStore> = match &options.data {
         DataDir::Disk(dir) => Arc::new(SledKv::open(dir)?),
         DataDir::Memory => Arc::new(MemoryKv::new()),
@@ -175,7 +183,7 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         finality,
         status: status.clone(),
     };
-    let app = api::router(handles, options.api);
+    let app = api::router(handles, options.api, scanner);
     let mut server_stop = shutdown_rx;
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

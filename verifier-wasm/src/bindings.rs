@@ -108,6 +108,17 @@ export interface DecodedPresentation {
   };
 }
 
+/** `trustFromGenesis`: the anchor a genesis file makes, and the names it declares. */
+export interface GenesisTrust {
+  /** The encoded trust anchor (what `lichen genesis anchor -o anchor.bin` writes). */
+  trust_anchor: Uint8Array;
+  names: {
+    agencies: Record<string, string>;
+    licence_types: Record<string, string>;
+    submitters: Record<string, string>;
+  };
+}
+
 export interface TrustAnchorInfo {
   chain_id: string; suite: "sm" | "intl"; height: number;
   /** H("lichen/trust-anchor/v1", anchor), lower-case hex. */
@@ -199,6 +210,25 @@ pub fn trust_anchor_info_js(
 ) -> Result<JsValue, JsError> {
     let anchor = TrustAnchor::from_bytes(trust_anchor).map_err(VerifierError::TrustAnchor)?;
     to_js(&lichen_views::trust_anchor_summary_to_json(&anchor))
+}
+
+/// The trust anchor of a genesis file (its JSON text) and the display names of the agencies,
+/// licence types and submitters it declares. Throws if the file is not a valid genesis.
+#[wasm_bindgen(js_name = trustFromGenesis, unchecked_return_type = "GenesisTrust")]
+pub fn trust_from_genesis_js(genesis: &str) -> Result<JsValue, JsError> {
+    use lichen_contracts::codec::Encode;
+    let (anchor, names) = crate::trust_from_genesis(genesis)?;
+    let out = js_sys::Object::new();
+    let set = |key: &str, value: &JsValue| {
+        js_sys::Reflect::set(&out, &JsValue::from_str(key), value)
+            .map_err(|_| JsError::new("internal error: cannot build the result object"))
+    };
+    set(
+        "trust_anchor",
+        &js_sys::Uint8Array::from(anchor.to_bytes().as_slice()).into(),
+    )?;
+    set("names", &to_js(&names)?)?;
+    Ok(out.into())
 }
 
 /// `verify` also trusting a trust package (checked against the anchor first): validators

@@ -39,6 +39,8 @@ pub enum VerifierError {
     TrustPackage(#[from] lichen_contracts::PackageError),
     #[error("{0}")]
     Desk(&'static str),
+    #[error("genesis file is not valid: {0}")]
+    Genesis(#[from] lichen_views::JsonError),
 }
 
 /// Verifies a presentation (or an evidence receipt, told apart by its leading tag) against the
@@ -171,6 +173,26 @@ fn checked_package(
         state: state.clone(),
     }));
     Ok(state)
+}
+
+/// The trust anchor a genesis file (its JSON text, as `lichen genesis init` writes it) makes,
+/// and the display names it declares: `{agencies, licence_types, submitters}`, each an object of
+/// id to name. The names are as trusted as the anchor (both come from the same file) but say
+/// nothing of entities added later by governance.
+pub fn trust_from_genesis(text: &str) -> Result<(TrustAnchor, serde_json::Value), VerifierError> {
+    let genesis = lichen_views::genesis_from_json_str(text)?;
+    let names = |pairs: Vec<(&String, &String)>| {
+        pairs
+            .into_iter()
+            .map(|(id, name)| (id.clone(), serde_json::Value::String(name.clone())))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    let directory = serde_json::json!({
+        "agencies": names(genesis.agencies.iter().map(|a| (&a.id, &a.name)).collect()),
+        "licence_types": names(genesis.licence_types.iter().map(|t| (&t.code, &t.name)).collect()),
+        "submitters": names(genesis.submitters.iter().map(|s| (&s.id, &s.name)).collect()),
+    });
+    Ok((genesis.trust_anchor(), directory))
 }
 
 /// A document hash from 64 hex digits (either case).

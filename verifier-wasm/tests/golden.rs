@@ -198,3 +198,35 @@ fn decodes_presentations_and_anchors_for_display() {
     assert_eq!(a["fingerprint"], fingerprint);
     assert!(TrustAnchor::from_bytes(&anchor[1..]).is_err());
 }
+
+/// A genesis file as the scanner loads it: the anchor it makes is the chain's own, its names come
+/// along, and a file that is not a valid genesis is refused with the reason.
+#[test]
+fn a_genesis_file_gives_the_anchor_and_the_names() {
+    use lichen_contracts::codec::Encode;
+    use lichen_contracts::crypto::Suite;
+    use lichen_contracts::testkit::TestChain;
+    use lichen_verifier_wasm::{VerifierError, trust_from_genesis};
+    for suite in [Suite::Sm, Suite::Intl] {
+        let chain = TestChain::new(suite, 4);
+        let text = lichen_views::genesis_to_json_string(&chain.genesis);
+        let (anchor, names) = trust_from_genesis(&text).unwrap();
+        assert_eq!(anchor.to_bytes(), chain.trust_anchor().to_bytes());
+        for a in &chain.genesis.agencies {
+            assert_eq!(names["agencies"][&a.id], Value::String(a.name.clone()));
+        }
+        for t in &chain.genesis.licence_types {
+            assert_eq!(
+                names["licence_types"][&t.code],
+                Value::String(t.name.clone())
+            );
+        }
+        let broken = text.replacen("\"observers\"", "\"observer\"", 1);
+        let err = trust_from_genesis(&broken).unwrap_err();
+        assert!(matches!(err, VerifierError::Genesis(_)), "{err}");
+        assert!(
+            err.to_string().starts_with("genesis file is not valid"),
+            "{err}"
+        );
+    }
+}

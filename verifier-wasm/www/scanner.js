@@ -1,19 +1,31 @@
-// The front-desk scanner: reads a presentation (camera, QR image, file, pasted text), verifies it
-// with the WASM build of Lichen's own verifier against a trust anchor, and shows the verdict.
-// It makes no network request of its own except loading its files at start, and fetching from a
-// node when the operator presses "Fetch and verify".
+// The front-desk scanner: reads a presentation (camera, QR image, file, pasted text, or the
+// fragment of the link it was opened with), verifies it with the WASM build of Lichen's own
+// verifier against the trust this desk keeps, and shows the verdict.
+//
+// It makes no network request of its own except loading its files (from the service worker's
+// cache once installed), loading a bundled trust file on the very first visit, and fetching from
+// a node when the operator presses a "Fetch" button.
 import init, {
   verifyAtDesk,
   trustAnchorInfo,
+  trustFromGenesis,
   trustPackageInfo,
   applyTrustPackageDelta,
   decodePresentation,
 } from "./lichen_verifier_wasm.js";
+import * as store from "./trust-store.js";
+import { bytesFromCode, bytesFromFragment, bytesFromText } from "./qr-text.js";
 
 /** How old a certified status may be before the verdict is STALE PROOF (as `lichen verify`). */
 const PROOF_AGE_MAX_MS = 24 * 60 * 60 * 1000;
 /** Largest file the page reads (a presentation is a few KB; a QR image at most a few MB). */
 const FILE_BYTES_MAX = 32 * 1024 * 1024;
+/** The same code seen again by the camera within this time is not verified again. */
+const SAME_CODE_QUIET_MS = 3000;
+/** Camera frames sent to the decoder at most this often (one in flight at a time). */
+const FRAME_INTERVAL_MS = 120;
+/** How long one decode may take before the worker is presumed stuck and replaced. */
+const DECODE_TIMEOUT_MS = 10_000;
 
 const VERDICTS = {
   "VALID": ["有效", "good"],
@@ -29,34 +41,37 @@ const VERDICTS = {
   "HOLDER MISMATCH": ["持有人不符", "bad"],
   "STALE PROOF": ["证明已过时", "warn"],
 };
-const CHECKS = {
-  kind: "证明类型 Kind",
-  encoding: "编码 Encoding",
-  chain: "链 Chain",
-  validator_set: "验证者集合 Validator set",
-  quorum: "法定签名 Quorum",
-  state_proof: "状态证明 State proof",
-  document_hash: "文件哈希 Document hash",
-  holder: "持有人 Holder",
-  issuer_authorised: "签发机关 Issuer authorised",
-  status: "状态 Status",
-  validity_window: "有效期 Validity window",
-  freshness: "时效 Freshness",
+const OUTCOMES = { pass: ["通过", "pass"], fail: ["未通过", "FAIL"], skipped: ["跳过", "skipped"] };
+const STATUSES = {
+  active: "有效", suspended: "已暂停", revoked: "已吊销", superseded: "已被替换",
 };
-const OUTCOMES = { pass: "通过 pass", fail: "未通过 FAIL", skipped: "跳过 skipped" };
 
 const $ = (id) => document.getElementById(id);
-const state = { anchor: null, package: null, document: null, last: null };
+const state = {
+  anchor: null, // {bytes, names, source, savedAt, info}
+  package: null, // {bytes, source, savedAt, info}
+  document: null,
+  last: null,
+};
 
-function setText(el, zh, en) {
-  el.replaceChildren();
+// ------------------------------------------------------------------------------- text helpers
+
+/** A bilingual line: the Chinese, then the English in a `lang="en"` span. */
+function bilingual(zh, en) {
+  const frag = document.createDocumentFragment();
   const a = document.createElement("span");
   a.className = "zh";
   a.textContent = zh;
   const b = document.createElement("span");
   b.className = "en";
+  b.lang = "en";
   b.textContent = en;
-  el.append(a, " ", b);
+  frag.append(a, " ", b);
+  return frag;
+}
+
+function setText(el, zh, en) {
+  el.replaceChildren(bilingual(zh, en));
 }
 
 function showError(zh, en) {
@@ -67,6 +82,33 @@ function clearError() {
   $("error").replaceChildren();
 }
 
+/** A time in this device's zone, with the zone shown: `2026-12-03 15:04:05 UTC+08:00 (Asia/Shanghai)`. */
+function localTime(ms) {
+  if (ms === null || ms === undefined) return "—";
+  const d = new Date(ms);
+  const two = (n) => String(n).padStart(2, "0");
+  const offset = -d.getTimezoneOffset();
+  const sign = offset >= 0 ? "+" : "-";
+  const zone = `UTC${sign}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`;
+  const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ` +
+    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}` +
+    (name ? ` (${name})` : "");
+}
+
+/** An id with its display name from the genesis file, if the anchor came with names. */
+function named(kind, id) {
+  const name = state.anchor?.names?.[kind]?.[id];
+  return name ? `${name} (${id})` : id;
+}
+
+/** The fingerprint in groups of four, as people compare it by eye. */
+function grouped(hex) {
+  return hex.match(/.{1,4}/g).join(" ");
+}
+
+// ------------------------------------------------------------------------------- trust
+
 async function readFile(file) {
   if (file.size > FILE_BYTES_MAX) {
     throw new Error(`the file is ${file.size} bytes, over the ${FILE_BYTES_MAX}-byte limit`);
@@ -74,72 +116,252 @@ async function readFile(file) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
-function loadAnchor(bytes, source) {
-  const info = trustAnchorInfo(bytes);
-  state.anchor = bytes;
+/** The anchor (and names) in a genesis file's JSON text or an encoded anchor's bytes. */
+function anchorFrom(bytes) {
+  const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  if (first === 0x7b /* { */) {
+    const genesis = trustFromGenesis(new TextDecoder().decode(bytes));
+    return { bytes: genesis.trust_anchor, names: genesis.names };
+  }
+  return { bytes, names: null };
+}
+
+function showAnchor() {
+  const a = state.anchor;
+  const enabled = a !== null;
+  $("controls").disabled = !enabled;
+  const fp = $("anchor-fingerprint");
+  if (!a) {
+    setText($("anchor-status"), "未加载：请先加载信任锚，才能核验。",
+      "Not loaded: load a trust anchor before checking anything.");
+    delete $("anchor-status").dataset.chain;
+    fp.hidden = true;
+    return;
+  }
+  const { info } = a;
+  const names = a.names ? "，含机关与证照类型名称" : "";
   setText(
     $("anchor-status"),
-    `已加载：链 ${info.chain_id}（${info.suite}），${info.validators.length} 个验证者，指纹 ${info.fingerprint.slice(0, 16)}…`,
-    `Loaded from ${source}: chain ${info.chain_id} (${info.suite} suite), ${info.validators.length} validators, fingerprint ${info.fingerprint.slice(0, 16)}…`,
+    `已加载（来自 ${a.source}，保存于 ${localTime(a.savedAt)}）：链 ${info.chain_id}（${info.suite}），${info.validators.length} 个验证者${names}。`,
+    `Loaded from ${a.source} (kept since ${localTime(a.savedAt)}): chain ${info.chain_id} (${info.suite} suite), ${info.validators.length} validators${a.names ? ", with agency and licence type names" : ""}.`,
   );
   $("anchor-status").dataset.chain = info.chain_id;
+  fp.replaceChildren(
+    bilingual("指纹（请与链的理事会公布的指纹核对）：", "Fingerprint (compare it with the one the chain's council published):"),
+    document.createElement("br"),
+  );
+  const code = document.createElement("code");
+  code.textContent = grouped(info.fingerprint);
+  fp.append(code);
+  fp.dataset.fingerprint = info.fingerprint;
+  fp.hidden = false;
 }
 
-/** Checks a trust package against the loaded anchor and keeps it (throws if it does not verify). */
-function loadPackage(bytes, source) {
-  if (!state.anchor) throw new Error("load the trust anchor before a trust package");
-  const info = trustPackageInfo(state.anchor, bytes);
-  state.package = bytes;
+function showPackage() {
+  const p = state.package;
+  const el = $("package-status");
+  if (!p) {
+    el.replaceChildren();
+    delete el.dataset.checkpoint;
+    return;
+  }
+  const { info } = p;
   const r = info.revocations;
   setText(
-    $("package-status"),
-    `已加载：检查点区块 ${info.checkpoint.height}（${info.checkpoint.time}），${info.validators.length} 个验证者，${r.total} 个非有效证照（吊销 ${r.revoked}，暂停 ${r.suspended}，替换 ${r.superseded}）`,
-    `Loaded from ${source}: checkpoint block ${info.checkpoint.height} (${info.checkpoint.time}), ${info.validators.length} validators, ${r.total} licences not active (${r.revoked} revoked, ${r.suspended} suspended, ${r.superseded} superseded)`,
+    el,
+    `已加载（来自 ${p.source}）：信任截至 ${localTime(info.checkpoint.time_ms)}（检查点区块 ${info.checkpoint.height}），${info.validators.length} 个验证者，${r.total} 个非有效证照（吊销 ${r.revoked}，暂停 ${r.suspended}，替换 ${r.superseded}）`,
+    `Loaded from ${p.source}: trust as of ${localTime(info.checkpoint.time_ms)} (checkpoint block ${info.checkpoint.height}), ${info.validators.length} validators, ${r.total} licences not active (${r.revoked} revoked, ${r.suspended} suspended, ${r.superseded} superseded)`,
   );
-  $("package-status").dataset.checkpoint = String(info.checkpoint.height);
+  el.dataset.checkpoint = String(info.checkpoint.height);
 }
 
-/** Hex (with or without spaces) or Base64 text to bytes. */
-function textToBytes(text) {
-  const t = text.trim();
-  if (/^[0-9a-fA-F\s]+$/.test(t)) {
-    const hex = t.replace(/\s+/g, "");
-    if (hex.length % 2 !== 0) throw new Error("hex text has an odd number of digits");
-    const out = new Uint8Array(hex.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-    return out;
+/** Takes an anchor (from a genesis file or anchor bytes) as this desk's trust, and keeps it. */
+async function setAnchor(bytes, source) {
+  const { bytes: anchor, names } = anchorFrom(bytes);
+  const info = trustAnchorInfo(anchor);
+  const savedAt = Date.now();
+  state.anchor = { bytes: anchor, names, source, savedAt, info };
+  // A package belongs to its anchor: a new anchor drops it.
+  state.package = null;
+  await store.forget();
+  await store.save("anchor", { bytes: anchor, names, source, savedAt });
+  showAnchor();
+  showPackage();
+}
+
+/** Checks a trust package against the anchor and keeps it (throws if it does not verify). */
+async function setPackage(bytes, source) {
+  if (!state.anchor) throw new Error("load the trust anchor before a trust package");
+  const info = trustPackageInfo(state.anchor.bytes, bytes);
+  const savedAt = Date.now();
+  state.package = { bytes, source, savedAt, info };
+  await store.save("package", { bytes, source, savedAt });
+  showPackage();
+}
+
+/** The trust kept from an earlier visit; on the first visit, a trust file bundled beside the page. */
+async function restoreTrust() {
+  const anchor = await store.load("anchor");
+  if (anchor) {
+    try {
+      state.anchor = { ...anchor, info: trustAnchorInfo(anchor.bytes) };
+    } catch {
+      await store.forget();
+    }
   }
-  const b64 = t.replace(/\s+/g, "").replace(/-/g, "+").replace(/_/g, "/");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new Error("the text is neither hex nor Base64");
-  const bin = atob(b64);
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  if (!state.anchor) {
+    for (const name of ["genesis.json", "trust-anchor.bin"]) {
+      try {
+        const response = await fetch(name, { cache: "no-store" });
+        if (!response.ok) continue;
+        await setAnchor(new Uint8Array(await response.arrayBuffer()), `${name} (${location.host || "this page"})`);
+        break;
+      } catch {
+        // Not bundled, or unusable: the operator chooses one.
+      }
+    }
+  }
+  if (state.anchor) {
+    const pkg = await store.load("package");
+    if (pkg) {
+      try {
+        state.package = { ...pkg, info: trustPackageInfo(state.anchor.bytes, pkg.bytes) };
+      } catch {
+        state.package = null;
+      }
+    } else {
+      try {
+        const response = await fetch("trust-package.bin", { cache: "no-store" });
+        if (response.ok) await setPackage(new Uint8Array(await response.arrayBuffer()), "trust-package.bin");
+      } catch (err) {
+        showError("附带的信任包无法使用。", `The bundled trust package cannot be used: ${err.message}`);
+      }
+    }
+  }
+  showAnchor();
+  showPackage();
 }
 
-/** The bytes of the QR code in an image (jsQR on a canvas), or null if there is none. */
-function qrFromImageData(imageData) {
-  const code = globalThis.jsQR(imageData.data, imageData.width, imageData.height, {
-    inversionAttempts: "attemptBoth",
-  });
-  return code ? Uint8Array.from(code.binaryData) : null;
-}
+// ------------------------------------------------------------------------------- QR decoding
+
+/** The QR decoder in a worker: one decode at a time, each answered by id. */
+const decoder = {
+  worker: null,
+  next: 1,
+  pending: new Map(),
+  /** Starts the worker; resolves once it has loaded its decoder. */
+  start() {
+    this.worker = new Worker("qr-worker.js");
+    const ready = new Promise((resolve, reject) => {
+      this.worker.onerror = (event) => reject(new Error(event.message || "the QR decoder did not start"));
+      this.readyResolve = resolve;
+    });
+    this.worker.onmessage = (event) => {
+      if (event.data.ready) {
+        this.readyResolve();
+        return;
+      }
+      const { id, bytes, error } = event.data;
+      const p = this.pending.get(id);
+      if (!p) return;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      if (error) p.reject(new Error(error));
+      else p.resolve(bytes);
+    };
+  },
+  /** The bytes of the QR code in `bitmap` (transferred to the worker), or null if none. */
+  decode(bitmap) {
+    if (!this.worker) this.start();
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.worker.terminate();
+        this.worker = null;
+        reject(new Error("the QR decoder did not answer"));
+      }, DECODE_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      this.worker.postMessage({ id, bitmap }, [bitmap]);
+    });
+  },
+};
 
 async function qrFromImageFile(file) {
-  const bitmap = await createImageBitmap(file);
-  const canvas = document.createElement("canvas");
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  ctx.drawImage(bitmap, 0, 0);
-  return qrFromImageData(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  if (file.size > FILE_BYTES_MAX) throw new Error(`the image is over ${FILE_BYTES_MAX} bytes`);
+  return decoder.decode(await createImageBitmap(file));
 }
+
+const camera = { stream: null, lastCode: null, lastAt: 0, timer: null, busy: false };
+
+function stopCamera() {
+  clearTimeout(camera.timer);
+  camera.timer = null;
+  for (const t of camera.stream?.getTracks() ?? []) t.stop();
+  camera.stream = null;
+  $("camera").hidden = true;
+  $("camera-button").setAttribute("aria-pressed", "false");
+  $("camera-status").replaceChildren();
+}
+
+function sameBytes(a, b) {
+  return a && b && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Scans continuously until stopped: each new code is verified; the same code again within
+ * SAME_CODE_QUIET_MS is not (a code held in front of the camera is checked once). */
+async function startCamera() {
+  if (camera.stream) {
+    stopCamera();
+    return;
+  }
+  if (!navigator.mediaDevices?.getUserMedia) {
+    showError("此浏览器无法使用摄像头。", "This browser offers no camera.");
+    return;
+  }
+  const video = $("camera");
+  camera.stream = await navigator.mediaDevices.getUserMedia({
+    video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } },
+  });
+  video.srcObject = camera.stream;
+  video.hidden = false;
+  await video.play();
+  $("camera-button").setAttribute("aria-pressed", "true");
+  setText($("camera-status"), "正在扫码……再次点击按钮停止。", "Scanning… press the button again to stop.");
+  const tick = async () => {
+    if (!camera.stream) return;
+    if (!camera.busy && video.readyState >= video.HAVE_CURRENT_DATA && video.videoWidth > 0) {
+      camera.busy = true;
+      try {
+        const found = await decoder.decode(await createImageBitmap(video));
+        if (found) {
+          const now = Date.now();
+          if (!sameBytes(found, camera.lastCode) || now - camera.lastAt > SAME_CODE_QUIET_MS) {
+            check(bytesFromCode(found));
+          }
+          camera.lastCode = found;
+          camera.lastAt = now;
+        }
+      } catch (err) {
+        showError("扫码出错。", String(err.message ?? err));
+      } finally {
+        camera.busy = false;
+      }
+    }
+    if (camera.stream) camera.timer = setTimeout(tick, FRAME_INTERVAL_MS);
+  };
+  tick();
+}
+
+// ------------------------------------------------------------------------------- verifying
 
 function renderDetails(report, decoded) {
   const dl = $("details");
   dl.replaceChildren();
-  const add = (term, value) => {
+  const add = (zh, en, value) => {
     if (value === null || value === undefined || value === "") return;
     const dt = document.createElement("dt");
-    dt.textContent = term;
+    dt.append(bilingual(zh, en));
     const dd = document.createElement("dd");
     dd.textContent = String(value);
     dl.append(dt, dd);
@@ -147,33 +369,34 @@ function renderDetails(report, decoded) {
   if (!report.certified && (report.licence || report.evidence)) {
     const warn = document.createElement("p");
     warn.className = "error";
-    warn.textContent = "以下内容未经链上证明，不可信 · What follows is NOT certified by the chain: do not rely on it";
+    warn.append(bilingual("以下内容未经链上证明，不可信", "What follows is NOT certified by the chain: do not rely on it"));
     dl.append(warn);
   }
   const l = report.licence;
   if (l) {
-    add("证照编号 Licence", l.id);
-    add("类型 Type", l.licence_type);
-    add("签发机关 Issuer", l.issuer);
-    add("状态 Status", l.status + (l.status_reason ? ` (${l.status_reason})` : ""));
-    add("生效 Valid from", l.valid_from);
-    add("失效 Valid until", l.valid_until ?? "—");
-    add("文件哈希 Document hash", l.document_hash);
+    add("证照编号", "Licence", l.id);
+    add("类型", "Type", named("licence_types", l.licence_type));
+    add("签发机关", "Issuer", named("agencies", l.issuer));
+    add("状态", "Status", `${STATUSES[l.status] ?? ""} ${l.status}` + (l.status_reason ? ` (${l.status_reason})` : ""));
+    add("生效", "Valid from", localTime(l.valid_from_ms));
+    add("失效", "Valid until", l.valid_until_ms === null ? "无 none" : localTime(l.valid_until_ms));
+    add("文件哈希", "Document hash", l.document_hash);
+    add("持有人", "Holder", report.holder_checked ? "已核对 checked" : "未核对 not checked");
   }
   const e = report.evidence;
   if (e) {
-    add("存证哈希 Anchored hash", e.hash);
-    add("提交方 Submitter", e.submitter);
-    add("说明 Label", e.label);
-    add("存证时间 Anchored at", e.time);
+    add("存证哈希", "Anchored hash", e.hash);
+    add("提交方", "Submitter", named("submitters", e.submitter));
+    add("说明", "Label", e.label);
+    add("存证时间", "Anchored at", localTime(e.time_ms));
   }
   if (decoded) {
     if (decoded.kind === "compact") {
-      add("检查点 Checkpoint", `${decoded.block.checkpoint_height}`);
+      add("检查点", "Checkpoint", `${decoded.block.checkpoint_height}`);
     } else {
-      add("区块 Block", `${decoded.block.height} (${decoded.block.chain_id})`);
+      add("区块", "Block", `${decoded.block.height} (${decoded.block.chain_id})`);
     }
-    add("大小 Size", `${decoded.sizes.total} bytes`);
+    add("大小", "Size", `${decoded.sizes.total} bytes`);
   }
 }
 
@@ -184,11 +407,11 @@ function renderReport(report, elapsedMs) {
   v.dataset.verdict = report.verdict;
   setText(v, zh, report.verdict);
   v.focus();
-  if (report.status_as_of) {
+  if (report.status_as_of_ms !== null) {
     setText(
       $("as-of"),
-      `状态截至 ${report.status_as_of}（区块 ${report.height}）`,
-      `Status as of ${report.status_as_of} (block ${report.height})`,
+      `状态截至 ${localTime(report.status_as_of_ms)}（区块 ${report.height}）`,
+      `Status as of ${localTime(report.status_as_of_ms)} (block ${report.height})`,
     );
   } else {
     $("as-of").replaceChildren();
@@ -197,8 +420,8 @@ function renderReport(report, elapsedMs) {
   if (p) {
     setText(
       $("trust-as-of"),
-      `信任截至 ${p.checkpoint_time}（信任包检查点区块 ${p.checkpoint_height}）`,
-      `Trust as of ${p.checkpoint_time} (trust package checkpoint, block ${p.checkpoint_height})`,
+      `信任截至 ${localTime(p.checkpoint_time_ms)}（信任包检查点区块 ${p.checkpoint_height}）`,
+      `Trust as of ${localTime(p.checkpoint_time_ms)} (trust package checkpoint, block ${p.checkpoint_height})`,
     );
   } else {
     $("trust-as-of").replaceChildren();
@@ -208,9 +431,11 @@ function renderReport(report, elapsedMs) {
   for (const c of report.checks) {
     const tr = document.createElement("tr");
     tr.className = c.outcome;
-    for (const text of [CHECKS[c.id] ?? c.id, OUTCOMES[c.outcome] ?? c.outcome, c.detail]) {
+    tr.dataset.check = c.id;
+    const [oz, oe] = OUTCOMES[c.outcome] ?? [c.outcome, c.outcome];
+    for (const [zhText, enText] of [[c.title_zh, c.title_en], [oz, oe], [c.summary_zh, c.detail]]) {
       const td = document.createElement("td");
-      td.textContent = text;
+      td.append(bilingual(zhText, enText));
       tr.append(td);
     }
     tbody.append(tr);
@@ -237,7 +462,8 @@ function check(bytes) {
     const holderSalt = $("holder-salt").value.trim();
     if (holderId || holderSalt) Object.assign(options, { holderId, holderSalt });
     if (state.document) options.document = state.document;
-    report = verifyAtDesk(state.anchor, state.package ?? null, bytes, Date.now(), PROOF_AGE_MAX_MS, options);
+    report = verifyAtDesk(state.anchor.bytes, state.package?.bytes ?? null, bytes, Date.now(),
+      PROOF_AGE_MAX_MS, options);
   } catch (err) {
     showError("无法核验。", `Cannot verify: ${err.message}`);
     return;
@@ -253,6 +479,17 @@ function check(bytes) {
   renderDetails(report, decoded);
 }
 
+/** The presentation in the page's own link (`#p=...`), if it was opened from a QR code. */
+function checkFragment() {
+  if (!location.hash) return;
+  try {
+    const bytes = bytesFromFragment(location.hash);
+    if (bytes) check(bytes);
+  } catch (err) {
+    showError("链接中的证照无法读取。", `The link's presentation cannot be read: ${err.message}`);
+  }
+}
+
 function guard(fn) {
   return async (...args) => {
     try {
@@ -263,75 +500,44 @@ function guard(fn) {
   };
 }
 
-async function startCamera() {
-  const video = $("camera");
-  if (!navigator.mediaDevices?.getUserMedia) {
-    showError("此浏览器无法使用摄像头。", "This browser offers no camera.");
+function nodeBase() {
+  return $("node-url").value.trim().replace(/\/+$/, "");
+}
+
+async function registerServiceWorker() {
+  const status = $("offline-status");
+  if (!("serviceWorker" in navigator)) {
+    setText(status, "此浏览器不支持离线使用。", "This browser cannot keep the page for offline use.");
     return;
   }
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-  video.srcObject = stream;
-  video.hidden = false;
-  await video.play();
-  const canvas = document.createElement("canvas");
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  const deadline = Date.now() + 60_000;
-  const stop = () => {
-    for (const t of stream.getTracks()) t.stop();
-    video.hidden = true;
-  };
-  const tick = () => {
-    if (Date.now() > deadline) {
-      stop();
-      showError("一分钟内未识别到二维码。", "No QR code found within a minute.");
-      return;
-    }
-    if (video.readyState >= video.HAVE_ENOUGH_DATA) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      ctx.drawImage(video, 0, 0);
-      const bytes = qrFromImageData(ctx.getImageData(0, 0, canvas.width, canvas.height));
-      if (bytes) {
-        stop();
-        check(bytes);
-        return;
-      }
-    }
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
+  try {
+    await navigator.serviceWorker.register("sw.js");
+    await navigator.serviceWorker.ready;
+    setText(status, "已可离线使用。", "Ready to work offline.");
+    status.dataset.offline = "ready";
+  } catch (err) {
+    setText(status, "无法离线使用。", `Not available offline: ${err.message}`);
+  }
 }
 
 async function main() {
   await init();
-  // A trust anchor bundled beside the page (the operator's own copy), if there is one.
-  try {
-    const response = await fetch("trust-anchor.bin", { cache: "no-store" });
-    if (response.ok) loadAnchor(new Uint8Array(await response.arrayBuffer()), "trust-anchor.bin");
-  } catch {
-    // None bundled: the operator chooses one.
-  }
-  // A trust package bundled beside the page, if there is one (checked against the anchor).
-  try {
-    const response = await fetch("trust-package.bin", { cache: "no-store" });
-    if (response.ok && state.anchor) {
-      loadPackage(new Uint8Array(await response.arrayBuffer()), "trust-package.bin");
-    }
-  } catch (err) {
-    showError("附带的信任包无法使用。", `The bundled trust package cannot be used: ${err.message}`);
-  }
+  await restoreTrust();
   $("anchor-file").addEventListener("change", guard(async (ev) => {
     const file = ev.target.files[0];
-    if (file) {
-      loadAnchor(await readFile(file), file.name);
-      state.package = null;
-      $("package-status").replaceChildren();
-    }
+    if (file) await setAnchor(await readFile(file), file.name);
   }));
   $("package-file").addEventListener("change", guard(async (ev) => {
     const file = ev.target.files[0];
-    if (file) loadPackage(await readFile(file), file.name);
+    if (file) await setPackage(await readFile(file), file.name);
     if (state.last) check(state.last);
+  }));
+  $("forget-button").addEventListener("click", guard(async () => {
+    await store.forget();
+    state.anchor = null;
+    state.package = null;
+    showAnchor();
+    showPackage();
   }));
   $("image-file").addEventListener("change", guard(async (ev) => {
     const file = ev.target.files[0];
@@ -341,13 +547,13 @@ async function main() {
       showError("图片中没有可识别的二维码。", "No QR code found in the image.");
       return;
     }
-    check(bytes);
+    check(bytesFromCode(bytes));
   }));
   $("presentation-file").addEventListener("change", guard(async (ev) => {
     const file = ev.target.files[0];
     if (file) check(await readFile(file));
   }));
-  $("paste-button").addEventListener("click", guard(async () => check(textToBytes($("pasted").value))));
+  $("paste-button").addEventListener("click", guard(async () => check(bytesFromText($("pasted").value))));
   $("document-file").addEventListener("change", guard(async (ev) => {
     const file = ev.target.files[0];
     state.document = file ? await readFile(file) : null;
@@ -359,11 +565,13 @@ async function main() {
   $("camera-button").addEventListener("click", guard(startCamera));
   for (const id of ["desk-mode", "holder-id", "holder-salt"]) {
     $(id).addEventListener("change", () => {
-      if (state.last) check(state.last);
+      // The holder is checked with both fields: wait for the second before checking again.
+      const filled = [$("holder-id"), $("holder-salt")].filter((e) => e.value.trim()).length;
+      if (state.last && filled !== 1) check(state.last);
     });
   }
   $("fetch-button").addEventListener("click", guard(async () => {
-    const base = $("node-url").value.trim().replace(/\/+$/, "");
+    const base = nodeBase();
     const id = $("licence-id").value.trim();
     if (!base || !id) {
       showError("请填写节点地址和证照编号。", "Enter the node URL and the licence id.");
@@ -377,7 +585,7 @@ async function main() {
     check(new Uint8Array(await response.arrayBuffer()));
   }));
   $("fetch-package-button").addEventListener("click", guard(async () => {
-    const base = $("node-url").value.trim().replace(/\/+$/, "");
+    const base = nodeBase();
     if (!base) {
       showError("请填写节点地址。", "Enter the node URL.");
       return;
@@ -385,11 +593,11 @@ async function main() {
     // With a package loaded, ask only for what changed since its checkpoint; the result is
     // checked against the anchor like a full package.
     if (state.package) {
-      const since = $("package-status").dataset.checkpoint;
+      const since = state.package.info.checkpoint.height;
       const response = await fetch(`${base}/v1/trust-package?since=${since}`);
       if (response.ok) {
         const delta = new Uint8Array(await response.arrayBuffer());
-        loadPackage(applyTrustPackageDelta(state.anchor, state.package, delta), base);
+        await setPackage(applyTrustPackageDelta(state.anchor.bytes, state.package.bytes, delta), base);
         if (state.last) check(state.last);
         return;
       }
@@ -400,10 +608,15 @@ async function main() {
       return;
     }
     // Checked here against the anchor: the node is not trusted for it.
-    loadPackage(new Uint8Array(await response.arrayBuffer()), base);
+    await setPackage(new Uint8Array(await response.arrayBuffer()), base);
     if (state.last) check(state.last);
   }));
+  window.addEventListener("hashchange", checkFragment);
+  checkFragment();
+  // The decoder loads now, not at the first scan: after this the page needs no file it lacks.
+  await decoder.start();
   document.body.dataset.ready = "true";
+  await registerServiceWorker();
 }
 
 main().catch((err) => showError("核验器无法启动。", `The verifier did not start: ${err.message}`));

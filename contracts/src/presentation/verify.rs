@@ -653,21 +653,21 @@ fn check_licence(
     if now < d.valid_from_ms {
         checks.fail(
             CheckId::ValidityWindow,
-            format!("valid from {} ms, now is {now} ms", d.valid_from_ms),
+            format!("valid from {}, now is {}", at(d.valid_from_ms), at(now)),
         );
         verdict = verdict.min(Verdict::NotYetValid);
     } else if let Some(until) = d.valid_until_ms.filter(|until| now >= *until) {
         checks.fail(
             CheckId::ValidityWindow,
-            format!("expired at {until} ms, now is {now} ms"),
+            format!("expired at {}, now is {}", at(until), at(now)),
         );
         verdict = verdict.min(Verdict::Expired);
     } else {
         checks.pass(
             CheckId::ValidityWindow,
             match d.valid_until_ms {
-                Some(until) => format!("valid from {} ms until {until} ms", d.valid_from_ms),
-                None => format!("valid from {} ms, no expiry", d.valid_from_ms),
+                Some(until) => format!("valid from {} until {}", at(d.valid_from_ms), at(until)),
+                None => format!("valid from {}, no expiry", at(d.valid_from_ms)),
             },
         );
     }
@@ -676,15 +676,21 @@ fn check_licence(
         checks.fail(
             CheckId::Freshness,
             format!(
-                "status is as of {status_as_of_ms} ms, {age} ms ago; the policy allows {} ms",
-                policy.proof_age_max_ms
+                "status is as of {}, {} ago; the policy allows {}",
+                at(status_as_of_ms),
+                duration(age),
+                duration(policy.proof_age_max_ms)
             ),
         );
         verdict = verdict.min(Verdict::StaleProof);
     } else {
         checks.pass(
             CheckId::Freshness,
-            format!("status is as of {status_as_of_ms} ms, {age} ms ago"),
+            format!(
+                "status is as of {}, {} ago",
+                at(status_as_of_ms),
+                duration(age)
+            ),
         );
     }
     Report {
@@ -744,4 +750,22 @@ fn verify_receipt_with(
         Some(r.evidence.time_ms),
         Some(header.height),
     )
+}
+
+/// A time in a check's detail: RFC 3339 in UTC, then the exact milliseconds the rules compared.
+fn at(ms: u64) -> String {
+    format!("{} ({ms} ms)", crate::time::rfc3339_from_ms(ms))
+}
+
+/// A span of time in a check's detail, in the largest whole unit that keeps it readable.
+fn duration(ms: u64) -> String {
+    const SECOND_MS: u64 = 1_000;
+    const HOUR_MS: u64 = 3_600 * SECOND_MS;
+    if ms < 10 * SECOND_MS {
+        format!("{ms} ms")
+    } else if ms < 2 * HOUR_MS {
+        format!("{} s", ms / SECOND_MS)
+    } else {
+        format!("{:.1} h", ms as f64 / HOUR_MS as f64)
+    }
 }

@@ -71,12 +71,15 @@ fn check_to_json(c: &Check) -> Value {
         "id": c.id.name(),
         "outcome": c.outcome.name(),
         "detail": c.detail,
+        "title_zh": c.id.title().0,
+        "title_en": c.id.title().1,
+        "summary_zh": c.id.summary_zh(c.outcome),
     })
 }
 
 /// The verifier's report on `bytes` (the presentation or receipt it was run on):
 ///
-/// `{kind, verdict, ok, certified, checks: [{id, outcome, detail}], status_as_of_ms,
+/// `{kind, verdict, ok, certified, checks: [{id, outcome, detail, title_zh, title_en, summary_zh}], status_as_of_ms,
 /// status_as_of, height, licence, evidence, holder_checked, trust_package}`
 ///
 /// - `kind`: `"presentation"`, `"compact"` or `"receipt"` (by the leading tag);

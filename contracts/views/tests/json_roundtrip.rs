@@ -701,11 +701,22 @@ fn report_output_has_verdict_checks_and_time() {
         for (json_check, check) in checks.iter().zip(&report.checks) {
             assert_eq!(
                 keys_of(json_check),
-                BTreeSet::from(["id", "outcome", "detail"])
+                BTreeSet::from([
+                    "id",
+                    "outcome",
+                    "detail",
+                    "title_zh",
+                    "title_en",
+                    "summary_zh"
+                ])
             );
             assert_eq!(json_check["id"], check.id.name());
             assert_eq!(json_check["outcome"], "pass");
             assert_eq!(json_check["detail"], check.detail.as_str());
+            assert_eq!(json_check["title_zh"], check.id.title().0);
+            assert_eq!(json_check["title_en"], check.id.title().1);
+            assert_eq!(json_check["summary_zh"], check.id.summary_zh(check.outcome));
+            assert!(!json_check["summary_zh"].as_str().unwrap().is_empty());
         }
 
         // Nothing certified: null time and height.

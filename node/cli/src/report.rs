@@ -149,10 +149,12 @@ pub fn html(input: &ReportInput<'_>) -> String {
             Outcome::Fail => "未通过 FAIL",
             Outcome::Skipped => "跳过 skipped",
         };
+        let (title_zh, title_en) = c.id.title();
         body.push_str(&format!(
-            "<tr class=\"{}\"><th>{}</th><td>{outcome}</td><td>{}</td></tr>\n",
+            "<tr class=\"{}\"><th>{title_zh} <span lang=\"en\">{title_en}</span></th>\
+             <td>{outcome}</td><td>{}<br><span lang=\"en\">{}</span></td></tr>\n",
             c.outcome.name(),
-            esc(c.id.name()),
+            c.id.summary_zh(c.outcome),
             esc(&c.detail)
         ));
     }

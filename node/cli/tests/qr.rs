@@ -1,6 +1,7 @@
 //! QR codes of presentations and receipts: what `lichen presentation export --qr` and `lichen
 //! evidence receipt --qr` write, read back with an independent decoder (rqrr, from the PNG
-//! decoded by the png crate, or from the SVG's path), must give the document's exact bytes, and
+//! decoded by the png crate, or from the SVG's path), must give the document's exact bytes (as
+//! raw bytes, or base64url in a scanner link's fragment, decoded here independently), and
 //! those bytes must still verify. Also the error-correction level and version chosen by size, the
 //! limit, the SVG's shape, and the real binary against a stand-in node.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -466,6 +467,40 @@ fn serve(routes: BTreeMap<String, Vec<u8>>) -> String {
     url
 }
 
+/// base64url without padding (RFC 4648 section 5), written out here rather than taken from the
+/// CLI's own dependency.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+fn unbase64url(text: &[u8]) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text {
+        bits = bits << 6 | ALPHABET.iter().position(|a| a == c).unwrap() as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
 fn lichen(dir: &Path, args: &[&str]) -> (i32, String, String) {
     common::lichen_in(dir, &[], args)
 }
@@ -488,7 +523,10 @@ fn cli_writes_qr_codes_of_what_the_node_serves() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
 
-    // -o and --qr together: the same bytes in both.
+    // -o and --qr together: the file holds the bytes, the QR code a link to the node's scanner
+    // page with the same bytes in its fragment (base64url, no padding).
+    let link =
+        |scanner: &str, bytes: &[u8]| format!("{scanner}#p={}", base64url(bytes)).into_bytes();
     let (code, stdout, stderr) = lichen(
         d,
         &[
@@ -504,15 +542,23 @@ fn cli_writes_qr_codes_of_what_the_node_serves() {
         ],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let presentation_link = link(&format!("{url}/scanner/"), &presentation);
+    let (_, level) = choose(presentation_link.len()).unwrap();
     assert!(
-        stdout.contains("version ") && stdout.contains("error correction M"),
+        stdout.contains("a link to ")
+            && stdout.contains(&format!("error correction {}", level.name())),
         "{stdout}"
     );
     assert_eq!(std::fs::read(d.join("p.pres")).unwrap(), presentation);
     let (_, ec, scanned) = scan_png(&std::fs::read(d.join("p.png")).unwrap());
-    assert_eq!((ec, scanned), (EcLevel::M, presentation.clone()));
+    assert_eq!((ec, &scanned), (level, &presentation_link));
+    assert_eq!(
+        unbase64url(&scanned[scanned.len() - base64url(&presentation).len()..]),
+        presentation
+    );
 
-    // --qr alone, SVG, JSON output.
+    // --qr alone, SVG, JSON output, another scanner page.
+    let scanner = "https://verify.example.gov.cn/scan";
     let (code, stdout, stderr) = lichen(
         d,
         &[
@@ -524,26 +570,32 @@ fn cli_writes_qr_codes_of_what_the_node_serves() {
             &url,
             "--qr",
             "p.svg",
+            "--scanner-url",
+            scanner,
         ],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    let expected = QrCode::encode(&presentation).unwrap();
+    let content = link(scanner, &presentation);
+    let expected = QrCode::encode(&content).unwrap();
     assert_eq!(v["size"], presentation.len());
     assert!(v.get("file").is_none());
     assert_eq!(v["qr"]["format"], "svg");
-    assert_eq!(v["qr"]["bytes"], presentation.len());
+    assert_eq!(v["qr"]["form"], "link");
+    assert_eq!(v["qr"]["scanner_url"], scanner);
+    assert_eq!(v["qr"]["bytes"], content.len());
     assert_eq!(v["qr"]["version"], expected.version());
-    assert_eq!(v["qr"]["ec_level"], "M");
+    assert_eq!(v["qr"]["ec_level"], expected.ec_level().name());
     assert_eq!(v["qr"]["modules"], expected.width());
     assert_eq!(v["qr"]["image_px"], expected.image_px());
     let svg = std::fs::read_to_string(d.join("p.svg")).unwrap();
     assert_eq!(svg, expected.to_svg());
 
-    // The evidence receipt likewise.
+    // The evidence receipt, as raw bytes (--qr-binary).
     let (code, stdout, stderr) = lichen(
         d,
         &[
+            "--json",
             "evidence",
             "receipt",
             &hash.to_hex(),
@@ -551,16 +603,22 @@ fn cli_writes_qr_codes_of_what_the_node_serves() {
             &url,
             "--qr",
             "r.png",
+            "--qr-binary",
         ],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (&v["qr"]["form"], &v["qr"]["scanner_url"]),
+        (&Value::from("binary"), &Value::Null)
+    );
     let (_, _, scanned) = scan_png(&std::fs::read(d.join("r.png")).unwrap());
     assert_eq!(scanned, receipt);
 
-    // Too large for one QR code: a clear error with the limit, and nothing written.
-    let (code, stdout, stderr) = lichen(
-        d,
-        &[
+    // Too large for one QR code: a clear error with the limit, and nothing written; as a link,
+    // the error points at the smaller forms.
+    for (form, expect) in [("--qr-binary", "2954 bytes do not fit"), ("", "--compact")] {
+        let mut args = vec![
             "presentation",
             "export",
             "BIG",
@@ -570,14 +628,39 @@ fn cli_writes_qr_codes_of_what_the_node_serves() {
             "big.pres",
             "--qr",
             "big.png",
-        ],
-    );
-    assert_ne!(code, 0, "{stdout}");
-    assert!(
-        stderr.contains("2954 bytes") && stderr.contains("2953"),
-        "{stderr}"
-    );
-    assert!(!d.join("big.pres").exists() && !d.join("big.png").exists());
+        ];
+        if !form.is_empty() {
+            args.push(form);
+        }
+        let (code, stdout, stderr) = lichen(d, &args);
+        assert_ne!(code, 0, "{stdout}");
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(!d.join("big.pres").exists() && !d.join("big.png").exists());
+    }
+    // A scanner URL a link cannot use fails before any request.
+    for bad in [
+        "ftp://example.org/",
+        "https://example.org/#x",
+        "https://exa mple.org/",
+    ] {
+        let (code, _, stderr) = lichen(
+            d,
+            &[
+                "presentation",
+                "export",
+                ID,
+                "--node",
+                "http://127.0.0.1:1",
+                "--qr",
+                "x.png",
+                "--scanner-url",
+                bad,
+            ],
+        );
+        assert_ne!(code, 0, "{bad}");
+        assert!(stderr.contains("scanner URL"), "{bad}: {stderr}");
+        assert!(!d.join("x.png").exists());
+    }
 
     // An unknown image format fails before any request; neither -o nor --qr is a usage error.
     let (code, _, stderr) = lichen(

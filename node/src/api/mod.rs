@@ -23,6 +23,7 @@ mod chain_info;
 mod error;
 mod records;
 mod request;
+mod scanner;
 mod transactions;
 
 use chain_info::*;
@@ -30,6 +31,8 @@ pub use error::ApiError;
 use error::ApiResult;
 use records::*;
 use request::*;
+pub use scanner::{SCANNER_BYTES_MAX, SCANNER_FILES_MAX, ScannerSite, ScannerSiteError};
+use scanner::{scanner_file, scanner_index, scanner_redirect};
 use transactions::*;
 
 /// Default bound on a request body, in bytes.
@@ -76,14 +79,17 @@ struct AppState {
     node: Handles,
     permits: Arc<Semaphore>,
     body_bytes_max: usize,
+    /// The scanner page served at `/scanner/`, if the node has one.
+    scanner: Option<Arc<ScannerSite>>,
 }
 
-/// The API's routes over the node's handles.
-pub fn router(node: Handles, limits: ApiLimits) -> Router {
+/// The API's routes over the node's handles, and the scanner page if there is one.
+pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>>) -> Router {
     let state = AppState {
         node,
         permits: Arc::new(Semaphore::new(limits.concurrency_max)),
         body_bytes_max: limits.body_bytes_max,
+        scanner,
     };
     Router::new()
         .route("/health", get(health))
@@ -102,6 +108,9 @@ pub fn router(node: Handles, limits: ApiLimits) -> Router {
         .route("/v1/submitters", get(submitters))
         .route("/v1/trust-anchor", get(trust_anchor))
         .route("/v1/trust-package", get(trust_package))
+        .route("/scanner", get(scanner_redirect))
+        .route("/scanner/", get(scanner_index))
+        .route("/scanner/{name}", get(scanner_file))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

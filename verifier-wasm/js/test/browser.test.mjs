@@ -1,9 +1,12 @@
 // The scanner page in headless Chromium (playwright-core, Debian's /usr/bin/chromium), fed QR
-// images of presentations a real chain made in this test: `lichen dev` (four validators) issues
-// two licences and revokes one; `lichen presentation export --qr` writes the QR codes; a third
-// code, made with the independent `qrcode` package, holds a presentation with one byte flipped.
-// The page must show VALID, REVOKED and TAMPERED, send no request while verifying, and it saves a
-// screenshot per suite (verifier-wasm/js/artifacts/).
+// codes a real chain made in this test: `lichen dev` (four validators, serving the page at
+// /scanner/) issues licences, revokes some and anchors a document; `lichen presentation export
+// --qr` and `lichen evidence receipt --qr` write the codes (links to the node's scanner page
+// carrying the bytes); a code made with the independent `qrcode` package holds a presentation
+// with one byte flipped. On a desktop and a phone viewport the page must show VALID, REVOKED,
+// TAMPERED, HOLDER MISMATCH and WRONG KIND, open a scanned link by itself, read a code from a
+// (fake) camera through its worker, work offline after a reload, and send no request while
+// verifying. Screenshots go to verifier-wasm/js/artifacts/.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -15,6 +18,8 @@ import path from 'node:path';
 
 import { chromium } from 'playwright-core';
 import QRCode from 'qrcode';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 
 import { repoRoot } from '../lib/golden.mjs';
 
@@ -24,6 +29,9 @@ const SITE = path.join(repoRoot, 'verifier-wasm/pkg/site');
 const ARTIFACTS = path.join(repoRoot, 'verifier-wasm/js/artifacts');
 const PASSWORD = 'lichen-dev';
 const STEP_TIMEOUT_MS = 30_000;
+const DESKTOP = { width: 1100, height: 1400 };
+const PHONE = { width: 390, height: 844 };
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 for (const [what, file] of [
   ['the lichen binary (cargo build -p lichen-cli, or set LICHEN_BIN)', LICHEN],
@@ -55,7 +63,8 @@ function lichen(cwd, args) {
 
 /** `lichen dev` in `dir`, resolved with its URL once it prints the banner. */
 function startDev(dir, suite, port) {
-  const child = spawn(LICHEN, ['dev', '--dir', 'chain', '--suite', suite, '--port', String(port)], {
+  const args = ['dev', '--dir', 'chain', '--suite', suite, '--port', String(port), '--scanner-dir', SITE];
+  const child = spawn(LICHEN, args, {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -95,7 +104,7 @@ const TYPES = {
   '.bin': 'application/octet-stream',
 };
 
-/** A static server on 127.0.0.1 for the site, with this chain's trust anchor bundled. */
+/** A static server on 127.0.0.1 for the site, with this chain's trust anchor bundled (if given). */
 async function serveSite(anchor) {
   const server = createServer((req, res) => {
     const name = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
@@ -103,7 +112,7 @@ async function serveSite(anchor) {
       res.writeHead(404).end();
       return;
     }
-    const body = name === 'trust-anchor.bin' ? anchor : (() => {
+    const body = name === 'trust-anchor.bin' ? (anchor ?? null) : (() => {
       const file = path.join(SITE, name);
       return existsSync(file) ? readFileSync(file) : null;
     })();
@@ -118,12 +127,40 @@ async function serveSite(anchor) {
   return { server, url: `http://127.0.0.1:${server.address().port}/` };
 }
 
+/** The text of the one QR code in a PNG file, read with jsQR (independent of the CLI's encoder). */
+function readQr(file) {
+  const png = PNG.sync.read(readFileSync(file));
+  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  if (!code) throw new Error(`no QR code in ${file}`);
+  return Buffer.from(code.binaryData);
+}
+
+/** A Y4M video (what Chromium's fake camera plays) of the PNG centred on white, 1280x720. */
+function pngToY4m(pngFile, y4mFile) {
+  const png = PNG.sync.read(readFileSync(pngFile));
+  const [w, h] = [1280, 720];
+  const scale = Math.min(1, (h - 40) / png.height);
+  const luma = Buffer.alloc(w * h, 235);
+  const side = Math.floor(png.height * scale);
+  const [x0, y0] = [Math.floor((w - side) / 2), Math.floor((h - side) / 2)];
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const sx = Math.floor(x / scale);
+      const sy = Math.floor(y / scale);
+      const dark = png.data[(sy * png.width + sx) * 4] < 128;
+      luma[(y0 + y) * w + x0 + x] = dark ? 16 : 235;
+    }
+  }
+  const chroma = Buffer.alloc((w / 2) * (h / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
+  writeFileSync(y4mFile, Buffer.concat([
+    Buffer.from(`YUV4MPEG2 W${w} H${h} F10:1 Ip A1:1 C420jpeg\n`), frame, frame,
+  ]));
+}
+
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 after(async () => {
@@ -171,6 +208,11 @@ for (const suite of ['sm', 'intl']) {
       lichen(dir, ['trust-package', 'export', ...node, '-o', 'pkg.bin']);
       lichen(dir, ['presentation', 'export', 'SCAN-VALID', ...node, '--compact', '-o',
         'SCAN-COMPACT.cpres', '--qr', 'SCAN-COMPACT.png']);
+      // A court anchors an exhibit; its receipt is the wrong kind of proof at a licence desk.
+      writeFileSync(path.join(dir, 'exhibit.pdf'), `exhibit of the ${suite} court`);
+      lichen(dir, ['evidence', 'anchor', ...node, '--key', 'chain/keys/court-1.key', '--submitter',
+        'court-1', '--label', 'exhibit A', 'exhibit.pdf']);
+      lichen(dir, ['evidence', 'receipt', ...node, '--file', 'exhibit.pdf', '--qr', 'RECEIPT.png']);
       site = await serveSite(readFileSync(path.join(dir, 'anchor.bin')));
     });
 
@@ -180,8 +222,8 @@ for (const suite of ['sm', 'intl']) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('shows VALID, REVOKED and TAMPERED from QR images, with no request while verifying', async () => {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+    for (const [screen, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) it(`${screen}: VALID, REVOKED, TAMPERED, HOLDER MISMATCH, WRONG KIND from QR images, no request while verifying`, async () => {
+      const page = await browser.newPage({ viewport });
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(site.url);
@@ -194,15 +236,21 @@ for (const suite of ['sm', 'intl']) {
       page.on('request', (r) => requests.push(r.url()));
 
       const scan = async (file, document) => {
+        if (document !== undefined) {
+          // Choosing the file re-checks the last presentation: let that finish first.
+          await page.setInputFiles('#document-file', document);
+          await page.waitForSelector('#document-status:not(:empty)', { timeout: STEP_TIMEOUT_MS });
+        }
         await page.evaluate(() => {
           delete document.getElementById('verdict').dataset.verdict;
+          document.getElementById('error').replaceChildren();
         });
-        if (document !== undefined) {
-          await page.setInputFiles('#document-file', document);
-        }
+        // Emptied first: choosing the same file again fires no change event.
+        await page.setInputFiles('#image-file', []);
         await page.setInputFiles('#image-file', path.join(dir, file));
-        await page.waitForSelector('#verdict[data-verdict]', { timeout: STEP_TIMEOUT_MS });
+        await page.waitForSelector('#verdict[data-verdict], #error:not(:empty)', { timeout: STEP_TIMEOUT_MS });
         return {
+          error: await page.textContent('#error'),
           verdict: await page.getAttribute('#verdict', 'data-verdict'),
           text: await page.textContent('#verdict'),
           asOf: await page.textContent('#as-of'),
@@ -216,7 +264,7 @@ for (const suite of ['sm', 'intl']) {
       assert.match(valid.text, /有效/);
       assert.match(valid.asOf, /Status as of .* \(block \d+\)/);
       assert.deepEqual(valid.failed, []);
-      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-valid.png`), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-${screen}-valid.png`), fullPage: true });
 
       const revoked = await scan('SCAN-REVOKED.png');
       assert.equal(revoked.verdict, 'REVOKED', JSON.stringify(revoked));
@@ -225,7 +273,7 @@ for (const suite of ['sm', 'intl']) {
 
       const tampered = await scan('SCAN-TAMPERED.png');
       assert.equal(tampered.verdict, 'TAMPERED', JSON.stringify(tampered));
-      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-tampered.png`), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-${screen}-tampered.png`), fullPage: true });
 
       // The licence file, hashed in the page: the right one keeps VALID, another is TAMPERED.
       const withFile = await scan('SCAN-VALID.png', path.join(dir, 'licence.pdf'));
@@ -234,20 +282,38 @@ for (const suite of ['sm', 'intl']) {
       assert.equal(wrongFile.verdict, 'TAMPERED', JSON.stringify(wrongFile));
       assert.ok(wrongFile.failed.some((c) => c.includes('Document hash')), JSON.stringify(wrongFile));
 
-      // Someone else's id: HOLDER MISMATCH; cleared, VALID again.
+      // The holder with the salt `lichen issue` kept for them: VALID, the holder checked;
+      // someone else's id: HOLDER MISMATCH; cleared, VALID again.
+      const salt = JSON.parse(readFileSync(path.join(dir, 'SCAN-VALID.holder-salt'), 'utf8')).holder_salt;
+      await page.fill('#holder-id', 'holder');
+      await page.fill('#holder-salt', salt);
+      const holder = await scan('SCAN-VALID.png', path.join(dir, 'licence.pdf'));
+      assert.equal(holder.verdict, 'VALID', JSON.stringify(holder));
+      assert.equal(await page.getAttribute('#checks tr[data-check="holder"]', 'class'), 'pass');
       await page.fill('#holder-id', 'not-the-holder');
-      await page.fill('#holder-salt', '00'.repeat(32));
       const mismatch = await scan('SCAN-VALID.png', path.join(dir, 'licence.pdf'));
       assert.equal(mismatch.verdict, 'HOLDER MISMATCH', JSON.stringify(mismatch));
+      assert.match(mismatch.text, /持有人不符/);
+      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-${screen}-holder-mismatch.png`), fullPage: true });
       await page.fill('#holder-id', '');
       await page.fill('#holder-salt', '');
+
+      // A court's receipt at the licence desk: WRONG KIND; at the evidence desk: ANCHORED.
+      await page.setInputFiles('#document-file', []);
+      const wrongKind = await scan('RECEIPT.png');
+      assert.equal(wrongKind.verdict, 'WRONG KIND', JSON.stringify(wrongKind));
+      assert.match(wrongKind.text, /证明类型不符/);
+      await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-${screen}-wrong-kind.png`), fullPage: true });
+      await page.selectOption('#desk-mode', 'evidence');
+      const anchored = await scan('RECEIPT.png');
+      assert.equal(anchored.verdict, 'ANCHORED', JSON.stringify(anchored));
+      await page.selectOption('#desk-mode', 'licence');
 
       assert.deepEqual(requests, [], 'the page made requests while verifying');
       assert.deepEqual(errors, []);
 
       // On request, and only then, the page fetches a fresh presentation from the node (another
       // origin) and verifies it locally.
-      await page.setInputFiles('#document-file', []);
       await page.evaluate(() => {
         delete document.getElementById('verdict').dataset.verdict;
       });
@@ -260,6 +326,10 @@ for (const suite of ['sm', 'intl']) {
       assert.deepEqual(requests, [`${url}/v1/licences/SCAN-REVOKED/presentation`]);
 
       // A figure, not a test: the mean time of one verification in this Chromium, over 100.
+      if (screen === 'phone') {
+        await page.close();
+        return;
+      }
       const presentation = [...readFileSync(path.join(dir, 'SCAN-VALID.pres'))];
       const anchor = [...readFileSync(path.join(dir, 'anchor.bin'))];
       const meanMs = await page.evaluate(async ([p, a]) => {
@@ -278,10 +348,121 @@ for (const suite of ['sm', 'intl']) {
       await page.close();
     });
 
+    it('controls stay disabled until a trust anchor is loaded; a genesis file brings the names', async () => {
+      const bare = await serveSite(null);
+      const page = await browser.newPage({ viewport: PHONE });
+      try {
+        await page.goto(bare.url);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: STEP_TIMEOUT_MS });
+        assert.equal(await page.isDisabled('#camera-button'), true);
+        assert.equal(await page.isDisabled('#image-file'), true);
+        assert.equal(await page.isDisabled('#paste-button'), true);
+        await page.setInputFiles('#anchor-file', path.join(dir, 'chain/genesis.json'));
+        await page.waitForSelector('#anchor-status[data-chain]', { timeout: STEP_TIMEOUT_MS });
+        assert.equal(await page.isDisabled('#camera-button'), false);
+        const fingerprint = await page.getAttribute('#anchor-fingerprint', 'data-fingerprint');
+        const fromCli = lichen(dir, ['genesis', 'anchor', 'chain/genesis.json', '-o', 'anchor-again.bin']);
+        assert.equal(fingerprint, fromCli.match(/trust anchor ([0-9a-f]{64})/)?.[1], fromCli);
+        await page.setInputFiles('#image-file', path.join(dir, 'SCAN-VALID.png'));
+        await page.waitForSelector('#verdict[data-verdict]', { timeout: STEP_TIMEOUT_MS });
+        assert.equal(await page.getAttribute('#verdict', 'data-verdict'), 'VALID');
+        const details = await page.textContent('#details');
+        assert.match(details, /Municipal Market Regulation Bureau \(market-bureau\)/);
+        assert.match(details, /Business licence \(business\)/);
+        // Local time with the zone shown.
+        assert.match(await page.textContent('#as-of'), /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC[+-]\d\d:\d\d/);
+      } finally {
+        await page.close();
+        bare.server.close();
+      }
+    });
+
+    it('phone: a scanned link opens the node\'s page and verifies; after a reload with no network it still does', async () => {
+      // What a phone camera app reads from the CLI's QR code: a link to the node's scanner page.
+      const link = readQr(path.join(dir, 'SCAN-VALID.png')).toString('latin1');
+      assert.ok(link.startsWith(`${url}/scanner/#p=`), link);
+      const revokedLink = readQr(path.join(dir, 'SCAN-REVOKED.png')).toString('latin1');
+      const context = await browser.newContext({
+        viewport: PHONE, isMobile: true, hasTouch: true, timezoneId: 'Asia/Shanghai', locale: 'zh-CN',
+      });
+      const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      try {
+        await page.goto(link);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: STEP_TIMEOUT_MS });
+        assert.equal(await page.getAttribute('#verdict', 'data-verdict'), 'VALID');
+        assert.match(await page.textContent('#anchor-status'), /genesis\.json/);
+        // Times in the desk's own zone, with the zone shown.
+        assert.match(await page.textContent('#as-of'), /UTC\+08:00 \(Asia\/Shanghai\)/);
+        await page.waitForSelector('#offline-status[data-offline="ready"]', { timeout: STEP_TIMEOUT_MS });
+        await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-phone-link.png`), fullPage: true });
+
+        // Off the network: the page comes from the service worker's cache and the trust from
+        // this device's storage.
+        await context.setOffline(true);
+        await page.reload();
+        await page.waitForSelector('body[data-ready="true"]', { timeout: STEP_TIMEOUT_MS });
+        assert.equal(await page.getAttribute('#verdict', 'data-verdict'), 'VALID');
+        assert.match(await page.textContent('#anchor-status'), /lichen-dev/);
+
+        // Another link opened in the same page: verified with no request at all.
+        const requests = [];
+        page.on('request', (r) => requests.push(r.url()));
+        await page.evaluate(() => {
+          delete document.getElementById('verdict').dataset.verdict;
+        });
+        await page.evaluate((l) => {
+          location.hash = new URL(l).hash;
+        }, revokedLink);
+        await page.waitForSelector('#verdict[data-verdict]', { timeout: STEP_TIMEOUT_MS });
+        assert.equal(await page.getAttribute('#verdict', 'data-verdict'), 'REVOKED');
+        // (The browser may ask for the page's icon, from the service worker's cache.)
+        assert.deepEqual(requests.filter((r) => !r.endsWith('/icon.svg')), [], 'the page made requests while verifying');
+        assert.deepEqual(errors, []);
+        await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-phone-offline.png`), fullPage: true });
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('phone: the camera reads a link QR code continuously, decoding in a worker', async () => {
+      const video = path.join(dir, 'camera.y4m');
+      pngToY4m(path.join(dir, 'SCAN-VALID.png'), video);
+      const cameraBrowser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-video-capture=${video}`],
+      });
+      try {
+        const context = await cameraBrowser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+        await context.grantPermissions(['camera'], { origin: url });
+        const page = await context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(String(e)));
+        await page.goto(`${url}/scanner/`);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: STEP_TIMEOUT_MS });
+        const requests = [];
+        page.on('request', (r) => requests.push(r.url()));
+        await page.click('#camera-button');
+        await page.waitForSelector('#verdict[data-verdict]', { timeout: STEP_TIMEOUT_MS });
+        assert.equal(await page.getAttribute('#verdict', 'data-verdict'), 'VALID');
+        assert.equal(await page.getAttribute('#camera-button', 'aria-pressed'), 'true');
+        assert.ok(page.workers().some((w) => w.url().endsWith('/qr-worker.js')), 'no decoder worker');
+        await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-phone-camera.png`) });
+        await page.click('#camera-button');
+        assert.equal(await page.getAttribute('#camera-button', 'aria-pressed'), 'false');
+        assert.deepEqual(requests, []);
+        assert.deepEqual(errors, []);
+      } finally {
+        await cameraBrowser.close();
+      }
+    });
+
     it('a court report (lichen verify --report) opens and prints in Chromium', async () => {
       lichen(dir, ['verify', '--presentation', 'SCAN-VALID.pres', '--trust', 'chain/genesis.json',
         '--file', 'licence.pdf', '--report', 'report.html']);
-      const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+      const page = await browser.newPage({ viewport: DESKTOP });
       await page.goto(`file://${path.join(dir, 'report.html')}`);
       const text = await page.textContent('body');
       assert.match(text, /有效/);
@@ -295,7 +476,7 @@ for (const suite of ['sm', 'intl']) {
     });
 
     it('with a trust package: a revocation after export shows, a compact QR verifies', async () => {
-      const page = await browser.newPage({ viewport: { width: 412, height: 915 } });
+      const page = await browser.newPage({ viewport: PHONE });
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(site.url);

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use libp2p::Multiaddr;
 use lichen_contracts::crypto::{SigAlgo, Suite};
+use lichen_node::api::ScannerSite;
 use lichen_node::net::NetworkOptions;
 use lichen_node::service::NodeOptions;
 
@@ -33,7 +34,14 @@ pub struct DevArgs {
     /// Only write the files (genesis, keys, node-N.toml) and exit.
     #[arg(long)]
     init: bool,
+    /// The scanner page every validator serves at `/scanner/` [default:
+    /// `verifier-wasm/pkg/site` if `./scripts/build-wasm.sh` has built it here].
+    #[arg(long, value_name = "DIR")]
+    scanner_dir: Option<PathBuf>,
 }
+
+/// Where `./scripts/build-wasm.sh` puts the scanner page, from the repository's root.
+pub const SCANNER_SITE_DIR: &str = "verifier-wasm/pkg/site";
 
 /// `lichen dev`.
 pub fn run(a: DevArgs) -> Result<()> {
@@ -46,14 +54,23 @@ pub fn run(a: DevArgs) -> Result<()> {
     if a.init {
         return Ok(());
     }
-    let nodes = options(&a.dir, a.port)?;
+    let mut nodes = options(&a.dir, a.port)?;
+    let scanner_dir = a.scanner_dir.clone().or_else(|| {
+        let built = PathBuf::from(SCANNER_SITE_DIR);
+        built.join("index.html").exists().then_some(built)
+    });
+    let scanner = scanner_dir.as_deref().map(ScannerSite::load).transpose()?;
+    for node in &mut nodes {
+        node.scanner = scanner.clone();
+    }
     let actual = nodes
         .first()
         .map(|n| n.genesis.suite())
         .unwrap_or(a.suite.into());
+    let has_scanner = scanner.is_some();
     super::node::run_nodes(nodes, |addrs| {
         let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}")).collect();
-        next_steps(&a.dir, &urls, actual)
+        next_steps(&a.dir, &urls, actual, has_scanner)
     })
 }
 
@@ -259,9 +276,18 @@ pub fn options(dir: &Path, http_port: u16) -> Result<Vec<NodeOptions>> {
 }
 
 /// What to try next, printed once the nodes serve.
-pub fn next_steps(dir: &Path, urls: &[String], suite: Suite) -> String {
+pub fn next_steps(dir: &Path, urls: &[String], suite: Suite, has_scanner: bool) -> String {
     let d = dir.display();
     let url = urls.first().map(String::as_str).unwrap_or("");
+    let scanner = if has_scanner {
+        format!(
+            "scanner page: {url}/scanner/ (`lichen presentation export ID --qr ID.png` links to it)"
+        )
+    } else {
+        format!(
+            "no scanner page: build it with ./scripts/build-wasm.sh, then {url}/scanner/ serves it"
+        )
+    };
     let algo = match suite.sig_algo() {
         SigAlgo::Sm2 => "SM2",
         SigAlgo::Ed25519 => "Ed25519",
@@ -270,14 +296,15 @@ pub fn next_steps(dir: &Path, urls: &[String], suite: Suite) -> String {
     format!(
         "dev chain 'lichen-dev': {n} validators on libp2p over 127.0.0.1 ({suite} suite, {algo} keys in {d}/keys, password in {d}/password.txt)\n\
          serving {url}\n\
-         (the other validators serve {others})\n\n\
+         (the other validators serve {others})\n\
+         {scanner}\n\n\
          try, in another terminal:\n\
          \x20 export LICHEN_NODE={url} LICHEN_PASSWORD={DEV_PASSWORD}\n\
          \x20 echo 'my licence' > licence.pdf\n\
          \x20 lichen issue --key {d}/keys/market-bureau.key --agency market-bureau --type business \\\n\
          \x20     --id LIC-0001 --file licence.pdf --holder-id holder-1\n\
          \x20 lichen query licence LIC-0001\n\
-         \x20 lichen presentation export LIC-0001 -o LIC-0001.pres\n\
+         \x20 lichen presentation export LIC-0001 -o LIC-0001.pres --qr LIC-0001.png\n\
          \x20 lichen verify --presentation LIC-0001.pres --trust {d}/genesis.json --file licence.pdf\n\
          \x20 lichen revoke --key {d}/keys/market-bureau.key --id LIC-0001 --reason 'demo'\n\
          \x20 curl {url}/v1/status\n\n\

@@ -31,7 +31,7 @@ pub enum EvidenceCommand {
         label: String,
     },
     /// Fetch the evidence receipt for HASH (or for FILE with --file) into a file and/or a QR
-    /// code image of its bytes (`--qr out.png` or `out.svg`).
+    /// code image (`--qr out.png` or `out.svg`: a link to the scanner page carrying it).
     #[command(group(ArgGroup::new("dest").args(["out", "qr"]).required(true).multiple(true)))]
     Receipt {
         hash: Option<String>,
@@ -42,10 +42,8 @@ pub enum EvidenceCommand {
         /// Where to write the receipt (binary).
         #[arg(short, long)]
         out: Option<PathBuf>,
-        /// Also (or instead) write the receipt as a QR code image: PNG or SVG by the file
-        /// name's extension.
-        #[arg(long, value_name = "FILE")]
-        qr: Option<PathBuf>,
+        #[command(flatten)]
+        qr: export::QrArgs,
     },
 }
 
@@ -83,9 +81,7 @@ pub fn run(command: EvidenceCommand, as_json: bool, pw: &PasswordSource) -> Resu
             out,
             qr,
         } => {
-            if let Some(path) = &qr {
-                export::check_path(path)?;
-            }
+            let qr = qr.request(&node.node)?;
             let client = node.client();
             let hash: Hash32 = match (hash, file) {
                 (Some(h), None) => views::parse_hash(&h).map_err(|e| anyhow!("hash: {e}"))?,
@@ -94,7 +90,7 @@ pub fn run(command: EvidenceCommand, as_json: bool, pw: &PasswordSource) -> Resu
             };
             let bytes = client.get_bytes(&format!("/v1/evidence/{hash}/receipt"))?;
             let report = json!({ "hash": hash.to_hex() });
-            export::export(&bytes, out.as_deref(), qr.as_deref(), as_json, report)?;
+            export::export(&bytes, out.as_deref(), qr.as_ref(), as_json, report)?;
         }
     }
     Ok(())

@@ -13,17 +13,15 @@ use crate::export;
 #[derive(Subcommand, Debug)]
 pub enum PresentationCommand {
     /// Fetch the presentation of licence ID into a file (verify it with `lichen verify`) and/or
-    /// a QR code image of its bytes (`--qr out.png` or `out.svg`).
+    /// a QR code image (`--qr out.png` or `out.svg`: a link to the scanner page carrying it).
     #[command(group(ArgGroup::new("dest").args(["out", "qr"]).required(true).multiple(true)))]
     Export {
         id: String,
         /// Where to write the presentation (binary).
         #[arg(short, long)]
         out: Option<PathBuf>,
-        /// Also (or instead) write the presentation as a QR code image: PNG or SVG by the file
-        /// name's extension.
-        #[arg(long, value_name = "FILE")]
-        qr: Option<PathBuf>,
+        #[command(flatten)]
+        qr: export::QrArgs,
         /// A compact presentation at the node's latest trust-package checkpoint: a few hundred
         /// bytes, verifiable only with that package (`lichen verify --trust-package`).
         #[arg(long)]
@@ -42,12 +40,10 @@ pub fn run(command: PresentationCommand, as_json: bool) -> Result<()> {
         compact,
         node,
     } = command;
-    if let Some(path) = &qr {
-        export::check_path(path)?;
-    }
+    let qr = qr.request(&node.node)?;
     let bytes = node.client().get_bytes(&format!(
         "/v1/licences/{id}/presentation{}",
         if compact { "?compact=true" } else { "" }
     ))?;
-    export::export(&bytes, out.as_deref(), qr.as_deref(), as_json, json!({}))
+    export::export(&bytes, out.as_deref(), qr.as_ref(), as_json, json!({}))
 }

@@ -184,14 +184,12 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         status: status.clone(),
     };
     let app = api::router(handles, options.api, scanner);
-    let mut server_stop = shutdown_rx;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let server = tokio::spawn(api::serve(
+        listener,
+        app,
+        options.api.connections_max,
+        shutdown_rx,
+    ));
     tracing::info!(%http_addr, role = role.name(), "node started");
     Ok(RunningNode {
         http_addr,

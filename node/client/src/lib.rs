@@ -147,9 +147,9 @@ impl Client {
         self.get("/v1/status")
     }
 
-    /// `GET /v1/health`.
+    /// `GET /health`.
     pub fn health(&self) -> Result<HealthResponse, ClientError> {
-        self.get("/v1/health")
+        self.get("/health")
     }
 
     /// Submits an encoded signed transaction and waits up to `timeout_ms` for the block that

@@ -26,6 +26,10 @@ pub enum ConsensusError {
     BadJustification { reason: &'static str },
     #[error("message for height {height} view {view} is outside the window the core keeps")]
     OutOfWindow { height: u64, view: u64 },
+    /// A vote already counted, sent again: nothing new, so its signature is not checked (a
+    /// flood of resent votes costs a lookup each, not a signature verification).
+    #[error("validator {voter} already cast this vote")]
+    DuplicateVote { voter: u16 },
 }
 
 /// Why a block did not execute at this node: the error of `Input::Executed`. The core treats

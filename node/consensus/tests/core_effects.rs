@@ -951,6 +951,40 @@ fn a_vote_with_a_bad_signature_is_refused_and_not_counted() {
 }
 
 #[test]
+fn a_counted_vote_sent_again_is_refused_without_checking_its_signature() {
+    let net = Net::new();
+    let (mut core, x) = replica_that_prepared(&net);
+    let Message::Vote(vote) = net.prepare(1, 1, 0, hash(&x)) else {
+        unreachable!()
+    };
+    // Counted once (one of the two more prepares needed).
+    let effects = deliver(&mut core, Message::Vote(vote.clone()));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Ignored { .. })),
+        "{effects:?}"
+    );
+    // The same vote again, even with a signature that would not verify: refused as a duplicate,
+    // which shows the signature was never checked.
+    let mut resent = vote.clone();
+    resent.signature = net.key(2).sign(b"not this vote");
+    assert_refused(
+        &mut core,
+        Message::Vote(resent),
+        ConsensusError::DuplicateVote { voter: 1 },
+    );
+    // Another vote from the same voter is not a duplicate: its signature is checked.
+    let Message::Vote(mut other) = net.prepare(1, 1, 0, Hash32([0xab; 32])) else {
+        unreachable!()
+    };
+    other.signature = net.key(2).sign(other.vote.signing_hash(SUITE).as_bytes());
+    assert_refused(
+        &mut core,
+        Message::Vote(other),
+        ConsensusError::BadSignature { index: 1 },
+    );
+}
+
+#[test]
 fn a_vote_far_outside_the_view_window_is_refused() {
     let net = Net::new();
     let (mut core, x) = replica_that_prepared(&net);
@@ -1052,8 +1086,13 @@ fn two_prepares_from_one_validator_in_one_view_are_evidence_and_the_second_is_no
             second
         })]
     );
-    // The same vote again is no evidence.
-    assert_eq!(deliver(&mut core, net.prepare(1, 1, 0, hy)), vec![]);
+    // The same vote again is no evidence, only a duplicate.
+    assert_eq!(
+        deliver(&mut core, net.prepare(1, 1, 0, hy)),
+        vec![Effect::Ignored {
+            error: ConsensusError::DuplicateVote { voter: 1 }
+        }]
+    );
     // 1's prepare for X was not counted: 0 still needs both 2 and 3.
     assert_needs_two_more_prepares(&mut core, &net, &x);
 }

@@ -24,6 +24,7 @@ mod error;
 mod records;
 mod request;
 mod scanner;
+mod serve;
 mod transactions;
 
 use chain_info::*;
@@ -33,12 +34,15 @@ use records::*;
 use request::*;
 pub use scanner::{SCANNER_BYTES_MAX, SCANNER_FILES_MAX, ScannerSite, ScannerSiteError};
 use scanner::{scanner_file, scanner_index, scanner_redirect};
+pub use serve::{BODY_READ_TIMEOUT_MS, HEADER_READ_TIMEOUT_MS, SHUTDOWN_GRACE_MS, serve};
 use transactions::*;
 
 /// Default bound on a request body, in bytes.
 pub const BODY_BYTES_MAX_DEFAULT: usize = 1024 * 1024;
 /// Default bound on requests being served at once.
 pub const CONCURRENCY_MAX_DEFAULT: usize = 512;
+/// Default bound on open HTTP connections (a connection beyond it is closed at once).
+pub const CONNECTIONS_MAX_DEFAULT: usize = 2_048;
 /// How long `?wait=final` waits by default, in milliseconds.
 pub const WAIT_TIMEOUT_DEFAULT_MS: u64 = 10_000;
 /// The longest `?wait=final` may be asked to wait, in milliseconds.
@@ -51,6 +55,7 @@ pub const PROOF_AGE_MAX_DEFAULT_MS: u64 = 24 * 3600 * 1000;
 pub struct ApiLimits {
     pub body_bytes_max: usize,
     pub concurrency_max: usize,
+    pub connections_max: usize,
 }
 
 impl Default for ApiLimits {
@@ -58,6 +63,7 @@ impl Default for ApiLimits {
         ApiLimits {
             body_bytes_max: BODY_BYTES_MAX_DEFAULT,
             concurrency_max: CONCURRENCY_MAX_DEFAULT,
+            connections_max: CONNECTIONS_MAX_DEFAULT,
         }
     }
 }
@@ -91,8 +97,9 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         body_bytes_max: limits.body_bytes_max,
         scanner,
     };
-    Router::new()
-        .route("/health", get(health))
+    // Behind the request slots: everything but `/health`, which must answer while the node is
+    // busy (that is when operators and load balancers ask).
+    let limited = Router::new()
         .route("/v1/status", get(status))
         .route("/v1/transactions", post(submit_tx))
         .route("/v1/transactions/{id}", get(get_tx))
@@ -111,21 +118,47 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         .route("/scanner", get(scanner_redirect))
         .route("/scanner/", get(scanner_index))
         .route("/scanner/{name}", get(scanner_file))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
+        .route_layer(middleware::from_fn_with_state(
             state.clone(),
             limit_concurrency,
-        ))
+        ));
+    Router::new()
+        .route("/health", get(health))
+        .merge(limited)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::map_response(allow_any_origin))
         .with_state(state)
 }
 
+/// Reads the request's body (bounded, within [`BODY_READ_TIMEOUT_MS`]) and only then takes a
+/// request slot: a client that sends its body slowly holds its connection (capped and timed by
+/// [`serve`]), never a slot. Without a free slot the answer is 503 at once, not a queue.
 async fn limit_concurrency(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_millis(BODY_READ_TIMEOUT_MS),
+        read_body(body, state.body_bytes_max),
+    )
+    .await;
+    let body = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) => return error.into_response(),
+        Err(_) => {
+            let mut error = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!("the request body did not arrive within {BODY_READ_TIMEOUT_MS} ms"),
+            );
+            error.close = true;
+            return error.into_response();
+        }
+    };
+    let request = Request::from_parts(parts, axum::body::Body::from(body));
     match state.permits.clone().try_acquire_owned() {
         Ok(_permit) => next.run(request).await,
         Err(_) => ApiError::new(

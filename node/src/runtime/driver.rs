@@ -209,10 +209,14 @@ impl Driver {
             let effects = self.core.step(input);
             // A message refused outright yields exactly one `Ignored` (nothing else happens, so
             // no buffered message of another peer is involved): that is the sender's doing,
-            // unless it merely came late or early.
+            // unless it merely came late or early, or again (a resend is cheap and may be honest).
             if first
                 && let (Some(peer), [Effect::Ignored { error }]) = (from, effects.as_slice())
-                && !matches!(error, lichen_consensus::ConsensusError::OutOfWindow { .. })
+                && !matches!(
+                    error,
+                    lichen_consensus::ConsensusError::OutOfWindow { .. }
+                        | lichen_consensus::ConsensusError::DuplicateVote { .. }
+                )
             {
                 self.outbox.penalise(peer, error.to_string());
             }

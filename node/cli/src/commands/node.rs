@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use libp2p::Multiaddr;
-use lichen_node::api::{ApiLimits, BODY_BYTES_MAX_DEFAULT, CONCURRENCY_MAX_DEFAULT, ScannerSite};
+use lichen_node::api::{
+    ApiLimits, BODY_BYTES_MAX_DEFAULT, CONCURRENCY_MAX_DEFAULT, CONNECTIONS_MAX_DEFAULT,
+    ScannerSite,
+};
 use lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT;
 use lichen_node::mempool::{self, MEMPOOL_BYTES_MAX_DEFAULT, MEMPOOL_TXS_MAX_DEFAULT};
 use lichen_node::net::NetworkOptions;
@@ -99,6 +102,8 @@ pub struct HttpConfig {
     pub listen: SocketAddr,
     pub body_bytes_max: usize,
     pub concurrency_max: usize,
+    /// Open connections at most; more are closed at once.
+    pub connections_max: usize,
     /// The scanner page to serve at `/scanner/` (`verifier-wasm/pkg/site`, built by
     /// `scripts/build-wasm.sh`); none by default.
     pub scanner_dir: Option<PathBuf>,
@@ -110,6 +115,7 @@ impl Default for HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             body_bytes_max: BODY_BYTES_MAX_DEFAULT,
             concurrency_max: CONCURRENCY_MAX_DEFAULT,
+            connections_max: CONNECTIONS_MAX_DEFAULT,
             scanner_dir: None,
         }
     }
@@ -197,6 +203,7 @@ pub fn load(
     options.api = ApiLimits {
         body_bytes_max: config.http.body_bytes_max,
         concurrency_max: config.http.concurrency_max.max(1),
+        connections_max: config.http.connections_max.max(1),
     };
     options.scanner = config
         .http

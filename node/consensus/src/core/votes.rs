@@ -57,6 +57,15 @@ impl Core {
             });
         }
         self.check_view_window(sv.vote.view)?;
+        // The same vote again (a resend, or a replay): nothing to learn, so nothing to verify.
+        // A different vote from the same voter is verified below: it may be equivocation.
+        let counted = self
+            .votes
+            .get(&(sv.vote.kind, sv.vote.view))
+            .and_then(|tally| tally.by_voter.get(&sv.voter));
+        if counted.is_some_and(|first| first.vote == sv.vote) {
+            return Err(ConsensusError::DuplicateVote { voter: sv.voter });
+        }
         self.verify(
             sv.voter,
             &sv.vote.signing_hash(self.config.suite),

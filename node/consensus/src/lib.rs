@@ -14,8 +14,9 @@ mod messages;
 #[cfg(feature = "mutations")]
 pub use crate::core::Mutation;
 pub use crate::core::{
-    BLOCKS_PER_HEIGHT_MAX, Config, Core, Effect, Evidence, FUTURE_HEIGHTS_MAX, FUTURE_MESSAGES_MAX,
-    HELPS_PER_HEIGHT_MAX, Input, PersistedState, Signer, Tip, VIEW_HISTORY, VIEW_WINDOW,
+    BLOCKS_PER_HEIGHT_MAX, Config, Core, Effect, Evidence, FUTURE_BYTES_MAX, FUTURE_HEIGHTS_MAX,
+    FUTURE_MESSAGES_MAX, FUTURE_UNVERIFIED_PER_SIGNER_MAX, HELPS_PER_HEIGHT_MAX, Input,
+    PersistedState, Signer, Tip, VIEW_HISTORY, VIEW_WINDOW,
 };
 pub use error::{ConsensusError, ExecutionError};
 pub use messages::{

@@ -1237,3 +1237,108 @@ fn the_ordering_check_catches_a_vote_sent_before_it_is_persisted() {
     deliver(&mut core, net.proposal(1, 0, &x, vec![]));
     executed(&mut core, &net, &x);
 }
+
+// ------------------------------------------------------------------------------- future heights
+
+/// Commits height 1 at replica 3 (leader 1 proposed `block`), after `before_commit` has run:
+/// the effects of the commit, which replay what was buffered for height 2.
+fn commit_height_1(
+    net: &Net,
+    core: &mut Core,
+    before_commit: impl FnOnce(&mut Core, Hash32),
+) -> Vec<Effect> {
+    let block = net.block(1, 0, GENESIS);
+    let h = hash(&block);
+    deliver(core, net.proposal(1, 0, &block, vec![]));
+    before_commit(core, h);
+    for message in [
+        net.prepare(1, 1, 0, h),
+        net.prepare(2, 1, 0, h),
+        net.commit(1, 1, 0, h),
+        net.commit(2, 1, 0, h),
+    ] {
+        deliver(core, message);
+    }
+    let effects = executed(core, net, &block);
+    assert_eq!(core.height(), 2, "{effects:?}");
+    effects
+}
+
+#[test]
+fn a_forged_future_proposal_does_not_take_the_place_of_the_real_one() {
+    let net = Net::new();
+    let mut core = net.core(3);
+    step(&mut core, Input::Start);
+    let leader = net.leader(2, 0);
+    assert_ne!(leader, 3);
+    let mut real = None;
+    let mut fake = None;
+    let effects = commit_height_1(&net, &mut core, |core, h| {
+        // Height 2's proposal arrives before height 1 is committed here, and a forger got there
+        // first with a proposal of its own in the leader's name.
+        let next = net.block(2, 0, h);
+        let forged_block = net.block_with_root(2, 0, h, 9);
+        let Message::Proposal(mut forged) = net.proposal(leader, 0, &forged_block, vec![]) else {
+            unreachable!()
+        };
+        forged.signature = net.key(0).sign(b"not the leader's");
+        deliver(core, Message::Proposal(forged));
+        deliver(core, net.proposal(leader, 0, &next, vec![]));
+        assert_eq!(
+            core.future_buffered(),
+            1,
+            "the real proposal replaces the forged one"
+        );
+        real = Some(next);
+        fake = Some(forged_block);
+    });
+    let (real, fake) = (real.unwrap(), fake.unwrap());
+    assert!(
+        effects.contains(&Effect::Execute { block: real }),
+        "the real proposal was not replayed: {effects:?}"
+    );
+    assert!(!effects.contains(&Effect::Execute { block: fake }));
+    assert_eq!(core.future_buffered(), 0);
+}
+
+#[test]
+fn future_messages_from_impossible_signers_or_beyond_a_signers_unverified_share_are_dropped() {
+    let net = Net::new();
+    let mut core = net.core(3);
+    step(&mut core, Input::Start);
+    // No set has a validator with this index.
+    let Message::Vote(mut far) = net.prepare(1, 2, 0, Hash32([1; 32])) else {
+        unreachable!()
+    };
+    far.voter = u16::MAX;
+    deliver(&mut core, Message::Vote(far));
+    assert_eq!(core.future_buffered(), 0);
+    // Votes for height 2 in validator 2's name that do not verify under the current set: kept
+    // only up to the signer's unverified share, then refused (and reported, for a penalty).
+    let mut reported = 0;
+    for view in 0..=lichen_consensus::VIEW_WINDOW {
+        for kind in [VoteKind::Prepare, VoteKind::Commit] {
+            let mut vote = net.signed_vote(kind, 2, 2, view, Hash32([2; 32]));
+            vote.signature = net.key(0).sign(b"forged");
+            let effects = deliver(&mut core, Message::Vote(vote));
+            reported += effects
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e,
+                        Effect::Ignored {
+                            error: ConsensusError::BadSignature { index: 2 }
+                        }
+                    )
+                })
+                .count();
+        }
+    }
+    let sent = 2 * (lichen_consensus::VIEW_WINDOW as usize + 1);
+    let share = lichen_consensus::FUTURE_UNVERIFIED_PER_SIGNER_MAX;
+    assert_eq!(core.future_buffered(), share);
+    assert_eq!(reported, sent - share);
+    // Validator 1's real vote for height 2 is still kept.
+    deliver(&mut core, net.prepare(1, 2, 0, Hash32([2; 32])));
+    assert_eq!(core.future_buffered(), share + 1);
+}

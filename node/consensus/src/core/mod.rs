@@ -41,6 +41,7 @@ use crate::error::{ConsensusError, ExecutionError};
 use crate::messages::{Message, PreparedCertificate, SignedVote, ViewChange};
 
 pub use persisted::PersistedState;
+use sync::{Buffered, FutureKey};
 use votes::Tally;
 
 /// Views above the current one for which votes and proposals are kept.
@@ -51,6 +52,13 @@ pub const VIEW_HISTORY: u64 = 8;
 pub const FUTURE_HEIGHTS_MAX: u64 = 4;
 /// Messages buffered for future heights, at most.
 pub const FUTURE_MESSAGES_MAX: usize = 1_024;
+/// Bytes (encoded) of the messages buffered for future heights, at most. Each validator index of
+/// the current set may use its share (this over the set's size) of both bounds, so that one
+/// validator's flood cannot crowd out the others' next proposals and votes.
+pub const FUTURE_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Buffered future messages per signer whose signature did not verify against the current set
+/// (they may still be valid under a set this node does not know yet), at most.
+pub const FUTURE_UNVERIFIED_PER_SIGNER_MAX: usize = 8;
 /// Blocks kept per height (proposals seen, view-change blocks), at most.
 pub const BLOCKS_PER_HEIGHT_MAX: usize = 64;
 /// Catch-up help given per height (one per validator and height asked about), at most.
@@ -236,8 +244,7 @@ pub struct Core {
     decided: Option<CommitCertificate>,
     build_requested: Option<u64>,
     sync_requested_view: Option<u64>,
-    future: Vec<Message>,
-    future_keys: BTreeSet<(u64, u64, u16, u8)>,
+    future: BTreeMap<FutureKey, Buffered>,
     helped: BTreeSet<(u16, u64)>,
 }
 
@@ -285,8 +292,7 @@ impl Core {
             decided: None,
             build_requested: None,
             sync_requested_view: None,
-            future: Vec::new(),
-            future_keys: BTreeSet::new(),
+            future: BTreeMap::new(),
             helped: BTreeSet::new(),
         };
         core.enter_height(tip.height + 1, tip.hash, tip.next_validators);
@@ -298,6 +304,11 @@ impl Core {
 
     pub fn height(&self) -> u64 {
         self.height
+    }
+
+    /// Messages held for later heights (for tests and metrics).
+    pub fn future_buffered(&self) -> usize {
+        self.future.len()
     }
 
     pub fn view(&self) -> u64 {
@@ -449,10 +460,10 @@ impl Core {
         if self.my_index.is_some() && self.i_lead(0) {
             self.request_build(out);
         }
+        // In key order: by height, view, signer, then proposals before votes and view changes.
         let buffered = std::mem::take(&mut self.future);
-        self.future_keys.clear();
-        for m in buffered {
-            self.on_message(m, out);
+        for b in buffered.into_values() {
+            self.on_message(b.message, out);
         }
     }
 }

@@ -3,9 +3,12 @@
 //! fetched by sync.
 
 use lichen_contracts::block::{Block, CommitCertificate};
+use lichen_contracts::codec::Encode;
+use lichen_contracts::model::VALIDATORS_MAX;
 
 use super::{
-    Core, Effect, FUTURE_HEIGHTS_MAX, FUTURE_MESSAGES_MAX, HELPS_PER_HEIGHT_MAX, VIEW_WINDOW,
+    Core, Effect, FUTURE_BYTES_MAX, FUTURE_HEIGHTS_MAX, FUTURE_MESSAGES_MAX,
+    FUTURE_UNVERIFIED_PER_SIGNER_MAX, HELPS_PER_HEIGHT_MAX, VIEW_WINDOW,
 };
 use crate::error::ConsensusError;
 use crate::messages::{Message, Proposal, ViewChange};
@@ -32,30 +35,99 @@ impl Core {
     }
 
     /// Keeps a message for a later height until this node gets there: one per (height, view,
-    /// signer, kind), in a window of views, at most `FUTURE_MESSAGES_MAX`, so repeated junk cannot
-    /// crowd out the next proposal. Signatures are checked when the message is replayed, not
-    /// here: the next height may be signed by a changed validator set this node does not know
-    /// yet (checking against the current set stalled reconfiguring chains in the simulator).
+    /// signer, kind), in a window of heights and views, within each signer's share of
+    /// [`FUTURE_MESSAGES_MAX`] and [`FUTURE_BYTES_MAX`] (so one validator's flood cannot crowd
+    /// out the others' next proposal).
+    ///
+    /// The signature is checked against the current set: the next height may be signed by a
+    /// changed set this node does not know yet (dropping such messages stalled reconfiguring
+    /// chains in the simulator), so a message that does not verify is still kept, but only in
+    /// its signer's small unverified share, and a message that verifies takes its place. So a
+    /// forged message cannot pre-empt the real one it imitates. Cheap refusals come first: a
+    /// place already held by a verified message, or a signer over its share, costs no signature
+    /// check. A forged message refused when its signer's unverified share is full is reported
+    /// (the node penalises the peer that sent it).
     pub(super) fn buffer_future(&mut self, m: Message, out: &mut Vec<Effect>) {
         // Whatever becomes of the message, someone claims to be ahead: ask for blocks (at most
         // once per view, so junk costs one request).
         self.request_sync(out);
+        let signer = m.signer();
+        if m.height() > self.height + FUTURE_HEIGHTS_MAX
+            || m.view() > VIEW_WINDOW
+            || usize::from(signer) >= VALIDATORS_MAX
+            || Some(signer) == self.my_index
+        {
+            return;
+        }
         let kind = match &m {
             Message::Proposal(_) => 0u8,
             Message::Vote(v) => v.vote.kind.tag(),
             Message::ViewChange(_) => 3,
         };
-        let key = (m.height(), m.view(), m.signer(), kind);
-        let keep = m.height() <= self.height + FUTURE_HEIGHTS_MAX
-            && m.view() <= VIEW_WINDOW
-            && Some(m.signer()) != self.my_index
-            && self.future.len() < FUTURE_MESSAGES_MAX
-            && !self.future_keys.contains(&key);
-        if !keep {
+        let key: FutureKey = (m.height(), m.view(), signer, kind);
+        if self.future.get(&key).is_some_and(|b| b.verified) {
             return;
         }
-        self.future_keys.insert(key);
-        self.future.push(m);
+        let shares = self.validators.len().max(1);
+        let (count_share, bytes_share) = (FUTURE_MESSAGES_MAX / shares, FUTURE_BYTES_MAX / shares);
+        let (mut count, mut bytes, mut unverified) = (0usize, 0usize, 0usize);
+        for (k, b) in &self.future {
+            if k.2 == signer && *k != key {
+                count += 1;
+                bytes += b.bytes;
+                unverified += usize::from(!b.verified);
+            }
+        }
+        let size = m.to_bytes().len();
+        if count >= count_share || bytes.saturating_add(size) > bytes_share {
+            return;
+        }
+        let verified = match self.check_message_signature(&m) {
+            Ok(()) => true,
+            Err(error) => {
+                if unverified >= FUTURE_UNVERIFIED_PER_SIGNER_MAX {
+                    out.push(Effect::Ignored { error });
+                    return;
+                }
+                if self.future.contains_key(&key) {
+                    // An unverified copy already holds the place: keep the first.
+                    return;
+                }
+                false
+            }
+        };
+        // Within the overall bounds too (indices outside the current set have shares as well):
+        // a verified message makes room by dropping unverified ones; an unverified one never
+        // displaces anything.
+        self.future.remove(&key);
+        while self.future.len() >= FUTURE_MESSAGES_MAX
+            || self.future_bytes().saturating_add(size) > FUTURE_BYTES_MAX
+        {
+            let evictable = self
+                .future
+                .iter()
+                .rev()
+                .find(|(_, b)| !b.verified)
+                .map(|(k, _)| *k);
+            match evictable {
+                Some(k) if verified => {
+                    self.future.remove(&k);
+                }
+                _ => return,
+            }
+        }
+        self.future.insert(
+            key,
+            Buffered {
+                message: m,
+                verified,
+                bytes: size,
+            },
+        );
+    }
+
+    fn future_bytes(&self) -> usize {
+        self.future.values().map(|b| b.bytes).sum()
     }
 
     /// A validator sent a message for a height we have committed: it is behind.
@@ -151,4 +223,18 @@ impl Core {
             self.store_block(hash, block, out);
         }
     }
+}
+
+/// Where a future message is kept: (height, view, signer, kind: 0 proposal, vote tags, 3 view
+/// change). The order is the order of replay.
+pub(super) type FutureKey = (u64, u64, u16, u8);
+
+/// A message kept for a later height.
+#[derive(Clone, Debug)]
+pub(super) struct Buffered {
+    pub(super) message: Message,
+    /// Its signature verified against the set current when it arrived.
+    pub(super) verified: bool,
+    /// Its encoded size.
+    pub(super) bytes: usize,
 }

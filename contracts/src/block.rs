@@ -178,6 +178,8 @@ pub enum BlockError {
     },
     #[error("block has {count} transactions; the chain allows {max}")]
     TooManyTxs { count: u32, max: u32 },
+    #[error("block's transactions take {bytes} bytes; the chain allows {max}")]
+    TooLarge { bytes: usize, max: u32 },
     #[error("transaction count or tx root does not match the transactions")]
     TxRoot,
     #[error("block names a validator set other than the one in force")]
@@ -202,18 +204,35 @@ pub struct Parent<'a> {
     pub next_validators: &'a ValidatorSet,
 }
 
+/// A chain's bounds on one block (its `block_txs_max` and `block_bytes_max`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockLimits {
+    pub txs_max: u32,
+    /// The sum of the encoded sizes of the block's transactions, at most.
+    pub bytes_max: u32,
+}
+
+impl From<&crate::model::ChainParams> for BlockLimits {
+    fn from(p: &crate::model::ChainParams) -> Self {
+        BlockLimits {
+            txs_max: p.block_txs_max,
+            bytes_max: p.block_bytes_max,
+        }
+    }
+}
+
 /// Checks that `block` can follow `parent` on chain `chain_id`, short of executing it: the
 /// header version, chain, height and parent hash; a time past the parent's and, if `now_ms` is
 /// given (the checking node's clock), at most [`BLOCK_TIME_DRIFT_MAX_MS`] ahead of it; at most
-/// `block_txs_max` transactions, matching the header's count and tx root; the parent's next
-/// validator set as the signing set, and a proposer index inside it. The first failure is
-/// reported.
+/// `limits.txs_max` transactions, matching the header's count and tx root, of at most
+/// `limits.bytes_max` bytes together; the parent's next validator set as the signing set, and a
+/// proposer index inside it. The first failure is reported.
 pub fn check_successor(
     suite: Suite,
     chain_id: &str,
     parent: &Parent<'_>,
     block: &Block,
-    block_txs_max: u32,
+    limits: BlockLimits,
     now_ms: Option<u64>,
 ) -> Result<(), BlockError> {
     let h = &block.header;
@@ -256,10 +275,17 @@ pub fn check_successor(
             drift_max_ms: BLOCK_TIME_DRIFT_MAX_MS,
         });
     }
-    if h.tx_count > block_txs_max {
+    if h.tx_count > limits.txs_max {
         return Err(BlockError::TooManyTxs {
             count: h.tx_count,
-            max: block_txs_max,
+            max: limits.txs_max,
+        });
+    }
+    let bytes: usize = block.txs.iter().map(|tx| tx.to_bytes().len()).sum();
+    if bytes > limits.bytes_max as usize {
+        return Err(BlockError::TooLarge {
+            bytes,
+            max: limits.bytes_max,
         });
     }
     if !block.check_tx_root(suite) {

@@ -272,6 +272,25 @@ impl TxError {
     pub fn is_internal(&self) -> bool {
         matches!(self, TxError::State(_))
     }
+
+    /// The refusal is about who signed: a key that is not the council's, the named agency's or
+    /// submitter's, an entity that is not registered or is suspended, too few council
+    /// signatures. A node refuses such a transaction at admission (checked against committed
+    /// state), so that transactions nobody may send cannot fill its pool; other refusals may
+    /// depend on transactions still pending, and are left to the block.
+    pub fn is_unauthorised(&self) -> bool {
+        matches!(
+            self,
+            TxError::NotCouncilMember { .. }
+                | TxError::CouncilThresholdNotMet { .. }
+                | TxError::UnknownAgency { .. }
+                | TxError::AgencySuspended { .. }
+                | TxError::NotAgencyKey { .. }
+                | TxError::UnknownSubmitter { .. }
+                | TxError::SubmitterSuspended { .. }
+                | TxError::NotSubmitterKey { .. }
+        )
+    }
 }
 
 /// Anything `contracts` can refuse.

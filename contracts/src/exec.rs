@@ -98,16 +98,14 @@ pub fn execute_block_known<S: StateView + ?Sized>(
     ctx: &BlockContext,
     already_verified: &dyn Fn(&Hash32) -> bool,
 ) -> Result<BlockExecution, BlockTxError> {
-    let verified: Vec<_> = txs
-        .iter()
-        .map(|tx| verify_signatures_known(suite, tx, already_verified))
-        .collect();
+    // One transaction at a time, its signatures then its rules: a block of junk (say, valid
+    // signatures by keys no entity holds) is refused at its first transaction, after one
+    // signature check, not after checking every signature of the block.
     let mut executor = BlockExecutor::new(suite, state, replay, *ctx);
-    for (index, v) in verified.into_iter().enumerate() {
-        let v = v.map_err(|error| BlockTxError { index, error })?;
-        executor
-            .apply(v)
-            .map_err(|error| BlockTxError { index, error })?;
+    for (index, tx) in txs.iter().enumerate() {
+        let at = |error| BlockTxError { index, error };
+        let verified = verify_signatures_known(suite, tx, already_verified).map_err(at)?;
+        executor.apply(verified).map_err(at)?;
     }
     Ok(executor.finish())
 }

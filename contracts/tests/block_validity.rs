@@ -4,17 +4,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lichen_contracts::block::{
-    BLOCK_TIME_DRIFT_MAX_MS, Block, BlockError, HEADER_VERSION, Parent, check_executed,
-    check_successor,
+    BLOCK_TIME_DRIFT_MAX_MS, Block, BlockError, BlockLimits, HEADER_VERSION, Parent,
+    check_executed, check_successor,
 };
+use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
-use lichen_contracts::exec::{BlockExecutor, BlockTxError, VersionedState, execute_block};
+use lichen_contracts::exec::{
+    BlockExecutor, BlockTxError, VersionedState, execute_block, execute_block_known,
+};
 use lichen_contracts::ledger::{BlockContext, TxError, verify_signatures};
 use lichen_contracts::testkit::{GENESIS_TIME_MS, TestChain};
 use lichen_contracts::tx::{Payload, SignedTransaction};
 
 const SUITE: Suite = Suite::Intl;
 const TXS_MAX: u32 = 1_000;
+const BYTES_MAX: u32 = 1024 * 1024;
 
 fn anchor(c: &mut TestChain, i: u8) -> SignedTransaction {
     c.signed(
@@ -56,7 +60,11 @@ fn check(
         hash: c.blocks[1].header.hash(SUITE),
         next_validators: &c.signing_sets[2],
     };
-    check_successor(SUITE, c.chain_id(), &parent, &b, TXS_MAX, now_ms)
+    let limits = BlockLimits {
+        txs_max: TXS_MAX,
+        bytes_max: BYTES_MAX,
+    };
+    check_successor(SUITE, c.chain_id(), &parent, &b, limits, now_ms)
 }
 
 #[test]
@@ -130,6 +138,29 @@ fn each_header_rule_has_its_error() {
         Err(BlockError::TooManyTxs {
             count: TXS_MAX + 1,
             max: TXS_MAX
+        })
+    );
+    // The transactions' bytes together, within the chain's block_bytes_max.
+    let b = block(&c, 2);
+    let bytes: usize = b.txs.iter().map(|tx| tx.to_bytes().len()).sum();
+    let parent = Parent {
+        header: &c.blocks[1].header,
+        hash: c.blocks[1].header.hash(SUITE),
+        next_validators: &c.signing_sets[2],
+    };
+    let limits = |bytes_max: usize| BlockLimits {
+        txs_max: TXS_MAX,
+        bytes_max: u32::try_from(bytes_max).unwrap(),
+    };
+    assert_eq!(
+        check_successor(SUITE, c.chain_id(), &parent, &b, limits(bytes), None),
+        Ok(())
+    );
+    assert_eq!(
+        check_successor(SUITE, c.chain_id(), &parent, &b, limits(bytes - 1), None),
+        Err(BlockError::TooLarge {
+            bytes,
+            max: u32::try_from(bytes - 1).unwrap()
         })
     );
     assert_eq!(
@@ -221,5 +252,39 @@ fn a_refused_transaction_leaves_the_executor_as_it_was() {
                 tx_id: replayed.id(SUITE)
             }
         })
+    );
+}
+
+/// A block is checked one transaction at a time, signatures then rules: a block that opens with a
+/// transaction the rules refuse costs one signature check, however many follow.
+#[test]
+fn execution_stops_at_the_first_refused_transaction_before_checking_later_signatures() {
+    let mut c = chain();
+    let replayed = c.blocks[2].txs[0].clone();
+    let mut txs = vec![replayed.clone()];
+    txs.extend((10..40).map(|i| anchor(&mut c, i)));
+    let base = VersionedState::new(&c.store, SUITE, 2);
+    let ctx = BlockContext {
+        height: 3,
+        time_ms: GENESIS_TIME_MS + 3_000,
+    };
+    let asked = std::cell::Cell::new(0);
+    let result = execute_block_known(SUITE, &base, &c.replay, &txs, &ctx, &|_| {
+        asked.set(asked.get() + 1);
+        false
+    });
+    assert_eq!(
+        result,
+        Err(BlockTxError {
+            index: 0,
+            error: TxError::Duplicate {
+                tx_id: replayed.id(SUITE)
+            }
+        })
+    );
+    assert_eq!(
+        asked.get(),
+        1,
+        "signatures after the refused transaction were checked"
     );
 }

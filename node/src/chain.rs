@@ -15,7 +15,7 @@ use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::exec::{BlockExecution, BlockExecutor, VersionedState, execute_block_known};
 use lichen_contracts::genesis::Genesis;
-use lichen_contracts::ledger::{BlockContext, TxError, verify_signatures_known};
+use lichen_contracts::ledger::{BlockContext, TxError, apply_tx, verify_signatures_known};
 use lichen_contracts::model::{ChainParams, Evidence, Licence, Observer, ValidatorSet};
 use lichen_contracts::presentation::{
     Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
@@ -211,6 +211,32 @@ impl Chain {
             .unwrap_or(false)
     }
 
+    /// What the rules would refuse `tx` for as to who signed it ([`TxError::is_unauthorised`]),
+    /// applying it to the committed state as the next block would (nothing is written); `None`
+    /// if nothing. Other refusals pass here: they may depend on transactions still pending (a
+    /// revocation of a licence issued a moment ago), and the block builder leaves such
+    /// transactions out.
+    pub fn authority_refusal(&self, tx: &SignedTransaction) -> Result<Option<TxError>, NodeError> {
+        let suite = self.suite;
+        let verified = match verify_signatures_known(suite, tx, &|w| self.was_verified(w)) {
+            Ok(v) => v,
+            Err(e) => return Ok(Some(e)),
+        };
+        let tip = self.tip()?;
+        let previous = self.tip_header()?;
+        let ctx = BlockContext {
+            height: tip.height + 1,
+            time_ms: previous.time_ms + 1,
+        };
+        let base = self.state_at(tip.height);
+        let replay = self.replay.read().map_err(|_| lock_poisoned())?;
+        match apply_tx(suite, &base, &replay, verified, &ctx) {
+            Err(e) if e.is_internal() => Err(NodeError::from(e)),
+            Err(e) if e.is_unauthorised() => Ok(Some(e)),
+            _ => Ok(None),
+        }
+    }
+
     /// Builds the next block from `candidates` (in order), leaving out any transaction the rules
     /// refuse now, within the chain's `block_txs_max` and `block_bytes_max`.
     pub fn build(
@@ -356,7 +382,7 @@ impl Chain {
             self.chain_id(),
             &parent,
             block,
-            self.params().block_txs_max,
+            self.params().into(),
             Some(now_ms),
         )?;
         let base = self.state_at(tip.height);

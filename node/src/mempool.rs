@@ -43,6 +43,8 @@ pub enum AdmitError {
     },
     #[error("signatures: {0}")]
     Signature(TxError),
+    #[error("refused: {0}")]
+    Unauthorised(TxError),
     #[error("transaction {id} is already committed")]
     AlreadyCommitted { id: Hash32 },
     #[error("the mempool is full ({txs} transactions, {bytes} bytes); retry later")]

@@ -211,3 +211,87 @@ fn presentations_at_recent_heights_within_the_kept_window() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// Admission refuses what no registered entity may send (here: evidence anchored by a key that
+/// is no submitter's, or in the name of a submitter with another key), checked against committed
+/// state; a transaction that only depends on one still pending (revoking a licence issued a
+/// moment ago) is admitted, and commits after it.
+#[test]
+fn admission_refuses_unauthorised_signers_but_not_pending_dependencies() {
+    use lichen_contracts::crypto::SecretKey;
+    use lichen_contracts::tx::{SignedTransaction, Transaction};
+    let suite = Suite::Intl;
+    let chain = TestChain::new(suite, 1);
+    let node = TestNode::start(&chain);
+    let c = &node.client;
+
+    let stranger = SecretKey::from_bytes(suite.sig_algo(), &[0x42; 32]).unwrap();
+    let anchor = |submitter: &str, nonce: u64| Transaction {
+        chain_id: chain.chain_id().to_string(),
+        nonce,
+        expires_at_height: 100,
+        payload: Payload::AnchorEvidence {
+            hash: Hash32([nonce as u8; 32]),
+            submitter: submitter.into(),
+            label: String::new(),
+        },
+    };
+    for (tx, code) in [
+        (anchor("nobody", 1), "tx_refused"),
+        (anchor("court-1", 2), "tx_refused"),
+    ] {
+        let signed = SignedTransaction {
+            signatures: vec![tx.sign(suite, &stranger)],
+            tx,
+        };
+        let err = c
+            .post_bytes("/v1/transactions", &signed.to_bytes())
+            .unwrap_err();
+        match err {
+            ClientError::Api {
+                status,
+                code: got,
+                message,
+                ..
+            } => {
+                assert_eq!((status, got.as_str()), (422, code), "{message}");
+                assert!(
+                    message.contains("not registered") || message.contains("not a key of"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(c.status().unwrap().mempool.transactions, 0);
+
+    // Issue and, before it commits, revoke: both admitted; both commit.
+    let issue = sign(
+        &chain,
+        Payload::IssueLicence(draft(suite, "L-9")),
+        3,
+        "agency-a",
+    );
+    let revoke = sign(
+        &chain,
+        Payload::RevokeLicence {
+            id: "L-9".into(),
+            reason: "test".into(),
+        },
+        4,
+        "agency-a",
+    );
+    let (status, body) = c.post_bytes("/v1/transactions", &issue.to_bytes()).unwrap();
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = c
+        .post_bytes("/v1/transactions?wait=final", &revoke.to_bytes())
+        .unwrap();
+    assert_eq!(
+        (status, &body["status"]),
+        (200, &serde_json::json!("committed")),
+        "{body}"
+    );
+    let licence = c.get_json("/v1/licences/L-9").unwrap();
+    assert_eq!(licence["licence"]["status"], "revoked");
+    node.stop();
+}

@@ -108,6 +108,7 @@ impl From<SubmitError> for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "tx_expiry_too_far")
             }
             AdmitError::Signature(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature"),
+            AdmitError::Unauthorised(_) => (StatusCode::UNPROCESSABLE_ENTITY, "tx_refused"),
             AdmitError::AlreadyCommitted { .. } => (StatusCode::CONFLICT, "already_committed"),
             AdmitError::Full { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mempool_full"),
         };

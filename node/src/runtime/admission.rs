@@ -101,6 +101,11 @@ impl Admission {
         if chain.tx_location(&id)?.is_some() {
             return Err(AdmitError::AlreadyCommitted { id }.into());
         }
+        // Nobody may fill the pool with transactions no registered entity may send (say,
+        // self-signed anchors from fresh keys): refused here, not left for the block builder.
+        if let Some(refusal) = chain.authority_refusal(&tx)? {
+            return Err(AdmitError::Unauthorised(refusal).into());
+        }
         let receiver = if watch {
             Some(self.finality.watch(id).ok_or(SubmitError::TooManyWaiters)?)
         } else {

@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 
 use lichen_consensus::Tip;
 use lichen_contracts::block::{
-    BLOCK_TXS_LIMIT, Block, BlockError, BlockHeader, CommitCertificate, HEADER_VERSION, Parent,
-    check_executed, check_successor, tx_root,
+    BLOCK_TXS_LIMIT, Block, BlockError, BlockHeader, BlockLimits, CommitCertificate,
+    HEADER_VERSION, Parent, check_executed, check_successor, tx_root,
 };
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, PublicKey, SecretKey, Suite};
@@ -313,7 +313,10 @@ impl Chain {
             CHAIN_ID,
             &parent,
             block,
-            BLOCK_TXS_LIMIT as u32,
+            BlockLimits {
+                txs_max: BLOCK_TXS_LIMIT as u32,
+                bytes_max: u32::MAX,
+            },
             None,
         )?;
         for (index, tx) in block.txs.iter().enumerate() {

@@ -1926,6 +1926,8 @@ def genesis_from_json(text):
     for n in ("block_txs_max", "block_bytes_max", "tx_expiry_blocks_max"):
         if pv[n] == 0:
             params[n].err("must be above 0")
+    if pv["block_bytes_max"] < 65536:
+        params["block_bytes_max"].err("must hold one transaction of the largest size (65536 bytes)")
     time_ms = root["time_ms"].uint(64)
     if root.has("time"):
         try:

@@ -38,6 +38,8 @@ async fn node_with_observer(suite: Suite, observer: &PeerId) -> (RunningNode, Te
         key,
         "127.0.0.1:0".parse().unwrap(),
     );
+    // The tests wait for blocks with nothing to order: empty blocks often.
+    options.heartbeat_ms = 100;
     options.network = Some(NetworkOptions {
         keypair: validator_net,
         listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],

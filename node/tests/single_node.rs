@@ -145,7 +145,11 @@ fn issue_wait_final_query_present_verify() {
 fn presentations_at_recent_heights_within_the_kept_window() {
     let suite = Suite::Intl;
     let chain = TestChain::new(suite, 1);
-    let node = TestNode::start_with(&chain, DataDir::Memory, |o| o.state_versions_kept = 3);
+    let node = TestNode::start_with(&chain, DataDir::Memory, |o| {
+        o.state_versions_kept = 3;
+        // Empty blocks often, to push height 1 out of the window below.
+        o.heartbeat_ms = 100;
+    });
     let c = &node.client;
     let issue = sign(
         &chain,
@@ -193,8 +197,8 @@ fn presentations_at_recent_heights_within_the_kept_window() {
         .get_bytes("/v1/licences/L-7/presentation?height=999999")
         .unwrap_err();
     assert!(matches!(err, ClientError::Api { status: 404, .. }), "{err}");
-    // Empty blocks keep coming (half a view timeout apart): wait until height 1 falls out of
-    // the 3-version window and its state is pruned.
+    // Empty blocks keep coming (a heartbeat every 100 ms): wait until height 1 falls out of the
+    // 3-version window and its state is pruned.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         match c.get_bytes(&format!("/v1/licences/L-7/presentation?height={issued_at}")) {
@@ -293,5 +297,32 @@ fn admission_refuses_unauthorised_signers_but_not_pending_dependencies() {
     );
     let licence = c.get_json("/v1/licences/L-9").unwrap();
     assert_eq!(licence["licence"]["status"], "revoked");
+    node.stop();
+}
+
+/// An idle chain makes no block before its heartbeat and changes no view for want of one; a
+/// transaction is still ordered at once.
+#[test]
+fn an_idle_chain_waits_for_its_heartbeat_without_view_changes() {
+    let suite = Suite::Intl;
+    let chain = TestChain::new(suite, 1);
+    let node = TestNode::start_with(&chain, DataDir::Memory, |o| o.heartbeat_ms = 60_000);
+    let c = &node.client;
+    let timeout_ms = chain.genesis.config.params.view_timeout_ms(0);
+    // Longer than two view timeouts, far shorter than the heartbeat.
+    std::thread::sleep(std::time::Duration::from_millis(2 * timeout_ms + 500));
+    let status = c.status().unwrap();
+    assert_eq!((status.height, status.view), (0, 0), "{status:?}");
+    let issue = sign(
+        &chain,
+        Payload::IssueLicence(draft(suite, "L-IDLE")),
+        1,
+        "agency-a",
+    );
+    let (status, body) = c
+        .post_bytes("/v1/transactions?wait=final", &issue.to_bytes())
+        .unwrap();
+    assert_eq!((status, body["height"].as_u64()), (200, Some(1)), "{body}");
+    assert_eq!(c.status().unwrap().view, 0);
     node.stop();
 }

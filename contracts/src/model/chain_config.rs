@@ -103,6 +103,12 @@ impl ChainParams {
         if self.block_txs_max == 0 || self.block_bytes_max == 0 {
             return bad("block limits must be positive");
         }
+        // A smaller bound would leave the largest valid transaction in the pool forever.
+        if (self.block_bytes_max as usize) < crate::tx::TX_BYTES_MAX {
+            return bad(
+                "block_bytes_max must hold one transaction of the largest size (65536 bytes)",
+            );
+        }
         if self.tx_expiry_blocks_max == 0 {
             return bad("tx_expiry_blocks_max must be positive");
         }
@@ -174,5 +180,23 @@ impl Decode for ChainConfig {
         };
         c.validate()?;
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_must_hold_the_largest_transaction() {
+        let mut p = ChainParams::DEFAULT;
+        p.block_bytes_max = crate::tx::TX_BYTES_MAX as u32;
+        assert!(p.validate().is_ok());
+        p.block_bytes_max -= 1;
+        let err = p.validate().unwrap_err();
+        assert!(
+            matches!(err, CodecError::InvalidValue { reason, .. } if reason.contains("largest size")),
+            "{err:?}"
+        );
     }
 }

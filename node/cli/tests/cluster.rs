@@ -25,6 +25,9 @@ const PASSWORD: &str = "lichen-dev";
 /// Generous bounds: debug builds on a shared 2-core machine.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const PROGRESS_TIMEOUT: Duration = Duration::from_secs(40);
+/// These tests watch an idle chain go on (catching up, restarts, set changes): empty blocks
+/// every 300 ms instead of the default minute.
+const HEARTBEAT_MS: u64 = 300;
 
 /// One cluster at a time: four or five debug-build nodes each already fill two cores, and the
 /// timing bounds above assume the machine is theirs.
@@ -214,6 +217,7 @@ impl Cluster {
             .unwrap_or_default();
         let config = format!(
             "genesis = \"{}\"\n{key}data_dir = \"data/{}\"\n\n[http]\nlisten = \"127.0.0.1:{}\"\n\n\
+             [consensus]\nheartbeat_ms = {HEARTBEAT_MS}\n\n\
              [network]\nkey = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\npeers = [{}]\n",
             spec.genesis,
             spec.name,
@@ -837,6 +841,7 @@ fn lichen_dev_runs_four_validators_stops_cleanly_and_resumes() {
             .current_dir(dir.path())
             .args(["dev", "--dir", "chain", "--suite", "intl", "--port"])
             .arg(port.to_string())
+            .args(["--heartbeat-ms", &HEARTBEAT_MS.to_string()])
             .stdin(Stdio::null())
             .stdout(fs::File::create(&log).unwrap())
             .stderr(Stdio::null())

@@ -33,6 +33,12 @@ impl Timers {
         self.due.retain(|_, (h, _)| *h >= current_height);
     }
 
+    /// Schedules a timeout for (`height`, `view`) at `at`.
+    pub(super) fn schedule_at(&mut self, height: u64, view: u64, at: Instant) {
+        self.seq += 1;
+        self.due.insert((at, self.seq), (height, view));
+    }
+
     /// When the earliest timer is due.
     pub(super) fn next_due(&self) -> Option<Instant> {
         self.due.keys().next().map(|(at, _)| *at)

@@ -35,9 +35,14 @@ pub struct Driver {
     outbox: Box<dyn Outbox>,
     inputs: mpsc::Receiver<Inbound>,
     timers: Timers,
-    /// A proposal was asked for (height, view) at this instant.
-    pending_build: Option<(u64, u64, Instant)>,
+    /// A proposal was asked for (height, view).
+    pending_build: Option<(u64, u64)>,
     last_commit: Instant,
+    /// With nothing to order, a block at most this often (a heartbeat that keeps certified
+    /// headers fresh for presentations), and no view change for want of one before it is due.
+    heartbeat: Duration,
+    /// The view timer held back while idle, to be brought forward when a transaction arrives.
+    postponed: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -59,6 +64,7 @@ impl Driver {
         status: Arc<Status>,
         key: SecretKey,
         outbox: Box<dyn Outbox>,
+        heartbeat: Duration,
     ) -> Result<(Self, mpsc::Sender<Inbound>), NodeError> {
         let tip = chain.tip()?;
         let persisted = chain
@@ -98,6 +104,8 @@ impl Driver {
                 timers: Timers::default(),
                 pending_build: None,
                 last_commit: Instant::now(),
+                heartbeat,
+                postponed: None,
             },
             tx,
         ))
@@ -122,7 +130,7 @@ impl Driver {
                         self.feed(input, from)?;
                     }
                 }
-                _ = self.admission.admitted() => {}
+                _ = self.admission.admitted() => self.bring_forward_postponed(),
                 _ = tokio::time::sleep_until(deadline) => {}
             }
             self.fire_timers()?;
@@ -138,27 +146,57 @@ impl Driver {
     }
 
     /// When the pending proposal should be built: as soon as transactions wait (but not sooner
-    /// than `block_interval_ms` after the last commit), or after half a view timeout with none
-    /// (an empty block keeps the chain's clock moving and views from timing out).
+    /// than `block_interval_ms` after the last commit), else when the heartbeat is due (an
+    /// empty block keeps certified headers fresh; more would only fill disks).
     fn build_deadline(&self) -> Option<Instant> {
-        let (_, _, asked) = self.pending_build?;
+        self.pending_build?;
         let params = self.chain.params();
-        let idle = asked + Duration::from_millis(params.view_timeout_base_ms / 2);
-        let has_txs = self.admission.mempool().map(|m| !m.is_empty()).ok()?;
-        if has_txs {
+        let heartbeat = self.last_commit + self.heartbeat;
+        if self.has_txs() {
             let paced = self.last_commit + Duration::from_millis(params.block_interval_ms);
-            Some(paced.min(idle))
+            Some(paced.min(heartbeat))
         } else {
-            Some(idle)
+            Some(heartbeat)
         }
     }
 
+    fn has_txs(&self) -> bool {
+        self.admission
+            .mempool()
+            .map(|m| !m.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// Feeds the view timeouts that are due, except while the chain is idle (no transaction
+    /// waits here and the heartbeat is not due): the leader has nothing to propose then, so a
+    /// timeout would only start a needless view change. Such a timer is held back until a view
+    /// timeout past the heartbeat, or until a transaction arrives.
     fn fire_timers(&mut self) -> Result<(), NodeError> {
         let now = Instant::now();
         while let Some((height, view)) = self.timers.pop_due(now) {
+            let heartbeat = self.last_commit + self.heartbeat;
+            if now < heartbeat && !self.has_txs() {
+                let timeout = self.chain.params().view_timeout_ms(view);
+                let at = heartbeat + Duration::from_millis(timeout);
+                self.timers.schedule_at(height, view, at);
+                self.postponed = Some((height, view));
+                continue;
+            }
             self.feed(Input::Timeout { height, view }, None)?;
         }
         Ok(())
+    }
+
+    /// A transaction arrived: a view timer held back for idleness runs again from now.
+    fn bring_forward_postponed(&mut self) {
+        let Some((height, view)) = self.postponed.take() else {
+            return;
+        };
+        if (height, view) == (self.core.height(), self.core.view()) {
+            let timeout = self.chain.params().view_timeout_ms(view);
+            self.timers
+                .schedule(height, view, timeout, self.core.height());
+        }
     }
 
     fn maybe_build(&mut self) -> Result<(), NodeError> {
@@ -168,7 +206,7 @@ impl Driver {
         if Instant::now() < deadline {
             return Ok(());
         }
-        let Some((height, view, _)) = self.pending_build.take() else {
+        let Some((height, view)) = self.pending_build.take() else {
             return Ok(());
         };
         if height != self.core.height() || view != self.core.view() {
@@ -247,7 +285,7 @@ impl Driver {
                 self.timers.schedule(height, view, after_ms, current);
             }
             Effect::BuildProposal { height, view } => {
-                self.pending_build = Some((height, view, Instant::now()));
+                self.pending_build = Some((height, view));
             }
             Effect::Execute { block } => {
                 let block_hash = block.header.hash(chain.suite());

@@ -38,6 +38,10 @@ pub struct DevArgs {
     /// `verifier-wasm/pkg/site` if `./scripts/build-wasm.sh` has built it here].
     #[arg(long, value_name = "DIR")]
     scanner_dir: Option<PathBuf>,
+    /// With nothing to order, an empty block this often (milliseconds): it keeps certified
+    /// headers fresh; more often only fills the disk.
+    #[arg(long, default_value_t = lichen_node::service::HEARTBEAT_DEFAULT_MS)]
+    heartbeat_ms: u64,
 }
 
 /// Where `./scripts/build-wasm.sh` puts the scanner page, from the repository's root.
@@ -62,6 +66,7 @@ pub fn run(a: DevArgs) -> Result<()> {
     let scanner = scanner_dir.as_deref().map(ScannerSite::load).transpose()?;
     for node in &mut nodes {
         node.scanner = scanner.clone();
+        node.heartbeat_ms = a.heartbeat_ms.max(1);
     }
     let actual = nodes
         .first()

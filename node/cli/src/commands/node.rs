@@ -14,7 +14,7 @@ use lichen_node::api::{
 use lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT;
 use lichen_node::mempool::{self, MEMPOOL_BYTES_MAX_DEFAULT, MEMPOOL_TXS_MAX_DEFAULT};
 use lichen_node::net::NetworkOptions;
-use lichen_node::service::{DataDir, NodeOptions};
+use lichen_node::service::{DataDir, HEARTBEAT_DEFAULT_MS, NodeOptions};
 use serde::Deserialize;
 
 use super::keys::{PasswordSource, load_secret_key};
@@ -62,7 +62,26 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     #[serde(default)]
     pub state: StateConfig,
+    #[serde(default)]
+    pub consensus: ConsensusConfig,
     pub network: Option<NetworkConfig>,
+}
+
+/// `[consensus]`: the validator's pacing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    /// With nothing to order, an empty block this often (every validator of a chain should use
+    /// the same value).
+    pub heartbeat_ms: u64,
+}
+
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        ConsensusConfig {
+            heartbeat_ms: HEARTBEAT_DEFAULT_MS,
+        }
+    }
 }
 
 /// `[network]`: the libp2p identity, where to listen and whom to dial.
@@ -216,6 +235,7 @@ pub fn load(
         bytes_max: config.mempool.bytes_max.max(1),
     };
     options.state_versions_kept = config.state.versions_kept;
+    options.heartbeat_ms = config.consensus.heartbeat_ms.max(1);
     Ok(options)
 }
 

@@ -184,6 +184,7 @@ impl Decode for ChainConfig {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -100,7 +100,26 @@ impl Chain {
         genesis: Genesis,
         state_versions_kept: u64,
     ) -> Result<Self, NodeError> {
-        let store = ChainStore::new(kv);
+        Self::open_with(ChainStore::new(kv), genesis, state_versions_kept)
+    }
+
+    /// [`Chain::open`] on a data directory: sled in `dir`, the consensus state in its own
+    /// fsynced file there.
+    pub fn open_dir(
+        dir: &std::path::Path,
+        genesis: Genesis,
+        state_versions_kept: u64,
+    ) -> Result<Self, NodeError> {
+        let kv: Arc<dyn KvStore> = Arc::new(lichen_storage::SledKv::open(dir)?);
+        let store = ChainStore::new(kv).with_state_file(lichen_storage::StateFile::new(dir));
+        Self::open_with(store, genesis, state_versions_kept)
+    }
+
+    fn open_with(
+        store: ChainStore<Arc<dyn KvStore>>,
+        genesis: Genesis,
+        state_versions_kept: u64,
+    ) -> Result<Self, NodeError> {
         store.init_genesis(&genesis)?;
         let replay = store.replay_window()?;
         let suite = genesis.suite();

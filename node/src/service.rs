@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use lichen_contracts::crypto::{SecretKey, SigAlgo};
 use lichen_contracts::genesis::Genesis;
-use lichen_storage::{KvStore, MemoryKv, SledKv};
+use lichen_storage::MemoryKv;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -107,15 +107,14 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         site.insert("genesis.json", genesis);
         Arc::new(site)
     });
-    let kv: Arc<dyn KvStore> = match &options.data {
-        DataDir::Disk(dir) => Arc::new(SledKv::open(dir)?),
-        DataDir::Memory => Arc::new(MemoryKv::new()),
-    };
-    let chain = Arc::new(Chain::open(
-        kv,
-        options.genesis,
-        options.state_versions_kept,
-    )?);
+    let chain = Arc::new(match &options.data {
+        DataDir::Disk(dir) => Chain::open_dir(dir, options.genesis, options.state_versions_kept)?,
+        DataDir::Memory => Chain::open(
+            Arc::new(MemoryKv::new()),
+            options.genesis,
+            options.state_versions_kept,
+        )?,
+    });
     let suite = chain.suite();
     let role = if options.key.is_some() {
         Role::Validator

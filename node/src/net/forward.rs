@@ -46,18 +46,19 @@ impl Network {
 
     /// Queues a batch `peer` forwarded for the relay worker (dropped if its queue is full).
     pub(super) fn queue_relayed(&mut self, peer: PeerId, txs: Vec<Vec<u8>>) {
-        match self.relay_tx.try_send((peer, txs)) {
-            Ok(()) => self.admission.relay_queued(),
-            Err(_) => {
-                tracing::debug!(%peer, "relay queue full; forwarded transactions dropped");
-            }
+        // Counted before it is queued: the worker may check it (and count it off) at once.
+        self.admission.relay_queued();
+        if self.relay_tx.try_send((peer, txs)).is_err() {
+            self.admission.relay_checked();
+            tracing::debug!(%peer, "relay queue full; forwarded transactions dropped");
         }
     }
 }
 
 /// Checks and admits transactions other nodes forwarded, off the network task. A peer whose
 /// batch holds a transaction no honest node would have admitted (undecodable, badly signed,
-/// another chain's) is reported; duplicates and the already committed are normal.
+/// another chain's, signed by no one who may send it) is reported; duplicates and the already
+/// committed are normal.
 pub(super) async fn relay_worker(
     admission: Arc<Admission>,
     mut batches: mpsc::Receiver<(PeerId, Vec<Vec<u8>>)>,
@@ -74,7 +75,8 @@ pub(super) async fn relay_worker(
                         e @ (AdmitError::TooLarge { .. }
                         | AdmitError::Malformed { .. }
                         | AdmitError::WrongChain { .. }
-                        | AdmitError::Signature(_)),
+                        | AdmitError::Signature(_)
+                        | AdmitError::Unauthorised(_)),
                     )) => bad = Some(e.to_string()),
                     Err(e) => tracing::trace!("relayed transaction not admitted: {e}"),
                 }

@@ -139,7 +139,13 @@ impl Admission {
 
     /// A queued batch of forwarded transactions was checked.
     pub fn relay_checked(&self) {
-        self.relay_backlog.fetch_sub(1, Ordering::Relaxed);
+        // Never below zero, whatever the order of the calls (a wrapped count would refuse
+        // every client with a spurious 503).
+        let _ = self
+            .relay_backlog
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(1))
+            });
     }
 }
 

@@ -69,6 +69,8 @@ pub struct BlockCommit<'a> {
 #[derive(Debug)]
 pub struct ChainStore<K: KvStore> {
     kv: K,
+    /// Where the consensus state is kept durably; in the key-value store without one (memory).
+    state_file: Option<crate::StateFile>,
     /// The chain's suite, read from the stored genesis once (commits need it for hashes).
     suite: std::sync::OnceLock<Suite>,
 }
@@ -150,8 +152,15 @@ impl<K: KvStore> ChainStore<K> {
     pub fn new(kv: K) -> Self {
         ChainStore {
             kv,
+            state_file: None,
             suite: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Keeps the consensus state in `file` (fsynced) instead of the key-value store.
+    pub fn with_state_file(mut self, file: crate::StateFile) -> Self {
+        self.state_file = Some(file);
+        self
     }
 
     pub fn kv(&self) -> &K {
@@ -426,11 +435,20 @@ impl<K: KvStore> ChainStore<K> {
 
     /// The consensus core's persisted voting state, as last written.
     pub fn consensus_state(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(file) = &self.state_file
+            && let Some(bytes) = file.read()?
+        {
+            return Ok(Some(bytes));
+        }
+        // No file yet: a store written before the file existed keeps it here.
         self.kv.get(&key(layout::META, &[layout::META_CONSENSUS]))
     }
 
-    /// Writes the consensus state durably (flushed before returning).
+    /// Writes the consensus state durably (on disk before returning).
     pub fn put_consensus_state(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        if let Some(file) = &self.state_file {
+            return file.write(bytes);
+        }
         let mut batch = WriteBatch::new();
         batch.put(key(layout::META, &[layout::META_CONSENSUS]), bytes);
         self.kv.apply(batch)?;

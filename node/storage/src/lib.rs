@@ -5,15 +5,18 @@
 //!
 //! The one durability rule: everything a committed block changes is written by one atomic
 //! [`WriteBatch`] and flushed before the commit is reported, so a crash at any instant leaves the
-//! store at the last committed block, whole.
+//! store at the last committed block, whole. The consensus core's votes live in a
+//! [`StateFile`] of their own, replaced atomically and fsynced (sled's flush does not fsync).
 
 mod chain;
 mod error;
 mod kv;
 pub mod layout;
 mod sled_kv;
+mod state_file;
 
 pub use chain::{BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocation};
 pub use error::StoreError;
 pub use kv::{Entry, KvStore, MemoryKv, WriteBatch};
 pub use sled_kv::SledKv;
+pub use state_file::{DurableFs, OsFs, STATE_FILE_NAME, StateFile};

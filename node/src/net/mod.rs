@@ -20,7 +20,7 @@ mod swarm;
 mod sync;
 pub mod wire;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,6 +66,9 @@ pub const STALL_VIEW_TIMEOUTS: u64 = 2;
 
 /// Finished off-task work (sync answers, catch-up pushes) waiting for the swarm, at most.
 pub const DONE_QUEUE_MAX: usize = 64;
+/// `SyncFrom` requests read from storage at once, at most (one per peer); others are answered
+/// with no blocks at once (the peer asks again).
+pub const SYNC_READS_MAX: usize = 4;
 /// Penalties from the relay worker waiting for the swarm, at most.
 pub const PENALTIES_QUEUE_MAX: usize = 256;
 
@@ -245,6 +248,7 @@ pub async fn start(
         sync_in_flight: None,
         next_sync_poll_ms: 0,
         last_catch_up_ms: BTreeMap::new(),
+        sync_reads: BTreeSet::new(),
         sync_turn: 0,
     };
     network.refresh_membership();
@@ -285,6 +289,8 @@ struct Network {
     sync_in_flight: Option<(OutboundRequestId, PeerId, u64)>,
     next_sync_poll_ms: u64,
     last_catch_up_ms: BTreeMap<PeerId, u64>,
+    /// Peers whose `SyncFrom` is being read from storage (one each, `SYNC_READS_MAX` in all).
+    sync_reads: BTreeSet<PeerId>,
     /// Round-robin position for choosing whom to ask for blocks.
     sync_turn: usize,
 }

@@ -285,7 +285,7 @@ impl Network {
             Request::SyncFrom {
                 from_height,
                 blocks_max,
-            } => self.answer_sync(from_height, blocks_max, channel),
+            } => self.answer_sync(peer, from_height, blocks_max, channel),
             Request::CatchUp(blocks) => {
                 self.ack(channel);
                 if !self.membership.is_validator(&peer) {

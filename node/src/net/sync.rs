@@ -6,16 +6,21 @@ use libp2p::PeerId;
 use libp2p::request_response::ResponseChannel;
 use lichen_consensus::Input;
 use lichen_contracts::block::Block;
-use lichen_contracts::codec::Decode;
+use lichen_contracts::codec::{Decode, Encode};
 
-use super::wire::{CertifiedBlock, Request, Response, SYNC_BLOCKS_MAX, SYNC_BYTES_SOFT_MAX};
-use super::{CATCH_UP_INTERVAL_MS, Network, OBSERVER_SYNC_POLL_MS, Role, STALL_VIEW_TIMEOUTS};
+use super::wire::{
+    CATCH_UP_BYTES_MAX, CertifiedBlock, Request, Response, SYNC_BLOCKS_MAX, SYNC_BYTES_SOFT_MAX,
+};
+use super::{
+    CATCH_UP_INTERVAL_MS, Network, OBSERVER_SYNC_POLL_MS, Role, STALL_VIEW_TIMEOUTS, SYNC_READS_MAX,
+};
 use crate::chain::Chain;
 use crate::runtime::now_ms;
 
 /// Work done off the swarm task, coming back to it.
 pub(super) enum Done {
     SyncAnswer {
+        peer: PeerId,
         channel: ResponseChannel<Response>,
         blocks: Vec<CertifiedBlock>,
     },
@@ -112,19 +117,35 @@ impl Network {
         true
     }
 
-    /// Answers a peer's `SyncFrom` once the blocks are read (off this task).
+    /// Answers a peer's `SyncFrom` once the blocks are read (off this task): one read per peer
+    /// and [`SYNC_READS_MAX`] in all at a time, so no peer can make this node read without bound;
+    /// a request beyond them is answered with no blocks at once.
     pub(super) fn answer_sync(
         &mut self,
+        peer: PeerId,
         from_height: u64,
         blocks_max: u16,
         channel: ResponseChannel<Response>,
     ) {
+        if self.sync_reads.contains(&peer) || self.sync_reads.len() >= SYNC_READS_MAX {
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .wire
+                .send_response(channel, Response::Blocks(Vec::new()));
+            return;
+        }
+        self.sync_reads.insert(peer);
         let chain = self.chain.clone();
         let done = self.done_tx.clone();
         let max = usize::from(blocks_max).clamp(1, SYNC_BLOCKS_MAX);
         tokio::task::spawn_blocking(move || {
-            let blocks = read_blocks(&chain, from_height, max);
-            let _ = done.try_send(Done::SyncAnswer { channel, blocks });
+            let blocks = read_blocks(&chain, from_height, max, SYNC_BYTES_SOFT_MAX, true);
+            let _ = done.try_send(Done::SyncAnswer {
+                peer,
+                channel,
+                blocks,
+            });
         });
     }
 
@@ -143,7 +164,15 @@ impl Network {
         let chain = self.chain.clone();
         let done = self.done_tx.clone();
         tokio::task::spawn_blocking(move || {
-            let blocks = read_blocks(&chain, from_height, SYNC_BLOCKS_MAX);
+            // A request frame, unlike a response, must stay within REQUEST_BYTES_MAX: a block too
+            // large for it is not pushed (the lagging validator asks by SyncFrom instead).
+            let blocks = read_blocks(
+                &chain,
+                from_height,
+                SYNC_BLOCKS_MAX,
+                CATCH_UP_BYTES_MAX,
+                false,
+            );
             if !blocks.is_empty() {
                 let _ = done.try_send(Done::CatchUp { peer, blocks });
             }
@@ -152,7 +181,12 @@ impl Network {
 
     pub(super) fn on_done(&mut self, done: Done) {
         match done {
-            Done::SyncAnswer { channel, blocks } => {
+            Done::SyncAnswer {
+                peer,
+                channel,
+                blocks,
+            } => {
+                self.sync_reads.remove(&peer);
                 let _ = self
                     .swarm
                     .behaviour_mut()
@@ -169,9 +203,15 @@ impl Network {
     }
 }
 
-/// Committed blocks with certificates from `from_height`, at most `max` and about
-/// `SYNC_BYTES_SOFT_MAX` bytes (always at least one if there is one).
-fn read_blocks(chain: &Chain, from_height: u64, max: usize) -> Vec<CertifiedBlock> {
+/// Committed blocks with certificates from `from_height`, at most `max` and `bytes_max` bytes
+/// (with `at_least_one`, the first block even if it alone is larger).
+fn read_blocks(
+    chain: &Chain,
+    from_height: u64,
+    max: usize,
+    bytes_max: usize,
+    at_least_one: bool,
+) -> Vec<CertifiedBlock> {
     let mut out = Vec::new();
     let mut bytes = 0;
     for height in from_height.max(1)..from_height.max(1).saturating_add(max as u64) {
@@ -180,9 +220,9 @@ fn read_blocks(chain: &Chain, from_height: u64, max: usize) -> Vec<CertifiedBloc
         else {
             break;
         };
-        // The stored size, not a re-encoding; certificates are small beside blocks.
-        bytes += raw.len();
-        if !out.is_empty() && bytes > SYNC_BYTES_SOFT_MAX {
+        // The stored block's size, not a re-encoding, and the certificate's.
+        bytes += raw.len() + certificate.to_bytes().len();
+        if bytes > bytes_max && !(at_least_one && out.is_empty()) {
             break;
         }
         let Ok(block) = Block::from_bytes(&raw) else {

@@ -23,6 +23,9 @@ pub const SYNC_BLOCKS_MAX: usize = 32;
 pub const SYNC_BYTES_SOFT_MAX: usize = 16 * 1024 * 1024;
 /// A request's body, at most: a consensus message of the largest size, with room for the tag.
 pub const REQUEST_BYTES_MAX: usize = MESSAGE_BYTES_MAX + 64;
+/// Bytes of blocks and certificates one `CatchUp` push carries, at most: well inside a request
+/// frame (`REQUEST_BYTES_MAX`), whatever the framing around them.
+pub const CATCH_UP_BYTES_MAX: usize = MESSAGE_BYTES_MAX / 2;
 /// A response's body, at most: the soft limit plus one maximal block with its certificate.
 pub const RESPONSE_BYTES_MAX: usize = SYNC_BYTES_SOFT_MAX + MESSAGE_BYTES_MAX;
 

@@ -11,6 +11,7 @@ use libp2p::PeerId;
 use lichen_consensus::{Config, Core, Effect, Input, PersistedState, Tip};
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, SecretKey};
+use lichen_contracts::ledger::TxError;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -171,6 +172,20 @@ impl Driver {
     /// waits here and the heartbeat is not due): the leader has nothing to propose then, so a
     /// timeout would only start a needless view change. Such a timer is held back until a view
     /// timeout past the heartbeat, or until a transaction arrives.
+    /// The committed fate of a transaction the builder refused as a replay, if it is committed.
+    fn committed_fate(&self, id: &Hash32, err: &TxError) -> Option<TxFate> {
+        if !matches!(err, TxError::Duplicate { .. }) {
+            return None;
+        }
+        let location = self.chain.tx_location(id).ok()??;
+        let header = self.chain.header(location.height).ok()??;
+        Some(TxFate::Committed {
+            height: location.height,
+            index: location.index,
+            block_time_ms: header.time_ms,
+        })
+    }
+
     fn fire_timers(&mut self) -> Result<(), NodeError> {
         let now = Instant::now();
         while let Some((height, view)) = self.timers.pop_due(now) {
@@ -226,6 +241,12 @@ impl Driver {
                 pool.remove(built.refused.iter().map(|(id, _)| *id));
             }
             for (id, err) in &built.refused {
+                // Refused as a replay means committed already (another node's block had it
+                // before this one's pool let go of it): its waiters learn where, not "refused".
+                if let Some(fate) = self.committed_fate(id, err) {
+                    self.finality.settle(id, fate);
+                    continue;
+                }
                 tracing::info!(tx = %id, "transaction refused: {err}");
                 self.finality.settle(
                     id,

@@ -4,7 +4,7 @@
 use lichen_client::ClientError;
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
-use lichen_contracts::model::{LicenceDraft, holder_commitment};
+use lichen_contracts::model::LicenceDraft;
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction};
 use lichen_node::service::DataDir;
@@ -17,15 +17,7 @@ fn sign(chain: &TestChain, payload: Payload, nonce: u64, signer: &str) -> Signed
 }
 
 fn draft(suite: Suite, id: &str) -> LicenceDraft {
-    LicenceDraft {
-        id: id.into(),
-        licence_type: "business".into(),
-        issuer: "agency-a".into(),
-        document_hash: suite.digest(b"licence file"),
-        holder_commitment: holder_commitment(suite, &[7; 32], "holder"),
-        valid_from_ms: 0,
-        valid_until_ms: None,
-    }
+    common::draft(suite, id)
 }
 
 #[test]

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::Suite;
-use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::Payload;
 use lichen_node::api::{ApiLimits, BODY_READ_TIMEOUT_MS, HEADER_READ_TIMEOUT_MS};
@@ -91,15 +90,7 @@ fn slow_clients_do_not_stop_health_or_submissions() {
     assert_eq!(health.status, "ok");
     let tx = common::signed(
         &chain,
-        Payload::IssueLicence(LicenceDraft {
-            id: "SLOW-1".into(),
-            licence_type: "business".into(),
-            issuer: "agency-a".into(),
-            document_hash: suite.digest(b"licence file"),
-            holder_commitment: holder_commitment(suite, &[7; 32], "holder"),
-            valid_from_ms: 0,
-            valid_until_ms: None,
-        }),
+        Payload::IssueLicence(common::draft(suite, "SLOW-1")),
         1,
         &["agency-a"],
     );

@@ -36,6 +36,22 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// Every check, in report order.
+    pub const ALL: [CheckId; 12] = [
+        CheckId::Kind,
+        CheckId::Encoding,
+        CheckId::Chain,
+        CheckId::ValidatorSet,
+        CheckId::Quorum,
+        CheckId::StateProof,
+        CheckId::DocumentHash,
+        CheckId::Holder,
+        CheckId::IssuerAuthorised,
+        CheckId::Status,
+        CheckId::ValidityWindow,
+        CheckId::Freshness,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             CheckId::Kind => "kind",
@@ -215,28 +231,13 @@ impl Report {
 mod tests {
     use super::*;
 
-    const ALL: [CheckId; 12] = [
-        CheckId::Kind,
-        CheckId::Encoding,
-        CheckId::Chain,
-        CheckId::ValidatorSet,
-        CheckId::Quorum,
-        CheckId::StateProof,
-        CheckId::DocumentHash,
-        CheckId::Holder,
-        CheckId::IssuerAuthorised,
-        CheckId::Status,
-        CheckId::ValidityWindow,
-        CheckId::Freshness,
-    ];
-
     /// Every line of a report reads in both languages: each check has its own titles, and a
     /// Chinese summary for each outcome that differs between passing and failing.
     #[test]
     fn every_check_and_outcome_has_its_own_words() {
         let mut zh = alloc::collections::BTreeSet::new();
         let mut en = alloc::collections::BTreeSet::new();
-        for id in ALL {
+        for id in CheckId::ALL {
             let (title_zh, title_en) = id.title();
             assert!(zh.insert(title_zh) && en.insert(title_en), "{id:?}");
             let [pass, fail, skipped] =

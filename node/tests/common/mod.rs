@@ -84,3 +84,19 @@ pub fn signed(
     };
     chain.sign(tx, signers)
 }
+
+/// A business licence `id` of agency-a, valid from 0 with no expiry.
+pub fn draft(
+    suite: lichen_contracts::crypto::Suite,
+    id: &str,
+) -> lichen_contracts::model::LicenceDraft {
+    lichen_contracts::model::LicenceDraft {
+        id: id.into(),
+        licence_type: "business".into(),
+        issuer: "agency-a".into(),
+        document_hash: suite.digest(b"licence file"),
+        holder_commitment: lichen_contracts::model::holder_commitment(suite, &[7; 32], "holder"),
+        valid_from_ms: 0,
+        valid_until_ms: None,
+    }
+}

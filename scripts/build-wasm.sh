@@ -51,13 +51,15 @@ else
   exit 1
 fi
 
-step "the scanner page: verifier-wasm/pkg/site (www/ + the web build + jsQR, service worker stamped)"
+step "the scanner page: verifier-wasm/pkg/site (www/ + the web build + zxing-wasm, service worker stamped)"
 site=verifier-wasm/pkg/site
 rm -rf "$site"
 mkdir -p "$site"
 cp verifier-wasm/www/* "$site/"
 cp verifier-wasm/pkg/web/lichen_verifier_wasm.js verifier-wasm/pkg/web/lichen_verifier_wasm_bg.wasm "$site/"
-cp verifier-wasm/js/node_modules/jsqr/dist/jsQR.js "$site/"
+# The QR decoder the page's worker runs: zxing-wasm's classic-script build and its WebAssembly.
+cp verifier-wasm/js/node_modules/zxing-wasm/dist/iife/reader/index.js "$site/zxing-reader.js"
+cp verifier-wasm/js/node_modules/zxing-wasm/dist/reader/zxing_reader.wasm "$site/"
 # The service worker's cache is named after the files it holds: a new build replaces it on the
 # next online load of the page, and an unchanged build keeps it.
 version=$(cd "$site" && cat $(ls | grep -v '^sw\.js$' | sort) | sha256sum | cut -c1-16)

@@ -24,6 +24,8 @@ const FILE_BYTES_MAX = 32 * 1024 * 1024;
 const SAME_CODE_QUIET_MS = 3000;
 /** Camera frames sent to the decoder at most this often (one in flight at a time). */
 const FRAME_INTERVAL_MS = 120;
+/** How long the page waits for its service worker to cache its files on a first visit. */
+const SERVICE_WORKER_WAIT_MS = 15_000;
 /** How long one decode may take before the worker is presumed stuck and replaced. */
 const DECODE_TIMEOUT_MS = 10_000;
 
@@ -255,10 +257,12 @@ const decoder = {
     const ready = new Promise((resolve, reject) => {
       this.worker.onerror = (event) => reject(new Error(event.message || "the QR decoder did not start"));
       this.readyResolve = resolve;
+      this.readyReject = reject;
     });
     this.worker.onmessage = (event) => {
-      if (event.data.ready) {
-        this.readyResolve();
+      if ("ready" in event.data) {
+        if (event.data.ready) this.readyResolve();
+        else this.readyReject(new Error(`the QR decoder did not start: ${event.data.error}`));
         return;
       }
       const { id, bytes, error } = event.data;
@@ -512,7 +516,13 @@ async function registerServiceWorker() {
   }
   try {
     await navigator.serviceWorker.register("sw.js");
-    await navigator.serviceWorker.ready;
+    // On the first visit this waits for the files to be cached; bounded, so that a browser that
+    // never activates the worker still gets a working page.
+    const ready = await Promise.race([
+      navigator.serviceWorker.ready.then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), SERVICE_WORKER_WAIT_MS)),
+    ]);
+    if (!ready) throw new Error("the service worker did not start in time");
     setText(status, "已可离线使用。", "Ready to work offline.");
     status.dataset.offline = "ready";
   } catch (err) {
@@ -613,10 +623,11 @@ async function main() {
   }));
   window.addEventListener("hashchange", checkFragment);
   checkFragment();
-  // The decoder loads now, not at the first scan: after this the page needs no file it lacks.
+  // The decoder loads now, not at the first scan, and the service worker keeps every file: after
+  // this the page needs nothing it lacks, online or not.
   await decoder.start();
-  document.body.dataset.ready = "true";
   await registerServiceWorker();
+  document.body.dataset.ready = "true";
 }
 
 main().catch((err) => showError("核验器无法启动。", `The verifier did not start: ${err.message}`));

@@ -13,6 +13,7 @@
 //! `sync` (asking for and answering with committed blocks, catch-up pushes), `forward`
 //! (transactions to and from other validators); `peers` and `wire` are pure.
 
+mod fair;
 mod forward;
 mod outbox;
 pub mod peers;
@@ -29,6 +30,7 @@ use libp2p::allow_block_list::{self, AllowedPeers, BlockedPeers};
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, connection_limits, identity, noise, tcp, yamux};
+use lichen_consensus::Input;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -240,6 +242,7 @@ pub async fn start(
         book,
         commands,
         inputs,
+        pending: fair::FairQueue::default(),
         forward_rx: forwarded,
         done_tx,
         done_rx,
@@ -280,6 +283,8 @@ struct Network {
     book: PeerBook,
     commands: mpsc::Receiver<Command>,
     inputs: mpsc::Sender<Inbound>,
+    /// Peers' inputs not yet in the runtime's channel, per peer, fed to it in turn.
+    pending: fair::FairQueue<Input>,
     forward_rx: mpsc::Receiver<Vec<u8>>,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,

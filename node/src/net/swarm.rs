@@ -10,7 +10,7 @@ use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ListenError, SwarmEvent};
 use lichen_consensus::{Input, Message};
 use lichen_contracts::codec::Encode;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::peers::{Membership, PENALTY_INVALID_POINTS, Verdict};
 use super::wire::{Request, Response};
@@ -38,6 +38,7 @@ impl Network {
                 Some((peer, reason)) = self.penalty_rx.recv() => self.penalise(peer, &reason),
                 _ = tick.tick() => self.on_tick(),
             }
+            self.pump();
         }
     }
 
@@ -147,17 +148,31 @@ impl Network {
     }
 
     /// Hands `input` to the runtime; false if its queue is full or closed (never waits).
+    /// Queues a peer's input for the runtime (in that peer's own bounded queue: a flooding peer
+    /// loses only its own messages); false if its queue is full and the input was dropped.
     pub(super) fn deliver(&mut self, from: PeerId, input: Input) -> bool {
-        match self.inputs.try_send(Inbound {
-            from: Some(from),
-            input,
-        }) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::debug!("runtime input queue full; message dropped");
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        if !self.pending.push(from, input) {
+            tracing::debug!(peer = %from, "this peer's input queue is full; message dropped");
+            return false;
+        }
+        self.pump();
+        true
+    }
+
+    /// Moves queued inputs into the runtime's channel while it has room, peers taking turns.
+    /// Run after every event and tick, so a channel that was full is refilled as it drains.
+    pub(super) fn pump(&mut self) {
+        while !self.pending.is_empty() {
+            let Ok(permit) = self.inputs.try_reserve() else {
+                return;
+            };
+            let Some((from, input)) = self.pending.pop() else {
+                return;
+            };
+            permit.send(Inbound {
+                from: Some(from),
+                input,
+            });
         }
     }
 

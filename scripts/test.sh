@@ -70,6 +70,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked --features lichen-sim/mutations 2>&1 | tee "$log"
 
+step "hostile clients against four validators, briefly (the full table: ./scripts/attack.sh)"
+cargo test --workspace --locked --features lichen-sim/mutations --bench attack -- --quick
+
 step "WASM verifier and scanner page: wasm32 build, wasm-bindgen (web, Node), npm packages, site"
 ./scripts/build-wasm.sh
 cargo clippy -p lichen-verifier-wasm --target wasm32-unknown-unknown --locked -- -D warnings

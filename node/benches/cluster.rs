@@ -12,16 +12,14 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use libp2p::{Multiaddr, identity};
 use lichen_client::{Client, ClientError};
 use lichen_contracts::block::tx_root;
 use lichen_contracts::codec::Encode;
-use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::crypto::Suite;
 use lichen_contracts::exec::{VersionedState, execute_block_known};
 use lichen_contracts::ledger::BlockContext;
 use lichen_contracts::smt::{MemoryTreeStore, SparseMerkleTree};
@@ -29,32 +27,20 @@ use lichen_contracts::state::ReplayWindow;
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::SignedTransaction;
 use lichen_node::mempool::{AdmitContext, Mempool};
-use lichen_node::net::NetworkOptions;
-use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
-use tempfile::TempDir;
 
+use common::cluster::{Cluster, VALIDATORS};
 use common::{CLIENT_THREADS, licence_id, ms, percentile};
 
-const VALIDATORS: usize = 4;
 /// The watcher polls node 0's `/health` this often.
 const WATCH_POLL: Duration = Duration::from_millis(5);
 /// Transactions submitted one at a time with `?wait=final` for the light-load latency.
 const LIGHT_TXS: usize = 200;
 /// Bounds on every wait.
-const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(900);
 /// A submission answered 503 (mempool full, overloaded) is retried this often, at most.
 const RETRIES_MAX: usize = 2_000;
 /// Linux reports process CPU time in ticks of 1/100 s (USER_HZ).
 const CLOCK_TICKS_PER_S: f64 = 100.0;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// This process's user + system CPU time so far (all threads, live or ended).
 fn process_cpu() -> Option<Duration> {
@@ -104,109 +90,6 @@ fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
-}
-
-struct Cluster {
-    rt: tokio::runtime::Runtime,
-    nodes: Vec<RunningNode>,
-    urls: Vec<String>,
-    _dirs: Vec<TempDir>,
-}
-
-impl Cluster {
-    /// Four validators of `chain` (whose genesis gets fresh libp2p peer ids), each dialling the
-    /// other three on fixed 127.0.0.1 ports.
-    fn start(chain: &mut TestChain) -> Cluster {
-        let keypairs: Vec<identity::Keypair> = (0..VALIDATORS)
-            .map(|_| identity::Keypair::generate_ed25519())
-            .collect();
-        for (i, keypair) in keypairs.iter().enumerate() {
-            let public = chain.key(&format!("validator-{i}")).public_key();
-            let entry = chain
-                .genesis
-                .validators
-                .validators
-                .iter_mut()
-                .find(|v| v.key == public)
-                .expect("validator in genesis");
-            entry.peer_id = keypair.public().to_peer_id().to_bytes();
-        }
-        let ports: Vec<u16> = (0..VALIDATORS).map(|_| free_port()).collect();
-        let address = |i: usize| -> Multiaddr {
-            format!(
-                "/ip4/127.0.0.1/tcp/{}/p2p/{}",
-                ports[i],
-                keypairs[i].public().to_peer_id()
-            )
-            .parse()
-            .unwrap()
-        };
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut nodes = Vec::new();
-        let mut dirs = Vec::new();
-        for i in 0..VALIDATORS {
-            let dir = tempfile::tempdir().unwrap();
-            let k = chain.key(&format!("validator-{i}"));
-            let key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
-            let mut options = NodeOptions::new(
-                DataDir::Disk(dir.path().to_path_buf()),
-                chain.genesis.clone(),
-                key,
-                "127.0.0.1:0".parse().unwrap(),
-            );
-            options.network = Some(NetworkOptions {
-                keypair: keypairs[i].clone(),
-                listen: vec![format!("/ip4/127.0.0.1/tcp/{}", ports[i]).parse().unwrap()],
-                peers: (0..VALIDATORS).filter(|&j| j != i).map(address).collect(),
-            });
-            nodes.push(rt.block_on(start(options)).unwrap());
-            dirs.push(dir);
-        }
-        let urls = nodes
-            .iter()
-            .map(|n| format!("http://{}", n.http_addr))
-            .collect();
-        Cluster {
-            rt,
-            nodes,
-            urls,
-            _dirs: dirs,
-        }
-    }
-
-    fn status(&self, i: usize) -> Option<serde_json::Value> {
-        Client::new(&self.urls[i]).get_json("/v1/status").ok()
-    }
-
-    /// Waits until every node has committed `height` and sees its three peers.
-    fn wait_ready(&self, height: u64) {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            let ready = (0..VALIDATORS).all(|i| {
-                self.status(i).is_some_and(|s| {
-                    s["height"].as_u64().unwrap_or(0) >= height
-                        && s["peers"].as_u64().unwrap_or(0) >= (VALIDATORS - 1) as u64
-                })
-            });
-            if ready {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "cluster did not reach height {height} in {READY_TIMEOUT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn stop(self) {
-        for node in self.nodes {
-            self.rt.block_on(node.stop()).unwrap();
-        }
-    }
 }
 
 /// Submits `bytes` to `client` without waiting, retrying while the node answers 503. Returns the

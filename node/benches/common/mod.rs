@@ -3,6 +3,8 @@
 // Each bench target compiles this module on its own and uses part of it.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -21,6 +21,8 @@ const ASSETS = [
   "lichen_verifier_wasm_bg.wasm",
   "manifest.webmanifest",
   "icon.svg",
+  "icon-192.png",
+  "icon-512.png",
 ];
 
 self.addEventListener("install", (event) => {

@@ -397,6 +397,19 @@ for (const suite of ['sm', 'intl']) {
         assert.match(await page.textContent('#as-of'), /UTC\+08:00 \(Asia\/Shanghai\)/);
         await page.waitForSelector('#offline-status[data-offline="ready"]', { timeout: STEP_TIMEOUT_MS });
         await page.screenshot({ path: path.join(ARTIFACTS, `scanner-${suite}-phone-link.png`), fullPage: true });
+        // Installable: a manifest that opens the page standalone, with PNG icons that load.
+        const manifest = await page.evaluate(async () => {
+          const m = await (await fetch(document.querySelector('link[rel=manifest]').href)).json();
+          const icons = await Promise.all(m.icons.map(async (i) => {
+            const r = await fetch(i.src);
+            return { ...i, ok: r.ok, type: r.headers.get('content-type') };
+          }));
+          return { ...m, icons };
+        });
+        assert.equal(manifest.display, 'standalone');
+        assert.equal(manifest.start_url, './');
+        assert.ok(manifest.icons.some((i) => i.sizes === '512x512' && i.ok && i.type === 'image/png'),
+          JSON.stringify(manifest.icons));
 
         // Off the network: the page comes from the service worker's cache and the trust from
         // this device's storage.

@@ -185,7 +185,28 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         addr: options.http_listen.to_string(),
         reason: e.to_string(),
     })?;
-    let runtime = tokio::spawn(driver.run(shutdown_rx.clone()));
+    let runtime = {
+        let (status, stopping) = (status.clone(), shutdown_rx.clone());
+        let driving = tokio::spawn(driver.run(shutdown_rx.clone()));
+        // Watched, so that a consensus task that failed (say, it could not persist a vote) is
+        // reported by `/health` instead of leaving a node that answers but never votes.
+        tokio::spawn(async move {
+            let ended = driving.await;
+            if !*stopping.borrow() {
+                let reason = match &ended {
+                    Ok(Ok(())) => "the consensus task ended".to_string(),
+                    Ok(Err(e)) => format!("the consensus task failed: {e}"),
+                    Err(e) => format!("the consensus task failed: {e}"),
+                };
+                status.set_stopped("consensus", reason);
+            }
+            ended.unwrap_or_else(|e| {
+                Err(NodeError::Internal {
+                    reason: format!("the consensus task failed: {e}"),
+                })
+            })
+        })
+    };
     let handles = api::Handles {
         chain: chain.clone(),
         admission: admission.clone(),

@@ -318,3 +318,30 @@ fn an_idle_chain_waits_for_its_heartbeat_without_view_changes() {
     assert_eq!(c.status().unwrap().view, 0);
     node.stop();
 }
+
+/// A node whose consensus or network task has ended says so on `/health` (503 `task_stopped`,
+/// naming the task), while it still answers queries.
+#[test]
+fn health_reports_a_stopped_task() {
+    let chain = TestChain::new(Suite::Intl, 1);
+    let node = TestNode::start(&chain);
+    let c = &node.client;
+    assert_eq!(c.health().unwrap().status, "ok");
+    node.running()
+        .status
+        .set_stopped("network", "the network task failed: test".into());
+    match c.health().unwrap_err() {
+        ClientError::Api {
+            status,
+            code,
+            message,
+            ..
+        } => {
+            assert_eq!((status, code.as_str()), (503, "task_stopped"));
+            assert!(message.contains("network task"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(c.status().is_ok());
+    node.stop();
+}

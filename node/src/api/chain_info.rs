@@ -18,6 +18,13 @@ use lichen_views::api::{HealthResponse, MempoolStatus, StatusResponse, to_value}
 use super::*;
 
 pub(super) async fn health(State(state): State<AppState>) -> ApiResult<Json<HealthResponse>> {
+    if let Some((task, reason)) = state.node.status.snapshot().stopped {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "task_stopped",
+            format!("{reason}: the {task} task is not running; restart the node"),
+        ));
+    }
     let tip = state.node.chain.tip()?;
     Ok(Json(HealthResponse {
         status: "ok".into(),

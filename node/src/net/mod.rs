@@ -255,10 +255,20 @@ pub async fn start(
         sync_turn: 0,
     };
     network.refresh_membership();
+    let watched_status = network.status.clone();
     let task = tokio::spawn(async move {
         let relay = tokio::spawn(forward::relay_worker(admission, relay_rx, penalty_tx));
-        network.run(shutdown).await;
+        let stopping = shutdown.clone();
+        // Run apart, so that a panic is seen here: a node whose network died must say so.
+        let ended = tokio::spawn(async move { network.run(shutdown).await }).await;
         relay.abort();
+        if !*stopping.borrow() {
+            let reason = match ended {
+                Ok(()) => "the network task ended".to_string(),
+                Err(e) => format!("the network task failed: {e}"),
+            };
+            watched_status.set_stopped("network", reason);
+        }
     });
     tracing::info!(%peer_id, addresses = ?listen_addrs, role = role.name(), "network started");
     Ok(NetworkHandle {

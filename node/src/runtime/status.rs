@@ -19,6 +19,8 @@ pub struct RuntimeStatus {
     pub peer_id: Option<String>,
     /// "validator" or "observer".
     pub role: &'static str,
+    /// A task the node cannot work without ended while it was running: which, and why.
+    pub stopped: Option<(&'static str, String)>,
 }
 
 /// The node's status, shared by the tasks that write and read it.
@@ -47,6 +49,17 @@ impl Status {
             .read()
             .map(|s| s.last_commit_ms.unwrap_or(s.started_ms))
             .unwrap_or(0)
+    }
+
+    /// Records that `task` ended while the node was running (the first such end is kept): the
+    /// node still answers queries, but `/health` says it is broken.
+    pub fn set_stopped(&self, task: &'static str, reason: String) {
+        tracing::error!(task, "{reason}; the node must be restarted");
+        if let Ok(mut status) = self.0.write()
+            && status.stopped.is_none()
+        {
+            status.stopped = Some((task, reason));
+        }
     }
 
     pub(crate) fn set_consensus(&self, view: u64, validator_index: Option<u16>) {

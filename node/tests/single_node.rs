@@ -345,3 +345,51 @@ fn health_reports_a_stopped_task() {
     assert!(c.status().is_ok());
     node.stop();
 }
+
+/// A copy of a council transaction with fewer signatures than the threshold (same id: the id
+/// leaves signatures out) is refused at admission, so it cannot take the place of the real one
+/// in the pool; the real one then commits.
+#[test]
+fn an_under_signed_copy_cannot_take_the_real_transactions_place() {
+    use lichen_contracts::model::EntityStatus;
+    let suite = Suite::Intl;
+    let chain = TestChain::new(suite, 1);
+    let node = TestNode::start(&chain);
+    let c = &node.client;
+    let real = common::signed(
+        &chain,
+        Payload::SetAgencyStatus {
+            id: "agency-b".into(),
+            status: EntityStatus::Suspended,
+        },
+        1,
+        &["council-0", "council-1"],
+    );
+    let mut copy = real.clone();
+    copy.signatures.truncate(1);
+    assert_eq!(copy.id(suite), real.id(suite));
+    match c
+        .post_bytes("/v1/transactions", &copy.to_bytes())
+        .unwrap_err()
+    {
+        ClientError::Api {
+            status,
+            code,
+            message,
+            ..
+        } => {
+            assert_eq!((status, code.as_str()), (422, "tx_refused"), "{message}");
+            assert!(message.contains("threshold"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    let (status, body) = c
+        .post_bytes("/v1/transactions?wait=final", &real.to_bytes())
+        .unwrap();
+    assert_eq!(
+        (status, &body["status"]),
+        (200, &serde_json::json!("committed")),
+        "{body}"
+    );
+    node.stop();
+}

@@ -30,13 +30,12 @@ use libp2p::allow_block_list::{self, AllowedPeers, BlockedPeers};
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, connection_limits, identity, noise, tcp, yamux};
-use lichen_consensus::Input;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::chain::Chain;
 use crate::error::NodeError;
-use crate::runtime::{Admission, Inbound, Status, now_ms};
+use crate::runtime::{Admission, Arrival, Inbound, Status, now_ms};
 pub use outbox::{Command, NetOutbox, command_channel};
 use peers::{Membership, PeerBook};
 use sync::Done;
@@ -294,7 +293,7 @@ struct Network {
     commands: mpsc::Receiver<Command>,
     inputs: mpsc::Sender<Inbound>,
     /// Peers' inputs not yet in the runtime's channel, per peer, fed to it in turn.
-    pending: fair::FairQueue<Input>,
+    pending: fair::FairQueue<Arrival>,
     forward_rx: mpsc::Receiver<Vec<u8>>,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,

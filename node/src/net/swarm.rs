@@ -8,14 +8,13 @@ use libp2p::PeerId;
 use libp2p::request_response::{self, ResponseChannel};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ListenError, SwarmEvent};
-use lichen_consensus::{Input, Message};
 use lichen_contracts::codec::Encode;
 use tokio::sync::watch;
 
 use super::peers::{Membership, PENALTY_INVALID_POINTS, Verdict};
 use super::wire::{Request, Response};
 use super::{BehaviourEvent, Command, Network, Role, TICK_MS};
-use crate::runtime::{Inbound, now_ms};
+use crate::runtime::{Arrival, Inbound, now_ms};
 
 impl Network {
     pub(super) async fn run(&mut self, mut shutdown: watch::Receiver<bool>) {
@@ -150,7 +149,7 @@ impl Network {
     /// Hands `input` to the runtime; false if its queue is full or closed (never waits).
     /// Queues a peer's input for the runtime (in that peer's own bounded queue: a flooding peer
     /// loses only its own messages); false if its queue is full and the input was dropped.
-    pub(super) fn deliver(&mut self, from: PeerId, input: Input) -> bool {
+    pub(super) fn deliver(&mut self, from: PeerId, input: Arrival) -> bool {
         if !self.pending.push(from, input) {
             tracing::debug!(peer = %from, "this peer's input queue is full; message dropped");
             return false;
@@ -286,12 +285,9 @@ impl Network {
                     );
                     return;
                 }
-                match Message::from_wire(&bytes) {
-                    Ok(message) => {
-                        self.deliver(peer, Input::Message(message));
-                    }
-                    Err(e) => self.penalise(peer, &format!("undecodable consensus message: {e}")),
-                }
+                // Decoded by the runtime, not here: a large proposal must not hold up the
+                // network task.
+                self.deliver(peer, Arrival::Encoded(bytes));
             }
             Request::Transactions(txs) => {
                 self.ack(channel);

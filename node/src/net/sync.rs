@@ -15,7 +15,7 @@ use super::{
     CATCH_UP_INTERVAL_MS, Network, OBSERVER_SYNC_POLL_MS, Role, STALL_VIEW_TIMEOUTS, SYNC_READS_MAX,
 };
 use crate::chain::Chain;
-use crate::runtime::now_ms;
+use crate::runtime::{Arrival, now_ms};
 
 /// Work done off the swarm task, coming back to it.
 pub(super) enum Done {
@@ -106,10 +106,10 @@ impl Network {
     /// fetched again later).
     pub(super) fn deliver_blocks(&mut self, from: PeerId, blocks: Vec<CertifiedBlock>) -> bool {
         for b in blocks {
-            let synced = Input::Synced {
+            let synced = Arrival::Decoded(Box::new(Input::Synced {
                 block: b.block,
                 certificate: b.certificate,
-            };
+            }));
             if !self.deliver(from, synced) {
                 return false;
             }

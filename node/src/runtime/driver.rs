@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::PeerId;
-use lichen_consensus::{Config, Core, Effect, Input, PersistedState, Tip};
+use lichen_consensus::{Config, Core, Effect, Input, Message, PersistedState, Tip};
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, SecretKey};
 use lichen_contracts::ledger::TxError;
@@ -19,7 +19,7 @@ use super::admission::Admission;
 use super::clock::{Timers, now_ms};
 use super::finality::{Finality, TxFate};
 use super::status::Status;
-use super::{Inbound, Outbox};
+use super::{Arrival, Inbound, Outbox};
 use crate::chain::Chain;
 use crate::error::NodeError;
 
@@ -128,7 +128,7 @@ impl Driver {
                 }
                 input = self.inputs.recv() => {
                     if let Some(Inbound { from, input }) = input {
-                        self.feed(input, from)?;
+                        self.arrive(input, from)?;
                     }
                 }
                 _ = self.admission.admitted() => self.bring_forward_postponed(),
@@ -257,6 +257,24 @@ impl Driver {
             }
         }
         self.feed(Input::ProposalReady { block: built.block }, None)
+    }
+
+    /// Decodes what arrived if it is still encoded (a peer whose message does not decode is
+    /// penalised), then feeds it to the core.
+    fn arrive(&mut self, arrival: Arrival, from: Option<PeerId>) -> Result<(), NodeError> {
+        match arrival {
+            Arrival::Decoded(input) => self.feed(*input, from),
+            Arrival::Encoded(bytes) => match Message::from_wire(&bytes) {
+                Ok(message) => self.feed(Input::Message(message), from),
+                Err(e) => {
+                    if let Some(peer) = from {
+                        self.outbox
+                            .penalise(peer, format!("undecodable consensus message: {e}"));
+                    }
+                    Ok(())
+                }
+            },
+        }
     }
 
     /// Steps the core with `input` and everything its effects feed back, in order. `from`: the

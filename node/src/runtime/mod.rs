@@ -29,7 +29,17 @@ pub use status::{RuntimeStatus, Status};
 #[derive(Debug)]
 pub struct Inbound {
     pub from: Option<PeerId>,
-    pub input: Input,
+    pub input: Arrival,
+}
+
+/// What arrives for the consensus core.
+#[derive(Debug)]
+pub enum Arrival {
+    /// An input ready for the core.
+    Decoded(Box<Input>),
+    /// A consensus message as it came off the wire (from a validator): decoded by the runtime,
+    /// so that decoding a large proposal never holds up the network task.
+    Encoded(Vec<u8>),
 }
 
 /// Where consensus messages go. The single-node runtime has no peers; the network layer

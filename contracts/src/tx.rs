@@ -442,7 +442,13 @@ impl SignedTransaction {
     /// `H("lichen/tx-witness/v1", encode(self))`: covers the signatures as well as the body, so
     /// a block's tx root commits to who signed each transaction.
     pub fn witness_hash(&self, suite: Suite) -> Hash32 {
-        suite.hash(domain::TX_WITNESS, &[&self.to_bytes()])
+        self.witness_hash_and_len(suite).0
+    }
+
+    /// The witness hash and the encoded length, from one encoding.
+    pub fn witness_hash_and_len(&self, suite: Suite) -> (Hash32, usize) {
+        let bytes = self.to_bytes();
+        (suite.hash(domain::TX_WITNESS, &[&bytes]), bytes.len())
     }
 
     /// Decodes a submitted transaction, refusing oversized input before parsing it.

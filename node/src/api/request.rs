@@ -21,13 +21,24 @@ pub const OVERSIZED_DRAIN_BYTES_MAX: usize = 16 * 1024 * 1024;
 /// `OVERSIZED_DRAIN_BYTES_MAX` more) and answered 413 with `Connection: close`.
 pub(super) async fn read_body(body: Body, limit: usize) -> ApiResult<Bytes> {
     let mut stream = body.into_data_stream();
+    // A body in one chunk (as the request limiter hands every body on, already read) is kept
+    // as it is; only a body in several is copied together.
+    let mut first: Option<Bytes> = None;
     let mut kept = Vec::new();
     let mut total = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
         total = total.saturating_add(chunk.len());
         if total <= limit {
-            kept.extend_from_slice(&chunk);
+            match first.take() {
+                None if kept.is_empty() => first = Some(chunk),
+                earlier => {
+                    if let Some(earlier) = earlier {
+                        kept.extend_from_slice(&earlier);
+                    }
+                    kept.extend_from_slice(&chunk);
+                }
+            }
         } else if total > limit.saturating_add(OVERSIZED_DRAIN_BYTES_MAX) {
             break;
         }
@@ -42,7 +53,7 @@ pub(super) async fn read_body(body: Body, limit: usize) -> ApiResult<Bytes> {
         error.close = true;
         return Err(error);
     }
-    Ok(Bytes::from(kept))
+    Ok(first.unwrap_or_else(|| Bytes::from(kept)))
 }
 
 pub(super) fn wants_json(headers: &HeaderMap) -> bool {

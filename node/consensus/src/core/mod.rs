@@ -41,7 +41,7 @@ use crate::error::{ConsensusError, ExecutionError};
 use crate::messages::{Message, PreparedCertificate, SignedVote, ViewChange};
 
 pub use persisted::PersistedState;
-use sync::{Buffered, FutureKey};
+use sync::FutureBuffer;
 use votes::Tally;
 
 /// Views above the current one for which votes and proposals are kept.
@@ -244,7 +244,7 @@ pub struct Core {
     decided: Option<CommitCertificate>,
     build_requested: Option<u64>,
     sync_requested_view: Option<u64>,
-    future: BTreeMap<FutureKey, Buffered>,
+    future: FutureBuffer,
     helped: BTreeSet<(u16, u64)>,
 }
 
@@ -292,7 +292,7 @@ impl Core {
             decided: None,
             build_requested: None,
             sync_requested_view: None,
-            future: BTreeMap::new(),
+            future: FutureBuffer::default(),
             helped: BTreeSet::new(),
         };
         core.enter_height(tip.height + 1, tip.hash, tip.next_validators);
@@ -461,9 +461,8 @@ impl Core {
             self.request_build(out);
         }
         // In key order: by height, view, signer, then proposals before votes and view changes.
-        let buffered = std::mem::take(&mut self.future);
-        for b in buffered.into_values() {
-            self.on_message(b.message, out);
+        for m in self.future.take() {
+            self.on_message(m, out);
         }
     }
 }

@@ -2,6 +2,8 @@
 //! until the node gets there, earlier heights' earn the sender catch-up help; and committed blocks
 //! fetched by sync.
 
+use std::collections::BTreeMap;
+
 use lichen_contracts::block::{Block, CommitCertificate};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::model::VALIDATORS_MAX;
@@ -70,26 +72,23 @@ impl Core {
         }
         let shares = self.validators.len().max(1);
         let (count_share, bytes_share) = (FUTURE_MESSAGES_MAX / shares, FUTURE_BYTES_MAX / shares);
-        let (mut count, mut bytes, mut unverified) = (0usize, 0usize, 0usize);
-        for (k, b) in &self.future {
-            if k.2 == signer && *k != key {
-                count += 1;
-                bytes += b.bytes;
-                unverified += usize::from(!b.verified);
-            }
+        // The signer's use of the buffer, leaving out an unverified copy this one would replace.
+        let mut share = self.future.share(signer);
+        if let Some(old) = self.future.get(&key) {
+            share.subtract(old);
         }
         let size = m.to_bytes().len();
-        if count >= count_share || bytes.saturating_add(size) > bytes_share {
+        if share.messages >= count_share || share.bytes.saturating_add(size) > bytes_share {
             return;
         }
         let verified = match self.check_message_signature(&m) {
             Ok(()) => true,
             Err(error) => {
-                if unverified >= FUTURE_UNVERIFIED_PER_SIGNER_MAX {
+                if share.unverified >= FUTURE_UNVERIFIED_PER_SIGNER_MAX {
                     out.push(Effect::Ignored { error });
                     return;
                 }
-                if self.future.contains_key(&key) {
+                if self.future.get(&key).is_some() {
                     // An unverified copy already holds the place: keep the first.
                     return;
                 }
@@ -99,17 +98,11 @@ impl Core {
         // Within the overall bounds too (indices outside the current set have shares as well):
         // a verified message makes room by dropping unverified ones; an unverified one never
         // displaces anything.
-        self.future.remove(&key);
-        while self.future.len() >= FUTURE_MESSAGES_MAX
-            || self.future_bytes().saturating_add(size) > FUTURE_BYTES_MAX
+        let replaced = self.future.get(&key).map_or(0, |b| b.bytes);
+        while self.future.len() - usize::from(replaced > 0) >= FUTURE_MESSAGES_MAX
+            || (self.future.bytes() - replaced).saturating_add(size) > FUTURE_BYTES_MAX
         {
-            let evictable = self
-                .future
-                .iter()
-                .rev()
-                .find(|(_, b)| !b.verified)
-                .map(|(k, _)| *k);
-            match evictable {
+            match self.future.last_unverified(&key) {
                 Some(k) if verified => {
                     self.future.remove(&k);
                 }
@@ -124,10 +117,6 @@ impl Core {
                 bytes: size,
             },
         );
-    }
-
-    fn future_bytes(&self) -> usize {
-        self.future.values().map(|b| b.bytes).sum()
     }
 
     /// A validator sent a message for a height we have committed: it is behind.
@@ -237,4 +226,95 @@ pub(super) struct Buffered {
     pub(super) verified: bool,
     /// Its encoded size.
     pub(super) bytes: usize,
+}
+
+/// What one signer holds in the future buffer.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Share {
+    messages: usize,
+    bytes: usize,
+    unverified: usize,
+}
+
+impl Share {
+    fn add(&mut self, b: &Buffered) {
+        self.messages += 1;
+        self.bytes += b.bytes;
+        self.unverified += usize::from(!b.verified);
+    }
+
+    fn subtract(&mut self, b: &Buffered) {
+        self.messages -= 1;
+        self.bytes -= b.bytes;
+        self.unverified -= usize::from(!b.verified);
+    }
+}
+
+/// The messages kept for later heights, with running totals (overall and per signer), so that
+/// admitting one costs no walk over the others.
+#[derive(Debug, Default)]
+pub(super) struct FutureBuffer {
+    messages: BTreeMap<FutureKey, Buffered>,
+    bytes: usize,
+    by_signer: BTreeMap<u16, Share>,
+}
+
+impl FutureBuffer {
+    pub(super) fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn get(&self, key: &FutureKey) -> Option<&Buffered> {
+        self.messages.get(key)
+    }
+
+    fn share(&self, signer: u16) -> Share {
+        self.by_signer.get(&signer).copied().unwrap_or_default()
+    }
+
+    /// Keeps `b` at `key`, in place of what was there.
+    fn insert(&mut self, key: FutureKey, b: Buffered) {
+        self.remove(&key);
+        self.bytes += b.bytes;
+        self.by_signer.entry(key.2).or_default().add(&b);
+        self.messages.insert(key, b);
+    }
+
+    fn remove(&mut self, key: &FutureKey) -> Option<Buffered> {
+        let b = self.messages.remove(key)?;
+        self.bytes -= b.bytes;
+        if let Some(share) = self.by_signer.get_mut(&key.2) {
+            share.subtract(&b);
+            if share.messages == 0 {
+                self.by_signer.remove(&key.2);
+            }
+        }
+        Some(b)
+    }
+
+    /// The unverified message latest in replay order, other than at `except` (what a verified
+    /// message may displace when the buffer is full).
+    fn last_unverified(&self, except: &FutureKey) -> Option<FutureKey> {
+        self.messages
+            .iter()
+            .rev()
+            .find(|(k, b)| !b.verified && *k != except)
+            .map(|(k, _)| *k)
+    }
+
+    /// Everything kept, in replay order, leaving the buffer empty.
+    pub(super) fn take(&mut self) -> impl Iterator<Item = Message> + use<> {
+        std::mem::take(self)
+            .messages
+            .into_values()
+            .map(|b| b.message)
+    }
 }

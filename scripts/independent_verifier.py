@@ -1928,6 +1928,10 @@ def genesis_from_json(text):
             params[n].err("must be above 0")
     if pv["block_bytes_max"] < 65536:
         params["block_bytes_max"].err("must hold one transaction of the largest size (65536 bytes)")
+    if pv["block_bytes_max"] > 8 * 1024 * 1024:
+        params["block_bytes_max"].err("is above 8388608 (8 MiB)")
+    if pv["block_txs_max"] > 100000:
+        params["block_txs_max"].err("is above 100000")
     time_ms = root["time_ms"].uint(64)
     if root.has("time"):
         try:

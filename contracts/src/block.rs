@@ -18,6 +18,11 @@ use crate::tx::SignedTransaction;
 pub const HEADER_VERSION: u16 = 1;
 /// Maximum transactions a decoded block may hold (a chain's `block_txs_max` is at most this).
 pub const BLOCK_TXS_LIMIT: usize = 100_000;
+/// A chain's `block_bytes_max` is at most this, in bytes: a block of this size with its header,
+/// length prefixes and a certificate (or a view change's prepared certificate, or a proposal's
+/// justification of up to 128 view changes without blocks) stays well inside a consensus
+/// message (16 MiB) and a catch-up push.
+pub const BLOCK_BYTES_LIMIT: u32 = 8 * 1024 * 1024;
 
 /// What the validators sign (through its hash).
 #[derive(Clone, PartialEq, Eq, Debug)]

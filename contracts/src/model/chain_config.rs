@@ -103,6 +103,13 @@ impl ChainParams {
         if self.block_txs_max == 0 || self.block_bytes_max == 0 {
             return bad("block limits must be positive");
         }
+        // Larger blocks could not be decoded, or would not fit a consensus message.
+        if self.block_txs_max as usize > crate::block::BLOCK_TXS_LIMIT {
+            return bad("block_txs_max is above 100000");
+        }
+        if self.block_bytes_max > crate::block::BLOCK_BYTES_LIMIT {
+            return bad("block_bytes_max is above 8388608 (8 MiB)");
+        }
         // A smaller bound would leave the largest valid transaction in the pool forever.
         if (self.block_bytes_max as usize) < crate::tx::TX_BYTES_MAX {
             return bad(
@@ -187,6 +194,29 @@ impl Decode for ChainConfig {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_must_fit_a_consensus_message() {
+        let mut p = ChainParams::DEFAULT;
+        p.block_bytes_max = crate::block::BLOCK_BYTES_LIMIT;
+        p.block_txs_max = crate::block::BLOCK_TXS_LIMIT as u32;
+        assert!(p.validate().is_ok());
+        for (bytes, txs, reason) in [
+            (p.block_bytes_max + 1, p.block_txs_max, "8 MiB"),
+            (p.block_bytes_max, p.block_txs_max + 1, "100000"),
+        ] {
+            let q = ChainParams {
+                block_bytes_max: bytes,
+                block_txs_max: txs,
+                ..p
+            };
+            let err = q.validate().unwrap_err();
+            assert!(
+                matches!(err, CodecError::InvalidValue { reason: r, .. } if r.contains(reason)),
+                "{err:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_block_must_hold_the_largest_transaction() {

@@ -117,13 +117,21 @@ impl Decode for PreparedCertificate {
 }
 
 /// What a validator reports when it gives up on a view: it moves to `view` and carries its
-/// highest prepared certificate with the block, so the new leader must re-propose that block.
+/// highest prepared certificate, so the new leader must re-propose that block.
+///
+/// The signature covers the certificate's view and block hash, never the block itself. A view
+/// change sent to the validators carries the prepared block too (the next leader may not have
+/// it); the view changes inside a proposal's justification carry none (the proposal's block is
+/// the one they fix), so a proposal holds one block however many view changes justify it and
+/// stays inside the message limit with blocks of the largest size.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ViewChange {
     pub height: u64,
     /// The view the sender moves to.
     pub view: u64,
-    pub prepared: Option<(PreparedCertificate, Block)>,
+    pub prepared: Option<PreparedCertificate>,
+    /// The prepared block (only with `prepared`; see above when it is carried).
+    pub block: Option<Block>,
     pub voter: u16,
     pub signature: Signature,
 }
@@ -153,9 +161,15 @@ impl ViewChange {
     }
 
     pub fn prepared_summary(&self) -> Option<(u64, Hash32)> {
-        self.prepared
-            .as_ref()
-            .map(|(pc, _)| (pc.view, pc.block_hash))
+        self.prepared.as_ref().map(|pc| (pc.view, pc.block_hash))
+    }
+
+    /// The same view change without its block, as a proposal's justification carries it.
+    pub fn without_block(&self) -> ViewChange {
+        ViewChange {
+            block: None,
+            ..self.clone()
+        }
     }
 }
 
@@ -165,9 +179,15 @@ impl Encode for ViewChange {
         w.u64(self.view);
         match &self.prepared {
             None => w.u8(0),
-            Some((pc, block)) => {
+            Some(pc) => {
                 w.u8(1);
                 pc.encode_to(w);
+            }
+        }
+        match &self.block {
+            None => w.u8(0),
+            Some(block) => {
+                w.u8(1);
                 block.encode_to(w);
             }
         }
@@ -176,24 +196,34 @@ impl Encode for ViewChange {
     }
 }
 
+fn decode_option<T: Decode>(r: &mut Reader<'_>) -> Result<Option<T>, CodecError> {
+    match r.u8()? {
+        0 => Ok(None),
+        1 => Ok(Some(T::decode_from(r)?)),
+        tag => Err(CodecError::InvalidTag {
+            what: "option",
+            tag,
+        }),
+    }
+}
+
 impl Decode for ViewChange {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         let height = r.u64()?;
         let view = r.u64()?;
-        let prepared = match r.u8()? {
-            0 => None,
-            1 => Some((PreparedCertificate::decode_from(r)?, Block::decode_from(r)?)),
-            tag => {
-                return Err(CodecError::InvalidTag {
-                    what: "option",
-                    tag,
-                });
-            }
-        };
+        let prepared = decode_option::<PreparedCertificate>(r)?;
+        let block = decode_option::<Block>(r)?;
+        if prepared.is_none() && block.is_some() {
+            return Err(CodecError::InvalidValue {
+                field: "view change",
+                reason: "a block without a prepared certificate",
+            });
+        }
         Ok(ViewChange {
             height,
             view,
             prepared,
+            block,
             voter: r.u16()?,
             signature: Signature::decode_from(r)?,
         })

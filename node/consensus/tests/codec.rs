@@ -5,7 +5,9 @@
 mod common;
 
 use common::{GENESIS, Net, fresh, hash};
-use lichen_consensus::{MESSAGE_BYTES_MAX, Message, PersistedState};
+use lichen_consensus::{MESSAGE_BYTES_MAX, Message, PersistedState, ViewChange};
+use lichen_contracts::block::{BLOCK_BYTES_LIMIT, BLOCK_TXS_LIMIT, IndexedSignature};
+use lichen_contracts::model::VALIDATORS_MAX;
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::error::CodecError;
@@ -18,7 +20,7 @@ fn messages(net: &Net) -> Vec<Message> {
     let pc = net.prepared_cert(1, 0, hx, &[0, 1, 2]);
     let vc0 = net.view_change(0, 1, 1, Some((pc, x.clone())));
     let justification = vec![
-        vc0.clone(),
+        vc0.without_block(),
         net.view_change(1, 1, 1, None),
         net.view_change(3, 1, 1, None),
     ];
@@ -131,4 +133,52 @@ fn from_wire_refuses_an_unknown_message_tag() {
             })
         );
     }
+}
+
+#[test]
+fn a_view_change_with_a_block_and_no_certificate_does_not_decode() {
+    let net = Net::new();
+    let x = net.block(1, 0, GENESIS);
+    let mut vc = net.view_change(1, 1, 1, None);
+    vc.block = Some(x);
+    assert_eq!(
+        Message::from_wire(&net.vc_message(&vc).to_bytes()),
+        Err(CodecError::InvalidValue {
+            field: "view change",
+            reason: "a block without a prepared certificate",
+        })
+    );
+}
+
+/// With 128 validators a proposal's justification is 86 view changes, each with a certificate
+/// of 86 signatures; without their blocks they leave room for one block of the largest size a
+/// chain may set (with every transaction's length prefix). With blocks, three view changes of
+/// 8 MiB blocks alone would pass the limit.
+#[test]
+fn a_justified_proposal_has_room_for_the_largest_block() {
+    let net = Net::new();
+    let x = net.block(1, 0, GENESIS);
+    let hx = hash(&x);
+    let quorum = VALIDATORS_MAX - (VALIDATORS_MAX - 1) / 3;
+    let mut pc = net.prepared_cert(1, 0, hx, &[0, 1, 2]);
+    let signature = pc.prepares[0].signature;
+    pc.prepares = (0..quorum as u16)
+        .map(|index| IndexedSignature { index, signature })
+        .collect();
+    let justification: Vec<ViewChange> = (0..quorum as u16)
+        .map(|voter| {
+            let mut vc = net.view_change(0, 1, 1, Some((pc.clone(), x.clone())));
+            vc.voter = voter;
+            vc.without_block()
+        })
+        .collect();
+    let proposal = net.proposal(2, 1, &x, justification).to_bytes();
+    let empty_block = x.to_bytes().len();
+    let largest_block = BLOCK_BYTES_LIMIT as usize + BLOCK_TXS_LIMIT * 4 + empty_block;
+    assert!(
+        proposal.len() - empty_block + largest_block <= MESSAGE_BYTES_MAX,
+        "justification {} bytes, largest block {largest_block}",
+        proposal.len() - empty_block
+    );
+    assert!(3 * BLOCK_BYTES_LIMIT as usize > MESSAGE_BYTES_MAX);
 }

@@ -12,7 +12,7 @@ use common::{
     fresh, has_broadcast, hash, position, step, timer,
 };
 use lichen_consensus::{
-    ConsensusError, Core, Effect, Evidence, Input, Message, PersistedState, VIEW_WINDOW,
+    ConsensusError, Core, Effect, Evidence, Input, Message, PersistedState, VIEW_WINDOW, ViewChange,
 };
 use lichen_contracts::block::{Block, CommitCertificate, VoteKind};
 use lichen_contracts::crypto::Hash32;
@@ -558,8 +558,21 @@ fn a_prepared_block_survives_the_view_change() {
             timer(1, 1),
         ]
     );
+    // A view change with a prepared certificate but without its block is refused: the leader
+    // must be able to re-propose the block.
+    assert_refused(
+        &mut core,
+        net.vc_message(&vc0.without_block()),
+        ConsensusError::BadCertificate {
+            reason: "a view change with a prepared certificate carries no block",
+        },
+    );
     assert_eq!(deliver(&mut core, net.vc_message(&vc0)), vec![]);
-    let justification = vec![vc0, vc1.clone(), vc2];
+    // The proposal carries X once: its justification's view changes leave their blocks out.
+    let justification: Vec<ViewChange> = [&vc0, &vc1, &vc2]
+        .into_iter()
+        .map(ViewChange::without_block)
+        .collect();
     let reproposal = net.proposal(leader, 1, &x, justification.clone());
     assert_eq!(
         deliver(&mut core, net.vc_message(&vc1)),
@@ -582,6 +595,14 @@ fn a_prepared_block_survives_the_view_change() {
         net.proposal(leader, 1, &y, justification),
         ConsensusError::BadJustification {
             reason: "the proposal is not the block of the highest prepared certificate",
+        },
+    );
+    // So is X with a justification whose view changes carry blocks (a larger message for nothing).
+    assert_refused(
+        &mut other,
+        net.proposal(leader, 1, &x, vec![vc0, vc1, vc2]),
+        ConsensusError::BadJustification {
+            reason: "a view change in a justification carries a block",
         },
     );
     assert_eq!(

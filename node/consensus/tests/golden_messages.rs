@@ -80,15 +80,17 @@ fn build(suite: Suite) -> Value {
     let view_change = |voter: usize, prepared: Option<(PreparedCertificate, Block)>| {
         let summary = prepared.as_ref().map(|(pc, _)| (pc.view, pc.block_hash));
         let digest = ViewChange::signing_hash(suite, &chain_id, 1, 1, summary);
+        let (prepared, block) = prepared.map_or((None, None), |(pc, b)| (Some(pc), Some(b)));
         ViewChange {
             height: 1,
             view: 1,
             prepared,
+            block,
             voter: voter as u16,
             signature: key(voter).sign(digest.as_bytes()),
         }
     };
-    let vcs = vec![
+    let vcs = [
         view_change(0, Some((pc.clone(), block.clone()))),
         view_change(1, None),
         view_change(3, None),
@@ -99,7 +101,8 @@ fn build(suite: Suite) -> Value {
         height: 1,
         view: 1,
         block,
-        justification: vcs.clone(),
+        // A justification's view changes carry no blocks: the proposal's is the prepared one.
+        justification: vcs.iter().map(ViewChange::without_block).collect(),
         proposer: 2,
         signature: key(2).sign(proposal_digest.as_bytes()),
     };
@@ -145,7 +148,7 @@ fn check(doc: &Value) {
                 v.signature
             }
             Message::ViewChange(vc) => {
-                let (pc, block) = vc.prepared.as_ref().unwrap();
+                let (pc, block) = (vc.prepared.as_ref().unwrap(), vc.block.as_ref().unwrap());
                 assert_eq!(block.header.hash(suite), pc.block_hash);
                 let genesis_hash = Hash32::from_hex(doc["genesis_hash"].as_str().unwrap()).unwrap();
                 pc.verify(

@@ -8,7 +8,7 @@ use std::io;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use lichen_consensus::MESSAGE_BYTES_MAX;
-use lichen_contracts::block::{Block, CommitCertificate};
+use lichen_contracts::block::{BLOCK_BYTES_LIMIT, BLOCK_TXS_LIMIT, Block, CommitCertificate};
 use lichen_contracts::codec::{Decode, Encode, Reader, Writer};
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::error::CodecError;
@@ -23,9 +23,15 @@ pub const SYNC_BLOCKS_MAX: usize = 32;
 pub const SYNC_BYTES_SOFT_MAX: usize = 16 * 1024 * 1024;
 /// A request's body, at most: a consensus message of the largest size, with room for the tag.
 pub const REQUEST_BYTES_MAX: usize = MESSAGE_BYTES_MAX + 64;
-/// Bytes of blocks and certificates one `CatchUp` push carries, at most: well inside a request
-/// frame (`REQUEST_BYTES_MAX`), whatever the framing around them.
-pub const CATCH_UP_BYTES_MAX: usize = MESSAGE_BYTES_MAX / 2;
+/// Bytes of blocks and certificates one `CatchUp` push carries, at most: inside a request frame
+/// (`REQUEST_BYTES_MAX`) with the framing of `SYNC_BLOCKS_MAX` blocks around them.
+pub const CATCH_UP_BYTES_MAX: usize = MESSAGE_BYTES_MAX - 64 * 1024;
+
+// A block of a chain's largest size (its transactions, their length prefixes, the header) and
+// its certificate fit one catch-up push, so a lagging validator is never left with a block that
+// can only reach it by asking.
+const _: () =
+    assert!(BLOCK_BYTES_LIMIT as usize + BLOCK_TXS_LIMIT * 4 + 1024 * 1024 <= CATCH_UP_BYTES_MAX);
 /// A response's body, at most: the soft limit plus one maximal block with its certificate.
 pub const RESPONSE_BYTES_MAX: usize = SYNC_BYTES_SOFT_MAX + MESSAGE_BYTES_MAX;
 

@@ -129,11 +129,13 @@ impl Byzantine {
                 .map_or(0, |(v, _)| v.saturating_add(1))
         });
         vcs.truncate(quorum);
+        // The view changes seen on their own carry their blocks; those taken from the
+        // proposal's justification do not, but then the proposal's block is the prepared one.
         let best = vcs
             .iter()
-            .filter_map(|vc| vc.prepared.as_ref())
-            .max_by_key(|(pc, _)| pc.view)
-            .map(|(_, block)| block.clone());
+            .filter(|vc| vc.prepared.is_some())
+            .max_by_key(|vc| vc.prepared_summary().map(|(v, _)| v))
+            .map(|vc| vc.block.clone().unwrap_or_else(|| p.block.clone()));
         let block = match best {
             Some(block) => block,
             // Nothing prepared in our subset: a fresh block of ours, whatever was prepared.
@@ -143,7 +145,7 @@ impl Byzantine {
             }
             None => p.block.clone(),
         };
-        p.justification = vcs;
+        p.justification = vcs.iter().map(ViewChange::without_block).collect();
         p.block = block;
         self.sign_proposal(suite, p)
     }
@@ -349,6 +351,7 @@ impl Byzantine {
                 height,
                 view,
                 prepared: None,
+                block: None,
                 voter,
                 signature: self.key.sign(hash.as_bytes()),
             };

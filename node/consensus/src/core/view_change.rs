@@ -106,10 +106,12 @@ impl Core {
             self.view,
             summary,
         );
+        let (prepared, block) = prepared.map_or((None, None), |(pc, b)| (Some(pc), Some(b)));
         let vc = ViewChange {
             height: self.height,
             view: self.view,
             prepared,
+            block,
             voter: me,
             signature: self.signer.sign(hash.as_bytes()),
         };
@@ -152,11 +154,19 @@ impl Core {
             return Ok(());
         }
         self.check_view_change(&vc)?;
-        if let Some((_, block)) = &vc.prepared {
-            let hash = block.header.hash(self.config.suite);
-            if self.blocks.len() < BLOCKS_PER_HEIGHT_MAX {
-                self.blocks.entry(hash).or_insert_with(|| block.clone());
-            }
+        // The next leader must re-propose the prepared block: a view change sent on its own
+        // carries it (only those inside a proposal's justification leave it out).
+        if vc.prepared.is_some() && vc.block.is_none() {
+            return Err(ConsensusError::BadCertificate {
+                reason: "a view change with a prepared certificate carries no block",
+            });
+        }
+        if let (Some(pc), Some(block)) = (&vc.prepared, &vc.block)
+            && self.blocks.len() < BLOCKS_PER_HEIGHT_MAX
+        {
+            self.blocks
+                .entry(pc.block_hash)
+                .or_insert_with(|| block.clone());
         }
         self.view_changes.insert(vc.voter, vc);
         // f + 1 validators vouch for views above ours: at least one is honest, so join the
@@ -192,18 +202,20 @@ impl Core {
                 reason: "a view change targets view 0",
             });
         }
-        if let Some((pc, block)) = &vc.prepared {
+        if let Some(pc) = &vc.prepared {
             if pc.height != vc.height || pc.view >= vc.view {
                 return Err(ConsensusError::BadCertificate {
                     reason: "prepared certificate is not from an earlier view of this height",
                 });
             }
-            if block.header.hash(suite) != pc.block_hash {
-                return Err(ConsensusError::BadCertificate {
-                    reason: "the carried block is not the prepared one",
-                });
+            if let Some(block) = &vc.block {
+                if block.header.hash(suite) != pc.block_hash {
+                    return Err(ConsensusError::BadCertificate {
+                        reason: "the carried block is not the prepared one",
+                    });
+                }
+                self.check_block_header(block, pc.block_hash)?;
             }
-            self.check_block_header(block, pc.block_hash)?;
             pc.verify(
                 suite,
                 &self.config.chain_id,
@@ -235,6 +247,13 @@ impl Core {
                     reason: "a validator's view change appears twice",
                 });
             }
+            if vc.block.is_some() {
+                // The proposal's own block is the one the certificates fix: a second copy
+                // (or another block) only makes the proposal larger.
+                return Err(ConsensusError::BadJustification {
+                    reason: "a view change in a justification carries a block",
+                });
+            }
             self.check_view_change(vc)?;
             if let Some(summary) = vc.prepared_summary()
                 && best.is_none_or(|(v, _)| summary.0 > v)
@@ -255,27 +274,40 @@ impl Core {
         if !self.view_changing || !self.i_lead(self.view) || self.proposed.is_some() {
             return;
         }
-        let vcs = self.justification();
+        let vcs = self.view_changes_for_view();
         if vcs.len() < self.quorum() {
             return;
         }
+        // Every view change held here came on its own (or is ours), so a prepared one carries
+        // its block.
         let best = vcs
             .iter()
-            .filter_map(|vc| vc.prepared.as_ref())
-            .max_by_key(|(pc, _)| pc.view)
-            .map(|(_, block)| block.clone());
+            .filter(|vc| vc.prepared.is_some())
+            .max_by_key(|vc| vc.prepared.as_ref().map(|pc| pc.view))
+            .map(|vc| vc.block.clone());
         match best {
-            Some(block) => self.propose(block, out),
+            Some(Some(block)) => self.propose(block, out),
+            Some(None) => {
+                debug_assert!(false, "a held view change with a certificate has no block");
+            }
             None => self.request_build(out),
         }
     }
 
-    pub(super) fn justification(&self) -> Vec<ViewChange> {
+    /// A quorum (or fewer) of the view changes held for the current view.
+    fn view_changes_for_view(&self) -> Vec<&ViewChange> {
         self.view_changes
             .values()
             .filter(|vc| vc.view == self.view)
             .take(self.quorum())
-            .cloned()
+            .collect()
+    }
+
+    /// The view changes a proposal in the current view carries: a quorum, without their blocks.
+    pub(super) fn justification(&self) -> Vec<ViewChange> {
+        self.view_changes_for_view()
+            .into_iter()
+            .map(ViewChange::without_block)
             .collect()
     }
 }

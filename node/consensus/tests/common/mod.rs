@@ -187,10 +187,12 @@ impl Net {
     ) -> ViewChange {
         let summary = prepared.as_ref().map(|(pc, _)| (pc.view, pc.block_hash));
         let signing = ViewChange::signing_hash(SUITE, CHAIN, height, view, summary);
+        let (prepared, block) = prepared.map_or((None, None), |(pc, b)| (Some(pc), Some(b)));
         ViewChange {
             height,
             view,
             prepared,
+            block,
             voter,
             signature: self.key(voter).sign(signing.as_bytes()),
         }
@@ -348,8 +350,9 @@ pub fn check_persist_before_send(effects: &[Effect]) {
                         "view change persisted without the flag"
                     );
                     assert_eq!(
-                        state.prepared, vc.prepared,
-                        "view change carries another cert"
+                        state.prepared.as_ref().map(|(pc, b)| (pc, b)),
+                        vc.prepared.as_ref().zip(vc.block.as_ref()),
+                        "view change carries another cert or block"
                     );
                 }
             }

@@ -15,9 +15,9 @@ fi
 step "format"
 cargo fmt --all -- --check
 
-step "clippy (all targets, with and without the test-only mutations feature; warnings are errors)"
+step "clippy (all targets, with and without the test-only features: mutations, attack; warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo clippy --workspace --all-targets --locked --features lichen-sim/mutations -- -D warnings
+cargo clippy --workspace --all-targets --locked --features lichen-sim/mutations,lichen-node/attack -- -D warnings
 
 step "contracts builds for wasm32-unknown-unknown"
 cargo build -p lichen-contracts --target wasm32-unknown-unknown --locked
@@ -65,13 +65,13 @@ echo "ok: every source file is at most 800 lines"
 step "independent verifier (Python, from PROTOCOL.md alone) on the golden vectors"
 python3 scripts/independent_verifier.py contracts/vectors/golden-sm.json contracts/vectors/golden-intl.json
 
-step "tests (workspace; the simulator's planted-bug tests need the mutations feature)"
+step "tests (workspace; the simulator's planted-bug tests need the mutations feature, the attack harness the attack feature)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked --features lichen-sim/mutations 2>&1 | tee "$log"
+cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/attack 2>&1 | tee "$log"
 
-step "hostile clients against four validators, briefly (the full table: ./scripts/attack.sh)"
-cargo test --workspace --locked --features lichen-sim/mutations --bench attack -- --quick
+step "hostile clients and a hostile validator against four validators, briefly (the full table: ./scripts/attack.sh)"
+cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/attack --bench attack -- --quick
 
 step "WASM verifier and scanner page: wasm32 build, wasm-bindgen (web, Node), npm packages, site"
 ./scripts/build-wasm.sh

@@ -1,7 +1,9 @@
-//! The hostile-client harness (issue 14): four validators in this process, as in the cluster
-//! benchmark, and an honest load of issue transactions, each submitted with `?wait=final` from
-//! `--honest-threads` threads (default 32; 8 with `--quick`) round-robin over the nodes: once with no attack, then once under each
-//! attack, the attacker running from threads of this process for exactly as long as the load:
+//! The attack harness (issue 14): four validators in this process, as in the cluster benchmark,
+//! and an honest load of issue transactions, each submitted with `?wait=final` from
+//! `--honest-threads` threads (default 32; 8 with `--quick`) round-robin over validators 0-2
+//! (validator 3 may be the hostile one, and its clients are on their own): once with no attack,
+//! then once under each attack, the attacker running from threads of this process for exactly as
+//! long as the load. A hostile client:
 //!
 //! - `slowloris`: `SLOW_PER_NODE` connections to every node that send half a request head, or a
 //!   head announcing a 1 MiB body and then 16 bytes of it (reopened when the node closes them);
@@ -9,21 +11,28 @@
 //!   holds (valid signatures), round-robin over the nodes, as fast as they are answered;
 //! - `garbage`: `ATTACK_THREADS` threads posting 64 KiB of random bytes as transactions.
 //!
+//! A hostile validator (validator 3, still running its honest node; see `attack/hostile.rs`):
+//! `vote-flood`, `future-flood`, `junk-block` (when it leads) and `peer-flood` (sync requests,
+//! junk catch-ups and junk forwarded batches).
+//!
 //! Per phase: honest committed tx/s and its share of the no-attack rate, finality p50/p99, the
 //! highest view the load's blocks were committed in (above 0: view changes), this process's peak
 //! RSS during the phase (the four nodes and all clients: `VmHWM`, reset per phase), and what the
 //! attacker's requests got. The run fails, whatever the timings, if an honest transaction does
 //! not commit (the chain stalled) or an attacker's transaction is accepted.
 //!
-//! Not yet here: the attacks of a hostile validator or peer (floods of votes and future messages,
-//! junk blocks, sync floods): they need a peer speaking the wire protocol with a validator's keys.
+//! For a hostile validator the table also says whether the honest nodes cut it off (a peer
+//! penalised past the ban threshold is disconnected for a minute): the fewest peers an honest
+//! node had during the phase.
 //!
-//! `cargo bench -p lichen-node --bench attack [-- --licences N --suite sm|intl]`;
-//! `scripts/attack.sh` runs it in release, `scripts/attack.sh --quick` briefly (CI: debug build,
-//! `cargo test -p lichen-node --bench attack -- --quick`).
+//! `cargo bench -p lichen-node --features attack --bench attack [-- --licences N --suite
+//! sm|intl]`; `scripts/attack.sh` runs it in release, `scripts/attack.sh --quick` briefly (CI:
+//! debug build, `cargo test --features lichen-node/attack --bench attack -- --quick`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "attack/hostile.rs"]
+mod hostile;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -66,6 +75,8 @@ struct AttackTally {
 
 struct Phase {
     name: &'static str,
+    /// The fewest peers an honest node had (hostile-validator phases).
+    honest_peers_min: Option<usize>,
     rate: f64,
     latencies: Vec<Duration>,
     view_max: u64,
@@ -218,8 +229,11 @@ fn slowloris(
     })
 }
 
+/// Validators the honest clients use (the last one may be hostile).
+const HONEST: usize = VALIDATORS - 1;
+
 /// Submits every transaction once with `?wait=final`, from `threads` threads round-robin over the
-/// nodes: the committed rate, each finality latency, and the highest view seen.
+/// honest nodes: the committed rate, each finality latency, and the highest view seen.
 fn honest_load(
     cluster: &Cluster,
     txs: &[SignedTransaction],
@@ -229,7 +243,7 @@ fn honest_load(
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|t| {
-            let (bytes, urls) = (bytes.clone(), cluster.urls.clone());
+            let (bytes, urls) = (bytes.clone(), cluster.urls[..HONEST].to_vec());
             std::thread::spawn(move || {
                 let mut latencies = Vec::new();
                 let mut view_max = 0;
@@ -247,8 +261,8 @@ fn honest_load(
                                 if let Some(h) = body["height"].as_u64()
                                     && let Ok(block) = client.get_json(&format!("/v1/blocks/{h}"))
                                 {
-                                    view_max =
-                                        view_max.max(block["header"]["view"].as_u64().unwrap_or(0));
+                                    view_max = view_max
+                                        .max(block["certificate"]["view"].as_u64().unwrap_or(0));
                                 }
                                 break;
                             }
@@ -282,29 +296,88 @@ fn honest_load(
     (rate, latencies, view_max)
 }
 
+/// Samples the honest nodes' peer counts until `stop`: the fewest any of them had.
+fn watch_peers(cluster: &Cluster, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    let statuses: Vec<_> = cluster.nodes[..HONEST]
+        .iter()
+        .map(|n| n.status.clone())
+        .collect();
+    std::thread::spawn(move || {
+        let mut fewest = usize::MAX;
+        while !stop.load(Ordering::Relaxed) {
+            for s in &statuses {
+                fewest = fewest.min(s.snapshot().peers);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        fewest
+    })
+}
+
+/// Every phase, in order: no attack, the hostile clients', the hostile validator's (from the
+/// fifth on, each on a fresh cluster).
+const PHASES: [&str; 8] = [
+    "none",
+    "slowloris",
+    "junk-txs",
+    "garbage",
+    "vote-flood",
+    "future-flood",
+    "junk-block",
+    "peer-flood",
+];
+
 fn run(suite: Suite, licences: usize, honest_threads: usize) -> Vec<Phase> {
     let mut chain = TestChain::new(suite, VALIDATORS);
-    let cluster = Cluster::start(&mut chain);
+    let mut cluster = Cluster::start(&mut chain);
     cluster.wait_ready(0);
     let junk = Arc::new(junk_txs(&chain, suite));
     let garbage: Arc<Vec<Vec<u8>>> =
         Arc::new((0..8).map(|i| junk_bytes(GARBAGE_BYTES, 77 + i)).collect());
+    let junk_block = Arc::new(hostile::unregistered_txs(
+        &chain,
+        hostile::JUNK_BLOCK_TXS,
+        5_000_000,
+    ));
     let mut phases = Vec::new();
-    for (p, name) in ["none", "slowloris", "junk-txs", "garbage"]
-        .into_iter()
-        .enumerate()
-    {
+    for (p, name) in PHASES.into_iter().enumerate() {
+        let hostile_phase = PHASES[4..].contains(&name);
+        // Each hostile validator's attack on a cluster of its own: a ban from one attack (a
+        // minute) must not carry into the next.
+        if hostile_phase {
+            cluster.stop();
+            chain = TestChain::new(suite, VALIDATORS);
+            cluster = Cluster::start(&mut chain);
+            cluster.wait_ready(0);
+        }
+        let hostile = Arc::new(hostile::Hostile::new(
+            &chain,
+            &format!("validator-{HONEST}"),
+            &cluster.nodes[HONEST],
+        ));
         let height = cluster.status(0).unwrap()["height"].as_u64().unwrap();
         let txs = issue_txs(&chain, &format!("ATTACK{p}"), 0..licences, height + 900);
         let stop = Arc::new(AtomicBool::new(false));
         let tally = Arc::new(Mutex::new(AttackTally::default()));
         reset_rss_peak();
         let attackers: Vec<std::thread::JoinHandle<()>> = match name {
+            "none" => Vec::new(),
             "slowloris" => vec![slowloris(&cluster, stop.clone(), tally.clone())],
             "junk-txs" => flood(&cluster.urls, junk.clone(), stop.clone(), tally.clone()),
             "garbage" => flood(&cluster.urls, garbage.clone(), stop.clone(), tally.clone()),
-            _ => Vec::new(),
+            _ => {
+                let attack = hostile::run(name, hostile.clone(), junk_block.clone(), stop.clone());
+                let tally = tally.clone();
+                vec![std::thread::spawn(move || {
+                    let sent = attack.join().expect("hostile validator thread");
+                    let mut tally = tally.lock().unwrap();
+                    for (what, n) in sent {
+                        *tally.outcomes.entry(format!("{what} sent")).or_default() += n as usize;
+                    }
+                })]
+            }
         };
+        let peers = hostile_phase.then(|| watch_peers(&cluster, stop.clone()));
         // Let the attack take hold before the honest load starts.
         if !attackers.is_empty() {
             std::thread::sleep(Duration::from_millis(500));
@@ -314,6 +387,7 @@ fn run(suite: Suite, licences: usize, honest_threads: usize) -> Vec<Phase> {
         for a in attackers {
             a.join().expect("attacker thread");
         }
+        let honest_peers_min = peers.map(|w| w.join().expect("peer watcher"));
         let tally = std::mem::take(&mut *tally.lock().unwrap());
         assert_eq!(
             tally.accepted, 0,
@@ -321,6 +395,7 @@ fn run(suite: Suite, licences: usize, honest_threads: usize) -> Vec<Phase> {
         );
         phases.push(Phase {
             name,
+            honest_peers_min,
             rate,
             latencies,
             view_max,
@@ -354,15 +429,23 @@ fn main() {
         let phases = run(suite, licences, honest_threads);
         let baseline = phases[0].rate;
         for p in &phases {
-            let got = if p.tally.outcomes.is_empty() {
+            let mut got: Vec<String> = p
+                .tally
+                .outcomes
+                .iter()
+                .map(|(k, v)| format!("{v} x {k}"))
+                .collect();
+            if let Some(fewest) = p.honest_peers_min {
+                got.push(if fewest < HONEST {
+                    format!("cut off (an honest node was down to {fewest} peers)")
+                } else {
+                    "never cut off".to_string()
+                });
+            }
+            let got = if got.is_empty() {
                 "-".to_string()
             } else {
-                p.tally
-                    .outcomes
-                    .iter()
-                    .map(|(k, v)| format!("{v} x {k}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                got.join("; ")
             };
             println!(
                 "{name}: | {} | {:.0} | {:.0}% | {:.0} ms | {:.0} ms | {} | {} | {got} |",

@@ -263,7 +263,7 @@ fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &st
             height_of[i] = Some(h);
         }
         if !mine.is_empty() {
-            views.push(b["block"]["header"]["view"].as_u64().unwrap_or(0));
+            views.push(b["certificate"]["view"].as_u64().unwrap_or(0));
             blocks.push((h, mine));
         }
     }

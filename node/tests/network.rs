@@ -197,11 +197,17 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
     .await;
     assert!(matches!(answer, Ok(Response::Blocks(_))), "{answer:?}");
 
-    // ...but not send consensus messages, let alone undecodable ones. Each costs it points;
-    // at the threshold it is disconnected.
+    // ...but not send consensus messages or catch-up blocks (refused undecoded, by who sent
+    // them), let alone undecodable ones. Each costs it points; at the threshold it is
+    // disconnected.
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
-    for _ in 0..hits {
-        let _ = ask(&mut c, peer, Request::Consensus(vec![0xff; 40])).await;
+    for i in 0..hits {
+        let junk = if i % 2 == 0 {
+            Request::Consensus(vec![0xff; 40])
+        } else {
+            Request::CatchUp(vec![0xff; 1024 * 1024])
+        };
+        let _ = ask(&mut c, peer, junk).await;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while c.is_connected(&peer) {

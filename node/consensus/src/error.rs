@@ -30,6 +30,34 @@ pub enum ConsensusError {
     /// flood of resent votes costs a lookup each, not a signature verification).
     #[error("validator {voter} already cast this vote")]
     DuplicateVote { voter: u16 },
+    /// Another vote of a validator already caught voting twice in that kind and view: the
+    /// evidence is held, so its signature is not checked either.
+    #[error("validator {voter} already equivocated in this view; further votes are not checked")]
+    KnownEquivocator { voter: u16 },
+    /// A message for a later height that the core does not keep: too far ahead, already held,
+    /// or over its signer's share of the future buffer. Dropped unchecked.
+    #[error(
+        "validator {signer}'s message for a later height is too far ahead, held already or over its share"
+    )]
+    FutureNotBuffered { signer: u16 },
+    /// A proposal for a view that already had `PROPOSAL_COPIES_PER_VIEW_MAX` of them looked at.
+    #[error("proposals for view {view} arrived too often; this one is not looked at")]
+    SurplusProposal { view: u64 },
+}
+
+impl ConsensusError {
+    /// Refused at the cost of a lookup: the message may be an honest resend or merely early or
+    /// late, so one alone is no fault; only a flood of them is (the node counts them per peer).
+    pub fn is_cheap_refusal(&self) -> bool {
+        matches!(
+            self,
+            ConsensusError::OutOfWindow { .. }
+                | ConsensusError::DuplicateVote { .. }
+                | ConsensusError::KnownEquivocator { .. }
+                | ConsensusError::FutureNotBuffered { .. }
+                | ConsensusError::SurplusProposal { .. }
+        )
+    }
 }
 
 /// Why a block did not execute at this node: the error of `Input::Executed`. The core treats

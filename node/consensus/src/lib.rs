@@ -16,7 +16,7 @@ pub use crate::core::Mutation;
 pub use crate::core::{
     BLOCKS_PER_HEIGHT_MAX, Config, Core, Effect, Evidence, FUTURE_BYTES_MAX, FUTURE_HEIGHTS_MAX,
     FUTURE_MESSAGES_MAX, FUTURE_UNVERIFIED_PER_SIGNER_MAX, HELPS_PER_HEIGHT_MAX, Input,
-    PersistedState, Signer, Tip, VIEW_HISTORY, VIEW_WINDOW,
+    PROPOSAL_COPIES_PER_VIEW_MAX, PersistedState, Signer, Tip, VIEW_HISTORY, VIEW_WINDOW,
 };
 pub use error::{ConsensusError, ExecutionError};
 pub use messages::{

@@ -318,6 +318,18 @@ impl Message {
         }
     }
 
+    /// The height and view of an encoded proposal, read from its first bytes without decoding
+    /// the block it carries; `None` for another message or too few bytes.
+    pub fn peek_proposal(bytes: &[u8]) -> Option<(u64, u64)> {
+        let (&tag, rest) = bytes.split_first()?;
+        if tag != 1 || rest.len() < 16 {
+            return None;
+        }
+        let height = u64::from_be_bytes(rest[..8].try_into().ok()?);
+        let view = u64::from_be_bytes(rest[8..16].try_into().ok()?);
+        Some((height, view))
+    }
+
     /// Decodes a message from the network, refusing oversized input before parsing.
     pub fn from_wire(bytes: &[u8]) -> Result<Self, CodecError> {
         if bytes.len() > MESSAGE_BYTES_MAX {

@@ -7,10 +7,10 @@ mod common;
 use common::{GENESIS, Net, fresh, hash};
 use lichen_consensus::{MESSAGE_BYTES_MAX, Message, PersistedState, ViewChange};
 use lichen_contracts::block::{BLOCK_BYTES_LIMIT, BLOCK_TXS_LIMIT, IndexedSignature};
-use lichen_contracts::model::VALIDATORS_MAX;
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::error::CodecError;
+use lichen_contracts::model::VALIDATORS_MAX;
 
 /// One of each message, including a view-1 proposal justified by view changes, one of them
 /// carrying a prepared certificate and its block.

@@ -12,9 +12,11 @@ use common::{
     fresh, has_broadcast, hash, position, step, timer,
 };
 use lichen_consensus::{
-    ConsensusError, Core, Effect, Evidence, Input, Message, PersistedState, VIEW_WINDOW, ViewChange,
+    ConsensusError, Core, Effect, Evidence, Input, Message, PROPOSAL_COPIES_PER_VIEW_MAX,
+    PersistedState, VIEW_WINDOW, ViewChange,
 };
 use lichen_contracts::block::{Block, CommitCertificate, VoteKind};
+use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::model::ChainParams;
 
@@ -1114,6 +1116,15 @@ fn two_prepares_from_one_validator_in_one_view_are_evidence_and_the_second_is_no
             error: ConsensusError::DuplicateVote { voter: 1 }
         }]
     );
+    // A third, different vote is refused unchecked (a forged signature shows it is not
+    // verified): the evidence is out, and each check would cost a verification.
+    let mut third = net.signed_vote(VoteKind::Prepare, 1, 1, 0, Hash32([0x78; 32]));
+    third.signature = net.signed_vote(VoteKind::Commit, 2, 1, 0, hx).signature;
+    assert_refused(
+        &mut core,
+        Message::Vote(third),
+        ConsensusError::KnownEquivocator { voter: 1 },
+    );
     // 1's prepare for X was not counted: 0 still needs both 2 and 3.
     assert_needs_two_more_prepares(&mut core, &net, &x);
 }
@@ -1283,6 +1294,83 @@ fn commit_height_1(
     let effects = executed(core, net, &block);
     assert_eq!(core.height(), 2, "{effects:?}");
     effects
+}
+
+#[test]
+fn future_messages_not_kept_are_refused_unchecked() {
+    let net = Net::new();
+    let mut core = net.core(0);
+    step(&mut core, Input::Start);
+    let later = Hash32([0x42; 32]);
+    // Held (it asks for blocks: someone is ahead) ...
+    assert_eq!(
+        deliver(&mut core, net.prepare(1, 2, 0, later)),
+        vec![Effect::RequestSync { from_height: 1 }]
+    );
+    // ... so the same again is refused unchecked, as is one too far ahead: each a cheap
+    // refusal, which the node counts against the sender only as a flood.
+    for m in [net.prepare(1, 2, 0, later), net.prepare(1, 2 + 5, 0, later)] {
+        assert_refused(
+            &mut core,
+            m,
+            ConsensusError::FutureNotBuffered { signer: 1 },
+        );
+    }
+    assert!(ConsensusError::FutureNotBuffered { signer: 1 }.is_cheap_refusal());
+}
+
+#[test]
+fn proposals_of_no_use_are_refused_and_known_before_decoding() {
+    let net = Net::new();
+    let mut core = net.core(0);
+    step(&mut core, Input::Start);
+    let x = net.block(1, 0, GENESIS);
+    let hx = hash(&x);
+    // What the node reads before decoding: height and view.
+    let px = net.proposal(1, 0, &x, vec![]);
+    assert_eq!(Message::peek_proposal(&px.to_bytes()), Some((1, 0)));
+    assert_eq!(
+        Message::peek_proposal(&net.prepare(1, 1, 0, hx).to_bytes()),
+        None
+    );
+    // The current height: the leader's proposal and two more copies are looked at, then no more.
+    assert!(core.wants_proposal(1, 0));
+    for _ in 0..PROPOSAL_COPIES_PER_VIEW_MAX {
+        deliver(&mut core, px.clone());
+    }
+    assert!(!core.wants_proposal(1, 0));
+    assert_refused(&mut core, px, ConsensusError::SurplusProposal { view: 0 });
+    assert!(core.wants_proposal(1, 1), "another view is counted apart");
+    // The next height: until its view's leader's proposal is held; never further ahead.
+    let next = net.block(2, 0, hx);
+    assert!(core.wants_proposal(2, 0));
+    assert!(!core.wants_proposal(3, 0));
+    assert_eq!(
+        deliver(&mut core, net.proposal(net.leader(2, 0), 0, &next, vec![])),
+        vec![Effect::RequestSync { from_height: 1 }]
+    );
+    assert!(!core.wants_proposal(2, 0));
+    assert!(core.wants_proposal(2, 1));
+    // A proposal for the next height from a validator that does not lead its view is refused
+    // (penalised), and one beyond the next height is not kept.
+    let not_leader = (1..4).find(|&v| v != net.leader(2, 1)).unwrap();
+    assert_refused(
+        &mut core,
+        net.proposal(not_leader, 1, &net.block(2, 1, hx), vec![]),
+        ConsensusError::NotLeader {
+            view: 1,
+            leader: net.leader(2, 1),
+            found: not_leader,
+        },
+    );
+    let far = net.block(3, 0, Hash32([9; 32]));
+    assert_refused(
+        &mut core,
+        net.proposal(net.leader(3, 0), 0, &far, vec![]),
+        ConsensusError::FutureNotBuffered {
+            signer: net.leader(3, 0),
+        },
+    );
 }
 
 #[test]

@@ -72,6 +72,9 @@ pub const DONE_QUEUE_MAX: usize = 64;
 pub const SYNC_READS_MAX: usize = 4;
 /// Penalties from the relay worker waiting for the swarm, at most.
 pub const PENALTIES_QUEUE_MAX: usize = 256;
+/// Requests of the attack harness's hostile validator waiting for the swarm, at most (only
+/// built with the `attack` feature; see [`NetworkHandle`]).
+pub const RAW_QUEUE_MAX: usize = 64;
 
 /// Whether this node votes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +136,12 @@ pub struct NetworkHandle {
     pub peer_id: PeerId,
     /// The addresses actually listened on (ports resolved).
     pub listen_addrs: Vec<Multiaddr>,
+    /// Requests sent as this node to the other validators exactly as given (at most
+    /// `RAW_QUEUE_MAX` waiting): how the attack harness (`node/benches/attack.rs`) makes one
+    /// validator hostile while it keeps running honestly. Only with the `attack` feature, which
+    /// no release build enables.
+    #[cfg(feature = "attack")]
+    pub raw: mpsc::Sender<wire::Request>,
     task: JoinHandle<()>,
 }
 
@@ -229,6 +238,8 @@ pub async fn start(
     let (done_tx, done_rx) = mpsc::channel(DONE_QUEUE_MAX);
     let (relay_tx, relay_rx) = mpsc::channel(RELAY_BATCHES_MAX);
     let (penalty_tx, penalty_rx) = mpsc::channel(PENALTIES_QUEUE_MAX);
+    // Without the `attack` feature the sender is dropped here and the queue stays closed.
+    let (raw_tx, raw_rx) = mpsc::channel(RAW_QUEUE_MAX);
     let mut network = Network {
         swarm,
         chain,
@@ -247,6 +258,7 @@ pub async fn start(
         done_rx,
         relay_tx,
         penalty_rx,
+        raw_rx,
         sync_in_flight: None,
         next_sync_poll_ms: 0,
         last_catch_up_ms: BTreeMap::new(),
@@ -270,9 +282,13 @@ pub async fn start(
         }
     });
     tracing::info!(%peer_id, addresses = ?listen_addrs, role = role.name(), "network started");
+    #[cfg(not(feature = "attack"))]
+    drop(raw_tx);
     Ok(NetworkHandle {
         peer_id,
         listen_addrs,
+        #[cfg(feature = "attack")]
+        raw: raw_tx,
         task,
     })
 }
@@ -299,6 +315,8 @@ struct Network {
     done_rx: mpsc::Receiver<Done>,
     relay_tx: mpsc::Sender<(PeerId, Vec<Vec<u8>>)>,
     penalty_rx: mpsc::Receiver<(PeerId, String)>,
+    /// The hostile validator's requests (closed unless built with the `attack` feature).
+    raw_rx: mpsc::Receiver<wire::Request>,
     /// The one sync request under way: its id, the peer and the first height asked for.
     sync_in_flight: Option<(OutboundRequestId, PeerId, u64)>,
     next_sync_poll_ms: u64,

@@ -35,6 +35,7 @@ impl Network {
                 Some(tx) = self.forward_rx.recv() => self.forward(tx),
                 Some(done) = self.done_rx.recv() => self.on_done(done),
                 Some((peer, reason)) = self.penalty_rx.recv() => self.penalise(peer, &reason),
+                Some(request) = self.raw_rx.recv() => self.send_to_other_validators(&request),
                 _ = tick.tick() => self.on_tick(),
             }
             self.pump();
@@ -86,6 +87,7 @@ impl Network {
             "membership"
         );
         self.membership = membership;
+        self.report_peers();
     }
 
     fn on_tick(&mut self) {
@@ -217,8 +219,19 @@ impl Network {
         }
     }
 
-    fn report_peers(&self) {
-        self.status.set_peers(self.book.connected_peers().count());
+    /// Reports the connected peers, and which validators they are (the driver leaves a view
+    /// whose leader it cannot reach early).
+    pub(super) fn report_peers(&self) {
+        let reachable = self
+            .membership
+            .validators
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_some_and(|p| self.book.is_connected(&p)))
+            .filter_map(|(i, _)| u16::try_from(i).ok())
+            .collect();
+        self.status
+            .set_peers(self.book.connected_peers().count(), reachable);
     }
 
     fn on_wire(&mut self, event: request_response::Event<Request, Response>) {
@@ -303,7 +316,8 @@ impl Network {
                     self.penalise(peer, "catch-up blocks from a peer that is not a validator");
                     return;
                 }
-                self.deliver_blocks(peer, blocks);
+                // Decoded by the runtime, like a consensus message, and only from a validator.
+                self.deliver(peer, Arrival::EncodedBlocks(blocks));
             }
         }
     }

@@ -10,6 +10,7 @@ use lichen_contracts::codec::{Decode, Encode};
 
 use super::wire::{
     CATCH_UP_BYTES_MAX, CertifiedBlock, Request, Response, SYNC_BLOCKS_MAX, SYNC_BYTES_SOFT_MAX,
+    encode_blocks,
 };
 use super::{
     CATCH_UP_INTERVAL_MS, Network, OBSERVER_SYNC_POLL_MS, Role, STALL_VIEW_TIMEOUTS, SYNC_READS_MAX,
@@ -26,7 +27,8 @@ pub(super) enum Done {
     },
     CatchUp {
         peer: PeerId,
-        blocks: Vec<CertifiedBlock>,
+        /// `wire::encode_blocks` of the blocks.
+        blocks: Vec<u8>,
     },
 }
 
@@ -174,6 +176,7 @@ impl Network {
                 false,
             );
             if !blocks.is_empty() {
+                let blocks = encode_blocks(&blocks);
                 let _ = done.try_send(Done::CatchUp { peer, blocks });
             }
         });

@@ -54,8 +54,10 @@ pub enum Request {
     Transactions(Vec<Vec<u8>>),
     /// Committed blocks with their certificates, from `from_height` on, at most `blocks_max`.
     SyncFrom { from_height: u64, blocks_max: u16 },
-    /// Committed blocks pushed to a validator seen lagging (consensus' `HelpCatchUp`).
-    CatchUp(Vec<CertifiedBlock>),
+    /// Committed blocks pushed to a validator seen lagging (consensus' `HelpCatchUp`), as they
+    /// came off the wire (see [`encode_blocks`]): the receiver decodes them only once it knows
+    /// the sender is a validator, and off the network task.
+    CatchUp(Vec<u8>),
 }
 
 /// The answer to a request.
@@ -95,6 +97,25 @@ mod tag {
     pub const CATCH_UP: u8 = 4;
     pub const ACK: u8 = 0;
     pub const BLOCKS: u8 = 1;
+}
+
+/// The bytes of a `CatchUp` push of `blocks` (the same form as a sync answer's blocks).
+pub fn encode_blocks(blocks: &[CertifiedBlock]) -> Vec<u8> {
+    let mut w = Writer::new();
+    write_blocks(&mut w, blocks);
+    w.into_bytes()
+}
+
+/// Decodes the blocks of a `CatchUp` push: exactly a sequence of at most `SYNC_BLOCKS_MAX`.
+pub fn decode_blocks(bytes: &[u8]) -> Result<Vec<CertifiedBlock>, WireError> {
+    let malformed = |source| WireError::Malformed {
+        what: "catch-up blocks",
+        source,
+    };
+    let mut r = Reader::new(bytes);
+    let blocks = read_blocks(&mut r).map_err(malformed)?;
+    r.finish().map_err(malformed)?;
+    Ok(blocks)
 }
 
 fn write_blocks(w: &mut Writer, blocks: &[CertifiedBlock]) {
@@ -142,7 +163,7 @@ impl Request {
             }
             Request::CatchUp(blocks) => {
                 w.u8(tag::CATCH_UP);
-                write_blocks(&mut w, blocks);
+                w.raw(blocks);
             }
         }
         w.into_bytes()
@@ -171,7 +192,8 @@ impl Request {
                 from_height: r.u64().map_err(malformed)?,
                 blocks_max: r.u16().map_err(malformed)?,
             },
-            tag::CATCH_UP => Request::CatchUp(read_blocks(&mut r).map_err(malformed)?),
+            // The rest of the frame, decoded later by `decode_blocks`.
+            tag::CATCH_UP => return Ok(Request::CatchUp(bytes[1..].to_vec())),
             other => {
                 return Err(malformed(CodecError::InvalidTag {
                     what: "request",
@@ -324,7 +346,7 @@ mod tests {
                 from_height: 7,
                 blocks_max: 32,
             },
-            Request::CatchUp(vec![]),
+            Request::CatchUp(encode_blocks(&[])),
         ] {
             assert_eq!(Request::from_bytes(&request.to_bytes()).unwrap(), request);
         }
@@ -353,6 +375,24 @@ mod tests {
         w.len(TX_BATCH_MAX + 1);
         assert!(Request::from_bytes(&w.into_bytes()).is_err());
         assert!(Response::from_bytes(&[5]).is_err());
+    }
+
+    #[test]
+    fn catch_up_blocks_are_decoded_only_when_asked() {
+        // The request keeps the bytes as they came (nothing is decoded for a stranger) ...
+        let junk = vec![0, 0, 0, 1, 0xff, 0xff];
+        let mut frame = vec![tag::CATCH_UP];
+        frame.extend_from_slice(&junk);
+        assert_eq!(
+            Request::from_bytes(&frame).unwrap(),
+            Request::CatchUp(junk.clone())
+        );
+        // ... and the receiver's decoding refuses them.
+        assert!(decode_blocks(&junk).is_err());
+        assert_eq!(decode_blocks(&encode_blocks(&[])).unwrap(), vec![]);
+        let mut trailing = encode_blocks(&[]);
+        trailing.push(0);
+        assert!(decode_blocks(&trailing).is_err());
     }
 
     #[test]

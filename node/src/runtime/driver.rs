@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use libp2p::PeerId;
-use lichen_consensus::{Config, Core, Effect, Input, Message, PersistedState, Tip};
+use lichen_consensus::{Config, Core, Effect, ExecutionError, Input, Message, PersistedState, Tip};
+use lichen_contracts::block::BlockError;
 use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, SecretKey};
 use lichen_contracts::ledger::TxError;
@@ -18,6 +19,7 @@ use tokio::time::Instant;
 use super::admission::Admission;
 use super::clock::{Timers, now_ms};
 use super::finality::{Finality, TxFate};
+use super::floods::FloodMeter;
 use super::status::Status;
 use super::{Arrival, Inbound, Outbox};
 use crate::chain::Chain;
@@ -25,6 +27,9 @@ use crate::error::NodeError;
 
 /// Inputs queued for the driver (from the network), at most.
 pub const INPUT_QUEUE_MAX: usize = 1_024;
+/// A view whose leader this validator cannot reach is left after this long, in milliseconds
+/// (not the view's full timeout): time for a connection being re-made to come back.
+pub const UNREACHABLE_LEADER_TIMEOUT_MS: u64 = 100;
 
 /// The consensus driver.
 pub struct Driver {
@@ -44,6 +49,8 @@ pub struct Driver {
     heartbeat: Duration,
     /// The view timer held back while idle, to be brought forward when a transaction arrives.
     postponed: Option<(u64, u64)>,
+    /// Peers' cheaply refused messages, counted to penalise floods.
+    floods: FloodMeter,
 }
 
 impl std::fmt::Debug for Driver {
@@ -107,6 +114,7 @@ impl Driver {
                 last_commit: Instant::now(),
                 heartbeat,
                 postponed: None,
+                floods: FloodMeter::default(),
             },
             tx,
         ))
@@ -209,8 +217,29 @@ impl Driver {
         };
         if (height, view) == (self.core.height(), self.core.view()) {
             let timeout = self.chain.params().view_timeout_ms(view);
+            let timeout = self.view_timeout_ms(height, view, timeout);
             self.timers
                 .schedule(height, view, timeout, self.core.height());
+        }
+    }
+
+    /// The time to give (`height`, `view`) before leaving it: `after_ms`, as the core asked,
+    /// unless this validator has no connection to the view's leader (banned for flooding,
+    /// crashed, cut off) while it reaches a quorum of the others: then the leader's proposal
+    /// cannot arrive, and waiting the full timeout would only stall the chain for every turn the
+    /// leader has. Leaving a view early is always safe; the others leave it too if they cannot
+    /// reach the leader either, or the view goes on with them.
+    fn view_timeout_ms(&self, height: u64, view: u64, after_ms: u64) -> u64 {
+        let Some(me) = self.core.my_index() else {
+            return after_ms;
+        };
+        let leader = self.core.leader(height, view);
+        // The others this node must reach: a quorum, counting itself and not the leader.
+        let others_min = self.core.validators().quorum().saturating_sub(1);
+        if leader != me && self.status.is_unreachable(leader, others_min) {
+            after_ms.min(UNREACHABLE_LEADER_TIMEOUT_MS)
+        } else {
+            after_ms
         }
     }
 
@@ -264,6 +293,17 @@ impl Driver {
     fn arrive(&mut self, arrival: Arrival, from: Option<PeerId>) -> Result<(), NodeError> {
         match arrival {
             Arrival::Decoded(input) => self.feed(*input, from),
+            // A proposal of no use is refused before its block is decoded (like any cheap
+            // refusal, it counts against the sender only in a flood).
+            Arrival::Encoded(bytes)
+                if Message::peek_proposal(&bytes)
+                    .is_some_and(|(height, view)| !self.core.wants_proposal(height, view)) =>
+            {
+                if let Some(peer) = from {
+                    self.note_cheap_refusal(peer, "a proposal of no use (not decoded)");
+                }
+                Ok(())
+            }
             Arrival::Encoded(bytes) => match Message::from_wire(&bytes) {
                 Ok(message) => self.feed(Input::Message(message), from),
                 Err(e) => {
@@ -274,32 +314,52 @@ impl Driver {
                     Ok(())
                 }
             },
+            Arrival::EncodedBlocks(bytes) => match crate::net::wire::decode_blocks(&bytes) {
+                Ok(blocks) => {
+                    for b in blocks {
+                        let synced = Input::Synced {
+                            block: b.block,
+                            certificate: b.certificate,
+                        };
+                        self.feed(synced, from)?;
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    if let Some(peer) = from {
+                        self.outbox
+                            .penalise(peer, format!("undecodable blocks: {e}"));
+                    }
+                    Ok(())
+                }
+            },
         }
     }
 
     /// Steps the core with `input` and everything its effects feed back, in order. `from`: the
     /// peer that sent it.
     fn feed(&mut self, input: Input, from: Option<PeerId>) -> Result<(), NodeError> {
+        // A proposal comes straight from its proposer: if its block breaks a rule, the peer
+        // that sent it is to blame (for a block it relayed, anyone else would not be).
+        let proposer = from.filter(|_| matches!(input, Input::Message(Message::Proposal(_))));
         let mut queue = VecDeque::from([input]);
         let mut first = true;
         while let Some(input) = queue.pop_front() {
             let effects = self.core.step(input);
             // A message refused outright yields exactly one `Ignored` (nothing else happens, so
             // no buffered message of another peer is involved): that is the sender's doing,
-            // unless it merely came late or early, or again (a resend is cheap and may be honest).
-            if first
-                && let (Some(peer), [Effect::Ignored { error }]) = (from, effects.as_slice())
-                && !matches!(
-                    error,
-                    lichen_consensus::ConsensusError::OutOfWindow { .. }
-                        | lichen_consensus::ConsensusError::DuplicateVote { .. }
-                )
-            {
-                self.outbox.penalise(peer, error.to_string());
+            // unless it merely came late or early, or again (a resend is cheap and may be
+            // honest): those count against the sender only as a flood.
+            if first && let (Some(peer), [Effect::Ignored { error }]) = (from, effects.as_slice()) {
+                if error.is_cheap_refusal() {
+                    self.note_cheap_refusal(peer, &error.to_string());
+                } else {
+                    self.outbox.penalise(peer, error.to_string());
+                }
             }
             first = false;
             for effect in effects {
-                self.carry_out(effect, &mut queue)?;
+                self.carry_out(effect, &mut queue, proposer)?;
             }
         }
         self.status
@@ -307,7 +367,27 @@ impl Driver {
         Ok(())
     }
 
-    fn carry_out(&mut self, effect: Effect, queue: &mut VecDeque<Input>) -> Result<(), NodeError> {
+    /// Counts a message refused at the cost of a lookup against `peer`: penalised only when
+    /// they come in a flood.
+    fn note_cheap_refusal(&mut self, peer: PeerId, last: &str) {
+        if let Some(count) = self.floods.note(peer, now_ms()) {
+            self.outbox.penalise(
+                peer,
+                format!(
+                    "flood: {count} messages in a second that were resent, out of the window, \
+                     over the sender's share or of no use (the last: {last})"
+                ),
+            );
+        }
+    }
+
+    /// `proposer`: the peer whose proposal set this off, blamed for a block that breaks a rule.
+    fn carry_out(
+        &mut self,
+        effect: Effect,
+        queue: &mut VecDeque<Input>,
+        proposer: Option<PeerId>,
+    ) -> Result<(), NodeError> {
         let chain = self.chain.clone();
         match effect {
             Effect::Persist(state) => {
@@ -321,6 +401,7 @@ impl Driver {
             } => {
                 // Only timers of the current height matter; older ones are ignored by the core.
                 let current = self.core.height();
+                let after_ms = self.view_timeout_ms(height, view, after_ms);
                 self.timers.schedule(height, view, after_ms, current);
             }
             Effect::BuildProposal { height, view } => {
@@ -332,6 +413,13 @@ impl Driver {
                     .map(|executed| executed.next_validators.clone());
                 if let Err(reason) = &outcome {
                     tracing::warn!(height = block.header.height, "block refused: {reason}");
+                    // Not for a time ahead of this node's clock, which may be the one wrong.
+                    if let (Some(peer), ExecutionError::Invalid(e)) = (proposer, reason)
+                        && !matches!(e, BlockError::TimeAhead { .. })
+                    {
+                        self.outbox
+                            .penalise(peer, format!("proposed an invalid block: {e}"));
+                    }
                 }
                 queue.push_back(Input::Executed {
                     block_hash,

@@ -4,6 +4,7 @@
 //! - `finality`: clients waiting for their transactions to become final, and recent refusals;
 //! - `admission`: the door into the mempool, for clients (the API) and other nodes (the network);
 //! - `status`: what the node reports about itself;
+//! - `floods`: counting peers' cheaply refused messages, so that only a flood of them is a fault;
 //! - `driver`: the one task that owns the consensus core and carries out its effects in order.
 //!
 //! Each is a handle made once in `service::start`, in dependency order, and passed to whoever
@@ -13,6 +14,7 @@ mod admission;
 mod clock;
 mod driver;
 mod finality;
+mod floods;
 mod status;
 
 use libp2p::PeerId;
@@ -40,6 +42,9 @@ pub enum Arrival {
     /// A consensus message as it came off the wire (from a validator): decoded by the runtime,
     /// so that decoding a large proposal never holds up the network task.
     Encoded(Vec<u8>),
+    /// Committed blocks a validator pushed to help this node catch up, as they came off the wire
+    /// (`net::wire::encode_blocks`): decoded by the runtime into `Synced` inputs.
+    EncodedBlocks(Vec<u8>),
 }
 
 /// Where consensus messages go. The single-node runtime has no peers; the network layer

@@ -1,6 +1,7 @@
 //! What the node reports about itself: written by the driver (view, commits), the network
 //! (peers) and at start (role, peer id); read by the API and the network.
 
+use std::collections::BTreeSet;
 use std::sync::RwLock;
 
 use super::clock::now_ms;
@@ -15,6 +16,8 @@ pub struct RuntimeStatus {
     pub last_commit_ms: Option<u64>,
     /// Connected peers.
     pub peers: usize,
+    /// The indices of the validators this node has a connection to (None without a network).
+    pub reachable_validators: Option<BTreeSet<u16>>,
     /// The libp2p peer id, if the node is on a network.
     pub peer_id: Option<String>,
     /// "validator" or "observer".
@@ -75,9 +78,20 @@ impl Status {
         }
     }
 
-    pub(crate) fn set_peers(&self, peers: usize) {
+    pub(crate) fn set_peers(&self, peers: usize, reachable_validators: BTreeSet<u16>) {
         if let Ok(mut status) = self.0.write() {
             status.peers = peers;
+            status.reachable_validators = Some(reachable_validators);
         }
+    }
+
+    /// Whether validator `index` is known to be out of reach (no connection to it), while this
+    /// node reaches at least `others_min` other validators (so it is not the one cut off).
+    pub fn is_unreachable(&self, index: u16, others_min: usize) -> bool {
+        self.0.read().is_ok_and(|s| {
+            s.reachable_validators
+                .as_ref()
+                .is_some_and(|r| !r.contains(&index) && r.len() >= others_min)
+        })
     }
 }

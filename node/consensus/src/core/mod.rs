@@ -59,6 +59,10 @@ pub const FUTURE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Buffered future messages per signer whose signature did not verify against the current set
 /// (they may still be valid under a set this node does not know yet), at most.
 pub const FUTURE_UNVERIFIED_PER_SIGNER_MAX: usize = 8;
+/// Proposals for one view of the current height that are decoded and looked at, at most: the
+/// leader's, a copy that may execute where the first did not, and a conflicting one (evidence).
+/// Later ones are refused before they are decoded (a proposal carries a whole block).
+pub const PROPOSAL_COPIES_PER_VIEW_MAX: u8 = 3;
 /// Blocks kept per height (proposals seen, view-change blocks), at most.
 pub const BLOCKS_PER_HEIGHT_MAX: usize = 64;
 /// Catch-up help given per height (one per validator and height asked about), at most.
@@ -238,6 +242,8 @@ pub struct Core {
     executed: BTreeMap<Hash32, Result<ValidatorSet, ExecutionError>>,
     execute_requested: BTreeSet<Hash32>,
     proposals: BTreeMap<u64, (Hash32, Signature)>,
+    /// Proposals stepped per view (see `PROPOSAL_COPIES_PER_VIEW_MAX`).
+    proposal_copies: BTreeMap<u64, u8>,
     accepted: BTreeMap<u64, Hash32>,
     votes: BTreeMap<(VoteKind, u64), Tally>,
     view_changes: BTreeMap<u16, ViewChange>,
@@ -286,6 +292,7 @@ impl Core {
             executed: BTreeMap::new(),
             execute_requested: BTreeSet::new(),
             proposals: BTreeMap::new(),
+            proposal_copies: BTreeMap::new(),
             accepted: BTreeMap::new(),
             votes: BTreeMap::new(),
             view_changes: BTreeMap::new(),
@@ -385,6 +392,7 @@ impl Core {
         self.executed.clear();
         self.execute_requested.clear();
         self.proposals.clear();
+        self.proposal_copies.clear();
         self.accepted.clear();
         self.votes.clear();
         self.view_changes.clear();
@@ -430,7 +438,7 @@ impl Core {
             .map_err(|_| ConsensusError::BadSignature { index })
     }
 
-    fn check_view_window(&self, view: u64) -> Result<(), ConsensusError> {
+    pub(super) fn check_view_window(&self, view: u64) -> Result<(), ConsensusError> {
         if view > self.view + VIEW_WINDOW || view + VIEW_HISTORY < self.view {
             return Err(ConsensusError::OutOfWindow {
                 height: self.height,

@@ -10,12 +10,33 @@ use lichen_contracts::model::VALIDATORS_MAX;
 
 use super::{
     Core, Effect, FUTURE_BYTES_MAX, FUTURE_HEIGHTS_MAX, FUTURE_MESSAGES_MAX,
-    FUTURE_UNVERIFIED_PER_SIGNER_MAX, HELPS_PER_HEIGHT_MAX, VIEW_WINDOW,
+    FUTURE_UNVERIFIED_PER_SIGNER_MAX, HELPS_PER_HEIGHT_MAX, PROPOSAL_COPIES_PER_VIEW_MAX,
+    VIEW_WINDOW,
 };
 use crate::error::ConsensusError;
 use crate::messages::{Message, Proposal, ViewChange};
 
 impl Core {
+    /// Whether a proposal for (`height`, `view`) could be of any use, judged from those two
+    /// numbers before the message is decoded (a proposal carries a whole block, and decoding
+    /// one is the most a peer can make this node do): one for the current height in the view
+    /// window, fewer than [`PROPOSAL_COPIES_PER_VIEW_MAX`] of them for the view so far; or one
+    /// for the next height whose view's leader has no verified proposal buffered yet. Anything
+    /// else (older heights, heights further ahead) is refused undecoded: votes carry what a
+    /// proposal from those heights would tell.
+    pub fn wants_proposal(&self, height: u64, view: u64) -> bool {
+        if height == self.height {
+            self.check_view_window(view).is_ok()
+                && self.proposal_copies.get(&view).copied().unwrap_or(0)
+                    < PROPOSAL_COPIES_PER_VIEW_MAX
+        } else if height == self.height + 1 {
+            let key = (height, view, self.leader(height, view), 0);
+            view <= VIEW_WINDOW && !self.future.get(&key).is_some_and(|b| b.verified)
+        } else {
+            false
+        }
+    }
+
     pub(super) fn on_message(&mut self, m: Message, out: &mut Vec<Effect>) {
         let height = m.height();
         if height < self.height {
@@ -28,7 +49,22 @@ impl Core {
         }
         let result = match m {
             Message::Vote(v) => self.on_vote(v, out),
-            Message::Proposal(p) => self.on_proposal(*p, out),
+            // Counted only inside the view window, so the counts stay few.
+            Message::Proposal(p) if self.check_view_window(p.view).is_err() => {
+                Err(ConsensusError::OutOfWindow {
+                    height: p.height,
+                    view: p.view,
+                })
+            }
+            Message::Proposal(p) => {
+                let copies = self.proposal_copies.entry(p.view).or_default();
+                if *copies >= PROPOSAL_COPIES_PER_VIEW_MAX {
+                    Err(ConsensusError::SurplusProposal { view: p.view })
+                } else {
+                    *copies += 1;
+                    self.on_proposal(*p, out)
+                }
+            }
             Message::ViewChange(vc) => self.on_view_change(*vc, out),
         };
         if let Err(error) = result {
@@ -54,12 +90,38 @@ impl Core {
         // once per view, so junk costs one request).
         self.request_sync(out);
         let signer = m.signer();
-        if m.height() > self.height + FUTURE_HEIGHTS_MAX
+        let not_buffered = Effect::Ignored {
+            error: ConsensusError::FutureNotBuffered { signer },
+        };
+        // Proposals only for the next height: one for a height beyond it is of no use before
+        // the next block is committed, and each is a whole block to hold.
+        let heights_max = if matches!(m, Message::Proposal(_)) {
+            1
+        } else {
+            FUTURE_HEIGHTS_MAX
+        };
+        if m.height() > self.height + heights_max
             || m.view() > VIEW_WINDOW
             || usize::from(signer) >= VALIDATORS_MAX
             || Some(signer) == self.my_index
         {
+            out.push(not_buffered);
             return;
+        }
+        // Only a view's leader proposes (under the current set, which may change at the next
+        // height: then an honest leader is refused once here and its proposal arrives again).
+        if let Message::Proposal(p) = &m {
+            let leader = self.leader(p.height, p.view);
+            if p.proposer != leader {
+                out.push(Effect::Ignored {
+                    error: ConsensusError::NotLeader {
+                        view: p.view,
+                        leader,
+                        found: p.proposer,
+                    },
+                });
+                return;
+            }
         }
         let kind = match &m {
             Message::Proposal(_) => 0u8,
@@ -68,6 +130,7 @@ impl Core {
         };
         let key: FutureKey = (m.height(), m.view(), signer, kind);
         if self.future.get(&key).is_some_and(|b| b.verified) {
+            out.push(not_buffered);
             return;
         }
         let shares = self.validators.len().max(1);
@@ -77,8 +140,14 @@ impl Core {
         if let Some(old) = self.future.get(&key) {
             share.subtract(old);
         }
+        // The count first: a full share costs no encoding of a large message.
+        if share.messages >= count_share {
+            out.push(not_buffered);
+            return;
+        }
         let size = m.to_bytes().len();
-        if share.messages >= count_share || share.bytes.saturating_add(size) > bytes_share {
+        if share.bytes.saturating_add(size) > bytes_share {
+            out.push(not_buffered);
             return;
         }
         let verified = match self.check_message_signature(&m) {

@@ -16,6 +16,8 @@ use crate::messages::{Message, PreparedCertificate, SignedVote};
 #[derive(Debug, Default)]
 pub(super) struct Tally {
     pub(super) by_voter: BTreeMap<u16, SignedVote>,
+    /// Voters whose second, conflicting vote was verified (the evidence is out).
+    equivocators: BTreeSet<u16>,
 }
 
 impl Tally {
@@ -59,12 +61,17 @@ impl Core {
         self.check_view_window(sv.vote.view)?;
         // The same vote again (a resend, or a replay): nothing to learn, so nothing to verify.
         // A different vote from the same voter is verified below: it may be equivocation.
-        let counted = self
-            .votes
-            .get(&(sv.vote.kind, sv.vote.view))
-            .and_then(|tally| tally.by_voter.get(&sv.voter));
-        if counted.is_some_and(|first| first.vote == sv.vote) {
-            return Err(ConsensusError::DuplicateVote { voter: sv.voter });
+        if let Some(tally) = self.votes.get(&(sv.vote.kind, sv.vote.view))
+            && let Some(first) = tally.by_voter.get(&sv.voter)
+        {
+            if first.vote == sv.vote {
+                return Err(ConsensusError::DuplicateVote { voter: sv.voter });
+            }
+            // A third vote and on: one piece of evidence is enough, and each further check
+            // would be a signature verification the voter makes us pay for.
+            if tally.equivocators.contains(&sv.voter) {
+                return Err(ConsensusError::KnownEquivocator { voter: sv.voter });
+            }
         }
         self.verify(
             sv.voter,
@@ -75,6 +82,7 @@ impl Core {
         let tally = self.votes.entry((sv.vote.kind, view)).or_default();
         if let Some(first) = tally.by_voter.get(&sv.voter) {
             if first.vote.block_hash != sv.vote.block_hash {
+                tally.equivocators.insert(sv.voter);
                 out.push(Effect::Equivocation(Evidence::ConflictingVotes {
                     first: first.clone(),
                     second: sv,

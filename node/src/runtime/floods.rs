@@ -1,0 +1,68 @@
+//! Counting a peer's messages that consensus refused cheaply (resent, out of its window, over
+//! a share): one is no fault (an honest node resends and runs early or late), a flood is.
+
+use std::collections::BTreeMap;
+
+use libp2p::PeerId;
+
+/// Cheap refusals one peer may cause in a second before it is penalised. An honest validator
+/// sends about three messages per block, and its resends and early or late messages are a few
+/// of those: at 20 blocks a second that is ~60, a quarter of this.
+pub const CHEAP_REFUSALS_PER_S_MAX: u32 = 256;
+/// Peers counted at once, at most (consensus messages come only from validators, at most 128;
+/// past this the oldest windows are forgotten).
+const PEERS_MAX: usize = 1_024;
+const WINDOW_MS: u64 = 1_000;
+
+/// Per peer: the current one-second window and the cheap refusals in it.
+#[derive(Debug, Default)]
+pub struct FloodMeter {
+    windows: BTreeMap<PeerId, (u64, u32)>,
+}
+
+impl FloodMeter {
+    /// Counts one cheap refusal of `peer`'s message at `now_ms`. Returns the count when it first
+    /// passes [`CHEAP_REFUSALS_PER_S_MAX`] in the current window (once per window: one penalty
+    /// per second of flooding).
+    pub fn note(&mut self, peer: PeerId, now_ms: u64) -> Option<u32> {
+        if self.windows.len() >= PEERS_MAX && !self.windows.contains_key(&peer) {
+            self.windows
+                .retain(|_, (start, _)| now_ms.saturating_sub(*start) < WINDOW_MS);
+            if self.windows.len() >= PEERS_MAX {
+                return None;
+            }
+        }
+        let (start, count) = self.windows.entry(peer).or_insert((now_ms, 0));
+        if now_ms.saturating_sub(*start) >= WINDOW_MS {
+            (*start, *count) = (now_ms, 0);
+        }
+        *count += 1;
+        (*count == CHEAP_REFUSALS_PER_S_MAX + 1).then_some(*count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_is_penalised_once_a_second_and_a_trickle_never() {
+        let mut meter = FloodMeter::default();
+        let (flooder, honest) = (PeerId::random(), PeerId::random());
+        let mut penalties = Vec::new();
+        // 3 seconds: the flooder 1,000 a second, the honest peer 100 a second.
+        for ms in 0..3_000u64 {
+            if let Some(n) = meter.note(flooder, ms) {
+                penalties.push((ms, n));
+            }
+            if ms % 10 == 0 {
+                assert_eq!(meter.note(honest, ms), None);
+            }
+        }
+        assert_eq!(
+            penalties,
+            vec![(256, 257), (1_256, 257), (2_256, 257)],
+            "one penalty in each second, when the count passes the limit"
+        );
+    }
+}

@@ -73,6 +73,9 @@ cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/atta
 step "hostile clients and a hostile validator against four validators, briefly (the full table: ./scripts/attack.sh)"
 cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/attack --bench attack -- --quick
 
+step "four validators in network namespaces: 30-80 ms latency, 1% loss, a 2|2 partition that heals (full run: ./scripts/netns.sh)"
+./scripts/netns.sh --quick
+
 step "WASM verifier and scanner page: wasm32 build, wasm-bindgen (web, Node), npm packages, site"
 ./scripts/build-wasm.sh
 cargo clippy -p lichen-verifier-wasm --target wasm32-unknown-unknown --locked -- -D warnings

@@ -1,6 +1,7 @@
 //! The validator network: libp2p over TCP with Noise and Yamux, one request-response protocol
 //! (see `wire`), and an allow-list built from chain state, so only the chain's validators and
-//! observers can connect at all.
+//! observers can connect at all (and, while a node reaches none of the validators it knows, the
+//! peers its operator configured: see `Network::update_fallback`).
 //!
 //! One task owns the swarm. It carries consensus messages from the runtime to the validators
 //! (directly, one request each), hands what peers send to the runtime as `Inbound` inputs,
@@ -11,10 +12,12 @@
 //!
 //! Rooms: `outbox` (the runtime's side: commands), `swarm` (the event loop, membership, scoring),
 //! `sync` (asking for and answering with committed blocks, catch-up pushes), `forward`
-//! (transactions to and from other validators); `peers` and `wire` are pure.
+//! (transactions to and from other validators), `handshakes` (incoming handshakes per IP
+//! address); `peers` and `wire` are pure.
 
 mod fair;
 mod forward;
+mod handshakes;
 mod outbox;
 pub mod peers;
 mod swarm;
@@ -52,8 +55,10 @@ pub const RELAY_BATCHES_MAX: usize = 64;
 pub const STREAMS_PER_CONNECTION_MAX: usize = 256;
 /// A request without an answer in this time fails.
 pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
-/// Incoming connections still in their handshake, at most.
+/// Incoming connections still in their handshake, at most (and `PENDING_INCOMING_PER_IP_MAX`
+/// from one IP address).
 pub const PENDING_INCOMING_MAX: u32 = 64;
+pub use handshakes::PENDING_INCOMING_PER_IP_MAX;
 /// Connections to one peer, at most (both sides may dial at once).
 pub const CONNECTIONS_PER_PEER_MAX: u32 = 2;
 /// The network task's housekeeping period: dials, bans, sync polls, membership.
@@ -127,6 +132,7 @@ struct Behaviour {
     allowed: allow_block_list::Behaviour<AllowedPeers>,
     blocked: allow_block_list::Behaviour<BlockedPeers>,
     limits: connection_limits::Behaviour,
+    pending_per_ip: handshakes::PendingPerIp,
     wire: request_response::Behaviour<WireCodec>,
 }
 
@@ -187,6 +193,7 @@ pub async fn start(
         allowed: allow_block_list::Behaviour::default(),
         blocked: allow_block_list::Behaviour::default(),
         limits: connection_limits::Behaviour::new(limits),
+        pending_per_ip: handshakes::PendingPerIp::default(),
         wire,
     };
     let peer_id = options.keypair.public().to_peer_id();
@@ -264,6 +271,7 @@ pub async fn start(
         last_catch_up_ms: BTreeMap::new(),
         sync_reads: BTreeSet::new(),
         sync_turn: 0,
+        fallback: BTreeSet::new(),
     };
     network.refresh_membership();
     let watched_status = network.status.clone();
@@ -325,4 +333,7 @@ struct Network {
     sync_reads: BTreeSet<PeerId>,
     /// Round-robin position for choosing whom to ask for blocks.
     sync_turn: usize,
+    /// Configured peers outside the chain's membership, allowed and dialled while this node
+    /// reaches none of the validators it knows (see `update_fallback`).
+    fallback: BTreeSet<PeerId>,
 }

@@ -1,6 +1,7 @@
 //! The swarm task's event loop: swarm events, runtime commands, housekeeping ticks (dials, bans,
 //! membership), scoring, and handing peers' messages to the runtime.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -70,6 +71,9 @@ impl Network {
             allowed.allow_peer(*peer);
         }
         for peer in before.difference(&after) {
+            if self.fallback.contains(peer) {
+                continue;
+            }
             // Closes its connections: a removed validator or observer is a stranger now.
             allowed.disallow_peer(*peer);
             tracing::info!(%peer, "peer no longer in the chain's membership; disconnected");
@@ -90,6 +94,54 @@ impl Network {
         self.report_peers();
     }
 
+    /// While this node reaches none of the other validators its chain knows (say it was away
+    /// while every one of them was replaced: its tip names only validators that are gone), the
+    /// peers in its own configuration are allowed and dialled even if its chain does not list
+    /// them, so it can reach the new validators and sync (what they serve is checked by its
+    /// certificates, set change by set change). Once it reaches a validator again, they are
+    /// strangers again unless the chain lists them: a removed validator that the others still
+    /// have in their configuration is not let back in.
+    pub(super) fn update_fallback(&mut self) {
+        let others: Vec<PeerId> = self
+            .membership
+            .validators
+            .iter()
+            .flatten()
+            .filter(|p| **p != self.me)
+            .copied()
+            .collect();
+        let cut_off = !others.is_empty() && !others.iter().any(|p| self.book.is_connected(p));
+        let members = self.membership.all();
+        let wanted: BTreeSet<PeerId> = if cut_off {
+            self.book
+                .addresses()
+                .map(|(p, _)| *p)
+                .filter(|p| !members.contains(p) && *p != self.me)
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        if wanted == self.fallback {
+            return;
+        }
+        let allowed = &mut self.swarm.behaviour_mut().allowed;
+        for peer in wanted.difference(&self.fallback) {
+            allowed.allow_peer(*peer);
+        }
+        for peer in self.fallback.difference(&wanted) {
+            if !members.contains(peer) {
+                allowed.disallow_peer(*peer);
+            }
+        }
+        if cut_off {
+            tracing::warn!(
+                peers = wanted.len(),
+                "no validator this node knows is reachable; trying its configured peers"
+            );
+        }
+        self.fallback = wanted;
+    }
+
     fn on_tick(&mut self) {
         let now = now_ms();
         self.refresh_membership();
@@ -97,8 +149,11 @@ impl Network {
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
             tracing::info!(%peer, "ban ended");
         }
+        self.update_fallback();
         for (peer, address) in self.book.due_dials(now) {
-            if peer == self.me || !self.membership.all().contains(&peer) {
+            if peer == self.me
+                || !(self.membership.all().contains(&peer) || self.fallback.contains(&peer))
+            {
                 continue;
             }
             let opts = DialOpts::peer_id(peer)

@@ -9,7 +9,9 @@
 //!   head announcing a 1 MiB body and then 16 bytes of it (reopened when the node closes them);
 //! - `junk-txs`: `ATTACK_THREADS` threads submitting evidence anchors signed by keys no entity
 //!   holds (valid signatures), round-robin over the nodes, as fast as they are answered;
-//! - `garbage`: `ATTACK_THREADS` threads posting 64 KiB of random bytes as transactions.
+//! - `garbage`: `ATTACK_THREADS` threads posting 64 KiB of random bytes as transactions;
+//! - `handshake-flood`: `HANDSHAKES_PER_NODE` TCP connections to every node's libp2p port that
+//!   never start the handshake (reopened when closed).
 //!
 //! A hostile validator (validator 3, still running its honest node; see `attack/hostile.rs`):
 //! `vote-flood`, `future-flood`, `junk-block` (when it leads) and `peer-flood` (sync requests,
@@ -53,6 +55,8 @@ use common::{arg, arg_str, issue_txs, ms, percentile};
 
 /// Slow connections held open against every node during `slowloris`.
 const SLOW_PER_NODE: usize = 150;
+/// Idle libp2p connections held open against every node during `handshake-flood`.
+const HANDSHAKES_PER_NODE: usize = 100;
 /// Attacker threads of `junk-txs` and `garbage`.
 const ATTACK_THREADS: usize = 2;
 /// Distinct junk transactions (each resubmitted in turn).
@@ -232,6 +236,68 @@ fn slowloris(
 /// Validators the honest clients use (the last one may be hostile).
 const HONEST: usize = VALIDATORS - 1;
 
+/// Holds `HANDSHAKES_PER_NODE` TCP connections to every node's libp2p port that never start the
+/// handshake, until `stop`, reopening (once a second) those the node closes: at once when over
+/// its per-address limit, else after the handshake timeout.
+fn handshake_flood(
+    cluster: &Cluster,
+    stop: Arc<AtomicBool>,
+    tally: Arc<Mutex<AttackTally>>,
+) -> std::thread::JoinHandle<()> {
+    use libp2p::multiaddr::Protocol;
+    let addrs: Vec<std::net::SocketAddr> = cluster
+        .nodes
+        .iter()
+        .map(|n| {
+            let address = &n.network.as_ref().unwrap().listen_addrs[0];
+            let (mut ip, mut port) = (None, None);
+            for p in address.iter() {
+                match p {
+                    Protocol::Ip4(i) => ip = Some(std::net::IpAddr::V4(i)),
+                    Protocol::Tcp(t) => port = Some(t),
+                    _ => {}
+                }
+            }
+            std::net::SocketAddr::new(ip.unwrap(), port.unwrap())
+        })
+        .collect();
+    std::thread::spawn(move || {
+        let open = |addr: &std::net::SocketAddr| -> Option<TcpStream> {
+            let s = TcpStream::connect(addr).ok()?;
+            s.set_nonblocking(true).ok()?;
+            Some(s)
+        };
+        let mut held: Vec<(usize, Option<TcpStream>)> = Vec::new();
+        for (n, addr) in addrs.iter().enumerate() {
+            for _ in 0..HANDSHAKES_PER_NODE {
+                held.push((n, open(addr)));
+            }
+        }
+        let deadline = Instant::now() + PHASE_TIMEOUT;
+        while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_secs(1));
+            for (n, conn) in &mut held {
+                let closed = match conn {
+                    Some(s) => {
+                        let mut buf = [0u8; 512];
+                        std::io::Read::read(s, &mut buf).is_ok()
+                    }
+                    None => true,
+                };
+                if closed {
+                    *tally
+                        .lock()
+                        .unwrap()
+                        .outcomes
+                        .entry("idle connection closed by the node, reopened".into())
+                        .or_default() += 1;
+                    *conn = open(&addrs[*n]);
+                }
+            }
+        }
+    })
+}
+
 /// Submits every transaction once with `?wait=final`, from `threads` threads round-robin over the
 /// honest nodes: the committed rate, each finality latency, and the highest view seen.
 fn honest_load(
@@ -314,13 +380,14 @@ fn watch_peers(cluster: &Cluster, stop: Arc<AtomicBool>) -> std::thread::JoinHan
     })
 }
 
-/// Every phase, in order: no attack, the hostile clients', the hostile validator's (from the
-/// fifth on, each on a fresh cluster).
-const PHASES: [&str; 8] = [
+/// Every phase, in order: no attack, the hostile clients' and a stranger's, the hostile
+/// validator's (from the sixth on, each on a fresh cluster).
+const PHASES: [&str; 9] = [
     "none",
     "slowloris",
     "junk-txs",
     "garbage",
+    "handshake-flood",
     "vote-flood",
     "future-flood",
     "junk-block",
@@ -341,7 +408,7 @@ fn run(suite: Suite, licences: usize, honest_threads: usize) -> Vec<Phase> {
     ));
     let mut phases = Vec::new();
     for (p, name) in PHASES.into_iter().enumerate() {
-        let hostile_phase = PHASES[4..].contains(&name);
+        let hostile_phase = PHASES[5..].contains(&name);
         // Each hostile validator's attack on a cluster of its own: a ban from one attack (a
         // minute) must not carry into the next.
         if hostile_phase {
@@ -365,6 +432,7 @@ fn run(suite: Suite, licences: usize, honest_threads: usize) -> Vec<Phase> {
             "slowloris" => vec![slowloris(&cluster, stop.clone(), tally.clone())],
             "junk-txs" => flood(&cluster.urls, junk.clone(), stop.clone(), tally.clone()),
             "garbage" => flood(&cluster.urls, garbage.clone(), stop.clone(), tally.clone()),
+            "handshake-flood" => vec![handshake_flood(&cluster, stop.clone(), tally.clone())],
             _ => {
                 let attack = hostile::run(name, hostile.clone(), junk_block.clone(), stop.clone());
                 let tally = tally.clone();

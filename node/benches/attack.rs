@@ -332,10 +332,11 @@ fn honest_load(
                                 }
                                 break;
                             }
-                            // Overloaded or not final yet: the same transaction again (a
-                            // duplicate is waited on, not admitted twice).
+                            // Overloaded, the agency's share full, or not final yet: the same
+                            // transaction again (a duplicate is waited on, not admitted twice).
                             Err(ClientError::Api {
-                                status: 503 | 504, ..
+                                status: 429 | 503 | 504,
+                                ..
                             }) => {}
                             other => panic!("honest transaction {i} failed: {other:?}"),
                         }

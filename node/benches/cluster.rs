@@ -92,14 +92,16 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Submits `bytes` to `client` without waiting, retrying while the node answers 503. Returns the
-/// number of retries.
+/// Submits `bytes` to `client` without waiting, retrying while the node answers 503 (overloaded,
+/// pool full) or 429 (the agency's share of the pool is full). Returns the number of retries.
 fn submit(client: &Client, bytes: &[u8]) -> usize {
     for retry in 0..RETRIES_MAX {
         match client.post_bytes("/v1/transactions", bytes) {
             Ok((202, _)) => return retry,
             Ok((status, body)) => panic!("submission answered {status}: {body}"),
-            Err(ClientError::Api { status: 503, .. }) => {
+            Err(ClientError::Api {
+                status: 429 | 503, ..
+            }) => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(e) => panic!("submission failed: {e}"),

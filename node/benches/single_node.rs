@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use lichen_client::Client;
+use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{SecretKey, Suite};
 use lichen_contracts::testkit::TestChain;
@@ -60,8 +60,19 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
                     if i >= txs.len() {
                         break;
                     }
-                    let (status, body) = c.post_bytes("/v1/transactions", &txs[i]).unwrap();
-                    assert_eq!(status, 202, "{body}");
+                    // Back-pressure (the pool, or this agency's share of it, is full): again.
+                    loop {
+                        match c.post_bytes("/v1/transactions", &txs[i]) {
+                            Ok((status, body)) => {
+                                assert_eq!(status, 202, "{body}");
+                                break;
+                            }
+                            Err(ClientError::Api {
+                                status: 429 | 503, ..
+                            }) => std::thread::sleep(Duration::from_millis(10)),
+                            Err(e) => panic!("submission failed: {e}"),
+                        }
+                    }
                 }
             })
         })

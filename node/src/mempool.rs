@@ -12,12 +12,16 @@ use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::CodecError;
 use lichen_contracts::ledger::{TxError, verify_signatures};
 use lichen_contracts::replay::expiry_window;
-use lichen_contracts::tx::SignedTransaction;
+use lichen_contracts::tx::{SignedTransaction, TX_BYTES_MAX};
 
 /// Default bound on pending transactions.
 pub const MEMPOOL_TXS_MAX_DEFAULT: usize = 50_000;
 /// Default bound on the encoded bytes of pending transactions.
 pub const MEMPOOL_BYTES_MAX_DEFAULT: usize = 64 * 1024 * 1024;
+/// One sender (the key of a transaction's first signature) may hold at most this fraction
+/// (1/`SENDER_SHARES`) of the pool's count and of its bytes: one agency's runaway import or
+/// stolen key fills its share and gets back-pressure, and the others still get in.
+pub const SENDER_SHARES: usize = 4;
 
 /// Why a transaction was not admitted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +53,10 @@ pub enum AdmitError {
     AlreadyCommitted { id: Hash32 },
     #[error("the mempool is full ({txs} transactions, {bytes} bytes); retry later")]
     Full { txs: usize, bytes: usize },
+    #[error(
+        "this signer already has {txs} transactions ({bytes} bytes) waiting, its share of the mempool; retry later"
+    )]
+    SenderFull { txs: usize, bytes: usize },
 }
 
 /// Bounds of the pool.
@@ -97,6 +105,16 @@ pub struct Mempool {
     by_id: BTreeMap<Hash32, Pending>,
     order: VecDeque<Hash32>,
     bytes: usize,
+    /// Per sender (its first signature's key, encoded): transactions and bytes waiting.
+    by_sender: BTreeMap<Vec<u8>, (usize, usize)>,
+}
+
+/// Who a transaction counts against: the key of its first signature.
+fn sender(tx: &SignedTransaction) -> Vec<u8> {
+    tx.signatures
+        .first()
+        .map(|s| s.key.to_bytes())
+        .unwrap_or_default()
 }
 
 impl Mempool {
@@ -106,6 +124,7 @@ impl Mempool {
             by_id: BTreeMap::new(),
             order: VecDeque::new(),
             bytes: 0,
+            by_sender: BTreeMap::new(),
         }
     }
 
@@ -183,6 +202,19 @@ impl Mempool {
                 bytes: self.bytes,
             });
         }
+        let who = sender(&tx);
+        let (txs, sender_bytes) = self.by_sender.get(&who).copied().unwrap_or((0, 0));
+        let (share_txs, share_bytes) = (
+            (self.limits.txs_max / SENDER_SHARES).max(1),
+            (self.limits.bytes_max / SENDER_SHARES).max(TX_BYTES_MAX),
+        );
+        if txs >= share_txs || sender_bytes + bytes > share_bytes {
+            return Err(AdmitError::SenderFull {
+                txs,
+                bytes: sender_bytes,
+            });
+        }
+        self.by_sender.insert(who, (txs + 1, sender_bytes + bytes));
         self.bytes += bytes;
         self.by_id.insert(id, Pending { tx, bytes });
         self.order.push_back(id);
@@ -207,6 +239,14 @@ impl Mempool {
         for id in ids {
             if let Some(p) = self.by_id.remove(&id) {
                 self.bytes -= p.bytes;
+                let who = sender(&p.tx);
+                if let Some((txs, bytes)) = self.by_sender.get_mut(&who) {
+                    *txs -= 1;
+                    *bytes -= p.bytes;
+                    if *txs == 0 {
+                        self.by_sender.remove(&who);
+                    }
+                }
             }
         }
         if self.order.len() > 2 * self.by_id.len() + 64 {
@@ -245,6 +285,11 @@ mod tests {
     use lichen_contracts::tx::{Payload, TX_BYTES_MAX};
 
     fn evidence_tx(chain: &mut TestChain, label: &str) -> SignedTransaction {
+        evidence_tx_by(chain, label, "court-1")
+    }
+
+    /// An anchor signed by `signer`'s key (the pool checks signatures, not authority).
+    fn evidence_tx_by(chain: &mut TestChain, label: &str, signer: &str) -> SignedTransaction {
         let hash = chain.suite.digest(label.as_bytes());
         chain.signed(
             Payload::AnchorEvidence {
@@ -252,7 +297,7 @@ mod tests {
                 submitter: "court-1".into(),
                 label: label.into(),
             },
-            "court-1",
+            signer,
         )
     }
 
@@ -333,23 +378,53 @@ mod tests {
     fn full_pool_says_so_and_expiry_frees_it() {
         let mut chain = TestChain::new(Suite::Intl, 1);
         let mut pool = Mempool::new(Limits {
-            txs_max: 2,
+            txs_max: 4,
             bytes_max: 1 << 20,
         });
-        for label in ["1", "2"] {
-            pool.insert(chain.suite, evidence_tx(&mut chain, label))
+        // Four senders, one each (a sender's share is a quarter of the pool).
+        for signer in ["court-1", "agency-a", "agency-b", "council-0"] {
+            pool.insert(chain.suite, evidence_tx_by(&mut chain, signer, signer))
                 .unwrap();
         }
-        let third = evidence_tx(&mut chain, "3");
+        let fifth = evidence_tx_by(&mut chain, "5", "council-1");
         assert!(matches!(
-            pool.insert(chain.suite, third.clone()),
-            Err(AdmitError::Full { txs: 2, .. })
+            pool.insert(chain.suite, fifth.clone()),
+            Err(AdmitError::Full { txs: 4, .. })
         ));
-        let expiry = third.tx.expires_at_height;
-        assert_eq!(pool.expire(expiry + 1).len(), 2);
+        let expiry = fifth.tx.expires_at_height;
+        assert_eq!(pool.expire(expiry + 1).len(), 4);
         assert!(pool.is_empty());
         assert_eq!(pool.bytes(), 0);
-        pool.insert(chain.suite, third).unwrap();
+        pool.insert(chain.suite, fifth).unwrap();
         assert_eq!(pool.len(), 1);
+    }
+
+    #[test]
+    fn one_sender_fills_only_its_share_and_others_still_get_in() {
+        let mut chain = TestChain::new(Suite::Intl, 1);
+        let mut pool = Mempool::new(Limits {
+            txs_max: 8,
+            bytes_max: 1 << 20,
+        });
+        let mine: Vec<SignedTransaction> = (0..3)
+            .map(|i| evidence_tx(&mut chain, &format!("mine {i}")))
+            .collect();
+        for tx in &mine[..2] {
+            pool.insert(chain.suite, tx.clone()).unwrap();
+        }
+        assert!(matches!(
+            pool.insert(chain.suite, mine[2].clone()),
+            Err(AdmitError::SenderFull { txs: 2, .. })
+        ));
+        // Another sender is not held up by it...
+        pool.insert(
+            chain.suite,
+            evidence_tx_by(&mut chain, "theirs", "agency-a"),
+        )
+        .unwrap();
+        // ...and one of the sender's own leaving (committed) makes room for its next.
+        pool.remove([mine[0].id(chain.suite)]);
+        pool.insert(chain.suite, mine[2].clone()).unwrap();
+        assert_eq!(pool.len(), 3);
     }
 }

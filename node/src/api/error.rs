@@ -111,6 +111,7 @@ impl From<SubmitError> for ApiError {
             AdmitError::Unauthorised(_) => (StatusCode::UNPROCESSABLE_ENTITY, "tx_refused"),
             AdmitError::AlreadyCommitted { .. } => (StatusCode::CONFLICT, "already_committed"),
             AdmitError::Full { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mempool_full"),
+            AdmitError::SenderFull { .. } => (StatusCode::TOO_MANY_REQUESTS, "sender_busy"),
         };
         Self::new(status, code, admit.to_string())
     }

@@ -181,29 +181,20 @@ fn flood(
         .collect()
 }
 
-/// Holds `SLOW_PER_NODE` slow connections to every node until `stop`, reopening those the node
-/// closes (once a second).
-fn slowloris(
-    cluster: &Cluster,
+/// Holds `per_node` connections to each of `addrs` (made by `open(address, i)`) until `stop`,
+/// checking them once a second and reopening those the node closed, each counted as `closed`.
+fn hold_connections(
+    addrs: Vec<std::net::SocketAddr>,
+    per_node: usize,
+    open: fn(&std::net::SocketAddr, usize) -> Option<TcpStream>,
+    closed_outcome: &'static str,
     stop: Arc<AtomicBool>,
     tally: Arc<Mutex<AttackTally>>,
 ) -> std::thread::JoinHandle<()> {
-    let addrs: Vec<std::net::SocketAddr> = cluster.nodes.iter().map(|n| n.http_addr).collect();
     std::thread::spawn(move || {
-        let open = |addr: &std::net::SocketAddr, i: usize| -> Option<TcpStream> {
-            let mut s = TcpStream::connect(addr).ok()?;
-            let first: &[u8] = if i.is_multiple_of(3) {
-                b"GET /health HTTP/1.1\r\nHost: x\r\n"
-            } else {
-                b"POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n0123456789abcdef"
-            };
-            s.write_all(first).ok()?;
-            s.set_nonblocking(true).ok()?;
-            Some(s)
-        };
         let mut held: Vec<(usize, usize, Option<TcpStream>)> = Vec::new();
         for (n, addr) in addrs.iter().enumerate() {
-            for i in 0..SLOW_PER_NODE {
+            for i in 0..per_node {
                 held.push((n, i, open(addr, i)));
             }
         }
@@ -224,7 +215,7 @@ fn slowloris(
                         .lock()
                         .unwrap()
                         .outcomes
-                        .entry("slow connection closed by the node, reopened".into())
+                        .entry(closed_outcome.into())
                         .or_default() += 1;
                     *conn = open(&addrs[*n], *i);
                 }
@@ -233,19 +224,50 @@ fn slowloris(
     })
 }
 
-/// Validators the honest clients use (the last one may be hostile).
-const HONEST: usize = VALIDATORS - 1;
+/// Holds `SLOW_PER_NODE` slow connections to every node's HTTP API: half a request head, or a
+/// head announcing a 1 MiB body and then 16 bytes of it.
+fn slowloris(
+    cluster: &Cluster,
+    stop: Arc<AtomicBool>,
+    tally: Arc<Mutex<AttackTally>>,
+) -> std::thread::JoinHandle<()> {
+    fn open(addr: &std::net::SocketAddr, i: usize) -> Option<TcpStream> {
+        let mut s = TcpStream::connect(addr).ok()?;
+        let first: &[u8] = if i.is_multiple_of(3) {
+            b"GET /health HTTP/1.1\r\nHost: x\r\n"
+        } else {
+            b"POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n0123456789abcdef"
+        };
+        s.write_all(first).ok()?;
+        s.set_nonblocking(true).ok()?;
+        Some(s)
+    }
+    let addrs = cluster.nodes.iter().map(|n| n.http_addr).collect();
+    hold_connections(
+        addrs,
+        SLOW_PER_NODE,
+        open,
+        "slow connection closed by the node, reopened",
+        stop,
+        tally,
+    )
+}
 
 /// Holds `HANDSHAKES_PER_NODE` TCP connections to every node's libp2p port that never start the
-/// handshake, until `stop`, reopening (once a second) those the node closes: at once when over
-/// its per-address limit, else after the handshake timeout.
+/// handshake: the node closes them at once when over its per-address limit, else after the
+/// handshake timeout.
 fn handshake_flood(
     cluster: &Cluster,
     stop: Arc<AtomicBool>,
     tally: Arc<Mutex<AttackTally>>,
 ) -> std::thread::JoinHandle<()> {
     use libp2p::multiaddr::Protocol;
-    let addrs: Vec<std::net::SocketAddr> = cluster
+    fn open(addr: &std::net::SocketAddr, _: usize) -> Option<TcpStream> {
+        let s = TcpStream::connect(addr).ok()?;
+        s.set_nonblocking(true).ok()?;
+        Some(s)
+    }
+    let addrs = cluster
         .nodes
         .iter()
         .map(|n| {
@@ -261,42 +283,18 @@ fn handshake_flood(
             std::net::SocketAddr::new(ip.unwrap(), port.unwrap())
         })
         .collect();
-    std::thread::spawn(move || {
-        let open = |addr: &std::net::SocketAddr| -> Option<TcpStream> {
-            let s = TcpStream::connect(addr).ok()?;
-            s.set_nonblocking(true).ok()?;
-            Some(s)
-        };
-        let mut held: Vec<(usize, Option<TcpStream>)> = Vec::new();
-        for (n, addr) in addrs.iter().enumerate() {
-            for _ in 0..HANDSHAKES_PER_NODE {
-                held.push((n, open(addr)));
-            }
-        }
-        let deadline = Instant::now() + PHASE_TIMEOUT;
-        while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_secs(1));
-            for (n, conn) in &mut held {
-                let closed = match conn {
-                    Some(s) => {
-                        let mut buf = [0u8; 512];
-                        std::io::Read::read(s, &mut buf).is_ok()
-                    }
-                    None => true,
-                };
-                if closed {
-                    *tally
-                        .lock()
-                        .unwrap()
-                        .outcomes
-                        .entry("idle connection closed by the node, reopened".into())
-                        .or_default() += 1;
-                    *conn = open(&addrs[*n]);
-                }
-            }
-        }
-    })
+    hold_connections(
+        addrs,
+        HANDSHAKES_PER_NODE,
+        open,
+        "idle connection closed by the node, reopened",
+        stop,
+        tally,
+    )
 }
+
+/// Validators the honest clients use (the last one may be hostile).
+const HONEST: usize = VALIDATORS - 1;
 
 /// Submits every transaction once with `?wait=final`, from `threads` threads round-robin over the
 /// honest nodes: the committed rate, each finality latency, and the highest view seen.

@@ -28,15 +28,7 @@ impl Network {
 
     /// Sends `request` to every validator of the current set but this node.
     pub(super) fn send_to_other_validators(&mut self, request: &Request) {
-        let targets: Vec<PeerId> = self
-            .membership
-            .validators
-            .iter()
-            .flatten()
-            .filter(|p| **p != self.me)
-            .copied()
-            .collect();
-        for peer in targets {
+        for peer in self.membership.other_validators(&self.me) {
             self.swarm
                 .behaviour_mut()
                 .wire

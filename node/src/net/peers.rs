@@ -56,6 +56,16 @@ impl Membership {
         self.validators.iter().flatten().any(|p| p == peer)
     }
 
+    /// The validators' peer ids, `me` left out.
+    pub fn other_validators(&self, me: &PeerId) -> Vec<PeerId> {
+        self.validators
+            .iter()
+            .flatten()
+            .filter(|p| *p != me)
+            .copied()
+            .collect()
+    }
+
     pub fn validator(&self, index: u16) -> Option<PeerId> {
         self.validators.get(usize::from(index)).copied().flatten()
     }

@@ -102,14 +102,7 @@ impl Network {
     /// strangers again unless the chain lists them: a removed validator that the others still
     /// have in their configuration is not let back in.
     pub(super) fn update_fallback(&mut self) {
-        let others: Vec<PeerId> = self
-            .membership
-            .validators
-            .iter()
-            .flatten()
-            .filter(|p| **p != self.me)
-            .copied()
-            .collect();
+        let others = self.membership.other_validators(&self.me);
         let cut_off = !others.is_empty() && !others.iter().any(|p| self.book.is_connected(p));
         let members = self.membership.all();
         let wanted: BTreeSet<PeerId> = if cut_off {

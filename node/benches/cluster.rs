@@ -429,7 +429,8 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
     );
     let mut chain = TestChain::new(suite, VALIDATORS);
     let cluster = Cluster::start(&mut chain);
-    cluster.wait_ready(2);
+    // Connected (an idle chain makes a block only once a heartbeat, a minute by default).
+    cluster.wait_ready(0);
     let status = cluster.status(0).unwrap();
     let height = status["height"].as_u64().unwrap();
     let expiry_blocks_max = status["tx_expiry_blocks_max"].as_u64().unwrap();

@@ -8,7 +8,7 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
-#[cfg(test)]
+#[cfg(any(test, feature = "key-cache"))]
 extern crate std;
 
 pub mod block;

@@ -31,6 +31,40 @@ pub enum VerifyingKey {
     Ed25519(ed25519_dalek::VerifyingKey),
 }
 
+/// Decoded keys remembered per thread (only with the `key-cache` feature): keys that passed
+/// validation, by algorithm and bytes, with their parsed form. Only a valid key is ever put in,
+/// and what a key decodes to does not depend on anything else, so the memo changes no verdict.
+#[cfg(feature = "key-cache")]
+mod memo {
+    use alloc::collections::BTreeMap;
+    use core::cell::RefCell;
+
+    use super::{SigAlgo, VerifyingKey};
+
+    /// Keys kept per thread, at most (then the memo starts over): a chain has a few agencies,
+    /// submitters and validators, and a flood of fresh keys only empties it.
+    pub const KEYS_MAX: usize = 4_096;
+
+    std::thread_local! {
+        static KEYS: RefCell<BTreeMap<(SigAlgo, [u8; 33]), VerifyingKey>> =
+            const { RefCell::new(BTreeMap::new()) };
+    }
+
+    pub fn get(algo: SigAlgo, bytes: &[u8; 33]) -> Option<VerifyingKey> {
+        KEYS.with(|k| k.borrow().get(&(algo, *bytes)).cloned())
+    }
+
+    pub fn put(algo: SigAlgo, bytes: [u8; 33], key: VerifyingKey) {
+        KEYS.with(|k| {
+            let mut keys = k.borrow_mut();
+            if keys.len() >= KEYS_MAX {
+                keys.clear();
+            }
+            keys.insert((algo, bytes), key);
+        });
+    }
+}
+
 /// Decodes a 32-byte Ed25519 point encoding as RFC 8032 requires: it must decompress and be the
 /// canonical encoding of the point (y < p, and no "negative zero" x). ed25519-dalek alone
 /// accepts non-canonical encodings (ZIP-215 rules), so the round trip is checked here.
@@ -49,6 +83,16 @@ impl PublicKey {
     pub fn from_bytes(algo: SigAlgo, bytes: &[u8]) -> Result<Self, CryptoError> {
         let invalid = |reason| CryptoError::InvalidPublicKey { algo, reason };
         let mut stored = [0u8; 33];
+        #[cfg(feature = "key-cache")]
+        if bytes.len() == algo.public_key_len() {
+            stored[..bytes.len()].copy_from_slice(bytes);
+            if memo::get(algo, &stored).is_some() {
+                return Ok(PublicKey {
+                    algo,
+                    bytes: stored,
+                });
+            }
+        }
         match algo {
             SigAlgo::Sm2 => {
                 if bytes.len() != 33 {
@@ -66,6 +110,11 @@ impl PublicKey {
                 sm2::PublicKey::from_sec1_bytes(bytes)
                     .map_err(|_| invalid("not a point on the SM2 curve"))?;
                 stored.copy_from_slice(bytes);
+                #[cfg(feature = "key-cache")]
+                if let Ok(vk) = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DEFAULT_USER_ID, bytes)
+                {
+                    memo::put(algo, stored, VerifyingKey::Sm2(vk));
+                }
             }
             SigAlgo::Ed25519 => {
                 let arr: &[u8; 32] = bytes
@@ -76,6 +125,8 @@ impl PublicKey {
                     return Err(invalid("Ed25519 public key has small order (weak key)"));
                 }
                 stored[..32].copy_from_slice(arr);
+                #[cfg(feature = "key-cache")]
+                memo::put(algo, stored, VerifyingKey::Ed25519(point));
             }
         }
         Ok(PublicKey {
@@ -93,6 +144,17 @@ impl PublicKey {
     }
 
     pub fn to_verifying_key(&self) -> VerifyingKey {
+        #[cfg(feature = "key-cache")]
+        if let Some(vk) = memo::get(self.algo, &self.bytes) {
+            return vk;
+        }
+        let vk = self.parse();
+        #[cfg(feature = "key-cache")]
+        memo::put(self.algo, self.bytes, vk.clone());
+        vk
+    }
+
+    fn parse(&self) -> VerifyingKey {
         // `from_bytes` validated exactly these checks, so neither can fail.
         match self.algo {
             SigAlgo::Sm2 => {

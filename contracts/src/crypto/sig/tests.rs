@@ -443,3 +443,42 @@ fn batch_verdicts_match_single_verification() {
         );
     }
 }
+
+/// The key memo changes no verdict: a key seen before decodes and verifies exactly as the first
+/// time; a key that fails validation is never remembered, however often it comes; another
+/// encoding of a remembered key is validated on its own (the memo is keyed by the bytes).
+#[cfg(feature = "key-cache")]
+#[test]
+fn remembered_keys_give_the_same_verdicts() {
+    for algo in ALGOS {
+        let sk = key(algo, 9);
+        let pk = sk.public_key();
+        let sig = sk.sign(b"first");
+        for _ in 0..3 {
+            let decoded = PublicKey::from_bytes(algo, pk.as_bytes()).unwrap();
+            assert_eq!(decoded, pk);
+            decoded.verify(b"first", &sig).unwrap();
+            assert!(decoded.verify(b"second", &sig).is_err());
+        }
+        // Not a point: refused every time, the memo warm or not.
+        let mut bad = pk.as_bytes().to_vec();
+        bad[1] ^= 0xff;
+        bad[2] ^= 0x55;
+        for _ in 0..3 {
+            if let Ok(k) = PublicKey::from_bytes(algo, &bad) {
+                // Flipping bytes may land on another valid point: then it is another key.
+                assert_ne!(k, pk);
+                assert!(k.verify(b"first", &sig).is_err());
+            }
+        }
+    }
+    // The non-canonical encoding of a remembered Ed25519 key stays refused: y + p for y = 1
+    // (the identity's y) is refused as non-canonical or weak, remembered canonical keys aside.
+    let mut non_canonical = [0u8; 32];
+    non_canonical[0] = 0xee;
+    non_canonical[31] = 0x7f;
+    non_canonical[1..31].fill(0xff);
+    for _ in 0..2 {
+        assert!(PublicKey::from_bytes(SigAlgo::Ed25519, &non_canonical).is_err());
+    }
+}

@@ -33,6 +33,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+
+// The allocator the `lichen` binary runs with (see node/cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "attack/hostile.rs"]
 mod hostile;
 

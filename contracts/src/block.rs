@@ -525,6 +525,19 @@ impl CommitCertificate {
         validators: &ValidatorSet,
     ) -> Result<(), ProofError> {
         let message = self.vote(chain_id, genesis_hash).signing_hash(suite);
+        #[cfg(feature = "memo")]
+        let memo = {
+            let signatures = {
+                let mut w = Writer::new();
+                w.seq(&self.signatures);
+                w.into_bytes()
+            };
+            let set_hash = validators.hash(suite);
+            if crate::memo::certificate_verified(&message, &set_hash, &signatures) {
+                return Ok(());
+            }
+            (set_hash, signatures)
+        };
         let mut previous: Option<u16> = None;
         let mut items = Vec::with_capacity(self.signatures.len());
         for s in &self.signatures {
@@ -557,7 +570,10 @@ impl CommitCertificate {
             _ => ProofError::BadCertificateSignature {
                 index: self.signatures.first().map_or(0, |s| s.index),
             },
-        })
+        })?;
+        #[cfg(feature = "memo")]
+        crate::memo::remember_certificate(message, memo.0, memo.1);
+        Ok(())
     }
 }
 

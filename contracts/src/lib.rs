@@ -8,7 +8,7 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
-#[cfg(any(test, feature = "key-cache"))]
+#[cfg(any(test, feature = "memo"))]
 extern crate std;
 
 pub mod block;
@@ -20,6 +20,8 @@ pub mod genesis;
 pub mod hex;
 pub mod ids;
 pub mod ledger;
+#[cfg(feature = "memo")]
+pub mod memo;
 pub mod model;
 pub mod presentation;
 pub mod replay;

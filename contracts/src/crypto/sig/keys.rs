@@ -31,40 +31,6 @@ pub enum VerifyingKey {
     Ed25519(ed25519_dalek::VerifyingKey),
 }
 
-/// Decoded keys remembered per thread (only with the `key-cache` feature): keys that passed
-/// validation, by algorithm and bytes, with their parsed form. Only a valid key is ever put in,
-/// and what a key decodes to does not depend on anything else, so the memo changes no verdict.
-#[cfg(feature = "key-cache")]
-mod memo {
-    use alloc::collections::BTreeMap;
-    use core::cell::RefCell;
-
-    use super::{SigAlgo, VerifyingKey};
-
-    /// Keys kept per thread, at most (then the memo starts over): a chain has a few agencies,
-    /// submitters and validators, and a flood of fresh keys only empties it.
-    pub const KEYS_MAX: usize = 4_096;
-
-    std::thread_local! {
-        static KEYS: RefCell<BTreeMap<(SigAlgo, [u8; 33]), VerifyingKey>> =
-            const { RefCell::new(BTreeMap::new()) };
-    }
-
-    pub fn get(algo: SigAlgo, bytes: &[u8; 33]) -> Option<VerifyingKey> {
-        KEYS.with(|k| k.borrow().get(&(algo, *bytes)).cloned())
-    }
-
-    pub fn put(algo: SigAlgo, bytes: [u8; 33], key: VerifyingKey) {
-        KEYS.with(|k| {
-            let mut keys = k.borrow_mut();
-            if keys.len() >= KEYS_MAX {
-                keys.clear();
-            }
-            keys.insert((algo, bytes), key);
-        });
-    }
-}
-
 /// Decodes a 32-byte Ed25519 point encoding as RFC 8032 requires: it must decompress and be the
 /// canonical encoding of the point (y < p, and no "negative zero" x). ed25519-dalek alone
 /// accepts non-canonical encodings (ZIP-215 rules), so the round trip is checked here.
@@ -83,10 +49,10 @@ impl PublicKey {
     pub fn from_bytes(algo: SigAlgo, bytes: &[u8]) -> Result<Self, CryptoError> {
         let invalid = |reason| CryptoError::InvalidPublicKey { algo, reason };
         let mut stored = [0u8; 33];
-        #[cfg(feature = "key-cache")]
+        #[cfg(feature = "memo")]
         if bytes.len() == algo.public_key_len() {
             stored[..bytes.len()].copy_from_slice(bytes);
-            if memo::get(algo, &stored).is_some() {
+            if crate::memo::key(algo, &stored).is_some() {
                 return Ok(PublicKey {
                     algo,
                     bytes: stored,
@@ -110,10 +76,10 @@ impl PublicKey {
                 sm2::PublicKey::from_sec1_bytes(bytes)
                     .map_err(|_| invalid("not a point on the SM2 curve"))?;
                 stored.copy_from_slice(bytes);
-                #[cfg(feature = "key-cache")]
+                #[cfg(feature = "memo")]
                 if let Ok(vk) = sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DEFAULT_USER_ID, bytes)
                 {
-                    memo::put(algo, stored, VerifyingKey::Sm2(vk));
+                    crate::memo::remember_key(algo, stored, VerifyingKey::Sm2(vk));
                 }
             }
             SigAlgo::Ed25519 => {
@@ -125,8 +91,8 @@ impl PublicKey {
                     return Err(invalid("Ed25519 public key has small order (weak key)"));
                 }
                 stored[..32].copy_from_slice(arr);
-                #[cfg(feature = "key-cache")]
-                memo::put(algo, stored, VerifyingKey::Ed25519(point));
+                #[cfg(feature = "memo")]
+                crate::memo::remember_key(algo, stored, VerifyingKey::Ed25519(point));
             }
         }
         Ok(PublicKey {
@@ -144,13 +110,13 @@ impl PublicKey {
     }
 
     pub fn to_verifying_key(&self) -> VerifyingKey {
-        #[cfg(feature = "key-cache")]
-        if let Some(vk) = memo::get(self.algo, &self.bytes) {
+        #[cfg(feature = "memo")]
+        if let Some(vk) = crate::memo::key(self.algo, &self.bytes) {
             return vk;
         }
         let vk = self.parse();
-        #[cfg(feature = "key-cache")]
-        memo::put(self.algo, self.bytes, vk.clone());
+        #[cfg(feature = "memo")]
+        crate::memo::remember_key(self.algo, self.bytes, vk.clone());
         vk
     }
 

@@ -447,7 +447,7 @@ fn batch_verdicts_match_single_verification() {
 /// The key memo changes no verdict: a key seen before decodes and verifies exactly as the first
 /// time; a key that fails validation is never remembered, however often it comes; another
 /// encoding of a remembered key is validated on its own (the memo is keyed by the bytes).
-#[cfg(feature = "key-cache")]
+#[cfg(feature = "memo")]
 #[test]
 fn remembered_keys_give_the_same_verdicts() {
     for algo in ALGOS {

@@ -115,6 +115,19 @@ fn signatures(c: &mut Criterion) {
         group.bench_function("verify one, parsed key", |b| {
             b.iter(|| vk.verify(&msg, &sigs[0].1).expect("verifies"))
         });
+        if suite == Suite::Sm {
+            // The other SM2 implementation at hand (libsm, a dev-dependency used as the tests'
+            // oracle): its verification uses precomputed tables for the generator. Measured for
+            // issue 15's choice of SM2 verification; not used by the node.
+            let ctx = libsm::sm2::signature::SigCtx::new();
+            let pk = ctx.load_pubkey(sigs[0].0.as_bytes()).expect("libsm reads the key");
+            let rs = sigs[0].1.as_bytes();
+            let theirs = libsm::sm2::signature::Signature::new(&rs[..32], &rs[32..]);
+            assert!(ctx.verify(&msg, &pk, &theirs).expect("libsm verifies"));
+            group.bench_function("verify one, libsm", |b| {
+                b.iter(|| black_box(ctx.verify(&msg, &pk, &theirs).expect("libsm verifies")))
+            });
+        }
         group.throughput(Throughput::Elements(64));
         group.bench_function("verify_batch 64", |b| {
             let items: Vec<_> = sigs.iter().map(|(k, s)| (k, msg.as_slice(), s)).collect();

@@ -2,7 +2,7 @@
 # The 4-validator benchmark (release build): throughput and finality latency under load, the CPU
 # floor per transaction measured in the same run, light-load finality, HTTP verification
 # requests/s and presentation size, for both suites. Not part of ./scripts/test.sh.
-# Usage: ./scripts/bench.sh [--licences N] [--verify-requests M] [--suite sm|intl]
+# Usage: ./scripts/bench.sh [--licences N] [--verify-requests M] [--suite sm|intl] [--observers K]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

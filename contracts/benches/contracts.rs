@@ -120,7 +120,9 @@ fn signatures(c: &mut Criterion) {
             // oracle): its verification uses precomputed tables for the generator. Measured for
             // issue 15's choice of SM2 verification; not used by the node.
             let ctx = libsm::sm2::signature::SigCtx::new();
-            let pk = ctx.load_pubkey(sigs[0].0.as_bytes()).expect("libsm reads the key");
+            let pk = ctx
+                .load_pubkey(sigs[0].0.as_bytes())
+                .expect("libsm reads the key");
             let rs = sigs[0].1.as_bytes();
             let theirs = libsm::sm2::signature::Signature::new(&rs[..32], &rs[32..]);
             assert!(ctx.verify(&msg, &pk, &theirs).expect("libsm verifies"));

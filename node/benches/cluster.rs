@@ -6,7 +6,7 @@
 //! Four in-process nodes (one tokio runtime), each with sled on disk, the real HTTP API and the
 //! libp2p network on 127.0.0.1; clients are threads of the same process and share the cores.
 //!
-//! `cargo bench -p lichen-node --bench cluster [-- --licences N --verify-requests M --suite sm|intl]`
+//! `cargo bench -p lichen-node --bench cluster [-- --licences N --verify-requests M --suite sm|intl --observers K]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -422,7 +422,7 @@ fn measure_floor(
     }
 }
 
-fn run(suite: Suite, licences: usize, verify_requests: usize) {
+fn run(suite: Suite, licences: usize, verify_requests: usize, observers: usize) {
     let name = suite.name();
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -432,7 +432,7 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         load_average()
     );
     let mut chain = TestChain::new(suite, VALIDATORS);
-    let cluster = Cluster::start(&mut chain);
+    let cluster = Cluster::start_with(&mut chain, observers);
     // Connected (an idle chain makes a block only once a heartbeat, a minute by default).
     cluster.wait_ready(0);
     let status = cluster.status(0).unwrap();
@@ -507,7 +507,8 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         presentation.len(),
         licences + LIGHT_TXS
     );
-    let (lat, elapsed) = common::verify_load(&cluster.urls[0], presentation, verify_requests);
+    let (lat, elapsed) =
+        common::verify_load(&cluster.urls[..1], presentation.clone(), verify_requests);
     println!(
         "{name:>4}: POST /v1/verify x {} to node 0: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads, the cluster idling beside it)",
         lat.len(),
@@ -515,6 +516,22 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         ms(percentile(&lat, 0.5)),
         ms(percentile(&lat, 0.99))
     );
+    if !cluster.observers.is_empty() {
+        // The read path scales out: the same presentation verified by observers that follow the
+        // chain by sync (none of them votes).
+        let height = cluster.status(0).unwrap()["height"].as_u64().unwrap();
+        cluster.wait_observers(height);
+        let (lat, elapsed) =
+            common::verify_load(&cluster.observer_urls, presentation, verify_requests);
+        println!(
+            "{name:>4}: POST /v1/verify x {} spread over {} observers: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
+            lat.len(),
+            cluster.observers.len(),
+            lat.len() as f64 / elapsed.as_secs_f64(),
+            ms(percentile(&lat, 0.5)),
+            ms(percentile(&lat, 0.99))
+        );
+    }
     cluster.stop();
 
     // 4. The CPU floor, on the same transactions and blocks, with the cluster stopped.
@@ -538,7 +555,7 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         let available = r.elapsed.as_secs_f64() * cores as f64;
         let nodes = cpu.process.saturating_sub(cpu.clients);
         println!(
-            "{name:>4}: CPU during the load: this process {:.2} s of {available:.2} s on {cores} cores ({:.0}%), machine busy {}; the four nodes {:.2} s = {:.0} us per committed tx = {:.1}x the floor; clients and watcher {:.2} s ({:.0} us/tx)",
+            "{name:>4}: CPU during the load: this process {:.2} s of {available:.2} s on {cores} cores ({:.0}%), machine busy {}; the nodes (with any observers) {:.2} s = {:.0} us per committed tx = {:.1}x the floor; clients and watcher {:.2} s ({:.0} us/tx)",
             cpu.process.as_secs_f64(),
             100.0 * cpu.process.as_secs_f64() / available,
             cpu.machine_busy
@@ -567,6 +584,9 @@ fn main() {
     }
     let licences = common::arg("--licences", 20_000).max(1);
     let verify_requests = common::arg("--verify-requests", 8_000).max(1);
+    // Observers beside the validators (they follow by sync during the load), which then serve
+    // the same verification requests.
+    let observers = common::arg("--observers", 0);
     let suites = match common::arg_str("--suite").as_deref() {
         Some("sm") => vec![Suite::Sm],
         Some("intl") => vec![Suite::Intl],
@@ -574,6 +594,6 @@ fn main() {
         None => vec![Suite::Intl, Suite::Sm],
     };
     for suite in suites {
-        run(suite, licences, verify_requests);
+        run(suite, licences, verify_requests, observers);
     }
 }

@@ -117,7 +117,8 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         suite.name(),
         presentation.len()
     );
-    let (lat, elapsed) = common::verify_load(&url, presentation, verify_requests);
+    let (lat, elapsed) =
+        common::verify_load(std::slice::from_ref(&url), presentation, verify_requests);
     println!(
         "{:>4}: POST /v1/verify x {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads)",
         suite.name(),

@@ -28,6 +28,9 @@ pub struct Cluster {
     pub rt: tokio::runtime::Runtime,
     pub nodes: Vec<RunningNode>,
     pub urls: Vec<String>,
+    /// Observers (listed in genesis, following by sync), and their APIs.
+    pub observers: Vec<RunningNode>,
+    pub observer_urls: Vec<String>,
     _dirs: Vec<TempDir>,
 }
 
@@ -35,6 +38,22 @@ impl Cluster {
     /// Four validators of `chain` (whose genesis gets fresh libp2p peer ids), each dialling the
     /// other three on fixed 127.0.0.1 ports.
     pub fn start(chain: &mut TestChain) -> Cluster {
+        Self::start_with(chain, 0)
+    }
+
+    /// The four validators and `observers` observers, each observer dialling every validator.
+    pub fn start_with(chain: &mut TestChain, observers: usize) -> Cluster {
+        let observer_keys: Vec<identity::Keypair> = (0..observers)
+            .map(|_| identity::Keypair::generate_ed25519())
+            .collect();
+        chain.genesis.observers = observer_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| lichen_contracts::model::Observer {
+                name: format!("observer-{i}"),
+                peer_id: k.public().to_peer_id().to_bytes(),
+            })
+            .collect();
         let keypairs: Vec<identity::Keypair> = (0..VALIDATORS)
             .map(|_| identity::Keypair::generate_ed25519())
             .collect();
@@ -83,15 +102,46 @@ impl Cluster {
             nodes.push(rt.block_on(start(options)).unwrap());
             dirs.push(dir);
         }
-        let urls = nodes
-            .iter()
-            .map(|n| format!("http://{}", n.http_addr))
-            .collect();
+        let mut observer_nodes = Vec::new();
+        for keypair in observer_keys {
+            let dir = tempfile::tempdir().unwrap();
+            let mut options = NodeOptions::observer(
+                DataDir::Disk(dir.path().to_path_buf()),
+                chain.genesis.clone(),
+                "127.0.0.1:0".parse().unwrap(),
+            );
+            options.network = Some(NetworkOptions {
+                keypair,
+                listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+                peers: (0..VALIDATORS).map(address).collect(),
+            });
+            observer_nodes.push(rt.block_on(start(options)).unwrap());
+            dirs.push(dir);
+        }
+        let url = |n: &RunningNode| format!("http://{}", n.http_addr);
         Cluster {
+            urls: nodes.iter().map(url).collect(),
+            observer_urls: observer_nodes.iter().map(url).collect(),
             rt,
             nodes,
-            urls,
+            observers: observer_nodes,
             _dirs: dirs,
+        }
+    }
+
+    /// Waits until every observer has synced to `height`.
+    pub fn wait_observers(&self, height: u64) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while !self
+            .observers
+            .iter()
+            .all(|o| o.chain.tip().is_ok_and(|t| t.height >= height))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "observers did not reach height {height} in {READY_TIMEOUT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -121,7 +171,7 @@ impl Cluster {
     }
 
     pub fn stop(self) {
-        for node in self.nodes {
+        for node in self.observers.into_iter().chain(self.nodes) {
             self.rt.block_on(node.stop()).unwrap();
         }
     }

@@ -77,15 +77,21 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// `requests` `POST /v1/verify` of `presentation` to `url` from `CLIENT_THREADS` threads: the
-/// latencies (sorted) and the wall time.
-pub fn verify_load(url: &str, presentation: Vec<u8>, requests: usize) -> (Vec<Duration>, Duration) {
+/// `requests` `POST /v1/verify` of `presentation` to the nodes at `urls` from `CLIENT_THREADS`
+/// threads: the latencies (sorted) and the wall time.
+pub fn verify_load(
+    urls: &[String],
+    presentation: Vec<u8>,
+    requests: usize,
+) -> (Vec<Duration>, Duration) {
     let presentation = Arc::new(presentation);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let handles: Vec<_> = (0..CLIENT_THREADS)
-        .map(|_| {
-            let (p, next, url) = (presentation.clone(), next.clone(), url.to_string());
+        .map(|t| {
+            // Each client thread keeps to one node, the threads spread over the nodes.
+            let url = urls[t % urls.len()].clone();
+            let (p, next) = (presentation.clone(), next.clone());
             std::thread::spawn(move || {
                 let c = Client::new(&url);
                 let mut lat = Vec::new();

@@ -1,6 +1,7 @@
 //! Single-node figures: issued licences committed per second, HTTP verification requests per
-//! second with p50/p99, presentation size and cold start, for both suites. One validator, sled
-//! on disk, the real HTTP API on 127.0.0.1, clients in threads of the same process.
+//! second with p50/p99, presentation size, bytes on disk per licence, peak RSS and cold start,
+//! for both suites. One validator, sled on disk, the real HTTP API on 127.0.0.1, clients in
+//! threads of the same process (their pre-signed transactions count in the peak RSS).
 //!
 //! `cargo bench -p lichen-node --bench single_node [-- --licences N --verify-requests M]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -130,6 +131,14 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
 
     // 3. Cold start on the data just written: open, replay nothing, serve /health.
     rt.block_on(node.stop()).unwrap();
+    let bytes = dir_bytes(dir.path());
+    println!(
+        "{:>4}: data on disk after a clean stop: {:.1} MB = {:.0} bytes per licence (blocks, state tree, indexes); peak RSS of this process {}",
+        suite.name(),
+        bytes as f64 / 1e6,
+        bytes as f64 / licences as f64,
+        peak_rss_mib().map_or("?".to_string(), |m| format!("{m} MiB"))
+    );
     let t = Instant::now();
     let node = rt.block_on(start(options())).unwrap();
     let c = Client::new(&format!("http://{}", node.http_addr));
@@ -141,6 +150,35 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         t.elapsed().as_secs_f64() * 1e3
     );
     rt.block_on(node.stop()).unwrap();
+}
+
+/// The bytes of every file under `path`.
+fn dir_bytes(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// This process's peak resident set, in MiB (Linux `VmHWM`).
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib / 1024)
 }
 
 fn main() {

@@ -55,7 +55,7 @@ use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
 
 use common::cluster::{Cluster, VALIDATORS};
-use common::{arg, arg_str, issue_txs, ms, percentile};
+use common::{arg, arg_str, issue_txs, ms, percentile, reset_rss_peak, rss_peak_kib};
 
 /// Slow connections held open against every node during `slowloris`.
 const SLOW_PER_NODE: usize = 150;
@@ -90,23 +90,6 @@ struct Phase {
     view_max: u64,
     rss_peak_kib: Option<u64>,
     tally: AttackTally,
-}
-
-/// This process's peak resident set since the last reset, in KiB.
-fn rss_peak_kib() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Resets the peak resident set (Linux: writing 5 to `clear_refs`).
-fn reset_rss_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// A deterministic stream of bytes (no randomness crate needed for junk).

@@ -137,7 +137,7 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         suite.name(),
         bytes as f64 / 1e6,
         bytes as f64 / licences as f64,
-        peak_rss_mib().map_or("?".to_string(), |m| format!("{m} MiB"))
+        common::rss_peak_kib().map_or("?".to_string(), |k| format!("{} MiB", k / 1024))
     );
     let t = Instant::now();
     let node = rt.block_on(start(options())).unwrap();
@@ -166,19 +166,6 @@ fn dir_bytes(path: &std::path::Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
-}
-
-/// This process's peak resident set, in MiB (Linux `VmHWM`).
-fn peak_rss_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kib / 1024)
 }
 
 fn main() {

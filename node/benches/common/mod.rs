@@ -114,3 +114,20 @@ pub fn verify_load(
     lat.sort();
     (lat, elapsed)
 }
+
+/// This process's peak resident set since the last reset, in KiB.
+pub fn rss_peak_kib() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Resets the peak resident set (Linux: writing 5 to `clear_refs`).
+pub fn reset_rss_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}

@@ -513,7 +513,7 @@ impl CommitCertificate {
                 found: header.validator_set_hash,
             });
         }
-        self.verify_signatures(suite, chain_id, genesis_hash, validators)
+        self.check_signatures(suite, chain_id, genesis_hash, validators, Some(set_hash))
     }
 
     /// The signature part of [`Self::verify`]: a quorum of distinct, valid signers.
@@ -524,7 +524,21 @@ impl CommitCertificate {
         genesis_hash: &Hash32,
         validators: &ValidatorSet,
     ) -> Result<(), ProofError> {
+        self.check_signatures(suite, chain_id, genesis_hash, validators, None)
+    }
+
+    /// `set_hash`: `validators.hash(suite)` if the caller has it (only the memo needs it).
+    fn check_signatures(
+        &self,
+        suite: Suite,
+        chain_id: &str,
+        genesis_hash: &Hash32,
+        validators: &ValidatorSet,
+        set_hash: Option<Hash32>,
+    ) -> Result<(), ProofError> {
         let message = self.vote(chain_id, genesis_hash).signing_hash(suite);
+        #[cfg(not(feature = "memo"))]
+        let _ = set_hash;
         #[cfg(feature = "memo")]
         let memo = {
             let signatures = {
@@ -532,7 +546,7 @@ impl CommitCertificate {
                 w.seq(&self.signatures);
                 w.into_bytes()
             };
-            let set_hash = validators.hash(suite);
+            let set_hash = set_hash.unwrap_or_else(|| validators.hash(suite));
             if crate::memo::certificate_verified(&message, &set_hash, &signatures) {
                 return Ok(());
             }

@@ -188,15 +188,37 @@ pub fn unregistered_txs(chain: &TestChain, count: usize, seed: u64) -> Vec<Signe
         .collect()
 }
 
-/// Paces a loop to `RATE_PER_S` sends: call after each send with the count so far.
-fn pace(started: Instant, sent: u64) {
-    let due = started + Duration::from_micros(sent * 1_000_000 / RATE_PER_S);
-    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-        std::thread::sleep(wait);
+/// Sends as the hostile validator at most `RATE_PER_S` requests a second, counting them.
+struct Paced<'a> {
+    hostile: &'a Hostile,
+    started: Instant,
+    sent: u64,
+}
+
+impl Paced<'_> {
+    /// Sends `request` (waiting for its turn); false once the node is gone.
+    fn send(&mut self, request: Request) -> bool {
+        if !self.hostile.send(request) {
+            return false;
+        }
+        self.sent += 1;
+        let due = self.started + Duration::from_micros(self.sent * 1_000_000 / RATE_PER_S);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        true
+    }
+
+    /// Sends each message in turn; false once the node is gone.
+    fn send_all<'m>(&mut self, messages: impl IntoIterator<Item = &'m Message>) -> bool {
+        messages
+            .into_iter()
+            .all(|m| self.send(Request::Consensus(m.to_bytes())))
     }
 }
 
-/// Runs attack `name` from `hostile` until `stop`; returns what it sent, by kind.
+/// Runs attack `name` from `hostile` until `stop` (or its node is gone); returns what it sent,
+/// by kind.
 pub fn run(
     name: &'static str,
     hostile: Arc<Hostile>,
@@ -204,88 +226,62 @@ pub fn run(
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<Vec<(String, u64)>> {
     std::thread::spawn(move || {
-        let started = Instant::now();
-        let mut sent = 0u64;
         let mut tally: std::collections::BTreeMap<String, u64> = Default::default();
         let mut note = |what: &str, n: u64| *tally.entry(what.to_string()).or_default() += n;
+        let mut paced = Paced {
+            hostile: &hostile,
+            started: Instant::now(),
+            sent: 0,
+        };
         let mut seed = 1u64;
         let mut last_led = 0u64;
         while !stop.load(Ordering::Relaxed) {
             let height = hostile.height();
-            match name {
+            seed += 1;
+            let alive = match name {
                 "vote-flood" => {
                     // Two fresh conflicting votes (a signature each to verify, the first time),
                     // then each resent 20 times.
-                    seed += 1;
                     let fresh = [
                         hostile.vote(VoteKind::Prepare, height, 0, Hash32(bytes32(seed))),
                         hostile.vote(VoteKind::Commit, height, 0, Hash32(bytes32(seed))),
                     ];
-                    for _ in 0..20 {
-                        for m in &fresh {
-                            if !hostile.send_message(m) {
-                                return tally.into_iter().collect();
-                            }
-                            sent += 1;
-                            pace(started, sent);
-                        }
-                    }
                     note("conflicting votes", 2);
                     note("resent votes", 38);
+                    (0..20).all(|_| paced.send_all(&fresh))
                 }
                 "future-flood" => {
-                    seed += 1;
-                    let ahead = 1 + seed % 4;
-                    let view = seed % 9;
-                    let messages = [
-                        hostile.vote(
-                            VoteKind::Prepare,
-                            height + ahead,
-                            view,
-                            Hash32(bytes32(seed)),
-                        ),
-                        hostile.vote(
-                            VoteKind::Commit,
-                            height + ahead,
-                            view,
-                            Hash32(bytes32(seed)),
-                        ),
+                    let (ahead, view) = (1 + seed % 4, seed % 9);
+                    let hash = Hash32(bytes32(seed));
+                    let mut messages = vec![
+                        hostile.vote(VoteKind::Prepare, height + ahead, view, hash),
+                        hostile.vote(VoteKind::Commit, height + ahead, view, hash),
                         hostile.view_change(height + ahead, view + 1),
                     ];
-                    for m in &messages {
-                        if !hostile.send_message(m) {
-                            return tally.into_iter().collect();
-                        }
-                        sent += 1;
-                        pace(started, sent);
-                    }
                     note("future votes and view changes", 3);
                     if seed.is_multiple_of(16) {
                         // A large block for a later height (never executed: it can only wait
                         // in the buffer, within its signer's share).
-                        let m = hostile.proposal(height + ahead, view, junk_block.to_vec());
-                        if !hostile.send_message(&m) {
-                            return tally.into_iter().collect();
-                        }
-                        sent += 1;
+                        messages.push(hostile.proposal(height + ahead, view, junk_block.to_vec()));
                         note("future proposals", 1);
                     }
+                    paced.send_all(&messages)
                 }
                 "junk-block" => {
                     let leads = (height % hostile.validators) as u16 == hostile.index;
+                    let mut alive = true;
                     if leads && last_led != height {
                         last_led = height;
-                        let m = hostile.proposal(height, 0, junk_block.to_vec());
-                        if !hostile.send_message(&m) {
-                            return tally.into_iter().collect();
-                        }
                         note("junk blocks proposed", 1);
+                        alive =
+                            hostile.send_message(&hostile.proposal(height, 0, junk_block.to_vec()));
                     }
                     std::thread::sleep(Duration::from_millis(2));
+                    alive
                 }
                 "peer-flood" => {
-                    seed += 1;
-                    let requests = [
+                    note("sync requests, junk catch-ups, junk batches", 3);
+                    [
                         Request::SyncFrom {
                             from_height: 1,
                             blocks_max: 32,
@@ -294,17 +290,14 @@ pub fn run(
                         Request::Transactions(
                             (0..16).map(|i| junk_bytes(512, seed * 16 + i)).collect(),
                         ),
-                    ];
-                    for r in requests {
-                        if !hostile.send(r) {
-                            return tally.into_iter().collect();
-                        }
-                        sent += 1;
-                        pace(started, sent);
-                    }
-                    note("sync requests, junk catch-ups, junk batches", 3);
+                    ]
+                    .into_iter()
+                    .all(|r| paced.send(r))
                 }
                 other => panic!("no hostile-validator attack named {other}"),
+            };
+            if !alive {
+                break;
             }
         }
         tally.into_iter().collect()

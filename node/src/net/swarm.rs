@@ -104,6 +104,9 @@ impl Network {
     pub(super) fn update_fallback(&mut self) {
         let others = self.membership.other_validators(&self.me);
         let cut_off = !others.is_empty() && !others.iter().any(|p| self.book.is_connected(p));
+        if !cut_off && self.fallback.is_empty() {
+            return; // the usual case, every tick: nothing to change
+        }
         let members = self.membership.all();
         let wanted: BTreeSet<PeerId> = if cut_off {
             self.book

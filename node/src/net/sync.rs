@@ -4,7 +4,6 @@
 
 use libp2p::PeerId;
 use libp2p::request_response::ResponseChannel;
-use lichen_consensus::Input;
 use lichen_contracts::block::Block;
 use lichen_contracts::codec::{Decode, Encode};
 
@@ -108,11 +107,7 @@ impl Network {
     /// fetched again later).
     pub(super) fn deliver_blocks(&mut self, from: PeerId, blocks: Vec<CertifiedBlock>) -> bool {
         for b in blocks {
-            let synced = Arrival::Decoded(Box::new(Input::Synced {
-                block: b.block,
-                certificate: b.certificate,
-            }));
-            if !self.deliver(from, synced) {
+            if !self.deliver(from, Arrival::Decoded(Box::new(b.into_input()))) {
                 return false;
             }
         }

@@ -76,6 +76,16 @@ pub struct CertifiedBlock {
     pub certificate: CommitCertificate,
 }
 
+impl CertifiedBlock {
+    /// The consensus input that applies it (the core checks the certificate).
+    pub fn into_input(self) -> lichen_consensus::Input {
+        lichen_consensus::Input::Synced {
+            block: self.block,
+            certificate: self.certificate,
+        }
+    }
+}
+
 /// Why bytes from a peer are not a valid request or response.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {

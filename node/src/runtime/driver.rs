@@ -317,11 +317,7 @@ impl Driver {
             Arrival::EncodedBlocks(bytes) => match crate::net::wire::decode_blocks(&bytes) {
                 Ok(blocks) => {
                     for b in blocks {
-                        let synced = Input::Synced {
-                            block: b.block,
-                            certificate: b.certificate,
-                        };
-                        self.feed(synced, from)?;
+                        self.feed(b.into_input(), from)?;
                     }
                     Ok(())
                 }

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# CI builds once from cold: incremental state would only take disk (tens of GB over a session).
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain: rustfmt, clippy and the wasm32-unknown-unknown target"

@@ -26,7 +26,7 @@ step "contracts builds for wasm32-unknown-unknown"
 cargo build -p lichen-contracts --target wasm32-unknown-unknown --locked
 
 step "contracts and consensus depend on no I/O crate"
-forbidden='^(tokio|sled|libp2p|axum|hyper|mio|socket2|getrandom|rand|chrono|clap|tracing-subscriber)$'
+forbidden='^(tokio|fjall|libp2p|axum|hyper|mio|socket2|getrandom|rand|chrono|clap|tracing-subscriber)$'
 for crate in lichen-contracts lichen-consensus; do
   deps=$(cargo tree -p "$crate" -e normal --prefix none --format '{p}' --locked | awk '{print $1}' | sort -u)
   if bad=$(printf '%s\n' "$deps" | grep -E "$forbidden"); then
@@ -75,6 +75,9 @@ cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/atta
 
 step "hostile clients and a hostile validator against four validators, briefly (the full table: ./scripts/attack.sh)"
 cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/attack --bench attack -- --quick
+
+step "the scale run, briefly: 3,000 licences with a checkpoint at 1,000 (the full run: ./scripts/scale.sh)"
+cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/attack --bench scale -- --licences 3000 --checkpoints 1000
 
 step "four validators in network namespaces: 30-80 ms latency, 1% loss, a 2|2 partition that heals (full run: ./scripts/netns.sh)"
 ./scripts/netns.sh --quick

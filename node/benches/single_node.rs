@@ -131,7 +131,7 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
 
     // 3. Cold start on the data just written: open, replay nothing, serve /health.
     rt.block_on(node.stop()).unwrap();
-    let bytes = dir_bytes(dir.path());
+    let bytes = common::dir_bytes(dir.path());
     println!(
         "{:>4}: data on disk after a clean stop: {:.1} MB = {:.0} bytes per licence (blocks, state tree, indexes); peak RSS of this process {}",
         suite.name(),
@@ -150,22 +150,6 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         t.elapsed().as_secs_f64() * 1e3
     );
     rt.block_on(node.stop()).unwrap();
-}
-
-/// The bytes of every file under `path`.
-fn dir_bytes(path: &std::path::Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 fn main() {

@@ -38,10 +38,13 @@ pub use lichen_contracts::block::BLOCK_TIME_DRIFT_MAX_MS;
 pub const EXECUTED_BLOCKS_MAX: usize = 64;
 /// Witness hashes of transactions whose signatures this node checked, remembered at most.
 pub const VERIFIED_REMEMBERED_MAX: usize = 200_000;
-/// State versions kept by default for proofs at recent heights.
-pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 10_000;
+/// State versions kept by default for proofs at recent heights: ~4 hours of an idle chain (one
+/// block a minute), minutes under full load. Each kept version costs the tree nodes its block
+/// replaced (~3.5 MB for a block of 5,000 licences at 10^7), so 10,000 versions would hold
+/// gigabytes of history (`./scripts/scale.sh`).
+pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 256;
 
-/// The storage the node runs on: sled on disk, or the in-memory twin in tests.
+/// The storage the node runs on: fjall on disk, or the in-memory twin in tests.
 pub type Store = ChainStore<Arc<dyn KvStore>>;
 
 /// A block that executed: what committing it will write.
@@ -103,14 +106,14 @@ impl Chain {
         Self::open_with(ChainStore::new(kv), genesis, state_versions_kept)
     }
 
-    /// [`Chain::open`] on a data directory: sled in `dir`, the consensus state in its own
+    /// [`Chain::open`] on a data directory: fjall in `dir`, the consensus state in its own
     /// fsynced file there.
     pub fn open_dir(
         dir: &std::path::Path,
         genesis: Genesis,
         state_versions_kept: u64,
     ) -> Result<Self, NodeError> {
-        let kv: Arc<dyn KvStore> = Arc::new(lichen_storage::SledKv::open(dir)?);
+        let kv: Arc<dyn KvStore> = Arc::new(lichen_storage::FjallKv::open(dir)?);
         let store = ChainStore::new(kv).with_state_file(lichen_storage::StateFile::new(dir));
         Self::open_with(store, genesis, state_versions_kept)
     }

@@ -115,12 +115,21 @@ pub fn verify_load(
     (lat, elapsed)
 }
 
+/// This process's resident set now, in KiB.
+pub fn rss_kib() -> Option<u64> {
+    proc_status_kib("VmRSS:")
+}
+
 /// This process's peak resident set since the last reset, in KiB.
 pub fn rss_peak_kib() -> Option<u64> {
+    proc_status_kib("VmHWM:")
+}
+
+fn proc_status_kib(field: &str) -> Option<u64> {
     std::fs::read_to_string("/proc/self/status")
         .ok()?
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()
@@ -130,4 +139,20 @@ pub fn rss_peak_kib() -> Option<u64> {
 /// Resets the peak resident set (Linux: writing 5 to `clear_refs`).
 pub fn reset_rss_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The bytes of every file under `path`.
+pub fn dir_bytes(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }

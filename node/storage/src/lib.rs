@@ -1,22 +1,22 @@
-//! Lichen's storage: a small ordered key-value trait ([`KvStore`]) with two backends, sled on
-//! disk ([`SledKv`]) and an in-memory twin ([`MemoryKv`]) that pass the same conformance tests,
+//! Lichen's storage: a small ordered key-value trait ([`KvStore`]) with two backends, fjall on
+//! disk ([`FjallKv`]) and an in-memory twin ([`MemoryKv`]) that pass the same conformance tests,
 //! and the [`ChainStore`] that keeps blocks, certificates, state-tree nodes, indexes and metadata
 //! on top of either.
 //!
 //! The one durability rule: everything a committed block changes is written by one atomic
 //! [`WriteBatch`] and flushed before the commit is reported, so a crash at any instant leaves the
 //! store at the last committed block, whole. The consensus core's votes live in a
-//! [`StateFile`] of their own, replaced atomically and fsynced (sled's flush does not fsync).
+//! [`StateFile`] of their own, replaced atomically and fsynced.
 
 mod chain;
 mod error;
+mod fjall_kv;
 mod kv;
 pub mod layout;
-mod sled_kv;
 mod state_file;
 
 pub use chain::{BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocation};
 pub use error::StoreError;
+pub use fjall_kv::FjallKv;
 pub use kv::{Entry, KvStore, MemoryKv, WriteBatch};
-pub use sled_kv::SledKv;
 pub use state_file::{DurableFs, OsFs, STATE_FILE_NAME, StateFile};

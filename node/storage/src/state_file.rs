@@ -1,10 +1,11 @@
 //! The consensus core's persisted state (its votes and the block it prepared) in a file of its
 //! own, so that a vote a validator sent survives a power cut.
 //!
-//! sled 0.34's flush calls `sync_file_range`, which does not make a file's metadata durable, and
-//! never fsyncs the blob files that hold values over ~128 KiB (a persisted prepared block is
-//! one): a validator could lose the record of a vote it had sent, restart, and vote differently
-//! in the same view. Here each write goes to `consensus-state.tmp`, is `fdatasync`ed, renamed over
+//! (It began when the store was sled 0.34, whose flush never fsynced the blob files that hold
+//! values over ~128 KiB, such as a persisted prepared block; it stays because a file of its own
+//! makes the rule plain and does not depend on the key-value store's journal.) A validator that
+//! lost the record of a vote it had sent could restart and vote differently in the same view.
+//! Here each write goes to `consensus-state.tmp`, is `fdatasync`ed, renamed over
 //! `consensus-state`, and the directory is fsynced: after a crash the file holds the old state
 //! or the new one, whole, never neither. A framed checksum tells a damaged file apart.
 //!

@@ -1,6 +1,6 @@
-//! Conformance of the two `KvStore` backends (`MemoryKv`, `SledKv`) and of the `ChainStore` on
+//! Conformance of the two `KvStore` backends (`MemoryKv`, `FjallKv`) and of the `ChainStore` on
 //! each: the same generic tests run against both (see `conformance!` at the bottom), a proptest
-//! drives both backends and a model with the same random batches, and the sled store is reopened
+//! drives both backends and a model with the same random batches, and the fjall store is reopened
 //! from its directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,8 +19,8 @@ use lichen_contracts::state::{StateKey, StateKind};
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction};
 use lichen_storage::{
-    BlockCommit, ChainStore, KvStore, LicenceHistoryEntry, MemoryKv, SledKv, StoreError, StoredTip,
-    TxLocation, WriteBatch, layout,
+    BlockCommit, ChainStore, FjallKv, KvStore, LicenceHistoryEntry, MemoryKv, StoreError,
+    StoredTip, TxLocation, WriteBatch, layout,
 };
 use proptest::prelude::*;
 use tempfile::TempDir;
@@ -46,26 +46,26 @@ impl Fixture for Memory {
 }
 
 /// Each store in its own directory under one temporary root (removed with the fixture).
-struct Sled {
+struct Disk {
     root: TempDir,
     next: Cell<u32>,
 }
 
-impl Default for Sled {
+impl Default for Disk {
     fn default() -> Self {
-        Sled {
+        Disk {
             root: tempfile::tempdir().unwrap(),
             next: Cell::new(0),
         }
     }
 }
 
-impl Fixture for Sled {
-    type Kv = SledKv;
-    fn make(&self) -> SledKv {
+impl Fixture for Disk {
+    type Kv = FjallKv;
+    fn make(&self) -> FjallKv {
         let n = self.next.get();
         self.next.set(n + 1);
-        SledKv::open(&self.root.path().join(format!("db-{n}"))).unwrap()
+        open_disk(&self.root.path().join(format!("db-{n}")))
     }
 }
 
@@ -379,7 +379,7 @@ proptest! {
         gets in prop::collection::vec(key_strategy(), 1..12),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let sled = SledKv::open(dir.path()).unwrap();
+        let disk = open_disk(dir.path());
         let memory = MemoryKv::new();
         let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         for ops in batches {
@@ -396,22 +396,22 @@ proptest! {
                     }
                 }
             }
-            sled.apply(batch.clone()).unwrap();
+            disk.apply(batch.clone()).unwrap();
             memory.apply(batch).unwrap();
             for reverse in [false, true] {
                 let expected = model_scan(&model, &[], &ALL_END, usize::MAX, reverse);
-                prop_assert_eq!(&sled.scan(&[], &ALL_END, usize::MAX, reverse).unwrap(), &expected);
+                prop_assert_eq!(&disk.scan(&[], &ALL_END, usize::MAX, reverse).unwrap(), &expected);
                 prop_assert_eq!(&memory.scan(&[], &ALL_END, usize::MAX, reverse).unwrap(), &expected);
             }
         }
         for (start, end, limit, reverse) in &queries {
             let expected = model_scan(&model, start, end, *limit, *reverse);
-            prop_assert_eq!(&sled.scan(start, end, *limit, *reverse).unwrap(), &expected);
+            prop_assert_eq!(&disk.scan(start, end, *limit, *reverse).unwrap(), &expected);
             prop_assert_eq!(&memory.scan(start, end, *limit, *reverse).unwrap(), &expected);
         }
         for k in &gets {
             let expected = model.get(k).cloned();
-            prop_assert_eq!(&sled.get(k).unwrap(), &expected);
+            prop_assert_eq!(&disk.get(k).unwrap(), &expected);
             prop_assert_eq!(&memory.get(k).unwrap(), &expected);
         }
     }
@@ -1071,7 +1071,7 @@ macro_rules! conformance {
 }
 
 conformance!(memory, Memory);
-conformance!(sled, Sled);
+conformance!(fjall, Disk);
 
 // --- one backend only ---
 
@@ -1181,18 +1181,18 @@ fn pruning_catches_up_over_blocks() {
 /// `lichen_storage::chain::PRUNE_NODES_PER_BLOCK_MAX` (documented, not exported).
 const PRUNE_NODES_PER_BLOCK_MAX: usize = 50_000;
 
-/// Everything survives closing and reopening the sled directory.
+/// Everything survives closing and reopening the data directory.
 #[test]
-fn sled_reopen_keeps_everything() {
+fn disk_reopen_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = chain(Suite::Intl);
     let (tip, everything) = {
-        let store = initialised(open_sled(dir.path()), &c);
+        let store = initialised(open_disk(dir.path()), &c);
         build_history(&mut c, &store);
         store.put_consensus_state(b"height 6 view 2").unwrap();
         (store.tip().unwrap(), dump(store.kv()))
     };
-    let store = ChainStore::new(open_sled(dir.path()));
+    let store = ChainStore::new(open_disk(dir.path()));
     assert_eq!(store.tip().unwrap(), tip);
     assert_eq!(dump(store.kv()), everything, "every key and value is back");
     check_history(&c, &store);
@@ -1214,7 +1214,7 @@ fn sled_reopen_keeps_everything() {
     commit_next(&mut c, &store, txs, 0);
     assert_eq!(store.tip().unwrap().height, 6);
     drop(store);
-    let store = ChainStore::new(open_sled(dir.path()));
+    let store = ChainStore::new(open_disk(dir.path()));
     assert_eq!(store.tip().unwrap().height, 6);
     assert_eq!(
         store
@@ -1227,15 +1227,36 @@ fn sled_reopen_keeps_everything() {
     );
 }
 
-/// sled locks its directory: a second store on the same data directory is refused while the
-/// first is open, and opens once it is closed.
+/// A data directory that sled wrote (Lichen before fjall) is refused with a clear error, not
+/// read as an empty store (the node would start the chain again beside the old data).
 #[test]
-fn sled_directory_is_locked_while_open() {
+fn a_sled_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let first = SledKv::open(dir.path()).unwrap();
+    std::fs::write(dir.path().join("conf"), b"segment_size: 524288\n").unwrap();
+    std::fs::write(dir.path().join("db"), [0u8; 64]).unwrap();
+    match FjallKv::open(dir.path()) {
+        Err(StoreError::Backend { operation, reason }) => {
+            assert_eq!(operation, "open");
+            assert!(reason.contains("written by sled"), "{reason}");
+        }
+        Ok(_) => panic!("a sled directory opened as an empty store"),
+        Err(e) => panic!("unexpected error {e}"),
+    }
+    assert!(
+        !dir.path().join("lock").exists(),
+        "nothing written beside sled's files"
+    );
+}
+
+/// The store locks its directory: a second store on the same data directory is refused while
+/// the first is open, and opens once it is closed.
+#[test]
+fn disk_directory_is_locked_while_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open_disk(dir.path());
     put(&first, b"k", b"v");
     first.flush().unwrap();
-    match SledKv::open(dir.path()) {
+    match FjallKv::open(dir.path()) {
         Err(StoreError::Backend { operation, reason }) => {
             assert_eq!(operation, "open");
             assert!(
@@ -1247,6 +1268,54 @@ fn sled_directory_is_locked_while_open() {
         Err(e) => panic!("unexpected error {e}"),
     }
     drop(first);
-    let again = open_sled(dir.path());
+    let again = open_disk(dir.path());
     assert_eq!(again.get(b"k").unwrap(), Some(b"v".to_vec()));
+}
+
+/// A reader never sees part of a batch: while one thread applies batches that set 100 keys to
+/// the same counter, scans from another see all 100 keys with one value (fjall's plain reads
+/// would see a batch half-applied; its snapshots do not).
+fn batches_are_atomic_to_readers(kv: std::sync::Arc<impl KvStore + 'static>) {
+    const KEYS: u8 = 100;
+    const BATCHES: u32 = 300;
+    let writer = {
+        let kv = kv.clone();
+        std::thread::spawn(move || {
+            for n in 1..=BATCHES {
+                let mut b = WriteBatch::new();
+                for k in 0..KEYS {
+                    b.put(vec![b'k', k], n.to_be_bytes().to_vec());
+                }
+                kv.apply(b).unwrap();
+            }
+        })
+    };
+    let mut scans = 0u32;
+    while !writer.is_finished() || scans == 0 {
+        let entries = kv.scan(b"k", b"l", usize::MAX, false).unwrap();
+        if !entries.is_empty() {
+            assert_eq!(
+                entries.len(),
+                usize::from(KEYS),
+                "a scan saw part of a batch"
+            );
+            assert!(
+                entries.iter().all(|e| e.1 == entries[0].1),
+                "a scan saw two batches' values"
+            );
+        }
+        scans += 1;
+    }
+    writer.join().unwrap();
+}
+
+#[test]
+fn batches_are_atomic_to_readers_in_memory() {
+    batches_are_atomic_to_readers(std::sync::Arc::new(MemoryKv::new()));
+}
+
+#[test]
+fn batches_are_atomic_to_readers_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    batches_are_atomic_to_readers(std::sync::Arc::new(open_disk(dir.path())));
 }

@@ -1,4 +1,4 @@
-//! kill -9 durability of the sled-backed chain store.
+//! kill -9 durability of the chain store on disk (fjall).
 //!
 //! The parent test re-runs this test binary as a child process (`crash_child`, selected by an
 //! environment variable) that commits blocks with real transactions in a loop and prints each
@@ -88,8 +88,8 @@ fn crash_child() {
     let self_kill: Option<u64> = std::env::var(CHILD_SELF_KILL_ENV)
         .ok()
         .map(|b| b.parse().unwrap());
-    // The parent may have closed the store a moment ago (see `open_sled`).
-    let store = ChainStore::new(open_sled(Path::new(&dir)));
+    // The parent may have closed the store a moment ago (see `open_disk`).
+    let store = ChainStore::new(open_disk(Path::new(&dir)));
     let mut chain = TestChain::new(SUITE, 4);
     store.init_genesis(&chain.genesis).unwrap();
     let tip = store.tip().unwrap().height;
@@ -257,7 +257,7 @@ impl SplitMix {
 /// whole; returns the tip height. `reference` is extended to the tip.
 fn check_after_crash(dir: &Path, reference: &mut TestChain) -> u64 {
     let suite = SUITE;
-    let store = ChainStore::new(open_sled(dir));
+    let store = ChainStore::new(open_disk(dir));
     assert_eq!(store.genesis().unwrap(), reference.genesis);
     let tip = store.tip().unwrap();
     extend_to(reference, tip.height);

@@ -203,22 +203,8 @@ pub fn count_prefix<K: KvStore>(kv: &K, prefix: u8) -> usize {
         .len()
 }
 
-/// Opens the sled store in `dir`, waiting (bounded) while the directory lock of a store this
-/// process just dropped is still held: sled 0.34 releases it from a background thread, so an
-/// immediate reopen in the same process fails now and then (about 2% of reopens, for ~1 ms).
-/// Any other error fails at once.
-pub fn open_sled(dir: &std::path::Path) -> lichen_storage::SledKv {
-    let mut attempts = 0;
-    loop {
-        match lichen_storage::SledKv::open(dir) {
-            Ok(kv) => return kv,
-            Err(lichen_storage::StoreError::Backend { reason, .. })
-                if reason.contains("could not acquire lock") && attempts < 2_000 =>
-            {
-                attempts += 1;
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            Err(e) => panic!("open {}: {e}", dir.display()),
-        }
-    }
+/// Opens the on-disk store in `dir` (`FjallKv::open` itself waits, bounded, for a directory lock
+/// that a store this process just dropped still holds).
+pub fn open_disk(dir: &std::path::Path) -> lichen_storage::FjallKv {
+    lichen_storage::FjallKv::open(dir).unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
 }

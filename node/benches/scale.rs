@@ -1,0 +1,397 @@
+//! The scale run: one validator loaded with up to 10^7 licences through the real transaction
+//! path (HTTP submission, admission, consensus, execution, fjall on disk), with figures at every
+//! checkpoint (10^5, 10^6, 10^7 by default): licences/s since the last checkpoint, bytes on disk
+//! per licence and what they are made of (key prefix by key prefix, read after a clean stop),
+//! resident memory, licence lookup and presentation export latency (p50/p99), presentation size
+//! and the cold restart time.
+//!
+//! Clients sign as they go (nothing pre-signed: 10^7 transactions would not fit in memory) and
+//! handle back-pressure: 429/503 are retried after a pause, an expired transaction is re-signed.
+//!
+//! `./scripts/scale.sh [--licences N] [--suite intl|sm] [--checkpoints a,b,c]`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+// The allocator the `lichen` binary runs with (see node/cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use lichen_client::{Client, ClientError};
+use lichen_contracts::codec::Encode;
+use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::model::{LicenceDraft, holder_commitment};
+use lichen_contracts::testkit::TestChain;
+use lichen_contracts::tx::{Payload, Transaction};
+use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
+use lichen_storage::{FjallKv, KvStore};
+
+use common::{CLIENT_THREADS, licence_id, ms, percentile};
+
+/// Blocks ahead of the last seen height at which a client's transactions expire (the chain
+/// allows 1,000).
+const EXPIRY_AHEAD_BLOCKS: u64 = 500;
+/// Lookups and presentation exports timed at each checkpoint.
+const LATENCY_SAMPLES: usize = 2_000;
+/// Entries read per scan when summing the store's bytes by key prefix.
+const SCAN_PAGE: usize = 50_000;
+/// Longest wait for the licences of one checkpoint to commit.
+const CHECKPOINT_WAIT_MAX: Duration = Duration::from_secs(4 * 3600);
+const PREFIX: &str = "SCALE";
+
+struct Run {
+    chain: Arc<TestChain>,
+    suite: Suite,
+    /// State versions kept (`--versions-kept`; the node's default without it).
+    versions_kept: Option<u64>,
+    dir: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Run {
+    fn options(&self) -> NodeOptions {
+        let k = self.chain.key("validator-0");
+        let key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
+        let mut options = NodeOptions::new(
+            DataDir::Disk(self.dir.path().to_path_buf()),
+            self.chain.genesis.clone(),
+            key,
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        if let Some(kept) = self.versions_kept {
+            options.state_versions_kept = kept;
+        }
+        options
+    }
+
+    fn start(&self) -> RunningNode {
+        self.rt.block_on(start(self.options())).unwrap()
+    }
+}
+
+/// The issue transaction of licence `i`, signed by `agency-a`, expiring at `expires_at_height`.
+fn issue_tx(chain: &TestChain, i: usize, expires_at_height: u64) -> Vec<u8> {
+    let suite = chain.suite;
+    let tx = Transaction {
+        chain_id: chain.chain_id().to_string(),
+        nonce: i as u64,
+        expires_at_height,
+        payload: Payload::IssueLicence(LicenceDraft {
+            id: licence_id(PREFIX, i),
+            licence_type: "business".into(),
+            issuer: "agency-a".into(),
+            document_hash: suite.digest(format!("licence file {i}").as_bytes()),
+            holder_commitment: holder_commitment(suite, &[1; 32], &format!("holder {i}")),
+            valid_from_ms: 0,
+            valid_until_ms: None,
+        }),
+    };
+    chain.sign(tx, &["agency-a"]).to_bytes()
+}
+
+/// Submits licences `from..to` from `CLIENT_THREADS` signing threads; returns when every one was
+/// accepted into the pool (not yet committed).
+fn load(chain: &Arc<TestChain>, url: &str, from: usize, to: usize, height: &Arc<AtomicU64>) {
+    let next = Arc::new(AtomicUsize::new(from));
+    let handles: Vec<_> = (0..CLIENT_THREADS)
+        .map(|_| {
+            let (chain, next, height, url) =
+                (chain.clone(), next.clone(), height.clone(), url.to_string());
+            std::thread::spawn(move || {
+                let c = Client::new(&url);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= to {
+                        break;
+                    }
+                    let mut signed_at = height.load(Ordering::Relaxed);
+                    let mut tx = issue_tx(&chain, i, signed_at + EXPIRY_AHEAD_BLOCKS);
+                    loop {
+                        match c.post_bytes("/v1/transactions", &tx) {
+                            Ok((202, _)) => break,
+                            Ok((status, body)) => panic!("licence {i}: {status} {body}"),
+                            // Back-pressure (the pool, or this agency's share of it, is full).
+                            Err(ClientError::Api {
+                                status: 429 | 503, ..
+                            }) => std::thread::sleep(Duration::from_millis(20)),
+                            Err(e) => panic!("licence {i}: submission failed: {e}"),
+                        }
+                        // Waited so long that the transaction may expire: sign it afresh.
+                        let now = height.load(Ordering::Relaxed);
+                        if now > signed_at + EXPIRY_AHEAD_BLOCKS / 2 {
+                            signed_at = now;
+                            tx = issue_tx(&chain, i, signed_at + EXPIRY_AHEAD_BLOCKS);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+/// Follows the node's height every 200 ms (clients sign against it) and prints progress every
+/// 10 s, until `stop`.
+fn watch(
+    url: String,
+    height: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let c = Client::new(&url);
+        let started = Instant::now();
+        let mut printed = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(s) = c.get_json("/v1/status") {
+                let h = s["height"].as_u64().unwrap_or(0);
+                height.store(h, Ordering::Relaxed);
+                if printed.elapsed() >= Duration::from_secs(10) {
+                    printed = Instant::now();
+                    println!(
+                        "  [{:>6.0} s] height {h}, mempool {}, RSS {} MiB",
+                        started.elapsed().as_secs_f64(),
+                        s["mempool"]["transactions"],
+                        common::rss_kib().unwrap_or(0) / 1024
+                    );
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+}
+
+/// Waits until licence `last` is committed and the pool is empty.
+fn wait_committed(url: &str, last: usize) {
+    let c = Client::new(url);
+    let deadline = Instant::now() + CHECKPOINT_WAIT_MAX;
+    let path = format!("/v1/licences/{}", licence_id(PREFIX, last));
+    loop {
+        let s = c.get_json("/v1/status").unwrap();
+        if s["mempool"]["transactions"].as_u64() == Some(0) && c.get_json(&path).is_ok() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "licences not committed in time");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// p50 and p99 of `samples` GETs of `path_of(random licence below issued)`, one client.
+fn latency(url: &str, issued: usize, path_of: impl Fn(&str) -> String) -> (Duration, Duration) {
+    let c = Client::new(url);
+    // A fixed-seed LCG: the same licences at every run of the same size.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut lat: Vec<Duration> = (0..LATENCY_SAMPLES)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let id = licence_id(PREFIX, (x >> 33) as usize % issued);
+            let t = Instant::now();
+            c.get_bytes(&path_of(&id)).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    lat.sort();
+    (percentile(&lat, 0.5), percentile(&lat, 0.99))
+}
+
+/// Bytes of keys and values (and entries) in the store, by key prefix.
+fn usage_by_prefix(dir: &Path) -> BTreeMap<u8, (u64, u64)> {
+    let kv = FjallKv::open(dir).unwrap();
+    let mut usage = BTreeMap::new();
+    let mut start = vec![];
+    loop {
+        let page = kv.scan(&start, &[0xff; 64], SCAN_PAGE, false).unwrap();
+        for e in &page {
+            let u = usage.entry(e.0[0]).or_insert((0, 0));
+            u.0 += (e.0.len() + e.1.len()) as u64;
+            u.1 += 1;
+        }
+        match page.last() {
+            Some(e) if page.len() == SCAN_PAGE => {
+                start = e.0.clone();
+                start.push(0);
+            }
+            _ => return usage,
+        }
+    }
+}
+
+fn prefix_name(p: u8) -> &'static str {
+    use lichen_storage::layout as l;
+    match p {
+        l::BLOCK => "blocks",
+        l::CERTIFICATE => "certificates",
+        l::NODE => "state-tree nodes",
+        l::STALE => "stale-node index",
+        l::TX => "tx index",
+        l::LICENCE => "licence history",
+        l::AGENCY => "agency index",
+        l::EVIDENCE => "evidence index",
+        l::REPLAY | l::REPLAY_BY_EXPIRY => "replay window",
+        _ => "other",
+    }
+}
+
+fn checkpoint(
+    run: &Run,
+    node: RunningNode,
+    issued: usize,
+    since: (usize, Duration),
+) -> RunningNode {
+    let url = format!("http://{}", node.http_addr);
+    let suite = run.suite.name();
+    let height = Client::new(&url).get_json("/v1/status").unwrap()["height"]
+        .as_u64()
+        .unwrap();
+    println!(
+        "\n{suite}: {issued} licences at height {height}: {:.0} licences/s since {} ({:.0} s)",
+        (issued - since.0) as f64 / since.1.as_secs_f64(),
+        since.0,
+        since.1.as_secs_f64()
+    );
+    let presentation = Client::new(&url)
+        .get_bytes(&format!(
+            "/v1/licences/{}/presentation",
+            licence_id(PREFIX, 0)
+        ))
+        .unwrap();
+    let (l50, l99) = latency(&url, issued, |id| format!("/v1/licences/{id}"));
+    let (p50, p99) = latency(&url, issued, |id| format!("/v1/licences/{id}/presentation"));
+    println!(
+        "{suite}: GET licence p50 {:.2} ms p99 {:.2} ms; presentation export p50 {:.2} ms p99 {:.2} ms, {} bytes",
+        ms(l50),
+        ms(l99),
+        ms(p50),
+        ms(p99),
+        presentation.len()
+    );
+    println!(
+        "{suite}: RSS {} MiB now, peak {} MiB (one process: node and signing clients)",
+        common::rss_kib().unwrap_or(0) / 1024,
+        common::rss_peak_kib().unwrap_or(0) / 1024
+    );
+
+    let stop = Instant::now();
+    run.rt.block_on(node.stop()).unwrap();
+    let stop = stop.elapsed();
+    let bytes = common::dir_bytes(run.dir.path());
+    println!(
+        "{suite}: clean stop {:.0} ms; on disk {:.1} MB = {:.0} bytes per licence",
+        ms(stop),
+        bytes as f64 / 1e6,
+        bytes as f64 / issued as f64
+    );
+    let files: Vec<String> = std::fs::read_dir(run.dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let b = common::dir_bytes(&e.path()).max(e.metadata().map_or(0, |m| m.len()));
+            format!(
+                "{} {:.1} MB",
+                e.file_name().to_string_lossy(),
+                b as f64 / 1e6
+            )
+        })
+        .collect();
+    println!("{suite}:   files: {}", files.join(", "));
+    let usage = usage_by_prefix(run.dir.path());
+    let logical: u64 = usage.values().map(|u| u.0).sum();
+    let mut names: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for (p, (b, n)) in usage {
+        let e = names.entry(prefix_name(p)).or_default();
+        e.0 += b;
+        e.1 += n;
+    }
+    for (name, (b, n)) in names {
+        println!(
+            "{suite}:   {name:<18} {:>7.0} bytes per licence ({n} entries)",
+            b as f64 / issued as f64
+        );
+    }
+    println!(
+        "{suite}:   keys and values {:.0} bytes per licence; the files hold {:.2}x that",
+        logical as f64 / issued as f64,
+        bytes as f64 / logical as f64
+    );
+
+    let t = Instant::now();
+    let node = run.start();
+    let c = Client::new(&format!("http://{}", node.http_addr));
+    let health = c.get_json("/health").unwrap();
+    assert_eq!(
+        health["height"].as_u64(),
+        Some(height),
+        "the restarted node lost blocks"
+    );
+    println!(
+        "{suite}: cold restart at height {}: {:.0} ms to a /health answer; RSS then {} MiB",
+        health["height"],
+        ms(t.elapsed()),
+        common::rss_kib().unwrap_or(0) / 1024
+    );
+    node
+}
+
+fn main() {
+    let licences = common::arg("--licences", 100_000);
+    let suite = match common::arg_str("--suite").as_deref() {
+        Some("sm") => Suite::Sm,
+        _ => Suite::Intl,
+    };
+    let mut checkpoints: Vec<usize> = match common::arg_str("--checkpoints") {
+        Some(list) => list.split(',').map(|c| c.parse().unwrap()).collect(),
+        None => std::iter::successors(Some(100_000), |c| Some(c * 10))
+            .take_while(|c| *c < licences)
+            .collect(),
+    };
+    checkpoints.retain(|c| *c < licences);
+    checkpoints.push(licences);
+
+    let run = Run {
+        chain: Arc::new(TestChain::new(suite, 1)),
+        suite,
+        versions_kept: common::arg_str("--versions-kept").map(|v| v.parse().unwrap()),
+        dir: tempfile::tempdir().unwrap(),
+        rt: tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    println!(
+        "scale: {} licences, suite {}, checkpoints {checkpoints:?}, data in {}",
+        licences,
+        suite.name(),
+        run.dir.path().display()
+    );
+    let mut node = run.start();
+    let started = Instant::now();
+    let mut last = (0, Instant::now());
+    for &target in &checkpoints {
+        let url = format!("http://{}", node.http_addr);
+        let now = Client::new(&url).get_json("/v1/status").unwrap()["height"].as_u64();
+        let height = Arc::new(AtomicU64::new(now.unwrap()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = watch(url.clone(), height.clone(), stop.clone());
+        load(&run.chain, &url, last.0, target, &height);
+        wait_committed(&url, target - 1);
+        stop.store(true, Ordering::Relaxed);
+        watcher.join().unwrap();
+        let since = (last.0, last.1.elapsed());
+        node = checkpoint(&run, node, target, since);
+        last = (target, Instant::now());
+    }
+    run.rt.block_on(node.stop()).unwrap();
+    println!(
+        "\nscale: {licences} licences in {:.0} s in all",
+        started.elapsed().as_secs_f64()
+    );
+}

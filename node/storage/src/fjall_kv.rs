@@ -1,0 +1,152 @@
+//! The on-disk backend: fjall, a log-structured merge tree. A [`WriteBatch`] is one fjall batch
+//! (atomic across crashes: its journal entry is replayed whole or not at all), and
+//! [`KvStore::flush`] fsyncs the journal.
+//!
+//! Why fjall and not sled (measured by `./scripts/scale.sh`, ARCHITECTURE.md): under the chain's
+//! write pattern (blocks of a quarter megabyte, random-keyed indexes, state-tree nodes written
+//! and pruned) sled 0.34's files held 5-7x the bytes of its keys and values and its memory grew
+//! with the data written whatever its cache size; an LSM tree compacts to about the data's size,
+//! compresses blocks (LZ4) and keeps a cache of the size it is given.
+
+use std::path::Path;
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
+
+use crate::error::StoreError;
+use crate::kv::{Entry, KvStore, WriteBatch};
+
+/// The block cache, in bytes: with it a node at 10^7 licences stays well under 2 GB resident
+/// (`./scripts/scale.sh`).
+pub const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// Attempts to take a directory lock that a just-dropped database still holds (its background
+/// workers let go of it a moment after the last handle).
+const LOCK_RETRIES: u32 = 40;
+const LOCK_RETRY_MS: u64 = 50;
+/// Files that only a sled store (Lichen before fjall) has in its directory.
+const SLED_FILES: [&str; 2] = ["conf", "db"];
+/// The one keyspace (fjall's column family) the chain store uses.
+const KEYSPACE: &str = "chain";
+/// Put before every key: fjall refuses the empty key, which the [`KvStore`] contract allows.
+const KEY_PREFIX: u8 = 0;
+
+fn stored(key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + key.len());
+    k.push(KEY_PREFIX);
+    k.extend_from_slice(key);
+    k
+}
+
+#[derive(Clone)]
+pub struct FjallKv {
+    db: Database,
+    chain: Keyspace,
+}
+
+impl std::fmt::Debug for FjallKv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FjallKv").finish_non_exhaustive()
+    }
+}
+
+impl FjallKv {
+    /// Opens (or creates) the database in `dir`. fjall locks the directory: a second node on
+    /// the same data directory fails here. A directory that sled wrote is refused, not read as
+    /// empty (which would start the chain again from genesis beside the old data).
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        if SLED_FILES.iter().all(|f| dir.join(f).is_file()) {
+            return Err(StoreError::backend(
+                "open",
+                format!(
+                    "{}: this data directory was written by sled (Lichen before its storage moved \
+                     to fjall); start the node on a new directory and let it sync",
+                    dir.display()
+                ),
+            ));
+        }
+        let open = |e: fjall::Error| {
+            StoreError::backend(
+                "open",
+                format!(
+                    "{}: {e} (is another node using this data directory?)",
+                    dir.display()
+                ),
+            )
+        };
+        let mut attempts = 0;
+        let db = loop {
+            match Database::builder(dir)
+                .cache_size(CACHE_BYTES)
+                // Durability is ours to ask for: `flush` fsyncs the journal after each block.
+                .manual_journal_persist(true)
+                .open()
+            {
+                Ok(db) => break db,
+                Err(fjall::Error::Locked) if attempts < LOCK_RETRIES => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(LOCK_RETRY_MS));
+                }
+                Err(e) => return Err(open(e)),
+            }
+        };
+        let chain = db
+            .keyspace(KEYSPACE, KeyspaceCreateOptions::default)
+            .map_err(open)?;
+        Ok(FjallKv { db, chain })
+    }
+}
+
+impl KvStore for FjallKv {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        // Reads go through a snapshot: a plain read sees a batch being applied half-way (fjall
+        // publishes a batch to snapshots only once all of it is in).
+        self.db
+            .snapshot()
+            .get(&self.chain, stored(key))
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| StoreError::backend("get", e))
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<Entry>, StoreError> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let range = self
+            .db
+            .snapshot()
+            .range(&self.chain, stored(start)..stored(end));
+        let pick = |g: fjall::Guard| {
+            g.into_inner()
+                .map(|(k, v)| (k[1..].to_vec(), v.to_vec()))
+                .map_err(|e| StoreError::backend("scan", e))
+        };
+        if reverse {
+            range.rev().take(limit).map(pick).collect()
+        } else {
+            range.take(limit).map(pick).collect()
+        }
+    }
+
+    fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut b = self.db.batch();
+        for (k, v) in batch.ops {
+            match v {
+                Some(v) => b.insert(&self.chain, stored(&k), v),
+                None => b.remove(&self.chain, stored(&k)),
+            }
+        }
+        b.commit()
+            .map_err(|e| StoreError::backend("apply batch", e))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .persist(PersistMode::SyncAll)
+            .map_err(|e| StoreError::backend("flush", e))
+    }
+}

@@ -1274,7 +1274,7 @@ fn disk_directory_is_locked_while_open() {
 
 /// A reader never sees part of a batch: while one thread applies batches that set 100 keys to
 /// the same counter, scans from another see all 100 keys with one value (fjall's plain reads
-/// would see a batch half-applied; its snapshots do not).
+/// see a batch half-applied; `FjallKv` keeps reads out while a batch goes in).
 fn batches_are_atomic_to_readers(kv: std::sync::Arc<impl KvStore + 'static>) {
     const KEYS: u8 = 100;
     const BATCHES: u32 = 300;

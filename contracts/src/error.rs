@@ -155,7 +155,7 @@ pub enum PackageError {
     LevelsMismatch { computed: Hash32, expected: Hash32 },
 }
 
-/// A failure of the storage behind the state tree (the node's sled, or the in-memory twin).
+/// A failure of the storage behind the state tree (the node's fjall store, or the in-memory twin).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
     #[error("storage backend failed: {reason}")]

@@ -165,7 +165,7 @@ impl StateKey {
 }
 
 /// Read access to committed state, by tree key. Implemented over the state tree (in memory here,
-/// sled in the node).
+/// fjall in the node).
 pub trait StateView {
     fn get_raw(&self, key: &Hash32) -> Result<Option<Vec<u8>>, StorageError>;
 }

@@ -3,7 +3,7 @@
 //! in the same run and the ratio of the achieved rate to the machine's bound, light-load
 //! finality, HTTP verification requests per second with p50/p99, and presentation size.
 //!
-//! Four in-process nodes (one tokio runtime), each with sled on disk, the real HTTP API and the
+//! Four in-process nodes (one tokio runtime), each with fjall on disk, the real HTTP API and the
 //! libp2p network on 127.0.0.1; clients are threads of the same process and share the cores.
 //!
 //! `cargo bench -p lichen-node --bench cluster [-- --licences N --verify-requests M --suite sm|intl --observers K]`

@@ -205,7 +205,7 @@ fn latency(url: &str, issued: usize, path_of: impl Fn(&str) -> String) -> (Durat
 
 /// Bytes of keys and values (and entries) in the store, by key prefix.
 fn usage_by_prefix(dir: &Path) -> BTreeMap<u8, (u64, u64)> {
-    let kv = FjallKv::open(dir).unwrap();
+    let kv = FjallKv::open(dir, lichen_storage::CACHE_BYTES_DEFAULT).unwrap();
     let mut usage = BTreeMap::new();
     let mut start = vec![];
     loop {

@@ -1,6 +1,6 @@
 //! Single-node figures: issued licences committed per second, HTTP verification requests per
 //! second with p50/p99, presentation size, bytes on disk per licence, peak RSS and cold start,
-//! for both suites. One validator, sled on disk, the real HTTP API on 127.0.0.1, clients in
+//! for both suites. One validator, fjall on disk, the real HTTP API on 127.0.0.1, clients in
 //! threads of the same process (their pre-signed transactions count in the peak RSS).
 //!
 //! `cargo bench -p lichen-node --bench single_node [-- --licences N --verify-requests M]`

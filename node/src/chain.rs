@@ -43,6 +43,8 @@ pub const VERIFIED_REMEMBERED_MAX: usize = 200_000;
 /// replaced (~3.5 MB for a block of 5,000 licences at 10^7), so 10,000 versions would hold
 /// gigabytes of history (`./scripts/scale.sh`).
 pub const STATE_VERSIONS_KEPT_DEFAULT: u64 = 256;
+/// The on-disk store's block cache by default, in bytes.
+pub use lichen_storage::CACHE_BYTES_DEFAULT as STORAGE_CACHE_BYTES_DEFAULT;
 
 /// The storage the node runs on: fjall on disk, or the in-memory twin in tests.
 pub type Store = ChainStore<Arc<dyn KvStore>>;
@@ -106,14 +108,15 @@ impl Chain {
         Self::open_with(ChainStore::new(kv), genesis, state_versions_kept)
     }
 
-    /// [`Chain::open`] on a data directory: fjall in `dir`, the consensus state in its own
-    /// fsynced file there.
+    /// [`Chain::open`] on a data directory: fjall in `dir` with a block cache of `cache_bytes`,
+    /// the consensus state in its own fsynced file there.
     pub fn open_dir(
         dir: &std::path::Path,
         genesis: Genesis,
         state_versions_kept: u64,
+        cache_bytes: u64,
     ) -> Result<Self, NodeError> {
-        let kv: Arc<dyn KvStore> = Arc::new(lichen_storage::FjallKv::open(dir)?);
+        let kv: Arc<dyn KvStore> = Arc::new(lichen_storage::FjallKv::open(dir, cache_bytes)?);
         let store = ChainStore::new(kv).with_state_file(lichen_storage::StateFile::new(dir));
         Self::open_with(store, genesis, state_versions_kept)
     }

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::api::{self, ApiLimits, ScannerSite};
-use crate::chain::{Chain, STATE_VERSIONS_KEPT_DEFAULT};
+use crate::chain::{Chain, STATE_VERSIONS_KEPT_DEFAULT, STORAGE_CACHE_BYTES_DEFAULT};
 use crate::error::NodeError;
 use crate::mempool::{self, Mempool};
 use crate::net::{self, NetworkHandle, NetworkOptions, Role};
@@ -25,7 +25,7 @@ pub const HEARTBEAT_DEFAULT_MS: u64 = 60_000;
 /// Where the node keeps its data.
 #[derive(Clone, Debug)]
 pub enum DataDir {
-    /// sled in this directory.
+    /// fjall in this directory.
     Disk(PathBuf),
     /// Nothing survives the process (tests).
     Memory,
@@ -46,6 +46,8 @@ pub struct NodeOptions {
     pub scanner: Option<ScannerSite>,
     pub mempool: mempool::Limits,
     pub state_versions_kept: u64,
+    /// The on-disk store's block cache, in bytes.
+    pub storage_cache_bytes: u64,
     /// With nothing to order, a validator proposes an empty block this often (and does not
     /// change views for want of one before). Every validator of a chain should use the same.
     pub heartbeat_ms: u64,
@@ -73,6 +75,7 @@ impl NodeOptions {
             scanner: None,
             mempool: mempool::Limits::default(),
             state_versions_kept: STATE_VERSIONS_KEPT_DEFAULT,
+            storage_cache_bytes: STORAGE_CACHE_BYTES_DEFAULT,
             heartbeat_ms: HEARTBEAT_DEFAULT_MS,
         }
     }
@@ -108,7 +111,12 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         Arc::new(site)
     });
     let chain = Arc::new(match &options.data {
-        DataDir::Disk(dir) => Chain::open_dir(dir, options.genesis, options.state_versions_kept)?,
+        DataDir::Disk(dir) => Chain::open_dir(
+            dir,
+            options.genesis,
+            options.state_versions_kept,
+            options.storage_cache_bytes,
+        )?,
         DataDir::Memory => Chain::open(
             Arc::new(MemoryKv::new()),
             options.genesis,

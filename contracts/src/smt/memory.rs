@@ -1,4 +1,4 @@
-//! An in-memory node store: the reference twin of the node's sled store, used by tests and tools.
+//! An in-memory node store: the reference twin of the node's fjall store, used by tests and tools.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 

@@ -53,7 +53,7 @@
 //! # Canonical encodings
 //! Integers are big-endian, as in [`crate::codec`].
 //!
-//! [`NodeKey`] (also the sled key, so that nodes sort by version, then path length, then path):
+//! [`NodeKey`] (also the store's key, so that nodes sort by version, then path length, then path):
 //! `version u64 || nibble_count u8 (<= 64) || packed nibbles`: `ceil(count / 2)` bytes, two
 //! nibbles a byte, high nibble first; with an odd count the last low nibble is 0.
 //!

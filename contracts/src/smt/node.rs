@@ -197,7 +197,7 @@ pub struct TreeUpdateBatch {
     pub stale_nodes: Vec<StaleNodeIndex>,
 }
 
-/// Read access to stored tree nodes (the node's sled store, or [`super::MemoryTreeStore`]).
+/// Read access to stored tree nodes (the node's fjall store, or [`super::MemoryTreeStore`]).
 pub trait TreeReader {
     /// The node stored under `key`, or `None` if there is none (never written, or pruned).
     fn get_node(&self, key: &NodeKey) -> Result<Option<Node>, StorageError>;

@@ -1,4 +1,4 @@
-//! Four validators in this process, each with sled on disk, the real HTTP API and the libp2p
+//! Four validators in this process, each with fjall on disk, the real HTTP API and the libp2p
 //! network on 127.0.0.1 (the cluster and attack benchmarks).
 
 use std::net::TcpListener;

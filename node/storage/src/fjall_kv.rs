@@ -16,9 +16,9 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use crate::error::StoreError;
 use crate::kv::{Entry, KvStore, WriteBatch};
 
-/// The block cache, in bytes: with it a node at 10^7 licences stays well under 2 GB resident
-/// (`./scripts/scale.sh`).
-pub const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// The block cache by default, in bytes (`[state] cache_mb`): the figures of
+/// `./scripts/scale.sh` in BENCHMARKS.md are with it.
+pub const CACHE_BYTES_DEFAULT: u64 = 256 * 1024 * 1024;
 /// Attempts to take a directory lock that a just-dropped database still holds (its background
 /// workers let go of it a moment after the last handle).
 const LOCK_RETRIES: u32 = 40;
@@ -56,10 +56,10 @@ impl std::fmt::Debug for FjallKv {
 }
 
 impl FjallKv {
-    /// Opens (or creates) the database in `dir`. fjall locks the directory: a second node on
-    /// the same data directory fails here. A directory that sled wrote is refused, not read as
+    /// Opens (or creates) the database in `dir` with a block cache of `cache_bytes`. fjall locks
+    /// the directory: a second node on the same data directory fails here. A directory that sled wrote is refused, not read as
     /// empty (which would start the chain again from genesis beside the old data).
-    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         if SLED_FILES.iter().all(|f| dir.join(f).is_file()) {
             return Err(StoreError::backend(
                 "open",
@@ -82,7 +82,7 @@ impl FjallKv {
         let mut attempts = 0;
         let db = loop {
             match Database::builder(dir)
-                .cache_size(CACHE_BYTES)
+                .cache_size(cache_bytes)
                 // Durability is ours to ask for: `flush` fsyncs the journal after each block.
                 .manual_journal_persist(true)
                 .open()

@@ -17,6 +17,6 @@ mod state_file;
 
 pub use chain::{BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocation};
 pub use error::StoreError;
-pub use fjall_kv::FjallKv;
+pub use fjall_kv::{CACHE_BYTES_DEFAULT, FjallKv};
 pub use kv::{Entry, KvStore, MemoryKv, WriteBatch};
 pub use state_file::{DurableFs, OsFs, STATE_FILE_NAME, StateFile};

@@ -1234,7 +1234,7 @@ fn a_sled_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("conf"), b"segment_size: 524288\n").unwrap();
     std::fs::write(dir.path().join("db"), [0u8; 64]).unwrap();
-    match FjallKv::open(dir.path()) {
+    match FjallKv::open(dir.path(), lichen_storage::CACHE_BYTES_DEFAULT) {
         Err(StoreError::Backend { operation, reason }) => {
             assert_eq!(operation, "open");
             assert!(reason.contains("written by sled"), "{reason}");
@@ -1256,7 +1256,7 @@ fn disk_directory_is_locked_while_open() {
     let first = open_disk(dir.path());
     put(&first, b"k", b"v");
     first.flush().unwrap();
-    match FjallKv::open(dir.path()) {
+    match FjallKv::open(dir.path(), lichen_storage::CACHE_BYTES_DEFAULT) {
         Err(StoreError::Backend { operation, reason }) => {
             assert_eq!(operation, "open");
             assert!(

@@ -1,7 +1,7 @@
 //! `lichen dev`: a ready-to-use development chain in a local folder: a genesis with four
 //! validators, a demo council, agencies, licence types and a court, every key, and one
 //! `node-N.toml` per validator; then the four validators run in this process, talking real
-//! libp2p over 127.0.0.1, each with its own sled data. Running it again resumes the same chain.
+//! libp2p over 127.0.0.1, each with its own fjall data. Running it again resumes the same chain.
 //! `scripts/localnet.sh` runs the same `node-N.toml` files as four separate processes.
 
 use std::net::SocketAddr;

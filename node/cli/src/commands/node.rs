@@ -11,7 +11,7 @@ use lichen_node::api::{
     ApiLimits, BODY_BYTES_MAX_DEFAULT, CONCURRENCY_MAX_DEFAULT, CONNECTIONS_MAX_DEFAULT,
     ScannerSite,
 };
-use lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT;
+use lichen_node::chain::{STATE_VERSIONS_KEPT_DEFAULT, STORAGE_CACHE_BYTES_DEFAULT};
 use lichen_node::mempool::{self, MEMPOOL_BYTES_MAX_DEFAULT, MEMPOOL_TXS_MAX_DEFAULT};
 use lichen_node::net::NetworkOptions;
 use lichen_node::service::{DataDir, HEARTBEAT_DEFAULT_MS, NodeOptions};
@@ -161,12 +161,15 @@ impl Default for MempoolConfig {
 pub struct StateConfig {
     /// State versions kept for proofs at recent heights.
     pub versions_kept: u64,
+    /// The on-disk store's block cache, in MiB.
+    pub cache_mb: u64,
 }
 
 impl Default for StateConfig {
     fn default() -> Self {
         StateConfig {
             versions_kept: STATE_VERSIONS_KEPT_DEFAULT,
+            cache_mb: STORAGE_CACHE_BYTES_DEFAULT >> 20,
         }
     }
 }
@@ -235,6 +238,7 @@ pub fn load(
         bytes_max: config.mempool.bytes_max.max(1),
     };
     options.state_versions_kept = config.state.versions_kept;
+    options.storage_cache_bytes = config.state.cache_mb.max(1).saturating_mul(1 << 20);
     options.heartbeat_ms = config.consensus.heartbeat_ms.max(1);
     Ok(options)
 }

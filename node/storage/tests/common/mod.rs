@@ -206,5 +206,6 @@ pub fn count_prefix<K: KvStore>(kv: &K, prefix: u8) -> usize {
 /// Opens the on-disk store in `dir` (`FjallKv::open` itself waits, bounded, for a directory lock
 /// that a store this process just dropped still holds).
 pub fn open_disk(dir: &std::path::Path) -> lichen_storage::FjallKv {
-    lichen_storage::FjallKv::open(dir).unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
+    lichen_storage::FjallKv::open(dir, lichen_storage::CACHE_BYTES_DEFAULT)
+        .unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
 }

@@ -26,9 +26,7 @@ use std::time::{Duration, Instant};
 use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{SecretKey, Suite};
-use lichen_contracts::model::{LicenceDraft, holder_commitment};
 use lichen_contracts::testkit::TestChain;
-use lichen_contracts::tx::{Payload, Transaction};
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
 use lichen_storage::{FjallKv, KvStore};
 
@@ -75,24 +73,9 @@ impl Run {
     }
 }
 
-/// The issue transaction of licence `i`, signed by `agency-a`, expiring at `expires_at_height`.
+/// The issue transaction of licence `i`, encoded.
 fn issue_tx(chain: &TestChain, i: usize, expires_at_height: u64) -> Vec<u8> {
-    let suite = chain.suite;
-    let tx = Transaction {
-        chain_id: chain.chain_id().to_string(),
-        nonce: i as u64,
-        expires_at_height,
-        payload: Payload::IssueLicence(LicenceDraft {
-            id: licence_id(PREFIX, i),
-            licence_type: "business".into(),
-            issuer: "agency-a".into(),
-            document_hash: suite.digest(format!("licence file {i}").as_bytes()),
-            holder_commitment: holder_commitment(suite, &[1; 32], &format!("holder {i}")),
-            valid_from_ms: 0,
-            valid_until_ms: None,
-        }),
-    };
-    chain.sign(tx, &["agency-a"]).to_bytes()
+    common::issue_tx(chain, PREFIX, i, expires_at_height).to_bytes()
 }
 
 /// Submits licences `from..to` from `CLIENT_THREADS` signing threads; returns when every one was
@@ -166,21 +149,6 @@ fn watch(
             std::thread::sleep(Duration::from_millis(200));
         }
     })
-}
-
-/// Waits until licence `last` is committed and the pool is empty.
-fn wait_committed(url: &str, last: usize) {
-    let c = Client::new(url);
-    let deadline = Instant::now() + CHECKPOINT_WAIT_MAX;
-    let path = format!("/v1/licences/{}", licence_id(PREFIX, last));
-    loop {
-        let s = c.get_json("/v1/status").unwrap();
-        if s["mempool"]["transactions"].as_u64() == Some(0) && c.get_json(&path).is_ok() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "licences not committed in time");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// p50 and p99 of `samples` GETs of `path_of(random licence below issued)`, one client.
@@ -382,7 +350,8 @@ fn main() {
         let stop = Arc::new(AtomicBool::new(false));
         let watcher = watch(url.clone(), height.clone(), stop.clone());
         load(&run.chain, &url, last.0, target, &height);
-        wait_committed(&url, target - 1);
+        let newest = format!("/v1/licences/{}", licence_id(PREFIX, target - 1));
+        common::wait_committed(&url, &newest, CHECKPOINT_WAIT_MAX);
         stop.store(true, Ordering::Relaxed);
         watcher.join().unwrap();
         let since = (last.0, last.1.elapsed());

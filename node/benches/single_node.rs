@@ -86,18 +86,10 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         h.join().unwrap();
     }
     let submitted = started.elapsed();
-    let c = Client::new(&url);
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let last = format!("/v1/licences/BENCH-{:08}", licences - 1);
-    loop {
-        let s = c.get_json("/v1/status").unwrap();
-        if s["mempool"]["transactions"].as_u64() == Some(0) && c.get_json(&last).is_ok() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "licences not committed in time");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let last = format!("/v1/licences/{}", common::licence_id("BENCH", licences - 1));
+    common::wait_committed(&url, &last, Duration::from_secs(600));
     let committed = started.elapsed();
+    let c = Client::new(&url);
     let height = c.get_json("/v1/status").unwrap()["height"]
         .as_u64()
         .unwrap();

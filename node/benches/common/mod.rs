@@ -46,25 +46,48 @@ pub fn issue_txs(
     ids: std::ops::Range<usize>,
     expires_at_height: u64,
 ) -> Vec<SignedTransaction> {
+    ids.map(|i| issue_tx(chain, prefix, i, expires_at_height))
+        .collect()
+}
+
+/// Issue transaction `i` of [`issue_txs`].
+pub fn issue_tx(
+    chain: &TestChain,
+    prefix: &str,
+    i: usize,
+    expires_at_height: u64,
+) -> SignedTransaction {
     let suite = chain.suite;
-    ids.map(|i| {
-        let tx = Transaction {
-            chain_id: chain.chain_id().to_string(),
-            nonce: i as u64,
-            expires_at_height,
-            payload: Payload::IssueLicence(LicenceDraft {
-                id: licence_id(prefix, i),
-                licence_type: "business".into(),
-                issuer: "agency-a".into(),
-                document_hash: suite.digest(format!("licence file {prefix} {i}").as_bytes()),
-                holder_commitment: holder_commitment(suite, &[1; 32], &format!("holder {i}")),
-                valid_from_ms: 0,
-                valid_until_ms: None,
-            }),
-        };
-        chain.sign(tx, &["agency-a"])
-    })
-    .collect()
+    let tx = Transaction {
+        chain_id: chain.chain_id().to_string(),
+        nonce: i as u64,
+        expires_at_height,
+        payload: Payload::IssueLicence(LicenceDraft {
+            id: licence_id(prefix, i),
+            licence_type: "business".into(),
+            issuer: "agency-a".into(),
+            document_hash: suite.digest(format!("licence file {prefix} {i}").as_bytes()),
+            holder_commitment: holder_commitment(suite, &[1; 32], &format!("holder {i}")),
+            valid_from_ms: 0,
+            valid_until_ms: None,
+        }),
+    };
+    chain.sign(tx, &["agency-a"])
+}
+
+/// Waits (at most `wait_max`) until the licence at `licence_path` is committed and the node at
+/// `url` has nothing left in its pool.
+pub fn wait_committed(url: &str, licence_path: &str, wait_max: Duration) {
+    let c = Client::new(url);
+    let deadline = Instant::now() + wait_max;
+    loop {
+        let s = c.get_json("/v1/status").unwrap();
+        if s["mempool"]["transactions"].as_u64() == Some(0) && c.get_json(licence_path).is_ok() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "licences not committed in time");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The `p` quantile (0..=1) of a sorted, non-empty slice.

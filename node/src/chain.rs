@@ -263,14 +263,19 @@ impl Chain {
     }
 
     /// Builds the next block from `candidates` (in order), leaving out any transaction the rules
-    /// refuse now, within the chain's `block_txs_max` and `block_bytes_max`.
+    /// refuse now, within the chain's `block_txs_max` and `block_bytes_max`, and taking no more
+    /// once `budget` has passed (one at least): every validator executes the block at about the
+    /// cost it took to build, so under a load above capacity a block still commits inside the
+    /// view timeout, and the rest waits in the pool, whose limits answer clients with 429/503.
     pub fn build(
         &self,
         view: u64,
         proposer: u16,
         now_ms: u64,
         candidates: &[SignedTransaction],
+        budget: std::time::Duration,
     ) -> Result<Built, NodeError> {
+        let started = std::time::Instant::now();
         let suite = self.suite;
         let tip = self.tip()?;
         let previous = self.tip_header()?;
@@ -286,7 +291,9 @@ impl Chain {
         let mut refused = Vec::new();
         let mut bytes = 0usize;
         for tx in candidates {
-            if txs.len() >= params.block_txs_max as usize {
+            if txs.len() >= params.block_txs_max as usize
+                || (!txs.is_empty() && started.elapsed() >= budget)
+            {
                 break;
             }
             let size = tx.to_bytes().len();

@@ -14,7 +14,9 @@ use lichen_node::chain::Chain;
 use lichen_storage::MemoryKv;
 
 fn commit(chain: &Chain, tc: &TestChain, txs: &[SignedTransaction], now_ms: u64) -> u64 {
-    let built = chain.build(0, 0, now_ms, txs).unwrap();
+    let built = chain
+        .build(0, 0, now_ms, txs, std::time::Duration::from_secs(60))
+        .unwrap();
     assert!(built.refused.is_empty(), "{:?}", built.refused);
     assert_eq!(built.block.txs.len(), txs.len());
     let set = chain.next_validators().unwrap();
@@ -75,4 +77,43 @@ fn add_and_remove_in_one_block_sm() {
 #[test]
 fn add_and_remove_in_one_block_intl() {
     add_and_remove_in_one_block(Suite::Intl);
+}
+
+/// A block's transactions are chosen within the build budget: with none left, the block still
+/// takes one (so the chain moves), and with time enough it takes them all.
+#[test]
+fn build_takes_transactions_within_its_budget() {
+    let tc = TestChain::new(Suite::Intl, 1);
+    let chain = Chain::open(Arc::new(MemoryKv::new()), tc.genesis.clone(), 100).unwrap();
+    let txs: Vec<SignedTransaction> = (0..50)
+        .map(|i| {
+            tc.sign(
+                lichen_contracts::tx::Transaction {
+                    chain_id: tc.chain_id().to_string(),
+                    nonce: i,
+                    expires_at_height: 100,
+                    payload: Payload::IssueLicence(LicenceDraft {
+                        id: format!("BUDGET-{i:04}"),
+                        licence_type: "business".into(),
+                        issuer: "agency-a".into(),
+                        document_hash: Suite::Intl.digest(&i.to_be_bytes()),
+                        holder_commitment: holder_commitment(Suite::Intl, &[1; 32], "holder"),
+                        valid_from_ms: 0,
+                        valid_until_ms: None,
+                    }),
+                },
+                &["agency-a"],
+            )
+        })
+        .collect();
+    let now = GENESIS_TIME_MS + 1_000;
+    let spent = chain
+        .build(0, 0, now, &txs, std::time::Duration::ZERO)
+        .unwrap();
+    assert_eq!(spent.block.txs.len(), 1);
+    assert!(spent.refused.is_empty());
+    let ample = chain
+        .build(0, 0, now, &txs, std::time::Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(ample.block.txs.len(), txs.len());
 }

@@ -30,6 +30,9 @@ pub const INPUT_QUEUE_MAX: usize = 1_024;
 /// A view whose leader this validator cannot reach is left after this long, in milliseconds
 /// (not the view's full timeout): time for a connection being re-made to come back.
 pub const UNREACHABLE_LEADER_TIMEOUT_MS: u64 = 100;
+/// A leader chooses a block's transactions within the first view's timeout divided by this: the
+/// others then execute it in about as long, and votes, commit and the network fit in the rest.
+pub const BUILD_BUDGET_DIVISOR_OF_VIEW_TIMEOUT: u64 = 4;
 
 /// The consensus driver.
 pub struct Driver {
@@ -263,8 +266,12 @@ impl Driver {
             .map(|m| m.candidates(chain.params().block_txs_max as usize))
             .unwrap_or_default();
         let proposer = self.core.leader(height, view);
-        let built =
-            tokio::task::block_in_place(|| chain.build(view, proposer, now_ms(), &candidates))?;
+        let budget = Duration::from_millis(
+            chain.params().view_timeout_base_ms / BUILD_BUDGET_DIVISOR_OF_VIEW_TIMEOUT,
+        );
+        let built = tokio::task::block_in_place(|| {
+            chain.build(view, proposer, now_ms(), &candidates, budget)
+        })?;
         if !built.refused.is_empty() {
             if let Ok(mut pool) = self.admission.mempool() {
                 pool.remove(built.refused.iter().map(|(id, _)| *id));

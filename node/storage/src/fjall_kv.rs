@@ -57,8 +57,9 @@ impl std::fmt::Debug for FjallKv {
 
 impl FjallKv {
     /// Opens (or creates) the database in `dir` with a block cache of `cache_bytes`. fjall locks
-    /// the directory: a second node on the same data directory fails here. A directory that sled wrote is refused, not read as
-    /// empty (which would start the chain again from genesis beside the old data).
+    /// the directory: a second node on the same data directory fails here. A directory that sled
+    /// wrote is refused, not read as empty (which would start the chain again from genesis
+    /// beside the old data).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         if SLED_FILES.iter().all(|f| dir.join(f).is_file()) {
             return Err(StoreError::backend(
@@ -128,9 +129,11 @@ impl KvStore for FjallKv {
         let _no_batch = self.batches.read().unwrap_or_else(PoisonError::into_inner);
         let range = self.chain.range(stored(start)..stored(end));
         let pick = |g: fjall::Guard| {
-            g.into_inner()
-                .map(|(k, v)| (k[1..].to_vec(), v.to_vec()))
-                .map_err(|e| StoreError::backend("scan", e))
+            let (k, v) = g.into_inner().map_err(|e| StoreError::backend("scan", e))?;
+            let k = k
+                .get(1..)
+                .ok_or_else(|| StoreError::backend("scan", "a stored key without its prefix"))?;
+            Ok((k.to_vec(), v.to_vec()))
         };
         if reverse {
             range.rev().take(limit).map(pick).collect()

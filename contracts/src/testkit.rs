@@ -207,6 +207,13 @@ impl TestChain {
             .unwrap_or_else(|| panic!("test chain has no key named '{name}'"))
     }
 
+    /// A copy of key `name`, for a node to own (a `SecretKey` is deliberately not `Clone`).
+    pub fn owned_key(&self, name: &str) -> SecretKey {
+        let k = self.key(name);
+        SecretKey::from_bytes(k.algo(), k.expose_bytes())
+            .unwrap_or_else(|e| panic!("test key '{name}' does not copy: {e}"))
+    }
+
     pub fn trust_anchor(&self) -> TrustAnchor {
         self.genesis.trust_anchor()
     }

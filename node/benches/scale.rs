@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
-use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::crypto::Suite;
 use lichen_contracts::testkit::TestChain;
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
 use lichen_storage::{FjallKv, KvStore};
@@ -54,8 +54,7 @@ struct Run {
 
 impl Run {
     fn options(&self) -> NodeOptions {
-        let k = self.chain.key("validator-0");
-        let key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
+        let key = self.chain.owned_key("validator-0");
         let mut options = NodeOptions::new(
             DataDir::Disk(self.dir.path().to_path_buf()),
             self.chain.genesis.clone(),

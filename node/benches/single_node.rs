@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
-use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::crypto::Suite;
 use lichen_contracts::testkit::TestChain;
 use lichen_node::service::{DataDir, NodeOptions, start};
 
@@ -27,10 +27,6 @@ use common::CLIENT_THREADS;
 fn run(suite: Suite, licences: usize, verify_requests: usize) {
     let chain = TestChain::new(suite, 1);
     let dir = tempfile::tempdir().unwrap();
-    let key = || {
-        let k = chain.key("validator-0");
-        SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap()
-    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,7 +35,7 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
         NodeOptions::new(
             DataDir::Disk(dir.path().to_path_buf()),
             chain.genesis.clone(),
-            key(),
+            chain.owned_key("validator-0"),
             "127.0.0.1:0".parse().unwrap(),
         )
     };

@@ -10,7 +10,7 @@ use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, identity, noise, tcp, yamux};
 use lichen_contracts::codec::Encode;
-use lichen_contracts::crypto::{SecretKey, Suite};
+use lichen_contracts::crypto::Suite;
 use lichen_contracts::model::Observer;
 use lichen_contracts::testkit::TestChain;
 use lichen_node::net::NetworkOptions;
@@ -30,8 +30,7 @@ async fn node_with_observer(suite: Suite, observer: &PeerId) -> (RunningNode, Te
         name: "test-client".into(),
         peer_id: observer.to_bytes(),
     }];
-    let k = chain.key("validator-0");
-    let key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
+    let key = chain.owned_key("validator-0");
     let mut options = NodeOptions::new(
         DataDir::Memory,
         genesis,

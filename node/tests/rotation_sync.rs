@@ -85,8 +85,7 @@ async fn a_node_away_during_a_full_rotation_syncs_from_its_configured_peer() {
     };
 
     // The old validator alone; then the council adds the new one...
-    let k = chain.key("validator-0");
-    let old_key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
+    let old_key = chain.owned_key("validator-0");
     let old_public = old_key.public_key();
     let old = start(options(Some(old_key), network(&net_old, vec![])))
         .await

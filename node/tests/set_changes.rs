@@ -3,6 +3,8 @@
 //! after it would carry a change that changes nothing and fail verification).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
 use lichen_contracts::crypto::Suite;
@@ -83,27 +85,12 @@ fn add_and_remove_in_one_block_intl() {
 /// takes one (so the chain moves), and with time enough it takes them all.
 #[test]
 fn build_takes_transactions_within_its_budget() {
-    let tc = TestChain::new(Suite::Intl, 1);
+    let mut tc = TestChain::new(Suite::Intl, 1);
     let chain = Chain::open(Arc::new(MemoryKv::new()), tc.genesis.clone(), 100).unwrap();
     let txs: Vec<SignedTransaction> = (0..50)
         .map(|i| {
-            tc.sign(
-                lichen_contracts::tx::Transaction {
-                    chain_id: tc.chain_id().to_string(),
-                    nonce: i,
-                    expires_at_height: 100,
-                    payload: Payload::IssueLicence(LicenceDraft {
-                        id: format!("BUDGET-{i:04}"),
-                        licence_type: "business".into(),
-                        issuer: "agency-a".into(),
-                        document_hash: Suite::Intl.digest(&i.to_be_bytes()),
-                        holder_commitment: holder_commitment(Suite::Intl, &[1; 32], "holder"),
-                        valid_from_ms: 0,
-                        valid_until_ms: None,
-                    }),
-                },
-                &["agency-a"],
-            )
+            let draft = common::draft(Suite::Intl, &format!("BUDGET-{i:04}"));
+            tc.signed(Payload::IssueLicence(draft), "agency-a")
         })
         .collect();
     let now = GENESIS_TIME_MS + 1_000;

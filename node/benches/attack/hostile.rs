@@ -55,8 +55,7 @@ pub struct Hostile {
 impl Hostile {
     /// Validator `name` of `chain`, running as `node`.
     pub fn new(chain: &TestChain, name: &str, node: &RunningNode) -> Hostile {
-        let k = chain.key(name);
-        let key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
+        let key = chain.owned_key(name);
         let set = &chain.genesis.validators;
         let index = set
             .validators

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, identity};
 use lichen_client::Client;
-use lichen_contracts::crypto::SecretKey;
 use lichen_contracts::testkit::TestChain;
 use lichen_node::net::NetworkOptions;
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
@@ -86,8 +85,7 @@ impl Cluster {
         let mut dirs = Vec::new();
         for i in 0..VALIDATORS {
             let dir = tempfile::tempdir().unwrap();
-            let k = chain.key(&format!("validator-{i}"));
-            let key = SecretKey::from_bytes(k.algo(), k.expose_bytes()).unwrap();
+            let key = chain.owned_key(&format!("validator-{i}"));
             let mut options = NodeOptions::new(
                 DataDir::Disk(dir.path().to_path_buf()),
                 chain.genesis.clone(),

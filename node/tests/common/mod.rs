@@ -3,7 +3,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use lichen_client::Client;
-use lichen_contracts::crypto::SecretKey;
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
@@ -32,11 +31,10 @@ impl TestNode {
             .enable_all()
             .build()
             .unwrap();
-        let key = chain.key("validator-0");
         let mut options = NodeOptions::new(
             data,
             chain.genesis.clone(),
-            SecretKey::from_bytes(key.algo(), key.expose_bytes()).unwrap(),
+            chain.owned_key("validator-0"),
             "127.0.0.1:0".parse().unwrap(),
         );
         configure(&mut options);

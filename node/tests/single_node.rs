@@ -292,8 +292,8 @@ fn admission_refuses_unauthorised_signers_but_not_pending_dependencies() {
     node.stop();
 }
 
-/// An idle chain makes no block before its heartbeat and changes no view for want of one; a
-/// transaction is still ordered at once.
+/// An idle chain sleeps: it makes no block before its heartbeat and changes no view for want of
+/// one; a transaction is still ordered at once.
 #[test]
 fn an_idle_chain_waits_for_its_heartbeat_without_view_changes() {
     let suite = Suite::Intl;
@@ -302,9 +302,14 @@ fn an_idle_chain_waits_for_its_heartbeat_without_view_changes() {
     let c = &node.client;
     let timeout_ms = chain.genesis.config.params.view_timeout_ms(0);
     // Longer than two view timeouts, far shorter than the heartbeat.
+    let wakeups_before = node.running().status.driver_wakeups();
     std::thread::sleep(std::time::Duration::from_millis(2 * timeout_ms + 500));
     let status = c.status().unwrap();
     assert_eq!((status.height, status.view), (0, 0), "{status:?}");
+    // Idle means asleep: the driver woke for its timers only (a node without a network once
+    // spun on its closed input queue, hundreds of thousands of times a second).
+    let wakeups = node.running().status.driver_wakeups() - wakeups_before;
+    assert!(wakeups < 20, "the idle driver woke {wakeups} times");
     let issue = sign(
         &chain,
         Payload::IssueLicence(draft(suite, "L-IDLE")),

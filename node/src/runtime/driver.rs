@@ -126,6 +126,9 @@ impl Driver {
     /// Runs until `shutdown` turns true (or its sender is dropped).
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), NodeError> {
         self.feed(Input::Start, None)?;
+        // A node without a network has no sender: its closed queue must not be polled again
+        // (it would answer at once, for ever, and the loop would spin a core).
+        let mut inputs_open = true;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -137,14 +140,14 @@ impl Driver {
                         return Ok(());
                     }
                 }
-                input = self.inputs.recv() => {
-                    if let Some(Inbound { from, input }) = input {
-                        self.arrive(input, from)?;
-                    }
-                }
+                input = self.inputs.recv(), if inputs_open => match input {
+                    Some(Inbound { from, input }) => self.arrive(input, from)?,
+                    None => inputs_open = false,
+                },
                 _ = self.admission.admitted() => self.bring_forward_postponed(),
                 _ = tokio::time::sleep_until(deadline) => {}
             }
+            self.status.count_driver_wakeup();
             self.fire_timers()?;
             self.maybe_build()?;
         }
@@ -179,10 +182,6 @@ impl Driver {
             .unwrap_or(false)
     }
 
-    /// Feeds the view timeouts that are due, except while the chain is idle (no transaction
-    /// waits here and the heartbeat is not due): the leader has nothing to propose then, so a
-    /// timeout would only start a needless view change. Such a timer is held back until a view
-    /// timeout past the heartbeat, or until a transaction arrives.
     /// The committed fate of a transaction the builder refused as a replay, if it is committed.
     fn committed_fate(&self, id: &Hash32, err: &TxError) -> Option<TxFate> {
         if !matches!(err, TxError::Duplicate { .. }) {
@@ -197,6 +196,10 @@ impl Driver {
         })
     }
 
+    /// Feeds the view timeouts that are due, except while the chain is idle (no transaction
+    /// waits here and the heartbeat is not due): the leader has nothing to propose then, so a
+    /// timeout would only start a needless view change. Such a timer is held back until a view
+    /// timeout past the heartbeat, or until a transaction arrives.
     fn fire_timers(&mut self) -> Result<(), NodeError> {
         let now = Instant::now();
         while let Some((height, view)) = self.timers.pop_due(now) {

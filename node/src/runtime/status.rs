@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::clock::now_ms;
 
@@ -28,27 +29,44 @@ pub struct RuntimeStatus {
 
 /// The node's status, shared by the tasks that write and read it.
 #[derive(Debug)]
-pub struct Status(RwLock<RuntimeStatus>);
+pub struct Status {
+    reported: RwLock<RuntimeStatus>,
+    /// How often the consensus driver woke up (for an input, a timer or an admitted
+    /// transaction): an idle node must not spin.
+    driver_wakeups: AtomicU64,
+}
 
 impl Status {
     /// The status of a node starting now as `role`, with `peer_id` if it is on a network.
     pub fn new(role: &'static str, peer_id: Option<String>) -> Self {
-        Status(RwLock::new(RuntimeStatus {
-            started_ms: now_ms(),
-            role,
-            peer_id,
-            ..RuntimeStatus::default()
-        }))
+        Status {
+            reported: RwLock::new(RuntimeStatus {
+                started_ms: now_ms(),
+                role,
+                peer_id,
+                ..RuntimeStatus::default()
+            }),
+            driver_wakeups: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times the consensus driver has woken up since the node started.
+    pub fn driver_wakeups(&self) -> u64 {
+        self.driver_wakeups.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_driver_wakeup(&self) {
+        self.driver_wakeups.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The status now (the default if a writer panicked).
     pub fn snapshot(&self) -> RuntimeStatus {
-        self.0.read().map(|s| s.clone()).unwrap_or_default()
+        self.reported.read().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// When the node last committed a block, or started if it has not (0 if unreadable).
     pub fn last_progress_ms(&self) -> u64 {
-        self.0
+        self.reported
             .read()
             .map(|s| s.last_commit_ms.unwrap_or(s.started_ms))
             .unwrap_or(0)
@@ -58,7 +76,7 @@ impl Status {
     /// node still answers queries, but `/health` says it is broken.
     pub fn set_stopped(&self, task: &'static str, reason: String) {
         tracing::error!(task, "{reason}; the node must be restarted");
-        if let Ok(mut status) = self.0.write()
+        if let Ok(mut status) = self.reported.write()
             && status.stopped.is_none()
         {
             status.stopped = Some((task, reason));
@@ -66,20 +84,20 @@ impl Status {
     }
 
     pub(crate) fn set_consensus(&self, view: u64, validator_index: Option<u16>) {
-        if let Ok(mut status) = self.0.write() {
+        if let Ok(mut status) = self.reported.write() {
             status.view = view;
             status.validator_index = validator_index;
         }
     }
 
     pub(crate) fn set_last_commit(&self, at_ms: u64) {
-        if let Ok(mut status) = self.0.write() {
+        if let Ok(mut status) = self.reported.write() {
             status.last_commit_ms = Some(at_ms);
         }
     }
 
     pub(crate) fn set_peers(&self, peers: usize, reachable_validators: BTreeSet<u16>) {
-        if let Ok(mut status) = self.0.write() {
+        if let Ok(mut status) = self.reported.write() {
             status.peers = peers;
             status.reachable_validators = Some(reachable_validators);
         }
@@ -88,7 +106,7 @@ impl Status {
     /// Whether validator `index` is known to be out of reach (no connection to it), while this
     /// node reaches at least `others_min` other validators (so it is not the one cut off).
     pub fn is_unreachable(&self, index: u16, others_min: usize) -> bool {
-        self.0.read().is_ok_and(|s| {
+        self.reported.read().is_ok_and(|s| {
             s.reachable_validators
                 .as_ref()
                 .is_some_and(|r| !r.contains(&index) && r.len() >= others_min)

@@ -541,12 +541,8 @@ impl CommitCertificate {
         let _ = set_hash;
         #[cfg(feature = "memo")]
         let memo = {
-            let signatures = {
-                let mut w = Writer::new();
-                w.seq(&self.signatures);
-                w.into_bytes()
-            };
             let set_hash = set_hash.unwrap_or_else(|| validators.hash(suite));
+            let signatures = self.encoded_signatures();
             if crate::memo::certificate_verified(&message, &set_hash, &signatures) {
                 return Ok(());
             }
@@ -588,6 +584,33 @@ impl CommitCertificate {
         #[cfg(feature = "memo")]
         crate::memo::remember_certificate(message, memo.0, memo.1);
         Ok(())
+    }
+}
+
+#[cfg(feature = "memo")]
+impl CommitCertificate {
+    /// Whether these signatures verified before, in this process, for this certificate's vote
+    /// and `validators` (the memo): checking them again would cost no signature verification.
+    pub fn verified_before(
+        &self,
+        suite: Suite,
+        chain_id: &str,
+        genesis_hash: &Hash32,
+        validators: &ValidatorSet,
+    ) -> bool {
+        let message = self.vote(chain_id, genesis_hash).signing_hash(suite);
+        crate::memo::certificate_verified(
+            &message,
+            &validators.hash(suite),
+            &self.encoded_signatures(),
+        )
+    }
+
+    /// The signatures as the memo keys them.
+    fn encoded_signatures(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.seq(&self.signatures);
+        w.into_bytes()
     }
 }
 

@@ -55,3 +55,71 @@ fn a_remembered_certificate_still_refuses_what_differs() {
         check(&certificate, &set).unwrap();
     }
 }
+
+/// `verification_is_cheap` says a presentation costs no signature check exactly when its
+/// certificate verified before in this process: not before the first verification, yes after
+/// it, not for a copy whose signature differs; and what is cheap still gets the verdict it
+/// always had.
+#[test]
+fn verification_is_cheap_only_once_its_certificate_verified() {
+    use lichen_contracts::codec::Encode;
+    use lichen_contracts::model::{LicenceDraft, holder_commitment};
+    use lichen_contracts::presentation::{
+        Policy, Trust, Verdict, verification_is_cheap, verify_bytes,
+    };
+    use lichen_contracts::tx::Payload;
+
+    for suite in [Suite::Intl, Suite::Sm] {
+        let mut c = TestChain::new(suite, 4);
+        // A block time no other test of this binary uses: the certificate is new to the memo.
+        let draft = LicenceDraft {
+            id: "CHEAP-1".into(),
+            licence_type: "business".into(),
+            issuer: "agency-a".into(),
+            document_hash: suite.digest(b"cheap"),
+            holder_commitment: holder_commitment(suite, &[3; 32], "holder"),
+            valid_from_ms: GENESIS_TIME_MS,
+            valid_until_ms: None,
+        };
+        let tx = c.signed(Payload::IssueLicence(draft), "agency-a");
+        let time = GENESIS_TIME_MS + 77_777;
+        c.commit(vec![tx], time).unwrap();
+        let anchor = c.trust_anchor();
+        let trust = Trust::anchor(&anchor);
+        let policy = Policy {
+            now_ms: time + 1_000,
+            proof_age_max_ms: 86_400_000,
+        };
+        let bytes = c.presentation("CHEAP-1").to_bytes();
+
+        assert!(!verification_is_cheap(trust, &bytes));
+        assert_eq!(
+            verify_bytes(&anchor, &bytes, None, &policy).verdict,
+            Verdict::Valid
+        );
+        assert!(verification_is_cheap(trust, &bytes));
+        assert_eq!(
+            verify_bytes(&anchor, &bytes, None, &policy).verdict,
+            Verdict::Valid
+        );
+
+        // One signature byte changed: not cheap (its signatures were never verified), and
+        // refused when verified.
+        let mut p = c.presentation("CHEAP-1");
+        let sig = &p.certified.certificate.signatures[0].signature;
+        let mut sig_bytes = sig.as_bytes().to_vec();
+        sig_bytes[5] ^= 1;
+        if let Ok(forged) = Signature::from_bytes(sig.algo(), &sig_bytes) {
+            p.certified.certificate.signatures[0].signature = forged;
+            let forged = p.to_bytes();
+            assert!(!verification_is_cheap(trust, &forged));
+            assert_ne!(
+                verify_bytes(&anchor, &forged, None, &policy).verdict,
+                Verdict::Valid
+            );
+            assert!(!verification_is_cheap(trust, &forged));
+        }
+        // Bytes that do not decode are refused at decoding: cheap.
+        assert!(verification_is_cheap(trust, &bytes[..bytes.len() / 2]));
+    }
+}

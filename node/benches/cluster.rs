@@ -495,34 +495,31 @@ fn run(suite: Suite, licences: usize, verify_requests: usize, observers: usize) 
     );
 
     // 3. Verification requests.
-    let c = Client::new(&cluster.urls[0]);
-    let presentation = c
-        .get_bytes(&format!(
-            "/v1/licences/{}/presentation",
-            licence_id("BENCH", 0)
-        ))
-        .unwrap();
+    let ids: Vec<String> = (0..licences).map(|i| licence_id("BENCH", i)).collect();
+    let presentations = common::presentations(&cluster.urls[0], &ids, common::VERIFY_PRESENTATIONS);
+    let average = presentations.iter().map(Vec::len).sum::<usize>() / presentations.len();
     println!(
-        "{name:>4}: presentation {} bytes (quorum certificate of {VALIDATORS} validators, ~{} licences in state)",
-        presentation.len(),
+        "{name:>4}: {} presentations of different licences at the last {} heights, {average} bytes on average (quorum certificate of {VALIDATORS} validators, ~{} licences in state)",
+        presentations.len(),
+        common::PRESENTATION_HEIGHTS,
         licences + LIGHT_TXS
     );
-    let (lat, elapsed) =
-        common::verify_load(&cluster.urls[..1], presentation.clone(), verify_requests);
+    let (lat, elapsed) = common::verify_load(&cluster.urls[..1], &presentations, verify_requests);
     println!(
-        "{name:>4}: POST /v1/verify x {} to node 0: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads, the cluster idling beside it)",
+        "{name:>4}: POST /v1/verify x {} to node 0: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads on keep-alive connections, the cluster idling beside it, load average {})",
         lat.len(),
         lat.len() as f64 / elapsed.as_secs_f64(),
         ms(percentile(&lat, 0.5)),
-        ms(percentile(&lat, 0.99))
+        ms(percentile(&lat, 0.99)),
+        load_average()
     );
     if !cluster.observers.is_empty() {
-        // The read path scales out: the same presentation verified by observers that follow the
-        // chain by sync (none of them votes).
+        // The read path scales out: the same presentations verified by observers that follow
+        // the chain by sync (none of them votes).
         let height = cluster.status(0).unwrap()["height"].as_u64().unwrap();
         cluster.wait_observers(height);
         let (lat, elapsed) =
-            common::verify_load(&cluster.observer_urls, presentation, verify_requests);
+            common::verify_load(&cluster.observer_urls, &presentations, verify_requests);
         println!(
             "{name:>4}: POST /v1/verify x {} spread over {} observers: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
             lat.len(),

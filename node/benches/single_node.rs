@@ -98,18 +98,29 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
     );
 
     // 2. Verification requests.
-    let presentation = c
-        .get_bytes("/v1/licences/BENCH-00000000/presentation")
-        .unwrap();
+    let ids: Vec<String> = (0..licences)
+        .map(|i| common::licence_id("BENCH", i))
+        .collect();
+    let presentations = common::presentations(&url, &ids, common::VERIFY_PRESENTATIONS);
     println!(
-        "{:>4}: presentation {} bytes",
+        "{:>4}: {} presentations of different licences, {} bytes on average",
         suite.name(),
-        presentation.len()
+        presentations.len(),
+        presentations.iter().map(Vec::len).sum::<usize>() / presentations.len()
+    );
+    let (lat, elapsed) = common::export_load(std::slice::from_ref(&url), &ids, verify_requests);
+    println!(
+        "{:>4}: GET /v1/licences/{{id}}/presentation x {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads on keep-alive connections)",
+        suite.name(),
+        lat.len(),
+        lat.len() as f64 / elapsed.as_secs_f64(),
+        common::percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        common::percentile(&lat, 0.99).as_secs_f64() * 1e3
     );
     let (lat, elapsed) =
-        common::verify_load(std::slice::from_ref(&url), presentation, verify_requests);
+        common::verify_load(std::slice::from_ref(&url), &presentations, verify_requests);
     println!(
-        "{:>4}: POST /v1/verify x {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads)",
+        "{:>4}: POST /v1/verify x {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads on keep-alive connections)",
         suite.name(),
         lat.len(),
         lat.len() as f64 / elapsed.as_secs_f64(),

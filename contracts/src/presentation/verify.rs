@@ -368,6 +368,35 @@ pub fn verify_at_desk(
     report
 }
 
+/// Whether [`verify_at_desk`] on `bytes` would verify no signature (`memo` feature): bytes that
+/// do not decode (refused at decoding), a compact presentation (checked against a trust package
+/// verified already), or a presentation or receipt that carries no validator-set change and
+/// whose certificate verified before in this process against the set that signs for `trust`.
+/// Such a verification costs a decode and a few dozen hashes; any other may cost a quorum of
+/// signature verifications. It decides only where the work runs, never a verdict.
+#[cfg(feature = "memo")]
+pub fn verification_is_cheap(trust: Trust<'_>, bytes: &[u8]) -> bool {
+    let certified = match bytes.first() {
+        Some(&COMPACT_TAG) => return true,
+        Some(&RECEIPT_TAG) => match decode_bounded::<EvidenceReceipt>("evidence receipt", bytes) {
+            Ok(r) => r.certified,
+            Err(_) => return true,
+        },
+        _ => match decode_bounded::<Presentation>("presentation", bytes) {
+            Ok(p) => p.certified,
+            Err(_) => return true,
+        },
+    };
+    let anchor = trust.signing_anchor();
+    certified.set_changes.is_empty()
+        && certified.certificate.verified_before(
+            anchor.suite,
+            &anchor.chain_id,
+            &anchor.genesis_hash,
+            &anchor.validators,
+        )
+}
+
 /// Decodes a presentation or receipt, refusing oversized input before parsing it.
 fn decode_bounded<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, CodecError> {
     if bytes.len() > PRESENTATION_BYTES_MAX {

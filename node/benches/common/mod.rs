@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod http_load;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +17,9 @@ use lichen_contracts::tx::{Payload, SignedTransaction, Transaction};
 
 /// Client threads of every load.
 pub const CLIENT_THREADS: usize = 8;
+
+/// Presentations of different licences a verification load takes in turn.
+pub const VERIFY_PRESENTATIONS: usize = 256;
 
 /// The value after `name` on the command line, parsed; `default` if absent or unparsable.
 pub fn arg(name: &str, default: usize) -> usize {
@@ -100,30 +104,77 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// `requests` `POST /v1/verify` of `presentation` to the nodes at `urls` from `CLIENT_THREADS`
-/// threads: the latencies (sorted) and the wall time.
+/// `requests` `POST /v1/verify` to the nodes at `urls` from `CLIENT_THREADS` threads, each on
+/// one keep-alive connection, taking `presentations` in turn (presentations of different
+/// licences, so that each request hashes its own proof): the latencies (sorted) and the wall
+/// time. Each answer must be 200 with the verdict VALID.
 pub fn verify_load(
     urls: &[String],
-    presentation: Vec<u8>,
+    presentations: &[Vec<u8>],
     requests: usize,
 ) -> (Vec<Duration>, Duration) {
-    let presentation = Arc::new(presentation);
+    http_requests_load(
+        urls,
+        |url| {
+            presentations
+                .iter()
+                .map(|p| http_load::post_request(url, "/v1/verify", p))
+                .collect()
+        },
+        requests,
+        |body| http_load::contains(body, br#""verdict":"VALID""#),
+    )
+}
+
+/// `requests` `GET /v1/licences/{id}/presentation` (binary, at the tip) to the nodes at `urls`,
+/// taking `ids` in turn, as [`verify_load`] does: each answer must be 200 with a body.
+pub fn export_load(urls: &[String], ids: &[String], requests: usize) -> (Vec<Duration>, Duration) {
+    http_requests_load(
+        urls,
+        |url| {
+            ids.iter()
+                .map(|id| http_load::get_request(url, &format!("/v1/licences/{id}/presentation")))
+                .collect()
+        },
+        requests,
+        |body| !body.is_empty(),
+    )
+}
+
+/// `requests` requests to the nodes at `urls` from `CLIENT_THREADS` threads, each on one
+/// keep-alive connection to one node (the threads spread over the nodes), taking the requests
+/// `build` makes for its node in turn: the latencies (sorted) and the wall time. Each answer
+/// must be 200 and `accept` its body.
+fn http_requests_load(
+    urls: &[String],
+    build: impl Fn(&str) -> Vec<Vec<u8>>,
+    requests: usize,
+    accept: fn(&[u8]) -> bool,
+) -> (Vec<Duration>, Duration) {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let handles: Vec<_> = (0..CLIENT_THREADS)
         .map(|t| {
-            // Each client thread keeps to one node, the threads spread over the nodes.
             let url = urls[t % urls.len()].clone();
-            let (p, next) = (presentation.clone(), next.clone());
+            let requests_bytes = build(&url);
+            assert!(!requests_bytes.is_empty());
+            let next = next.clone();
             std::thread::spawn(move || {
-                let c = Client::new(&url);
+                let mut c = http_load::Connection::open(&url).unwrap();
                 let mut lat = Vec::new();
-                while next.fetch_add(1, Ordering::Relaxed) < requests {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= requests {
+                        break;
+                    }
                     let t = Instant::now();
-                    let (status, report) = c.post_bytes("/v1/verify", &p).unwrap();
+                    let (status, body) = c.send(&requests_bytes[i % requests_bytes.len()]).unwrap();
                     lat.push(t.elapsed());
-                    assert_eq!(status, 200);
-                    assert_eq!(report["verdict"], "VALID", "{report}");
+                    assert!(
+                        status == 200 && accept(body),
+                        "{status} {}",
+                        String::from_utf8_lossy(body)
+                    );
                 }
                 lat
             })
@@ -137,6 +188,34 @@ pub fn verify_load(
     lat.sort();
     (lat, elapsed)
 }
+
+/// The presentations of up to `count` licences, spread evenly over `ids` (so over the blocks
+/// that committed them), exported by the node at `url` at the last [`PRESENTATION_HEIGHTS`]
+/// heights in turn (so that they carry as many different certificates): what a front desk
+/// sees from licences presented at recent heights.
+pub fn presentations(url: &str, ids: &[String], count: usize) -> Vec<Vec<u8>> {
+    let c = Client::new(url);
+    let tip = c.get_json("/v1/status").unwrap()["height"]
+        .as_u64()
+        .unwrap();
+    let step = (ids.len() / count.max(1)).max(1);
+    ids.iter()
+        .step_by(step)
+        .take(count)
+        .enumerate()
+        .map(|(i, id)| {
+            let path = format!("/v1/licences/{id}/presentation");
+            let height = tip.saturating_sub(i as u64 % PRESENTATION_HEIGHTS);
+            // A licence committed after that height is exported at the tip.
+            c.get_bytes(&format!("{path}?height={height}"))
+                .or_else(|_| c.get_bytes(&path))
+                .unwrap()
+        })
+        .collect()
+}
+
+/// How many recent heights the presentations of a verification load are certified at.
+pub const PRESENTATION_HEIGHTS: u64 = 16;
 
 /// This process's resident set now, in KiB.
 pub fn rss_kib() -> Option<u64> {

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::presentation::{
-    Desk, Document, Holder, Policy, ProofKind, Trust, verify_at_desk,
+    Desk, Document, Holder, Policy, ProofKind, Trust, verification_is_cheap, verify_at_desk,
 };
 use lichen_contracts::state::StateKey;
 use serde::Deserialize;
@@ -253,7 +253,13 @@ pub(super) async fn verify(
         proof_age_max_ms: age.unwrap_or(PROOF_AGE_MAX_DEFAULT_MS),
     };
     let chain = state.node.chain.clone();
-    let report = blocking(move || {
+    // A presentation of a recent height whose certificate was verified already costs a few
+    // dozen hashes: verified here, on the async worker (handing it to the blocking pool costs
+    // more than the work: two thread switches). Anything that may verify signatures or read a
+    // trust package goes to the blocking pool, so that consensus and the network never wait
+    // behind it.
+    let cheap = !use_package && verification_is_cheap(Trust::anchor(chain.trust_anchor()), &bytes);
+    let verify = move || {
         let document = document.map(Document::Hash);
         let package = if use_package {
             Some(chain.trust_package(policy.now_ms)?)
@@ -273,8 +279,12 @@ pub(super) async fn verify(
         };
         let report = verify_at_desk(trust, &bytes, document, &policy, desk);
         Ok(views::report_to_json(&report, &bytes))
-    })
-    .await?;
+    };
+    let report = if cheap {
+        verify()?
+    } else {
+        blocking(verify).await?
+    };
     Ok(Json(report))
 }
 

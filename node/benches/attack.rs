@@ -462,6 +462,8 @@ fn run(suite: Suite, licences: usize, honest_threads: usize) -> Vec<Phase> {
 }
 
 fn main() {
+    // As the `lichen` binary runs (node/cli/src/main.rs).
+    lichen_node::memory::disable_transparent_huge_pages().unwrap();
     let quick = std::env::args().any(|a| a == "--quick");
     let licences = arg("--licences", if quick { 40 } else { 2_000 });
     let honest_threads = arg("--honest-threads", if quick { 8 } else { 32 }).max(1);

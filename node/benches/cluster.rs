@@ -572,6 +572,8 @@ fn run(suite: Suite, licences: usize, verify_requests: usize, observers: usize) 
 }
 
 fn main() {
+    // As the `lichen` binary runs (node/cli/src/main.rs).
+    lichen_node::memory::disable_transparent_huge_pages().unwrap();
     // `LICHEN_LOG=warn` (or any filter) shows the nodes' logs on stderr.
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("LICHEN_LOG") {
         tracing_subscriber::fmt()

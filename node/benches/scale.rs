@@ -309,6 +309,8 @@ fn checkpoint(
 }
 
 fn main() {
+    // As the `lichen` binary runs (node/cli/src/main.rs).
+    lichen_node::memory::disable_transparent_huge_pages().unwrap();
     let licences = common::arg("--licences", 100_000);
     let suite = match common::arg_str("--suite").as_deref() {
         Some("sm") => Suite::Sm,

@@ -152,6 +152,8 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
 }
 
 fn main() {
+    // As the `lichen` binary runs (node/cli/src/main.rs).
+    lichen_node::memory::disable_transparent_huge_pages().unwrap();
     let licences = common::arg("--licences", 5_000);
     let verify_requests = common::arg("--verify-requests", 4_000);
     for suite in [Suite::Intl, Suite::Sm] {

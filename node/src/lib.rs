@@ -7,6 +7,7 @@ pub mod error;
 
 pub use error::NodeError;
 pub mod api;
+pub mod memory;
 pub mod mempool;
 pub mod net;
 pub mod runtime;

@@ -10,7 +10,8 @@ use lichen_cli::Cli;
 
 // mimalloc rather than the system allocator: a node allocates and frees small buffers for every
 // message, transaction and tree node, and glibc's malloc took ~17% of a loaded cluster's CPU
-// (BENCHMARKS.md, "Four validators: decoded keys remembered"; intl 1,050 -> 1,208 tx/s).
+// (BENCHMARKS.md, "Four validators: decoded keys remembered"; intl 1,050 -> 1,208 tx/s). It runs
+// with transparent huge pages off (`lichen_node::memory`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -23,6 +24,11 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Err(e) = lichen_node::memory::disable_transparent_huge_pages() {
+        eprintln!(
+            "warning: could not turn transparent huge pages off ({e}): a node runs, slower under load"
+        );
+    }
     match lichen_cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -10,6 +10,11 @@ use serde_json::Value;
 
 /// Largest response body read, in bytes.
 pub const RESPONSE_BYTES_MAX: u64 = 16 * 1024 * 1024;
+/// How long connecting to the node may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long each later phase of a request may take: sending it, the node's answer (which waits
+/// for finality with `?wait=final`, at most a minute), reading the answer's body.
+const PHASE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +43,18 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Self {
+        // A timeout for each phase, none for the whole call or for name resolution: with either,
+        // ureq resolves the host on a thread of its own for every request (a thread created and
+        // torn down per request, even on a kept-alive connection), and an address resolves
+        // without one. The system resolver's own timeouts bound a lookup.
+        let phase = Some(PHASE_TIMEOUT);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(90)))
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_send_request(phase)
+            .timeout_send_body(phase)
+            .timeout_recv_response(phase)
+            .timeout_recv_body(phase)
             .build()
             .into();
         Client {

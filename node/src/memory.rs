@@ -27,6 +27,8 @@ pub fn transparent_huge_pages_disabled() -> std::io::Result<bool> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     #[test]
     fn huge_pages_can_be_turned_off() {
         super::disable_transparent_huge_pages().unwrap();

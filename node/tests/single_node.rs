@@ -55,6 +55,31 @@ fn issue_wait_final_query_present_verify() {
         let (status, report) = c.post_bytes("/v1/verify", &p).unwrap();
         assert_eq!(status, 200);
         assert_eq!(report["verdict"], "VALID", "{report}");
+        // Again, now that its certificate verified (the handler verifies it on the async
+        // worker): the same report, also as JSON; a copy with a flipped proof byte, whose
+        // certificate is the remembered one, is still caught.
+        // (Compared without the check details: the freshness line says how many ms ago.)
+        let outcomes = |r: &serde_json::Value| {
+            let checks = r["checks"].as_array().unwrap().iter();
+            let checks: Vec<_> = checks
+                .map(|c| (c["id"].clone(), c["outcome"].clone()))
+                .collect();
+            (r["verdict"].clone(), checks, r["licence"].clone())
+        };
+        let (_, again) = c.post_bytes("/v1/verify", &p).unwrap();
+        assert_eq!(outcomes(&again), outcomes(&report));
+        let (_, as_json) = c
+            .post_json(
+                "/v1/verify",
+                &serde_json::json!({ "presentation": lichen_contracts::hex::encode(&p) }),
+            )
+            .unwrap();
+        assert_eq!(outcomes(&as_json), outcomes(&report));
+        let mut flipped = p.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        let (_, tampered) = c.post_bytes("/v1/verify", &flipped).unwrap();
+        assert_ne!(tampered["verdict"], "VALID", "{tampered}");
 
         // The same transaction again is refused as already committed; a forged one as forged.
         let err = c

@@ -150,6 +150,18 @@ impl Client {
         Ok((status, self.json(&url, &body)?))
     }
 
+    /// `POST path` with a JSON `body`; the JSON answer and its status.
+    pub fn post_json(&self, path: &str, body: &Value) -> Result<(u16, Value), ClientError> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes());
+        let (status, body, _) = self.finish(&url, r)?;
+        Ok((status, self.json(&url, &body)?))
+    }
+
     /// `GET path` as a typed body.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let value = self.get_json(path)?;

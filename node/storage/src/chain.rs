@@ -73,6 +73,38 @@ pub struct ChainStore<K: KvStore> {
     state_file: Option<crate::StateFile>,
     /// The chain's suite, read from the stored genesis once (commits need it for hashes).
     suite: std::sync::OnceLock<Suite>,
+    /// State-tree nodes read before, decoded. A node is written once, under a key naming the
+    /// version that wrote it, and never changed (pruning only deletes it), so a cached node is
+    /// never out of date. Every state read walks from the root, so the few nodes near it are
+    /// read for every transaction admitted, built and executed.
+    nodes: quick_cache::sync::Cache<NodeKey, Node, NodeWeighter>,
+}
+
+/// The decoded state-tree nodes a store keeps in memory, at most, in bytes (their in-memory
+/// size: ~40,000 internal nodes, the top four levels of a tree of 10^7 keys several times).
+pub const NODE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A cached node's weight: its in-memory size.
+#[derive(Clone)]
+struct NodeWeighter;
+
+impl quick_cache::Weighter<NodeKey, Node> for NodeWeighter {
+    fn weight(&self, _key: &NodeKey, node: &Node) -> u64 {
+        let heap = match node {
+            Node::Leaf { value, .. } => value.len(),
+            Node::Null | Node::Internal { .. } => 0,
+        };
+        (std::mem::size_of::<NodeKey>() + std::mem::size_of::<Node>() + heap) as u64
+    }
+}
+
+fn node_cache() -> quick_cache::sync::Cache<NodeKey, Node, NodeWeighter> {
+    let per_node = (std::mem::size_of::<NodeKey>() + std::mem::size_of::<Node>()) as u64;
+    quick_cache::sync::Cache::with_weighter(
+        (NODE_CACHE_BYTES / per_node) as usize,
+        NODE_CACHE_BYTES,
+        NodeWeighter,
+    )
 }
 
 fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -154,6 +186,7 @@ impl<K: KvStore> ChainStore<K> {
             kv,
             state_file: None,
             suite: std::sync::OnceLock::new(),
+            nodes: node_cache(),
         }
     }
 
@@ -565,22 +598,32 @@ impl<K: KvStore> ChainStore<K> {
             batch.delete(key(layout::REPLAY, &[&k[AFTER_HEIGHT..]]));
             batch.delete(k);
         }
-        self.prune_into(&mut batch, commit.keep_versions_from)?;
+        let pruned = self.prune_into(&mut batch, commit.keep_versions_from)?;
         batch.put(
             key(layout::META, &[layout::META_TIP]),
             tip_bytes(height, &hash),
         );
         self.kv.apply(batch)?;
+        // Out of the cache once out of the store. (A reader that fetched one of them just
+        // before the batch may put it back: a node of a version no longer kept, which only a
+        // read of that version could ask for, and which is what that version held.)
+        for node_key in &pruned {
+            self.nodes.remove(node_key);
+        }
         self.kv.flush()?;
         Ok(StoredTip { height, hash })
     }
 
     /// Adds deletions of nodes stale since a version `< keep_from` (needed only by versions that
-    /// are no longer kept), at most [`PRUNE_NODES_PER_BLOCK_MAX`].
-    fn prune_into(&self, batch: &mut WriteBatch, keep_from: u64) -> Result<(), StoreError> {
+    /// are no longer kept), at most [`PRUNE_NODES_PER_BLOCK_MAX`]; returns their keys.
+    fn prune_into(
+        &self,
+        batch: &mut WriteBatch,
+        keep_from: u64,
+    ) -> Result<Vec<NodeKey>, StoreError> {
         let already = self.pruned_below()?;
         if keep_from <= already {
-            return Ok(());
+            return Ok(Vec::new());
         }
         // A node stale since v is referenced by versions < v only: deletable when v <= keep_from.
         let rows = self.kv.scan(
@@ -590,9 +633,17 @@ impl<K: KvStore> ChainStore<K> {
             false,
         )?;
         let complete = rows.len() < PRUNE_NODES_PER_BLOCK_MAX;
+        let mut pruned = Vec::with_capacity(rows.len());
         for (k, _) in rows {
             // The stale index entry is `stale_since u64 || NodeKey`.
-            batch.delete(key(layout::NODE, &[&k[AFTER_HEIGHT..]]));
+            let node_key = &k[AFTER_HEIGHT..];
+            pruned.push(
+                NodeKey::from_bytes(node_key).map_err(|source| StoreError::Corrupt {
+                    what: "stale-node index entry",
+                    source,
+                })?,
+            );
+            batch.delete(key(layout::NODE, &[node_key]));
             batch.delete(k);
         }
         if complete {
@@ -601,7 +652,7 @@ impl<K: KvStore> ChainStore<K> {
                 keep_from.to_be_bytes(),
             );
         }
-        Ok(())
+        Ok(pruned)
     }
 }
 
@@ -631,12 +682,18 @@ fn write_tree(batch: &mut WriteBatch, tree: &TreeUpdateBatch) {
 
 impl<K: KvStore> TreeReader for ChainStore<K> {
     fn get_node(&self, node_key: &NodeKey) -> Result<Option<Node>, StorageError> {
+        if let Some(node) = self.nodes.get(node_key) {
+            return Ok(Some(node));
+        }
         let bytes = self
             .kv
             .get(&key(layout::NODE, &[&node_key.to_bytes()]))
             .map_err(StorageError::from)?;
-        bytes
-            .map(|b| Node::from_bytes(&b).map_err(StorageError::Corrupt))
-            .transpose()
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let node = Node::from_bytes(&bytes).map_err(StorageError::Corrupt)?;
+        self.nodes.insert(*node_key, node.clone());
+        Ok(Some(node))
     }
 }

@@ -7,23 +7,39 @@ use std::sync::Arc;
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 
-use super::Network;
 use super::wire::{self, Request};
+use super::{FORWARD_INTERVAL_MIN_MS, Network};
 use crate::mempool::AdmitError;
 use crate::runtime::{Admission, SubmitError};
 
 impl Network {
-    /// Forwards admitted transactions to every other validator (each leads in turn), batched:
-    /// whatever else is already queued goes in the same request.
-    pub(super) fn forward(&mut self, first: Vec<u8>) {
-        let mut batch = vec![first];
+    /// Forwards an admitted transaction to every other validator (each leads in turn), in the
+    /// next batch: at once if none left in the last `FORWARD_INTERVAL_MIN_MS` or the batch is
+    /// full, else when that period is over (see `run`).
+    pub(super) fn forward(&mut self, tx: Vec<u8>) {
+        self.forward_pending.push(tx);
+        if self.forward_pending.len() >= wire::TX_BATCH_MAX
+            || tokio::time::Instant::now() >= self.forward_next_at
+        {
+            self.forward_batch();
+        }
+    }
+
+    /// Sends the waiting transactions, with whatever else is already queued, as one request to
+    /// each other validator.
+    pub(super) fn forward_batch(&mut self) {
+        let mut batch = std::mem::take(&mut self.forward_pending);
         while batch.len() < wire::TX_BATCH_MAX {
             match self.forward_rx.try_recv() {
                 Ok(tx) => batch.push(tx),
                 Err(_) => break,
             }
         }
-        self.send_to_other_validators(&Request::Transactions(batch));
+        self.forward_next_at =
+            tokio::time::Instant::now() + std::time::Duration::from_millis(FORWARD_INTERVAL_MIN_MS);
+        if !batch.is_empty() {
+            self.send_to_other_validators(&Request::Transactions(batch));
+        }
     }
 
     /// Sends `request` to every validator of the current set but this node.

@@ -34,6 +34,8 @@ impl Network {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 Some(command) = self.commands.recv() => self.on_command(command),
                 Some(tx) = self.forward_rx.recv() => self.forward(tx),
+                _ = tokio::time::sleep_until(self.forward_next_at),
+                    if !self.forward_pending.is_empty() => self.forward_batch(),
                 Some(done) = self.done_rx.recv() => self.on_done(done),
                 Some((peer, reason)) = self.penalty_rx.recv() => self.penalise(peer, &reason),
                 Some(request) = self.raw_rx.recv() => self.send_to_other_validators(&request),

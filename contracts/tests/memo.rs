@@ -56,16 +56,16 @@ fn a_remembered_certificate_still_refuses_what_differs() {
     }
 }
 
-/// `verification_is_cheap` says a presentation costs no signature check exactly when its
-/// certificate verified before in this process: not before the first verification, yes after
-/// it, not for a copy whose signature differs; and what is cheap still gets the verdict it
-/// always had.
+/// `verify_at_desk_if_cheap` verifies a presentation (and says the same as `verify_at_desk`)
+/// exactly when it costs no signature check, i.e. its certificate verified before in this
+/// process: not before the first verification, yes after it, not for a copy whose signature
+/// differs; and what is cheap still gets the verdict it always had.
 #[test]
 fn verification_is_cheap_only_once_its_certificate_verified() {
     use lichen_contracts::codec::Encode;
     use lichen_contracts::model::{LicenceDraft, holder_commitment};
     use lichen_contracts::presentation::{
-        Policy, Trust, Verdict, verification_is_cheap, verify_bytes,
+        Desk, Policy, Trust, Verdict, verify_at_desk_if_cheap, verify_bytes,
     };
     use lichen_contracts::tx::Payload;
 
@@ -91,17 +91,17 @@ fn verification_is_cheap_only_once_its_certificate_verified() {
             proof_age_max_ms: 86_400_000,
         };
         let bytes = c.presentation("CHEAP-1").to_bytes();
+        let cheap =
+            |bytes: &[u8]| verify_at_desk_if_cheap(trust, bytes, None, &policy, Desk::default());
 
-        assert!(!verification_is_cheap(trust, &bytes));
+        assert_eq!(cheap(&bytes), None);
         assert_eq!(
             verify_bytes(&anchor, &bytes, None, &policy).verdict,
             Verdict::Valid
         );
-        assert!(verification_is_cheap(trust, &bytes));
-        assert_eq!(
-            verify_bytes(&anchor, &bytes, None, &policy).verdict,
-            Verdict::Valid
-        );
+        let report = cheap(&bytes).expect("cheap once its certificate verified");
+        assert_eq!(report.verdict, Verdict::Valid);
+        assert_eq!(report, verify_bytes(&anchor, &bytes, None, &policy));
 
         // One signature byte changed: not cheap (its signatures were never verified), and
         // refused when verified.
@@ -112,14 +112,15 @@ fn verification_is_cheap_only_once_its_certificate_verified() {
         if let Ok(forged) = Signature::from_bytes(sig.algo(), &sig_bytes) {
             p.certified.certificate.signatures[0].signature = forged;
             let forged = p.to_bytes();
-            assert!(!verification_is_cheap(trust, &forged));
+            assert_eq!(cheap(&forged), None);
             assert_ne!(
                 verify_bytes(&anchor, &forged, None, &policy).verdict,
                 Verdict::Valid
             );
-            assert!(!verification_is_cheap(trust, &forged));
+            assert_eq!(cheap(&forged), None);
         }
         // Bytes that do not decode are refused at decoding: cheap.
-        assert!(verification_is_cheap(trust, &bytes[..bytes.len() / 2]));
+        let cut = &bytes[..bytes.len() / 2];
+        assert_eq!(cheap(cut), Some(verify_bytes(&anchor, cut, None, &policy)));
     }
 }

@@ -506,11 +506,9 @@ fn run(suite: Suite, licences: usize, verify_requests: usize, observers: usize) 
     );
     let (lat, elapsed) = common::verify_load(&cluster.urls[..1], &presentations, verify_requests);
     println!(
-        "{name:>4}: POST /v1/verify x {} to node 0: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads on keep-alive connections, the cluster idling beside it, load average {})",
+        "{name:>4}: POST /v1/verify x {} to node 0: {} ({CLIENT_THREADS} client threads on keep-alive connections, the cluster idling beside it, load average {})",
         lat.len(),
-        lat.len() as f64 / elapsed.as_secs_f64(),
-        ms(percentile(&lat, 0.5)),
-        ms(percentile(&lat, 0.99)),
+        common::load_figures(&lat, elapsed),
         load_average()
     );
     if !cluster.observers.is_empty() {
@@ -521,12 +519,10 @@ fn run(suite: Suite, licences: usize, verify_requests: usize, observers: usize) 
         let (lat, elapsed) =
             common::verify_load(&cluster.observer_urls, &presentations, verify_requests);
         println!(
-            "{name:>4}: POST /v1/verify x {} spread over {} observers: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
+            "{name:>4}: POST /v1/verify x {} spread over {} observers: {}",
             lat.len(),
             cluster.observers.len(),
-            lat.len() as f64 / elapsed.as_secs_f64(),
-            ms(percentile(&lat, 0.5)),
-            ms(percentile(&lat, 0.99))
+            common::load_figures(&lat, elapsed)
         );
     }
     cluster.stop();

@@ -110,22 +110,18 @@ fn run(suite: Suite, licences: usize, verify_requests: usize) {
     );
     let (lat, elapsed) = common::export_load(std::slice::from_ref(&url), &ids, verify_requests);
     println!(
-        "{:>4}: GET /v1/licences/{{id}}/presentation x {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads on keep-alive connections)",
+        "{:>4}: GET /v1/licences/{{id}}/presentation x {}: {} ({CLIENT_THREADS} client threads on keep-alive connections)",
         suite.name(),
         lat.len(),
-        lat.len() as f64 / elapsed.as_secs_f64(),
-        common::percentile(&lat, 0.5).as_secs_f64() * 1e3,
-        common::percentile(&lat, 0.99).as_secs_f64() * 1e3
+        common::load_figures(&lat, elapsed)
     );
     let (lat, elapsed) =
         common::verify_load(std::slice::from_ref(&url), &presentations, verify_requests);
     println!(
-        "{:>4}: POST /v1/verify x {}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({CLIENT_THREADS} client threads on keep-alive connections)",
+        "{:>4}: POST /v1/verify x {}: {} ({CLIENT_THREADS} client threads on keep-alive connections)",
         suite.name(),
         lat.len(),
-        lat.len() as f64 / elapsed.as_secs_f64(),
-        common::percentile(&lat, 0.5).as_secs_f64() * 1e3,
-        common::percentile(&lat, 0.99).as_secs_f64() * 1e3
+        common::load_figures(&lat, elapsed)
     );
 
     // 3. Cold start on the data just written: open, replay nothing, serve /health.

@@ -25,7 +25,7 @@ pub use package::{
 };
 pub use report::{Check, CheckId, Outcome, PackageUsed, Report, Verdict};
 #[cfg(feature = "memo")]
-pub use verify::verification_is_cheap;
+pub use verify::verify_at_desk_if_cheap;
 pub use verify::{
     Document, Policy, Trust, verify_at_desk, verify_bytes, verify_bytes_with, verify_presentation,
     verify_presentation_bytes, verify_receipt, verify_receipt_bytes,

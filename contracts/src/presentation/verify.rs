@@ -346,55 +346,85 @@ pub fn verify_at_desk(
     policy: &Policy,
     desk: Desk<'_>,
 ) -> Report {
-    let holder = desk.holder;
-    let mut report = match bytes.first() {
-        Some(&RECEIPT_TAG) => match decode_bounded::<EvidenceReceipt>("evidence receipt", bytes) {
-            Ok(r) => verify_receipt_with(trust, &r, document),
-            Err(e) => undecodable("evidence receipt", e, &EVIDENCE_CHECKS),
-        },
-        Some(&COMPACT_TAG) => {
-            match decode_bounded::<CompactPresentation>("compact presentation", bytes) {
-                Ok(c) => verify_compact(trust, &c, document, policy, holder),
-                Err(e) => undecodable("compact presentation", e, &LICENCE_CHECKS),
-            }
+    verify_decoded(trust, decode_proof(bytes), bytes, document, policy, desk)
+}
+
+/// [`verify_at_desk`], only if it verifies no signature (`memo` feature; `None`, having checked
+/// nothing, otherwise): bytes that do not decode (refused at decoding), a compact presentation
+/// (checked against a trust package verified already), or a presentation or receipt that carries
+/// no validator-set change and whose certificate verified before in this process against the set
+/// that signs for `trust`. Such a verification costs a decode and a few dozen hashes; any other
+/// may cost a quorum of signature verifications.
+#[cfg(feature = "memo")]
+pub fn verify_at_desk_if_cheap(
+    trust: Trust<'_>,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+    desk: Desk<'_>,
+) -> Option<Report> {
+    let proof = decode_proof(bytes);
+    let certified = match &proof {
+        Ok(Proof::Receipt(r)) => Some(&r.certified),
+        Ok(Proof::Presentation(p)) => Some(&p.certified),
+        Ok(Proof::Compact(_)) | Err(_) => None,
+    };
+    if let Some(certified) = certified {
+        let anchor = trust.signing_anchor();
+        let remembered = certified.set_changes.is_empty()
+            && certified.certificate.verified_before(
+                anchor.suite,
+                &anchor.chain_id,
+                &anchor.genesis_hash,
+                &anchor.validators,
+            );
+        if !remembered {
+            return None;
         }
-        _ => match decode_bounded::<Presentation>("presentation", bytes) {
-            Ok(p) => verify_presentation_with(trust, &p, document, policy, holder),
-            Err(e) => undecodable("presentation", e, &LICENCE_CHECKS),
-        },
+    }
+    Some(verify_decoded(trust, proof, bytes, document, policy, desk))
+}
+
+/// The bytes decoded as what their leading tag says they are.
+enum Proof {
+    Receipt(EvidenceReceipt),
+    Compact(CompactPresentation),
+    Presentation(Presentation),
+}
+
+/// The decoded proof, or the report for bytes that do not decode.
+fn decode_proof(bytes: &[u8]) -> Result<Proof, Report> {
+    match bytes.first() {
+        Some(&RECEIPT_TAG) => decode_bounded("evidence receipt", bytes)
+            .map(Proof::Receipt)
+            .map_err(|e| undecodable("evidence receipt", e, &EVIDENCE_CHECKS)),
+        Some(&COMPACT_TAG) => decode_bounded("compact presentation", bytes)
+            .map(Proof::Compact)
+            .map_err(|e| undecodable("compact presentation", e, &LICENCE_CHECKS)),
+        _ => decode_bounded("presentation", bytes)
+            .map(Proof::Presentation)
+            .map_err(|e| undecodable("presentation", e, &LICENCE_CHECKS)),
+    }
+}
+
+fn verify_decoded(
+    trust: Trust<'_>,
+    proof: Result<Proof, Report>,
+    bytes: &[u8],
+    document: Option<Document<'_>>,
+    policy: &Policy,
+    desk: Desk<'_>,
+) -> Report {
+    let holder = desk.holder;
+    let mut report = match proof {
+        Ok(Proof::Receipt(r)) => verify_receipt_with(trust, &r, document),
+        Ok(Proof::Compact(c)) => verify_compact(trust, &c, document, policy, holder),
+        Ok(Proof::Presentation(p)) => verify_presentation_with(trust, &p, document, policy, holder),
+        Err(report) => report,
     };
     report.trust_package = trust.used();
     super::desk::apply(&mut report, bytes, desk);
     report
-}
-
-/// Whether [`verify_at_desk`] on `bytes` would verify no signature (`memo` feature): bytes that
-/// do not decode (refused at decoding), a compact presentation (checked against a trust package
-/// verified already), or a presentation or receipt that carries no validator-set change and
-/// whose certificate verified before in this process against the set that signs for `trust`.
-/// Such a verification costs a decode and a few dozen hashes; any other may cost a quorum of
-/// signature verifications. It decides only where the work runs, never a verdict.
-#[cfg(feature = "memo")]
-pub fn verification_is_cheap(trust: Trust<'_>, bytes: &[u8]) -> bool {
-    let certified = match bytes.first() {
-        Some(&COMPACT_TAG) => return true,
-        Some(&RECEIPT_TAG) => match decode_bounded::<EvidenceReceipt>("evidence receipt", bytes) {
-            Ok(r) => r.certified,
-            Err(_) => return true,
-        },
-        _ => match decode_bounded::<Presentation>("presentation", bytes) {
-            Ok(p) => p.certified,
-            Err(_) => return true,
-        },
-    };
-    let anchor = trust.signing_anchor();
-    certified.set_changes.is_empty()
-        && certified.certificate.verified_before(
-            anchor.suite,
-            &anchor.chain_id,
-            &anchor.genesis_hash,
-            &anchor.validators,
-        )
 }
 
 /// Decodes a presentation or receipt, refusing oversized input before parsing it.

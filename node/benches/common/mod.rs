@@ -94,6 +94,16 @@ pub fn wait_committed(url: &str, licence_path: &str, wait_max: Duration) {
     }
 }
 
+/// A load's figures from its sorted latencies and wall time: "R requests/s, p50 A ms, p99 B ms".
+pub fn load_figures(lat: &[Duration], elapsed: Duration) -> String {
+    format!(
+        "{:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms",
+        lat.len() as f64 / elapsed.as_secs_f64(),
+        ms(percentile(lat, 0.5)),
+        ms(percentile(lat, 0.99))
+    )
+}
+
 /// The `p` quantile (0..=1) of a sorted, non-empty slice.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::presentation::{
-    Desk, Document, Holder, Policy, ProofKind, Trust, verification_is_cheap, verify_at_desk,
+    Desk, Document, Holder, Policy, ProofKind, Trust, verify_at_desk, verify_at_desk_if_cheap,
 };
 use lichen_contracts::state::StateKey;
 use serde::Deserialize;
@@ -253,14 +253,30 @@ pub(super) async fn verify(
         proof_age_max_ms: age.unwrap_or(PROOF_AGE_MAX_DEFAULT_MS),
     };
     let chain = state.node.chain.clone();
+    let document = document.map(Document::Hash);
+    fn desk(expect: Option<ProofKind>, holder: &Option<(String, [u8; 32])>) -> Desk<'_> {
+        Desk {
+            expect,
+            holder: holder.as_ref().map(|(id, salt)| Holder {
+                id: id.as_str(),
+                salt: *salt,
+            }),
+        }
+    }
     // A presentation of a recent height whose certificate was verified already costs a few
     // dozen hashes: verified here, on the async worker (handing it to the blocking pool costs
     // more than the work: two thread switches). Anything that may verify signatures or read a
     // trust package goes to the blocking pool, so that consensus and the network never wait
     // behind it.
-    let cheap = !use_package && verification_is_cheap(Trust::anchor(chain.trust_anchor()), &bytes);
-    let verify = move || {
-        let document = document.map(Document::Hash);
+    if !use_package {
+        let trust = Trust::anchor(chain.trust_anchor());
+        if let Some(report) =
+            verify_at_desk_if_cheap(trust, &bytes, document, &policy, desk(expect, &holder))
+        {
+            return Ok(Json(views::report_to_json(&report, &bytes)));
+        }
+    }
+    let report = blocking(move || {
         let package = if use_package {
             Some(chain.trust_package(policy.now_ms)?)
         } else {
@@ -270,21 +286,10 @@ pub(super) async fn verify(
             anchor: chain.trust_anchor(),
             package: package.as_ref().map(|p| &p.state),
         };
-        let desk = Desk {
-            expect,
-            holder: holder.as_ref().map(|(id, salt)| Holder {
-                id: id.as_str(),
-                salt: *salt,
-            }),
-        };
-        let report = verify_at_desk(trust, &bytes, document, &policy, desk);
+        let report = verify_at_desk(trust, &bytes, document, &policy, desk(expect, &holder));
         Ok(views::report_to_json(&report, &bytes))
-    };
-    let report = if cheap {
-        verify()?
-    } else {
-        blocking(verify).await?
-    };
+    })
+    .await?;
     Ok(Json(report))
 }
 

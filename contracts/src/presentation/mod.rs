@@ -7,8 +7,11 @@
 //! evidence entry.
 //!
 //! This module holds the proof objects and their encodings; `report` the verifier's answer
-//! (checks, outcomes, verdict); `verify` the verifier itself.
+//! (checks, outcomes, verdict); `verify` the verifier itself; `cheap` (`memo` feature) the same
+//! verification only when it checks no signature.
 
+#[cfg(feature = "memo")]
+mod cheap;
 mod compact;
 mod delta;
 mod desk;
@@ -16,6 +19,8 @@ mod package;
 mod report;
 mod verify;
 
+#[cfg(feature = "memo")]
+pub use cheap::verify_at_desk_if_cheap;
 pub use compact::{COMPACT_TAG, CompactPresentation, CompactProof};
 pub use delta::{LEVEL_CHANGES_MAX, LevelsUpdate, TRUST_DELTA_TAG, TrustDelta, decode_delta_bytes};
 pub use desk::{Desk, Holder, ProofKind};
@@ -24,8 +29,6 @@ pub use package::{
     TrustState, verify_package_bytes,
 };
 pub use report::{Check, CheckId, Outcome, PackageUsed, Report, Verdict};
-#[cfg(feature = "memo")]
-pub use verify::verify_at_desk_if_cheap;
 pub use verify::{
     Document, Policy, Trust, verify_at_desk, verify_bytes, verify_bytes_with, verify_presentation,
     verify_presentation_bytes, verify_receipt, verify_receipt_bytes,

@@ -37,7 +37,7 @@ impl<'a> Trust<'a> {
     }
 
     /// The anchor whose set signs what is verified: the package's, when there is one.
-    fn signing_anchor(&self) -> &'a TrustAnchor {
+    pub(super) fn signing_anchor(&self) -> &'a TrustAnchor {
         self.package.map_or(self.anchor, |p| &p.anchor)
     }
 
@@ -349,51 +349,15 @@ pub fn verify_at_desk(
     verify_decoded(trust, decode_proof(bytes), bytes, document, policy, desk)
 }
 
-/// [`verify_at_desk`], only if it verifies no signature (`memo` feature; `None`, having checked
-/// nothing, otherwise): bytes that do not decode (refused at decoding), a compact presentation
-/// (checked against a trust package verified already), or a presentation or receipt that carries
-/// no validator-set change and whose certificate verified before in this process against the set
-/// that signs for `trust`. Such a verification costs a decode and a few dozen hashes; any other
-/// may cost a quorum of signature verifications.
-#[cfg(feature = "memo")]
-pub fn verify_at_desk_if_cheap(
-    trust: Trust<'_>,
-    bytes: &[u8],
-    document: Option<Document<'_>>,
-    policy: &Policy,
-    desk: Desk<'_>,
-) -> Option<Report> {
-    let proof = decode_proof(bytes);
-    let certified = match &proof {
-        Ok(Proof::Receipt(r)) => Some(&r.certified),
-        Ok(Proof::Presentation(p)) => Some(&p.certified),
-        Ok(Proof::Compact(_)) | Err(_) => None,
-    };
-    if let Some(certified) = certified {
-        let anchor = trust.signing_anchor();
-        let remembered = certified.set_changes.is_empty()
-            && certified.certificate.verified_before(
-                anchor.suite,
-                &anchor.chain_id,
-                &anchor.genesis_hash,
-                &anchor.validators,
-            );
-        if !remembered {
-            return None;
-        }
-    }
-    Some(verify_decoded(trust, proof, bytes, document, policy, desk))
-}
-
 /// The bytes decoded as what their leading tag says they are.
-enum Proof {
+pub(super) enum Proof {
     Receipt(EvidenceReceipt),
     Compact(CompactPresentation),
     Presentation(Presentation),
 }
 
 /// The decoded proof, or the report for bytes that do not decode.
-fn decode_proof(bytes: &[u8]) -> Result<Proof, Report> {
+pub(super) fn decode_proof(bytes: &[u8]) -> Result<Proof, Report> {
     match bytes.first() {
         Some(&RECEIPT_TAG) => decode_bounded("evidence receipt", bytes)
             .map(Proof::Receipt)
@@ -407,7 +371,7 @@ fn decode_proof(bytes: &[u8]) -> Result<Proof, Report> {
     }
 }
 
-fn verify_decoded(
+pub(super) fn verify_decoded(
     trust: Trust<'_>,
     proof: Result<Proof, Report>,
     bytes: &[u8],

@@ -307,3 +307,39 @@ pub enum Error {
     #[error(transparent)]
     Tx(#[from] TxError),
 }
+
+/// Why leaves handed over for state sync cannot rebuild the certified state (a lying or broken
+/// peer: nothing it sent is kept).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    #[error("state chunk {chunk} of {chunks}: key {key} is not after the one before it")]
+    NotIncreasing {
+        chunk: usize,
+        chunks: usize,
+        key: Hash32,
+    },
+    #[error("state chunk {chunk}: key {key} does not start with the chunk's {depth}-bit prefix")]
+    OutsideChunk {
+        chunk: usize,
+        depth: u8,
+        key: Hash32,
+    },
+    #[error("state chunk {chunk}: a value of {len} bytes is over the limit of {max}")]
+    ValueTooLong {
+        chunk: usize,
+        len: usize,
+        max: usize,
+    },
+    #[error(
+        "state chunk {chunk} does not match the certified tree levels (computed {computed}, expected {expected}): it is incomplete or altered"
+    )]
+    ChunkMismatch {
+        chunk: usize,
+        computed: Hash32,
+        expected: Hash32,
+    },
+    #[error(
+        "the rebuilt state root {computed} is not the certified one ({expected}): the chunks are incomplete"
+    )]
+    RootMismatch { computed: Hash32, expected: Hash32 },
+}

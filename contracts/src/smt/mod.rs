@@ -95,6 +95,7 @@ mod memory;
 mod node;
 mod path;
 mod proof;
+mod restore;
 mod tree;
 mod update;
 
@@ -108,6 +109,7 @@ pub use memory::MemoryTreeStore;
 pub use node::{Child, Children, Node, StaleNodeIndex, TreeReader, TreeUpdateBatch};
 pub use path::{NibblePath, NodeKey};
 pub use proof::{ProofLeaf, StateProof};
+pub use restore::{TreeRestorer, check_chunk};
 pub use tree::{Region, SparseMerkleTree};
 
 use crate::crypto::{Hash32, Suite, domain};

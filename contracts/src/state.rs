@@ -137,6 +137,37 @@ impl StateKey {
         self.state_kind().as_u8()
     }
 
+    /// The registered entity (agency, licence type, submitter, observer) a state leaf holds, if
+    /// it holds one: its value decodes as that entity and the entity's key hashes to the leaf's
+    /// key. Leaves carry only hashed keys, so this is how a node that joined by state sync
+    /// rebuilds its index of registered entities, with nothing taken on trust.
+    pub fn entity_of_leaf(suite: Suite, key: &Hash32, value: &[u8]) -> Option<StateKey> {
+        use crate::model::{Agency, LicenceType, Observer, Submitter};
+        type Decoder = fn(&[u8]) -> Option<StateKey>;
+        let decoders: [Decoder; 4] = [
+            |v| Agency::from_bytes(v).ok().map(|a| StateKey::Agency(a.id)),
+            |v| {
+                LicenceType::from_bytes(v)
+                    .ok()
+                    .map(|t| StateKey::LicenceType(t.code))
+            },
+            |v| {
+                Submitter::from_bytes(v)
+                    .ok()
+                    .map(|s| StateKey::Submitter(s.id))
+            },
+            |v| {
+                Observer::from_bytes(v)
+                    .ok()
+                    .map(|o| StateKey::Observer(o.peer_id))
+            },
+        ];
+        decoders
+            .iter()
+            .filter_map(|decode| decode(value))
+            .find(|candidate| candidate.hash(suite) == *key)
+    }
+
     /// The 32-byte key in the sparse Merkle tree.
     pub fn hash(&self, suite: Suite) -> Hash32 {
         match self {

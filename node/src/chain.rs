@@ -28,8 +28,10 @@ use lichen_storage::{BlockCommit, ChainStore, KvStore, StoredTip};
 use crate::error::NodeError;
 
 mod queries;
+mod snapshot;
 mod trust;
 
+pub use snapshot::{SNAPSHOT_PIN_AGE_MAX_MS, SNAPSHOT_PIN_IDLE_MS, SNAPSHOT_PINS_MAX};
 pub use trust::{BuiltPackage, TRUST_PACKAGE_REFRESH_MS};
 
 /// How far ahead of the executing node's clock a block time may lie, in milliseconds.
@@ -81,6 +83,8 @@ pub struct Chain {
     verified: Mutex<(BTreeSet<Hash32>, VecDeque<Hash32>)>,
     /// The latest trust package.
     packages: trust::PackageCache,
+    /// State versions held back from pruning for nodes joining by state sync.
+    snapshot_pins: snapshot::Pins,
 }
 
 impl std::fmt::Debug for Chain {
@@ -139,6 +143,7 @@ impl Chain {
             executed: Mutex::new(BTreeMap::new()),
             verified: Mutex::new((BTreeSet::new(), VecDeque::new())),
             packages: trust::PackageCache::default(),
+            snapshot_pins: snapshot::Pins::default(),
         })
     }
 
@@ -464,13 +469,17 @@ impl Chain {
                 reason: e.to_string(),
             })?;
         let height = block.header.height;
+        let mut keep_versions_from = height.saturating_sub(self.state_versions_kept);
+        if let Some(pinned) = self.snapshot_pins.oldest(now_ms)? {
+            keep_versions_from = keep_versions_from.min(pinned);
+        }
         self.store.commit_block(BlockCommit {
             block,
             certificate,
             tree: &executed.tree,
             events: &executed.execution.events,
             new_validators: executed.changes_set.then_some(&executed.next_validators),
-            keep_versions_from: height.saturating_sub(self.state_versions_kept),
+            keep_versions_from,
         })?;
         {
             let mut replay = self.replay.write().map_err(|_| lock_poisoned())?;

@@ -29,6 +29,8 @@ pub enum NodeError {
         "height {height} is not a trust-package checkpoint (the latest is {latest}; a checkpoint is a block that does not change the validator set)"
     )]
     NotACheckpoint { height: u64, latest: u64 },
+    #[error("{reason}")]
+    BadRequest { code: &'static str, reason: String },
     #[error("transaction refused: {0}")]
     Refused(TxError),
     #[error("a final block could not be applied at height {height}: {reason}")]

@@ -12,3 +12,4 @@ pub mod mempool;
 pub mod net;
 pub mod runtime;
 pub mod service;
+pub mod state_sync;

@@ -109,7 +109,7 @@ pub use memory::MemoryTreeStore;
 pub use node::{Child, Children, Node, StaleNodeIndex, TreeReader, TreeUpdateBatch};
 pub use path::{NibblePath, NodeKey};
 pub use proof::{ProofLeaf, StateProof};
-pub use restore::{TreeRestorer, check_chunk};
+pub use restore::{ChunkLeaves, TreeRestorer, check_chunk};
 pub use tree::{Region, SparseMerkleTree};
 
 use crate::crypto::{Hash32, Suite, domain};

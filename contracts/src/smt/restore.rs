@@ -11,10 +11,13 @@
 use alloc::vec::Vec;
 
 use crate::crypto::{Hash32, Suite};
-use crate::error::RestoreError;
+use crate::error::{RestoreError, StorageError};
 use crate::revocation::subtree_hash;
 
-use super::{Child, Children, NibblePath, Node, NodeKey, VALUE_LEN_MAX, key_nibble, key_prefix};
+use super::{
+    Child, Children, NibblePath, Node, NodeKey, SparseMerkleTree, TreeReader, VALUE_LEN_MAX,
+    key_nibble, key_prefix,
+};
 use super::{leaf_hash, value_hash};
 
 /// Checks that `leaves` (key order) are exactly the keys of chunk `index` at depth `depth` (the
@@ -68,6 +71,7 @@ pub fn check_chunk(
 }
 
 /// A leaf whose stored depth waits for the next key.
+#[derive(Debug)]
 struct Pending {
     key: Hash32,
     value: Vec<u8>,
@@ -81,6 +85,7 @@ struct Pending {
 /// rule: there is an internal node at every nibble prefix two or more keys share, and none
 /// elsewhere), so each leaf is placed once the next key is known, and an internal node is
 /// complete, hashed and emitted once a key leaves its prefix.
+#[derive(Debug)]
 pub struct TreeRestorer {
     suite: Suite,
     version: u64,
@@ -204,6 +209,129 @@ impl TreeRestorer {
     }
 }
 
+/// The leaves of consecutive chunks, as a peer serves them: `chunks[i]` holds chunk
+/// `first + i`'s leaves in key order.
+pub type ChunkLeaves = Vec<Vec<(Hash32, Vec<u8>)>>;
+
+impl<R: TreeReader> SparseMerkleTree<'_, R> {
+    /// The leaves of chunks `first..first + count` at depth `depth` of version `version`, whole
+    /// chunks only, stopping after the chunk during which `bytes_soft_max` bytes of keys and
+    /// values were passed (so at least one chunk, however large, is returned). Walks only the
+    /// subtrees that hold those chunks.
+    pub fn chunk_leaves(
+        &self,
+        version: u64,
+        depth: u8,
+        first: usize,
+        count: usize,
+        bytes_soft_max: usize,
+    ) -> Result<ChunkLeaves, StorageError> {
+        assert!(
+            depth <= super::LEVELS_DEPTH_MAX,
+            "chunks deeper than the levels"
+        );
+        assert!(
+            count >= 1 && first + count <= 1 << depth,
+            "chunks outside the cut"
+        );
+        let mut walk = ChunkWalk {
+            depth,
+            first,
+            last: first + count - 1,
+            bytes_soft_max,
+            bytes: 0,
+            chunks: alloc::vec![Vec::new()],
+            done: false,
+        };
+        let root = self.root_node(version)?;
+        self.walk_chunks(NibblePath::root(), root, &mut walk)?;
+        if !walk.done {
+            // The chunks after the last leaf found are empty.
+            walk.chunks.resize(count, Vec::new());
+        }
+        Ok(walk.chunks)
+    }
+
+    fn walk_chunks(
+        &self,
+        path: NibblePath,
+        node: Node,
+        walk: &mut ChunkWalk,
+    ) -> Result<(), StorageError> {
+        match node {
+            Node::Null => Ok(()),
+            Node::Leaf { key, value } => {
+                walk.take(key, value);
+                Ok(())
+            }
+            Node::Internal { children } => {
+                super::tree::check_depth(&path)?;
+                for (n, child) in children.iter().enumerate() {
+                    let Some(child) = child else { continue };
+                    let child_path = path.child(n as u8);
+                    if walk.done || !walk.overlaps(&child_path) {
+                        continue;
+                    }
+                    let node = super::tree::load_child(self.reader(), child_path, child)?;
+                    self.walk_chunks(child_path, node, walk)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A walk collecting the leaves of chunks `first..=last`.
+struct ChunkWalk {
+    depth: u8,
+    first: usize,
+    last: usize,
+    bytes_soft_max: usize,
+    bytes: usize,
+    /// The chunks from `first` up to the one being filled.
+    chunks: ChunkLeaves,
+    done: bool,
+}
+
+impl ChunkWalk {
+    /// Whether the subtree at `path` can hold a key of the chunks still wanted.
+    fn overlaps(&self, path: &NibblePath) -> bool {
+        let bits = 4 * path.len();
+        let prefix = path
+            .nibbles()
+            .fold(0usize, |acc, n| (acc << 4) | usize::from(n));
+        let depth = usize::from(self.depth);
+        let (lo, hi) = if bits >= depth {
+            let chunk = prefix >> (bits - depth);
+            (chunk, chunk)
+        } else {
+            let shift = depth - bits;
+            (prefix << shift, ((prefix + 1) << shift) - 1)
+        };
+        let from = self.first + self.chunks.len() - 1;
+        hi >= from && lo <= self.last
+    }
+
+    fn take(&mut self, key: Hash32, value: Vec<u8>) {
+        let chunk = key_prefix(&key, self.depth);
+        if chunk < self.first || chunk > self.last || self.done {
+            return;
+        }
+        let current = self.first + self.chunks.len() - 1;
+        if chunk > current {
+            if self.bytes >= self.bytes_soft_max {
+                self.done = true;
+                return;
+            }
+            self.chunks.resize(chunk - self.first + 1, Vec::new());
+        }
+        self.bytes += 32 + value.len();
+        if let Some(leaves) = self.chunks.last_mut() {
+            leaves.push((key, value));
+        }
+    }
+}
+
 /// How many leading nibbles two keys share.
 fn shared_nibbles(a: &Hash32, b: &Hash32) -> usize {
     (0..NibblePath::MAX_LEN)
@@ -314,6 +442,45 @@ mod tests {
                 );
                 prop_assert!(refused, "another chunk's leaves are refused");
             }
+        }
+    }
+
+    /// Chunks read in requests of any size are the keys grouped by prefix, whole.
+    #[test]
+    fn chunk_leaves_are_whole_chunks_in_order() {
+        let suite = Suite::Intl;
+        for (n, depth, bytes_max) in [
+            (0usize, 4u8, 100usize),
+            (1, 0, 1),
+            (300, 6, 200),
+            (300, 3, 1 << 20),
+            (2000, 8, 3000),
+        ] {
+            let e = entries(n as u64, n);
+            let mut store = MemoryTreeStore::new();
+            let batch = SparseMerkleTree::new(&store, suite)
+                .put_batch(None, 3, &e)
+                .unwrap();
+            store.write_batch(&batch);
+            let tree = SparseMerkleTree::new(&store, suite);
+            let mut expected = vec![Vec::new(); 1 << depth];
+            for (k, v) in &e {
+                expected[key_prefix(k, depth)].push((*k, v.clone().unwrap()));
+            }
+            let mut got = Vec::new();
+            let mut requests = 0;
+            while got.len() < 1 << depth {
+                let first = got.len();
+                let count = ((1usize << depth) - first).min(50);
+                let chunks = tree
+                    .chunk_leaves(3, depth, first, count, bytes_max)
+                    .unwrap();
+                assert!(!chunks.is_empty() && chunks.len() <= count);
+                got.extend(chunks);
+                requests += 1;
+            }
+            assert_eq!(got, expected, "n {n}, depth {depth}");
+            assert!(requests >= (1usize << depth).div_ceil(50));
         }
     }
 

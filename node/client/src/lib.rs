@@ -72,6 +72,15 @@ impl Client {
         url: &str,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<(u16, Vec<u8>, bool), ClientError> {
+        self.finish_up_to(url, result, RESPONSE_BYTES_MAX)
+    }
+
+    fn finish_up_to(
+        &self,
+        url: &str,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        limit: u64,
+    ) -> Result<(u16, Vec<u8>, bool), ClientError> {
         let mut response = result.map_err(|e| ClientError::Unreachable {
             url: url.to_string(),
             reason: e.to_string(),
@@ -85,7 +94,7 @@ impl Client {
         let body = response
             .body_mut()
             .with_config()
-            .limit(RESPONSE_BYTES_MAX)
+            .limit(limit)
             .read_to_vec()
             .map_err(|e| ClientError::BadResponse {
                 url: url.to_string(),
@@ -136,6 +145,18 @@ impl Client {
             .header("Accept", "application/octet-stream")
             .call();
         Ok(self.finish(&url, r)?.1)
+    }
+
+    /// `GET path` as bytes, reading at most `limit` bytes of answer (for answers that may be
+    /// larger than [`RESPONSE_BYTES_MAX`]: state chunks, trust packages).
+    pub fn get_bytes_up_to(&self, path: &str, limit: u64) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .agent
+            .get(&url)
+            .header("Accept", "application/octet-stream")
+            .call();
+        Ok(self.finish_up_to(&url, r, limit)?.1)
     }
 
     /// `POST path` with binary `body`; the JSON answer and its status.

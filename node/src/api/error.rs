@@ -70,6 +70,7 @@ impl From<NodeError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "not_in_checkpoint", e.to_string())
             }
             NodeError::Malformed { .. } => Self::bad_request("malformed", e.to_string()),
+            NodeError::BadRequest { code, reason } => Self::bad_request(code, reason.clone()),
             NodeError::Refused(_) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "tx_refused",

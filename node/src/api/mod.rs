@@ -25,6 +25,7 @@ mod records;
 mod request;
 mod scanner;
 mod serve;
+mod snapshot;
 mod transactions;
 
 use chain_info::*;
@@ -35,6 +36,7 @@ use request::*;
 pub use scanner::{SCANNER_BYTES_MAX, SCANNER_FILES_MAX, ScannerSite, ScannerSiteError};
 use scanner::{scanner_file, scanner_index, scanner_redirect};
 pub use serve::{BODY_READ_TIMEOUT_MS, HEADER_READ_TIMEOUT_MS, SHUTDOWN_GRACE_MS, serve};
+use snapshot::{certified_blocks, snapshot_chunks};
 use transactions::*;
 
 /// Default bound on a request body, in bytes.
@@ -108,7 +110,9 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         .route("/v1/verify", post(verify))
         .route("/v1/evidence/{hash}", get(get_evidence))
         .route("/v1/evidence/{hash}/receipt", get(get_receipt))
+        .route("/v1/blocks", get(certified_blocks))
         .route("/v1/blocks/{height}", get(get_block))
+        .route("/v1/snapshot/{height}/chunks", get(snapshot_chunks))
         .route("/v1/validators", get(validators))
         .route("/v1/agencies", get(agencies))
         .route("/v1/licence-types", get(licence_types))

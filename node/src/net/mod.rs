@@ -22,6 +22,7 @@ mod outbox;
 pub mod peers;
 mod swarm;
 mod sync;
+pub(crate) use sync::read_blocks;
 pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};

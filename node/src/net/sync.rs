@@ -203,7 +203,7 @@ impl Network {
 
 /// Committed blocks with certificates from `from_height`, at most `max` and `bytes_max` bytes
 /// (with `at_least_one`, the first block even if it alone is larger).
-fn read_blocks(
+pub(crate) fn read_blocks(
     chain: &Chain,
     from_height: u64,
     max: usize,

@@ -114,7 +114,7 @@ fn node_cache() -> quick_cache::sync::Cache<NodeKey, Node, NodeWeighter> {
     )
 }
 
-fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
     k.push(prefix);
     for p in parts {
@@ -123,11 +123,11 @@ fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
-fn height_key(prefix: u8, height: u64) -> Vec<u8> {
+pub(crate) fn height_key(prefix: u8, height: u64) -> Vec<u8> {
     key(prefix, &[&height.to_be_bytes()])
 }
 
-fn location_bytes(loc: TxLocation) -> [u8; LOCATION_BYTES] {
+pub(crate) fn location_bytes(loc: TxLocation) -> [u8; LOCATION_BYTES] {
     let mut b = [0u8; LOCATION_BYTES];
     b[..HEIGHT_BYTES].copy_from_slice(&loc.height.to_be_bytes());
     b[HEIGHT_BYTES..].copy_from_slice(&loc.index.to_be_bytes());
@@ -668,13 +668,13 @@ impl<K: KvStore> ChainStore<K> {
     }
 }
 
-fn tip_bytes(height: u64, hash: &Hash32) -> Vec<u8> {
+pub(crate) fn tip_bytes(height: u64, hash: &Hash32) -> Vec<u8> {
     let mut v = height.to_be_bytes().to_vec();
     v.extend_from_slice(hash.as_bytes());
     v
 }
 
-fn entity_key(state_key: &StateKey) -> Vec<u8> {
+pub(crate) fn entity_key(state_key: &StateKey) -> Vec<u8> {
     let id = match state_key {
         StateKey::Agency(id) | StateKey::LicenceType(id) | StateKey::Submitter(id) => id.as_bytes(),
         StateKey::Observer(peer_id) => peer_id.as_slice(),

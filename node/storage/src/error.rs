@@ -19,6 +19,10 @@ pub enum StoreError {
     InvalidGenesis { reason: String },
     #[error("the store is not initialised with a genesis")]
     NotInitialised,
+    #[error("the data directory already holds a chain: a state sync writes only into an empty one")]
+    NotEmpty,
+    #[error("state sync cannot finish: {reason}")]
+    Restore { reason: String },
     #[error("block {height} does not follow the stored tip {tip}")]
     NotNext { height: u64, tip: u64 },
 }

@@ -30,11 +30,25 @@ pub enum NodeCommand {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Start a new node's data from a running chain's latest certified checkpoint instead of
+    /// replaying every block: the state and the last blocks are read from another node's API
+    /// and checked against the genesis in node.toml (the source is not trusted). The data
+    /// directory must be empty; `lichen node run` then fetches the blocks after the checkpoint.
+    Sync {
+        #[arg(long, default_value = "node.toml")]
+        config: PathBuf,
+        /// The HTTP API of a node of the chain, e.g. http://10.0.0.5:8080.
+        #[arg(long)]
+        from: String,
+    },
 }
 
 /// `lichen node ...`.
 pub fn run(command: NodeCommand, pw: &PasswordSource) -> Result<()> {
-    let NodeCommand::Run { config, listen } = command;
+    let (config, listen) = match command {
+        NodeCommand::Run { config, listen } => (config, listen),
+        NodeCommand::Sync { config, from } => return sync(&config, &from),
+    };
     let options = load(&config, pw, listen)?;
     let chain_id = options.genesis.config.chain_id.clone();
     run_nodes(vec![options], |addrs| {
@@ -44,6 +58,92 @@ pub fn run(command: NodeCommand, pw: &PasswordSource) -> Result<()> {
             .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
         format!("lichen node for chain '{chain_id}' serving http://{addr}")
     })
+}
+
+/// `lichen node sync`: the data directory of `config_path` from `from`'s latest checkpoint.
+fn sync(config_path: &Path, from: &str) -> Result<()> {
+    let text = std::fs::read_to_string(config_path)
+        .with_context(|| format!("cannot read the node config {}", config_path.display()))?;
+    let config: NodeConfig = toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid node config", config_path.display()))?;
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    let genesis = super::genesis::load(&relative_to(base, &config.genesis))?;
+    let data_dir = relative_to(base, &config.data_dir);
+    let mut source = ApiSource {
+        client: lichen_client::Client::new(from),
+    };
+    let started = std::time::Instant::now();
+    let mut last_print = std::time::Instant::now();
+    let mut progress = |p: &lichen_node::state_sync::Progress| {
+        if last_print.elapsed().as_secs() >= 2 || p.chunks_done == p.chunks {
+            last_print = std::time::Instant::now();
+            eprintln!(
+                "state at height {}: {} of {} chunks, {} entries, {} MiB read",
+                p.checkpoint,
+                p.chunks_done,
+                p.chunks,
+                p.leaves,
+                p.bytes >> 20
+            );
+        }
+    };
+    let report = lichen_node::state_sync::sync_data_dir(
+        &data_dir,
+        &genesis,
+        config.state.cache_mb << 20,
+        &mut source,
+        &mut progress,
+    )
+    .with_context(|| format!("state sync from {from} failed; nothing was kept"))?;
+    out!(
+        "synced {} to checkpoint {} ({}) in {:.1} s: {} state entries in {} chunks, {} blocks, {} MiB read; `lichen node run` goes on from there",
+        data_dir.display(),
+        report.tip.height,
+        report.tip.hash,
+        started.elapsed().as_secs_f64(),
+        report.leaves,
+        report.chunks,
+        report.blocks,
+        report.bytes >> 20
+    );
+    Ok(())
+}
+
+/// A node's HTTP API as the source of a state sync.
+struct ApiSource {
+    client: lichen_client::Client,
+}
+
+impl lichen_node::state_sync::SnapshotSource for ApiSource {
+    fn trust_package(&mut self) -> std::result::Result<Vec<u8>, String> {
+        let limit = lichen_contracts::presentation::TRUST_PACKAGE_BYTES_MAX as u64;
+        self.client
+            .get_bytes_up_to("/v1/trust-package", limit)
+            .map_err(|e| e.to_string())
+    }
+
+    fn chunks(
+        &mut self,
+        height: u64,
+        depth: u8,
+        first: u32,
+        count: u32,
+    ) -> std::result::Result<Vec<u8>, String> {
+        let path =
+            format!("/v1/snapshot/{height}/chunks?depth={depth}&first={first}&count={count}");
+        let limit = lichen_node::state_sync::CHUNK_ANSWER_BYTES_MAX as u64;
+        self.client
+            .get_bytes_up_to(&path, limit)
+            .map_err(|e| e.to_string())
+    }
+
+    fn blocks(&mut self, from: u64, count: u16) -> std::result::Result<Vec<u8>, String> {
+        let path = format!("/v1/blocks?from={from}&count={count}");
+        let limit = lichen_node::net::wire::RESPONSE_BYTES_MAX as u64;
+        self.client
+            .get_bytes_up_to(&path, limit)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// `node.toml`. Paths are relative to the file's directory. Only `genesis` is required; without

@@ -76,8 +76,8 @@ cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/atta
 step "hostile clients and a hostile validator against four validators, briefly (the full table: ./scripts/attack.sh)"
 cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/attack --bench attack -- --quick
 
-step "the scale run, briefly: 3,000 licences with a checkpoint at 1,000 (the full run: ./scripts/scale.sh)"
-cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/attack --bench scale -- --licences 3000 --checkpoints 1000
+step "the scale run, briefly: 3,000 licences with a checkpoint at 1,000, a new node joining by state sync and by replay at each (the full run: ./scripts/scale.sh)"
+cargo test --workspace --locked --features lichen-sim/mutations,lichen-node/attack --bench scale -- --licences 3000 --checkpoints 1000 --join
 
 step "four validators in network namespaces: 30-80 ms latency, 1% loss, a 2|2 partition that heals (full run: ./scripts/netns.sh)"
 ./scripts/netns.sh --quick

@@ -8,7 +8,11 @@
 //! Clients sign as they go (nothing pre-signed: 10^7 transactions would not fit in memory) and
 //! handle back-pressure: 429/503 are retried after a pause, an expired transaction is re-signed.
 //!
-//! `./scripts/scale.sh [--licences N] [--suite intl|sm] [--checkpoints a,b,c]`
+//! With `--join`, each checkpoint also times a new node joining: by state sync from the loaded
+//! node, and by replaying its blocks from genesis (`--replay-seconds`, default 600, then
+//! projected).
+//!
+//! `./scripts/scale.sh [--licences N] [--suite intl|sm] [--checkpoints a,b,c] [--join]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -27,7 +31,9 @@ use lichen_client::{Client, ClientError};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::Suite;
 use lichen_contracts::testkit::TestChain;
+use lichen_node::chain::Chain;
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
+use lichen_node::state_sync::{CHUNK_ANSWER_BYTES_MAX, SnapshotSource, sync_data_dir};
 use lichen_storage::{FjallKv, KvStore};
 
 use common::{CLIENT_THREADS, licence_id, ms, percentile};
@@ -48,6 +54,8 @@ struct Run {
     suite: Suite,
     /// State versions kept (`--versions-kept`; the node's default without it).
     versions_kept: Option<u64>,
+    /// `--join`: time state sync and replay at each checkpoint.
+    join: bool,
     dir: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
 }
@@ -305,7 +313,116 @@ fn checkpoint(
         ms(t.elapsed()),
         common::rss_kib().unwrap_or(0) / 1024
     );
+    if run.join {
+        join(run, &c, issued, height);
+    }
     node
+}
+
+/// A node's API as a state-sync source (what `lichen node sync --from` reads).
+struct HttpSource<'a>(&'a Client);
+
+impl SnapshotSource for HttpSource<'_> {
+    fn trust_package(&mut self) -> Result<Vec<u8>, String> {
+        self.0
+            .get_bytes_up_to("/v1/trust-package", 1 << 25)
+            .map_err(|e| e.to_string())
+    }
+
+    fn chunks(
+        &mut self,
+        height: u64,
+        depth: u8,
+        first: u32,
+        count: u32,
+    ) -> Result<Vec<u8>, String> {
+        let path =
+            format!("/v1/snapshot/{height}/chunks?depth={depth}&first={first}&count={count}");
+        self.0
+            .get_bytes_up_to(&path, CHUNK_ANSWER_BYTES_MAX as u64)
+            .map_err(|e| e.to_string())
+    }
+
+    fn blocks(&mut self, from: u64, count: u16) -> Result<Vec<u8>, String> {
+        self.0
+            .get_bytes_up_to(&format!("/v1/blocks?from={from}&count={count}"), 1 << 26)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// `--join`: how long a new node takes to join at this size, by state sync from the loaded node
+/// (over its HTTP API on 127.0.0.1) and by replaying its blocks from genesis (fetched over the
+/// same API, executed and committed as block sync does; stopped after `--replay-seconds`,
+/// default 600, and projected from its rate).
+fn join(run: &Run, client: &Client, issued: usize, height: u64) {
+    let suite = run.suite.name();
+    let dir = tempfile::tempdir().unwrap();
+    let synced = dir.path().join("synced");
+    let t = Instant::now();
+    let report = sync_data_dir(
+        &synced,
+        &run.chain.genesis,
+        lichen_storage::CACHE_BYTES_DEFAULT,
+        &mut HttpSource(client),
+        &mut |_| {},
+    )
+    .unwrap();
+    let sync_time = t.elapsed();
+    println!(
+        "{suite}: state sync to checkpoint {}: {:.1} s ({} state entries in {} chunks, {} blocks, {:.1} MB read; {:.1} MB on disk); RSS then {} MiB",
+        report.tip.height,
+        sync_time.as_secs_f64(),
+        report.leaves,
+        report.chunks,
+        report.blocks,
+        report.bytes as f64 / 1e6,
+        common::dir_bytes(&synced) as f64 / 1e6,
+        common::rss_kib().unwrap_or(0) / 1024
+    );
+    std::fs::remove_dir_all(&synced).unwrap();
+
+    let budget = Duration::from_secs(common::arg("--replay-seconds", 600) as u64);
+    let replica = Chain::open_dir(
+        &dir.path().join("replay"),
+        run.chain.genesis.clone(),
+        lichen_node::chain::STATE_VERSIONS_KEPT_DEFAULT,
+        lichen_storage::CACHE_BYTES_DEFAULT,
+    )
+    .unwrap();
+    let t = Instant::now();
+    let mut next = 1u64;
+    let mut txs = 0usize;
+    while next <= height && t.elapsed() < budget {
+        let bytes = client
+            .get_bytes_up_to(&format!("/v1/blocks?from={next}&count=32"), 1 << 26)
+            .unwrap();
+        for b in lichen_node::net::wire::decode_blocks(&bytes).unwrap() {
+            txs += b.block.txs.len();
+            replica
+                .commit(&b.block, &b.certificate, b.block.header.time_ms)
+                .unwrap();
+            next += 1;
+        }
+    }
+    let replay_time = t.elapsed();
+    let done = next - 1;
+    let projected = replay_time.as_secs_f64() * issued as f64 / txs.max(1) as f64;
+    println!(
+        "{suite}: replay from genesis: {done} of {height} blocks ({txs} transactions) in {:.1} s{}: {:.0} transactions/s",
+        replay_time.as_secs_f64(),
+        if done < height {
+            format!(", projected {projected:.0} s for all")
+        } else {
+            String::new()
+        },
+        txs as f64 / replay_time.as_secs_f64()
+    );
+    println!(
+        "{suite}: join at {issued} licences: state sync {:.1} s, replay {:.1} s ({:.0}x)",
+        sync_time.as_secs_f64(),
+        projected,
+        projected / sync_time.as_secs_f64()
+    );
 }
 
 fn main() {
@@ -329,6 +446,7 @@ fn main() {
         chain: Arc::new(TestChain::new(suite, 1)),
         suite,
         versions_kept: common::arg_str("--versions-kept").map(|v| v.parse().unwrap()),
+        join: std::env::args().any(|a| a == "--join"),
         dir: tempfile::tempdir().unwrap(),
         rt: tokio::runtime::Builder::new_multi_thread()
             .enable_all()

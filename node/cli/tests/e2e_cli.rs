@@ -1399,7 +1399,51 @@ fn intl_tour_and_bad_input() {
     assert!(height_of(&status) >= height_before);
     let q = site.json(Pw::None, &["query", "licence", "LIC-0001"]);
     assert_eq!(q["licence"]["status"], "revoked");
+
+    // A new node's data from this one's checkpoint (`lichen node sync`), checked from the
+    // genesis file; then that node, run alone as an observer, answers for the chain.
+    let source = site.url.clone();
+    site.write(
+        "synced.toml",
+        b"genesis = \"genesis.json\"\ndata_dir = \"synced\"\n",
+    );
+    let out = site.ok(
+        Pw::None,
+        &["node", "sync", "--config", "synced.toml", "--from", &source],
+    );
+    assert!(out.stdout.contains("synced"), "{}", out.stdout);
+    // Never over data that is there, and nothing kept from an unreachable source.
+    site.run(
+        Pw::None,
+        &["node", "sync", "--config", "synced.toml", "--from", &source],
+    )
+    .assert_code(2)
+    .assert_stderr_has("not empty");
+    site.write(
+        "nowhere.toml",
+        b"genesis = \"genesis.json\"\ndata_dir = \"nowhere\"\n",
+    );
+    site.run(
+        Pw::None,
+        &[
+            "node",
+            "sync",
+            "--config",
+            "nowhere.toml",
+            "--from",
+            "http://127.0.0.1:9",
+        ],
+    )
+    .assert_code(2)
+    .assert_stderr_has("nothing was kept");
+    assert!(!site.path("nowhere.state-sync").exists());
     node.stop();
+    let synced = site.start_node("synced.toml", Pw::None, "synced");
+    let q = site.json(Pw::None, &["query", "licence", "LIC-0001"]);
+    assert_eq!(q["licence"]["status"], "revoked");
+    let status = site.json(Pw::None, &["status"]);
+    assert_eq!(status["chain_id"], "tour-intl");
+    synced.stop();
 }
 
 /// Scenario 3: every transaction the node acknowledged as final survives `kill -9`.

@@ -33,7 +33,7 @@ use lichen_contracts::crypto::Suite;
 use lichen_contracts::testkit::TestChain;
 use lichen_node::chain::Chain;
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
-use lichen_node::state_sync::{CHUNK_ANSWER_BYTES_MAX, SnapshotSource, sync_data_dir};
+use lichen_node::state_sync::{ApiPaths, sync_data_dir};
 use lichen_storage::{FjallKv, KvStore};
 
 use common::{CLIENT_THREADS, licence_id, ms, percentile};
@@ -319,37 +319,6 @@ fn checkpoint(
     node
 }
 
-/// A node's API as a state-sync source (what `lichen node sync --from` reads).
-struct HttpSource<'a>(&'a Client);
-
-impl SnapshotSource for HttpSource<'_> {
-    fn trust_package(&mut self) -> Result<Vec<u8>, String> {
-        self.0
-            .get_bytes_up_to("/v1/trust-package", 1 << 25)
-            .map_err(|e| e.to_string())
-    }
-
-    fn chunks(
-        &mut self,
-        height: u64,
-        depth: u8,
-        first: u32,
-        count: u32,
-    ) -> Result<Vec<u8>, String> {
-        let path =
-            format!("/v1/snapshot/{height}/chunks?depth={depth}&first={first}&count={count}");
-        self.0
-            .get_bytes_up_to(&path, CHUNK_ANSWER_BYTES_MAX as u64)
-            .map_err(|e| e.to_string())
-    }
-
-    fn blocks(&mut self, from: u64, count: u16) -> Result<Vec<u8>, String> {
-        self.0
-            .get_bytes_up_to(&format!("/v1/blocks?from={from}&count={count}"), 1 << 26)
-            .map_err(|e| e.to_string())
-    }
-}
-
 /// `--join`: how long a new node takes to join at this size, by state sync from the loaded node
 /// (over its HTTP API on 127.0.0.1) and by replaying its blocks from genesis (fetched over the
 /// same API, executed and committed as block sync does; stopped after `--replay-seconds`,
@@ -363,7 +332,11 @@ fn join(run: &Run, client: &Client, issued: usize, height: u64) {
         &synced,
         &run.chain.genesis,
         lichen_storage::CACHE_BYTES_DEFAULT,
-        &mut HttpSource(client),
+        &mut ApiPaths(|path: &str, limit| {
+            client
+                .get_bytes_up_to(path, limit)
+                .map_err(|e| e.to_string())
+        }),
         &mut |_| {},
     )
     .unwrap();

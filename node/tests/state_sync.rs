@@ -15,58 +15,28 @@ use lichen_contracts::tx::{Payload, SignedTransaction};
 use lichen_node::chain::Chain;
 use lichen_node::service::DataDir;
 use lichen_node::state_sync::{
-    CHUNK_ANSWER_BYTES_MAX, SnapshotChunks, SnapshotSource, StateSyncError, sync_data_dir,
+    ApiPaths, SnapshotChunks, SnapshotSource, StateSyncError, sync_data_dir,
 };
 
 mod common;
 use common::TestNode;
 
-/// A node's API as the source, as `lichen node sync` reads it; `tamper` may change an answer.
-struct Api<'a> {
+/// A node's API as the source, as `lichen node sync` reads it; `tamper` may change an answer
+/// (by the path it answers).
+fn api<'a>(
     client: &'a Client,
-    tamper: Box<dyn FnMut(&'static str, Vec<u8>) -> Vec<u8> + 'a>,
+    mut tamper: impl FnMut(&str, Vec<u8>) -> Vec<u8> + 'a,
+) -> impl SnapshotSource + 'a {
+    ApiPaths(move |path: &str, limit| {
+        let bytes = client
+            .get_bytes_up_to(path, limit)
+            .map_err(|e| e.to_string())?;
+        Ok(tamper(path, bytes))
+    })
 }
 
-impl SnapshotSource for Api<'_> {
-    fn trust_package(&mut self) -> Result<Vec<u8>, String> {
-        let bytes = self
-            .client
-            .get_bytes_up_to("/v1/trust-package", 1 << 25)
-            .map_err(|e| e.to_string())?;
-        Ok((self.tamper)("package", bytes))
-    }
-
-    fn chunks(
-        &mut self,
-        height: u64,
-        depth: u8,
-        first: u32,
-        count: u32,
-    ) -> Result<Vec<u8>, String> {
-        let path =
-            format!("/v1/snapshot/{height}/chunks?depth={depth}&first={first}&count={count}");
-        let bytes = self
-            .client
-            .get_bytes_up_to(&path, CHUNK_ANSWER_BYTES_MAX as u64)
-            .map_err(|e| e.to_string())?;
-        Ok((self.tamper)("chunks", bytes))
-    }
-
-    fn blocks(&mut self, from: u64, count: u16) -> Result<Vec<u8>, String> {
-        let path = format!("/v1/blocks?from={from}&count={count}");
-        let bytes = self
-            .client
-            .get_bytes_up_to(&path, 1 << 26)
-            .map_err(|e| e.to_string())?;
-        Ok((self.tamper)("blocks", bytes))
-    }
-}
-
-fn honest(client: &Client) -> Api<'_> {
-    Api {
-        client,
-        tamper: Box::new(|_, bytes| bytes),
-    }
+fn honest(client: &Client) -> impl SnapshotSource + '_ {
+    api(client, |_, bytes| bytes)
 }
 
 fn commit(client: &Client, tx: &SignedTransaction) -> u64 {
@@ -225,18 +195,15 @@ fn a_lying_source_is_refused_and_nothing_is_kept() {
     let no_progress = &mut |_: &lichen_node::state_sync::Progress| {};
 
     // A changed state value: the chunk no longer hashes to its certified level node.
-    let mut changed = Api {
-        client: c,
-        tamper: Box::new(|what, bytes| {
-            if what != "chunks" {
-                return bytes;
-            }
-            let mut answer = SnapshotChunks::from_bytes(&bytes).unwrap();
-            let chunk = answer.chunks.iter_mut().find(|c| !c.is_empty()).unwrap();
-            chunk[0].1.push(0);
-            answer.to_bytes()
-        }),
-    };
+    let mut changed = api(c, |path, bytes| {
+        if !path.contains("/chunks") {
+            return bytes;
+        }
+        let mut answer = SnapshotChunks::from_bytes(&bytes).unwrap();
+        let chunk = answer.chunks.iter_mut().find(|c| !c.is_empty()).unwrap();
+        chunk[0].1.push(0);
+        answer.to_bytes()
+    });
     let err = sync_data_dir(&dir, &chain.genesis, 8 << 20, &mut changed, no_progress).unwrap_err();
     assert!(
         matches!(
@@ -248,22 +215,19 @@ fn a_lying_source_is_refused_and_nothing_is_kept() {
     nothing_kept(&dir);
 
     // A leaf left out.
-    let mut dropped = Api {
-        client: c,
-        tamper: Box::new(|what, bytes| {
-            if what != "chunks" {
-                return bytes;
-            }
-            let mut answer = SnapshotChunks::from_bytes(&bytes).unwrap();
-            answer
-                .chunks
-                .iter_mut()
-                .find(|c| !c.is_empty())
-                .unwrap()
-                .pop();
-            answer.to_bytes()
-        }),
-    };
+    let mut dropped = api(c, |path, bytes| {
+        if !path.contains("/chunks") {
+            return bytes;
+        }
+        let mut answer = SnapshotChunks::from_bytes(&bytes).unwrap();
+        answer
+            .chunks
+            .iter_mut()
+            .find(|c| !c.is_empty())
+            .unwrap()
+            .pop();
+        answer.to_bytes()
+    });
     let err = sync_data_dir(&dir, &chain.genesis, 8 << 20, &mut dropped, no_progress).unwrap_err();
     assert!(matches!(err, StateSyncError::Chunk(_)), "{err}");
     nothing_kept(&dir);
@@ -276,34 +240,28 @@ fn a_lying_source_is_refused_and_nothing_is_kept() {
     nothing_kept(&dir);
 
     // A block with a transaction removed: its tx root no longer matches its header.
-    let mut block = Api {
-        client: c,
-        tamper: Box::new(|what, bytes| {
-            if what != "blocks" {
-                return bytes;
-            }
-            let mut blocks = lichen_node::net::wire::decode_blocks(&bytes).unwrap();
-            if let Some(b) = blocks.iter_mut().find(|b| !b.block.txs.is_empty()) {
-                b.block.txs.pop();
-            }
-            lichen_node::net::wire::encode_blocks(&blocks)
-        }),
-    };
+    let mut block = api(c, |path, bytes| {
+        if !path.contains("/v1/blocks?") {
+            return bytes;
+        }
+        let mut blocks = lichen_node::net::wire::decode_blocks(&bytes).unwrap();
+        if let Some(b) = blocks.iter_mut().find(|b| !b.block.txs.is_empty()) {
+            b.block.txs.pop();
+        }
+        lichen_node::net::wire::encode_blocks(&blocks)
+    });
     let err = sync_data_dir(&dir, &chain.genesis, 8 << 20, &mut block, no_progress).unwrap_err();
     assert!(matches!(err, StateSyncError::Block { .. }), "{err}");
     nothing_kept(&dir);
 
     // Garbage where chunks belong.
-    let mut garbage = Api {
-        client: c,
-        tamper: Box::new(|what, bytes| {
-            if what == "chunks" {
-                vec![1, 2, 3]
-            } else {
-                bytes
-            }
-        }),
-    };
+    let mut garbage = api(c, |path, bytes| {
+        if path.contains("/chunks") {
+            vec![1, 2, 3]
+        } else {
+            bytes
+        }
+    });
     let err = sync_data_dir(&dir, &chain.genesis, 8 << 20, &mut garbage, no_progress).unwrap_err();
     assert!(matches!(err, StateSyncError::Malformed { .. }), "{err}");
     nothing_kept(&dir);

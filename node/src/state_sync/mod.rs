@@ -56,6 +56,40 @@ pub trait SnapshotSource {
     fn blocks(&mut self, from: u64, count: u16) -> Result<Vec<u8>, String>;
 }
 
+/// A node's HTTP API as the source: `get(path, limit)` GETs `path` (e.g. `/v1/blocks?...`) and
+/// returns at most `limit` bytes of answer. The HTTP client is the caller's (this crate links
+/// none); this knows the paths and how large each answer may be.
+pub struct ApiPaths<F>(pub F);
+
+impl<F> std::fmt::Debug for ApiPaths<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiPaths")
+    }
+}
+
+impl<F: FnMut(&str, u64) -> Result<Vec<u8>, String>> SnapshotSource for ApiPaths<F> {
+    fn trust_package(&mut self) -> Result<Vec<u8>, String> {
+        (self.0)("/v1/trust-package", TRUST_PACKAGE_BYTES_MAX as u64)
+    }
+
+    fn chunks(
+        &mut self,
+        height: u64,
+        depth: u8,
+        first: u32,
+        count: u32,
+    ) -> Result<Vec<u8>, String> {
+        let path =
+            format!("/v1/snapshot/{height}/chunks?depth={depth}&first={first}&count={count}");
+        (self.0)(&path, CHUNK_ANSWER_BYTES_MAX as u64)
+    }
+
+    fn blocks(&mut self, from: u64, count: u16) -> Result<Vec<u8>, String> {
+        let path = format!("/v1/blocks?from={from}&count={count}");
+        (self.0)(&path, crate::net::wire::RESPONSE_BYTES_MAX as u64)
+    }
+}
+
 /// Why a state sync stopped. Nothing it wrote is kept ([`sync_data_dir`]).
 #[derive(Debug, thiserror::Error)]
 pub enum StateSyncError {

@@ -69,9 +69,12 @@ fn sync(config_path: &Path, from: &str) -> Result<()> {
     let base = config_path.parent().unwrap_or(Path::new("."));
     let genesis = super::genesis::load(&relative_to(base, &config.genesis))?;
     let data_dir = relative_to(base, &config.data_dir);
-    let mut source = ApiSource {
-        client: lichen_client::Client::new(from),
-    };
+    let client = lichen_client::Client::new(from);
+    let mut source = lichen_node::state_sync::ApiPaths(|path: &str, limit| {
+        client
+            .get_bytes_up_to(path, limit)
+            .map_err(|e| e.to_string())
+    });
     let started = std::time::Instant::now();
     let mut last_print = std::time::Instant::now();
     let mut progress = |p: &lichen_node::state_sync::Progress| {
@@ -107,43 +110,6 @@ fn sync(config_path: &Path, from: &str) -> Result<()> {
         report.bytes >> 20
     );
     Ok(())
-}
-
-/// A node's HTTP API as the source of a state sync.
-struct ApiSource {
-    client: lichen_client::Client,
-}
-
-impl lichen_node::state_sync::SnapshotSource for ApiSource {
-    fn trust_package(&mut self) -> std::result::Result<Vec<u8>, String> {
-        let limit = lichen_contracts::presentation::TRUST_PACKAGE_BYTES_MAX as u64;
-        self.client
-            .get_bytes_up_to("/v1/trust-package", limit)
-            .map_err(|e| e.to_string())
-    }
-
-    fn chunks(
-        &mut self,
-        height: u64,
-        depth: u8,
-        first: u32,
-        count: u32,
-    ) -> std::result::Result<Vec<u8>, String> {
-        let path =
-            format!("/v1/snapshot/{height}/chunks?depth={depth}&first={first}&count={count}");
-        let limit = lichen_node::state_sync::CHUNK_ANSWER_BYTES_MAX as u64;
-        self.client
-            .get_bytes_up_to(&path, limit)
-            .map_err(|e| e.to_string())
-    }
-
-    fn blocks(&mut self, from: u64, count: u16) -> std::result::Result<Vec<u8>, String> {
-        let path = format!("/v1/blocks?from={from}&count={count}");
-        let limit = lichen_node::net::wire::RESPONSE_BYTES_MAX as u64;
-        self.client
-            .get_bytes_up_to(&path, limit)
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// `node.toml`. Paths are relative to the file's directory. Only `genesis` is required; without

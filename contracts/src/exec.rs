@@ -8,8 +8,9 @@ use crate::crypto::{Hash32, Suite};
 use crate::error::StorageError;
 use crate::ledger::{BlockContext, Event, TxError, VerifiedTx, apply_tx, verify_signatures_known};
 use crate::model::ValidatorSet;
+use crate::replay::ReplayLookup;
 use crate::smt::{SparseMerkleTree, TreeReader};
-use crate::state::{Overlay, ReplayWindow, StateKey, StateView, WriteSet, decode_entry};
+use crate::state::{Overlay, StateKey, StateView, WriteSet, decode_entry};
 use crate::tx::SignedTransaction;
 
 /// The state at one version of the tree, as a [`StateView`].
@@ -81,7 +82,7 @@ pub struct BlockTxError {
 pub fn execute_block<S: StateView + ?Sized>(
     suite: Suite,
     state: &S,
-    replay: &ReplayWindow,
+    replay: &dyn ReplayLookup,
     txs: &[SignedTransaction],
     ctx: &BlockContext,
 ) -> Result<BlockExecution, BlockTxError> {
@@ -93,7 +94,7 @@ pub fn execute_block<S: StateView + ?Sized>(
 pub fn execute_block_known<S: StateView + ?Sized>(
     suite: Suite,
     state: &S,
-    replay: &ReplayWindow,
+    replay: &dyn ReplayLookup,
     txs: &[SignedTransaction],
     ctx: &BlockContext,
     already_verified: &dyn Fn(&Hash32) -> bool,
@@ -113,19 +114,32 @@ pub fn execute_block_known<S: StateView + ?Sized>(
 /// Applies transactions one at a time over committed state, collecting what one block writes
 /// and emits. [`execute_block`] runs a block's transactions through it and stops at the first
 /// refusal; a block builder offers it candidates and leaves out the ones it refuses.
-#[derive(Debug)]
 pub struct BlockExecutor<'a, S: StateView + ?Sized> {
     suite: Suite,
     overlay: Overlay<'a, S>,
-    replay: &'a ReplayWindow,
+    replay: &'a dyn ReplayLookup,
     ctx: BlockContext,
     applied: BTreeSet<Hash32>,
     execution: BlockExecution,
 }
 
+impl<S: StateView + ?Sized> core::fmt::Debug for BlockExecutor<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BlockExecutor")
+            .field("ctx", &self.ctx)
+            .field("applied", &self.applied.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a, S: StateView + ?Sized> BlockExecutor<'a, S> {
     /// An executor for the block at `ctx` on top of `state`, refusing the ids in `replay`.
-    pub fn new(suite: Suite, state: &'a S, replay: &'a ReplayWindow, ctx: BlockContext) -> Self {
+    pub fn new(
+        suite: Suite,
+        state: &'a S,
+        replay: &'a dyn ReplayLookup,
+        ctx: BlockContext,
+    ) -> Self {
         BlockExecutor {
             suite,
             overlay: Overlay::new(state),

@@ -11,6 +11,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use core::ops::RangeInclusive;
 
 use crate::crypto::Hash32;
+use crate::error::StorageError;
 
 /// The expiry heights a transaction in block `height` may carry: not below `height` (it has not
 /// expired) and at most `expiry_blocks_max` ahead (saturating at `u64::MAX`).
@@ -28,6 +29,21 @@ pub fn remembered_after(height: u64, expires_at_height: u64) -> bool {
 /// below it can never be included again.
 pub fn first_remembered_expiry(height: u64) -> u64 {
     height + 1
+}
+
+/// The replay check's one question, asked of wherever a node keeps its window (a
+/// [`ReplayWindow`] in memory, or the node's store): was transaction `id` executed by a committed
+/// block and can a later block still include it? (The node's store answers from disk: at
+/// sustained full load the window holds `tx_expiry_blocks_max * block_txs_max` ids, five
+/// million by default, which in memory cost ~0.5 GB.)
+pub trait ReplayLookup {
+    fn contains(&self, id: &Hash32) -> Result<bool, StorageError>;
+}
+
+impl ReplayLookup for ReplayWindow {
+    fn contains(&self, id: &Hash32) -> Result<bool, StorageError> {
+        Ok(ReplayWindow::contains(self, id))
+    }
 }
 
 /// Ids of transactions seen recently, each kept until its expiry height passes. Together with the

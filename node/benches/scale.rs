@@ -369,7 +369,12 @@ fn join(run: &Run, client: &Client, issued: usize, height: u64) {
         let bytes = client
             .get_bytes_up_to(&format!("/v1/blocks?from={next}&count=32"), 1 << 26)
             .unwrap();
-        for b in lichen_node::net::wire::decode_blocks(&bytes).unwrap() {
+        let blocks = lichen_node::net::wire::decode_blocks(&bytes).unwrap();
+        // Only up to the checkpoint's height: the node may have committed more since.
+        for b in blocks
+            .into_iter()
+            .filter(|b| b.block.header.height <= height)
+        {
             txs += b.block.txs.len();
             replica
                 .commit(&b.block, &b.certificate, b.block.header.time_ms)

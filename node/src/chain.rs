@@ -4,7 +4,7 @@
 //! Time is an argument (`now_ms`) everywhere: the runtime reads the clock, this module does not.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use lichen_consensus::ExecutionError;
 use lichen_contracts::block::{
@@ -21,7 +21,7 @@ use lichen_contracts::presentation::{
     Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
 };
 use lichen_contracts::smt::{SparseMerkleTree, StateProof, TreeUpdateBatch};
-use lichen_contracts::state::{ReplayWindow, StateKey, StateViewExt, decode_entry};
+use lichen_contracts::state::{StateKey, StateViewExt, decode_entry};
 use lichen_contracts::tx::SignedTransaction;
 use lichen_storage::{BlockCommit, ChainStore, KvStore, StoredTip};
 
@@ -77,7 +77,6 @@ pub struct Chain {
     suite: Suite,
     anchor: TrustAnchor,
     state_versions_kept: u64,
-    replay: RwLock<ReplayWindow>,
     executed: Mutex<BTreeMap<Hash32, Arc<Executed>>>,
     /// Witness hashes whose signatures verified here (at admission): not checked again.
     verified: Mutex<(BTreeSet<Hash32>, VecDeque<Hash32>)>,
@@ -131,7 +130,6 @@ impl Chain {
         state_versions_kept: u64,
     ) -> Result<Self, NodeError> {
         store.init_genesis(&genesis)?;
-        let replay = store.replay_window()?;
         let suite = genesis.suite();
         Ok(Chain {
             anchor: genesis.trust_anchor(),
@@ -139,7 +137,6 @@ impl Chain {
             suite,
             genesis,
             state_versions_kept: state_versions_kept.max(1),
-            replay: RwLock::new(replay),
             executed: Mutex::new(BTreeMap::new()),
             verified: Mutex::new((BTreeSet::new(), VecDeque::new())),
             packages: trust::PackageCache::default(),
@@ -259,8 +256,7 @@ impl Chain {
             time_ms: previous.time_ms + 1,
         };
         let base = self.state_at(tip.height);
-        let replay = self.replay.read().map_err(|_| lock_poisoned())?;
-        match apply_tx(suite, &base, &replay, verified, &ctx) {
+        match apply_tx(suite, &base, &self.store, verified, &ctx) {
             Err(e) if e.is_internal() => Err(NodeError::from(e)),
             Err(e) if e.is_unauthorised() => Ok(Some(e)),
             _ => Ok(None),
@@ -290,8 +286,7 @@ impl Chain {
         let base = self.state_at(tip.height);
         let signing_set = self.next_validators()?;
         let params = self.params();
-        let replay = self.replay.read().map_err(|_| lock_poisoned())?;
-        let mut executor = BlockExecutor::new(suite, &base, &replay, ctx);
+        let mut executor = BlockExecutor::new(suite, &base, &self.store, ctx);
         let mut txs = Vec::new();
         let mut refused = Vec::new();
         let mut bytes = 0usize;
@@ -325,7 +320,6 @@ impl Chain {
             }
         }
         let execution = executor.finish();
-        drop(replay);
         let executed = self.finish_execution(tip.height, height, execution, &signing_set)?;
         let block = Block {
             header: BlockHeader {
@@ -428,8 +422,7 @@ impl Chain {
             time_ms: h.time_ms,
         };
         let execution = {
-            let replay = self.replay.read().map_err(|_| failed(lock_poisoned()))?;
-            execute_block_known(suite, &base, &replay, &block.txs, &ctx, &|w| {
+            execute_block_known(suite, &base, &self.store, &block.txs, &ctx, &|w| {
                 self.was_verified(w)
             })
             .map_err(|e| {
@@ -481,12 +474,6 @@ impl Chain {
             new_validators: executed.changes_set.then_some(&executed.next_validators),
             keep_versions_from,
         })?;
-        {
-            let mut replay = self.replay.write().map_err(|_| lock_poisoned())?;
-            let execution = &executed.execution;
-            let ids = execution.tx_ids.iter().copied();
-            replay.commit_block(height, ids.zip(execution.tx_expiries.iter().copied()));
-        }
         if let Ok(mut cache) = self.executed.lock() {
             cache.clear();
         }

@@ -19,8 +19,8 @@ use alloc::vec::Vec;
 use crate::crypto::{Hash32, PublicKey, Suite, verify_batch};
 use crate::error::{CryptoError, StorageError};
 use crate::model::ChainConfig;
-use crate::replay::expiry_window;
-use crate::state::{ReplayWindow, StateKey, StateView, StateViewExt};
+use crate::replay::{ReplayLookup, expiry_window};
+use crate::state::{StateKey, StateView, StateViewExt};
 use crate::tx::{SignedTransaction, TX_SIGNATURES_MAX, TxSignature};
 
 pub use crate::error::TxError;
@@ -139,7 +139,7 @@ pub fn chain_config<S: StateView + ?Sized>(
 pub fn apply_tx<S: StateView + ?Sized>(
     suite: Suite,
     state: &S,
-    replay: &ReplayWindow,
+    replay: &dyn ReplayLookup,
     tx: VerifiedTx<'_>,
     ctx: &BlockContext,
 ) -> Result<TxOutcome, TxError> {
@@ -166,7 +166,7 @@ pub fn apply_tx<S: StateView + ?Sized>(
             height: ctx.height,
         });
     }
-    if replay.contains(&tx.id) {
+    if replay.contains(&tx.id).map_err(TxError::State)? {
         return Err(TxError::Duplicate { tx_id: tx.id });
     }
     let mut rules = Rules {

@@ -692,6 +692,18 @@ fn write_tree(batch: &mut WriteBatch, tree: &TreeUpdateBatch) {
     }
 }
 
+/// The replay window as committed: the ids of `r` keys (written and expired in the same batches
+/// as the blocks), read from the store rather than held in memory (five million ids at
+/// sustained full load).
+impl<K: KvStore> lichen_contracts::replay::ReplayLookup for ChainStore<K> {
+    fn contains(&self, id: &Hash32) -> Result<bool, StorageError> {
+        Ok(self
+            .kv
+            .get(&key(layout::REPLAY, &[id.as_bytes()]))?
+            .is_some())
+    }
+}
+
 impl<K: KvStore> TreeReader for ChainStore<K> {
     fn get_node(&self, node_key: &NodeKey) -> Result<Option<Node>, StorageError> {
         if let Some(node) = self.nodes.get(node_key) {

@@ -945,6 +945,16 @@ fn chain_replay_window<K: KvStore>(make: impl Fn() -> K) {
     for (i, id) in ids.iter().enumerate() {
         assert_eq!(store.tx_location(id).unwrap(), Some(loc(1, i as u32)));
     }
+    // What the ledger asks of the store (the node keeps no window in memory) is the window.
+    use lichen_contracts::replay::ReplayLookup;
+    for id in ids.iter().chain([tx_id(&c, 2, 0)].iter()) {
+        assert_eq!(
+            ReplayLookup::contains(&store, id).unwrap(),
+            w.contains(id),
+            "{id}"
+        );
+    }
+    assert!(ReplayLookup::contains(&store, &ids[3]).unwrap());
 }
 
 fn chain_pruning<K: KvStore>(make: impl Fn() -> K) {

@@ -60,13 +60,18 @@ pub fn run(command: NodeCommand, pw: &PasswordSource) -> Result<()> {
     })
 }
 
-/// `lichen node sync`: the data directory of `config_path` from `from`'s latest checkpoint.
-fn sync(config_path: &Path, from: &str) -> Result<()> {
+/// `node.toml` parsed, and the directory its paths are relative to.
+fn read_config(config_path: &Path) -> Result<(NodeConfig, &Path)> {
     let text = std::fs::read_to_string(config_path)
         .with_context(|| format!("cannot read the node config {}", config_path.display()))?;
     let config: NodeConfig = toml::from_str(&text)
         .with_context(|| format!("{} is not a valid node config", config_path.display()))?;
-    let base = config_path.parent().unwrap_or(Path::new("."));
+    Ok((config, config_path.parent().unwrap_or(Path::new("."))))
+}
+
+/// `lichen node sync`: the data directory of `config_path` from `from`'s latest checkpoint.
+fn sync(config_path: &Path, from: &str) -> Result<()> {
+    let (config, base) = read_config(config_path)?;
     let genesis = super::genesis::load(&relative_to(base, &config.genesis))?;
     let data_dir = relative_to(base, &config.data_dir);
     let client = lichen_client::Client::new(from);
@@ -254,11 +259,7 @@ pub fn load(
     passwords: &PasswordSource,
     listen: Option<SocketAddr>,
 ) -> Result<NodeOptions> {
-    let text = std::fs::read_to_string(config_path)
-        .with_context(|| format!("cannot read the node config {}", config_path.display()))?;
-    let config: NodeConfig = toml::from_str(&text)
-        .with_context(|| format!("{} is not a valid node config", config_path.display()))?;
-    let base = config_path.parent().unwrap_or(Path::new("."));
+    let (config, base) = read_config(config_path)?;
     let genesis = super::genesis::load(&relative_to(base, &config.genesis))?;
     let key = config
         .key

@@ -6,7 +6,7 @@
 //! Four in-process nodes (one tokio runtime), each with fjall on disk, the real HTTP API and the
 //! libp2p network on 127.0.0.1; clients are threads of the same process and share the cores.
 //!
-//! `cargo bench -p lichen-node --bench cluster [-- --licences N --verify-requests M --suite sm|intl --observers K]`
+//! `cargo bench -p lichen-node --bench cluster [-- --licences N --verify-requests M --suite sm|intl --observers K --submit-batch B]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -96,9 +96,43 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Submits `txs`, one per request (`POST /v1/transactions`) if there is one, else as one batch
+/// (`POST /v1/transactions/batch`), retrying those answered "retry" (or the whole request on
+/// 503/429). Returns the number of retries.
+fn submit_many(client: &Client, txs: &[&[u8]]) -> usize {
+    if txs.len() == 1 {
+        return submit_one(client, txs[0]);
+    }
+    let mut waiting: Vec<&[u8]> = txs.to_vec();
+    for retry in 0..RETRIES_MAX {
+        match client.submit_batch(&waiting) {
+            Ok(answer) => {
+                let mut again = Vec::new();
+                for (tx, result) in waiting.iter().zip(&answer.results) {
+                    match result.status.as_str() {
+                        "pending" => {}
+                        "retry" => again.push(*tx),
+                        _ => panic!("batch item refused: {result:?}"),
+                    }
+                }
+                if again.is_empty() {
+                    return retry;
+                }
+                waiting = again;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(ClientError::Api {
+                status: 429 | 503, ..
+            }) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("batch submission failed: {e}"),
+        }
+    }
+    panic!("batch still refused after {RETRIES_MAX} retries");
+}
+
 /// Submits `bytes` to `client` without waiting, retrying while the node answers 503 (overloaded,
 /// pool full) or 429 (the agency's share of the pool is full). Returns the number of retries.
-fn submit(client: &Client, bytes: &[u8]) -> usize {
+fn submit_one(client: &Client, bytes: &[u8]) -> usize {
     for retry in 0..RETRIES_MAX {
         match client.post_bytes("/v1/transactions", bytes) {
             Ok((202, _)) => return retry,
@@ -171,7 +205,14 @@ struct LoadCpu {
 
 /// Submits every transaction once, from `CLIENT_THREADS` threads round-robin over the nodes, and
 /// waits until all are committed.
-fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &str) -> LoadResult {
+/// `batch`: transactions per request (1: `POST /v1/transactions`, else the batch endpoint).
+fn load(
+    cluster: &Cluster,
+    suite: Suite,
+    txs: &[SignedTransaction],
+    last_id: &str,
+    batch: usize,
+) -> LoadResult {
     let n = txs.len();
     let bytes: Arc<Vec<Vec<u8>>> = Arc::new(txs.iter().map(|t| t.to_bytes()).collect());
     let ids: HashMap<String, usize> = txs
@@ -197,13 +238,15 @@ fn load(cluster: &Cluster, suite: Suite, txs: &[SignedTransaction], last_id: &st
                 let mut sent = Vec::new();
                 let mut retries = 0;
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= bytes.len() {
+                    let first = next.fetch_add(batch, Ordering::Relaxed);
+                    if first >= bytes.len() {
                         break;
                     }
+                    let chunk = first..(first + batch).min(bytes.len());
+                    let txs: Vec<&[u8]> = bytes[chunk.clone()].iter().map(Vec::as_slice).collect();
                     let at = Instant::now();
-                    retries += submit(&clients[i % clients.len()], &bytes[i]);
-                    sent.push((i, at));
+                    retries += submit_many(&clients[(first / batch) % clients.len()], &txs);
+                    sent.extend(chunk.map(|i| (i, at)));
                 }
                 (sent, retries, thread_cpu().unwrap_or_default())
             })
@@ -422,7 +465,13 @@ fn measure_floor(
     }
 }
 
-fn run(suite: Suite, licences: usize, verify_requests: usize, observers: usize) {
+fn run(
+    suite: Suite,
+    licences: usize,
+    verify_requests: usize,
+    observers: usize,
+    submit_batch: usize,
+) {
     let name = suite.name();
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -451,11 +500,18 @@ fn run(suite: Suite, licences: usize, verify_requests: usize, observers: usize) 
     );
 
     // 1. Throughput and finality latency under load.
-    let r = load(&cluster, suite, &txs, &licence_id("BENCH", licences - 1));
+    let r = load(
+        &cluster,
+        suite,
+        &txs,
+        &licence_id("BENCH", licences - 1),
+        submit_batch,
+    );
     let mut sizes: Vec<usize> = r.blocks.iter().map(|(_, b)| b.len()).collect();
     sizes.sort();
     println!(
-        "{name:>4}: {licences} issue transactions from {CLIENT_THREADS} client threads round-robin over {VALIDATORS} nodes: submitted in {:.2} s ({} retries after 503), all committed after {:.2} s -> {:.0} tx/s{}",
+        "{name:>4}: {licences} issue transactions from {CLIENT_THREADS} client threads round-robin over {VALIDATORS} nodes, {} per request: submitted in {:.2} s ({} retries after 503), all committed after {:.2} s -> {:.0} tx/s{}",
+        submit_batch,
         r.submitted.as_secs_f64(),
         r.retries,
         r.elapsed.as_secs_f64(),
@@ -582,6 +638,9 @@ fn main() {
     // Observers beside the validators (they follow by sync during the load), which then serve
     // the same verification requests.
     let observers = common::arg("--observers", 0);
+    // Transactions per request: 1 (the default) submits each with `POST /v1/transactions`, as
+    // a front-desk client does; more use `POST /v1/transactions/batch`, as a bulk loader does.
+    let submit_batch = common::arg("--submit-batch", 1).clamp(1, 256);
     let suites = match common::arg_str("--suite").as_deref() {
         Some("sm") => vec![Suite::Sm],
         Some("intl") => vec![Suite::Intl],
@@ -589,6 +648,6 @@ fn main() {
         None => vec![Suite::Intl, Suite::Sm],
     };
     for suite in suites {
-        run(suite, licences, verify_requests, observers);
+        run(suite, licences, verify_requests, observers, submit_batch);
     }
 }

@@ -423,3 +423,112 @@ fn an_under_signed_copy_cannot_take_the_real_transactions_place() {
     );
     node.stop();
 }
+
+/// `POST /v1/transactions/batch`: one result per transaction, in order; a bad transaction is
+/// refused on its own line and the others go in; a batch that does not decode, an empty one or
+/// one over the limit is refused whole and admits nothing.
+#[test]
+fn a_batch_admits_each_transaction_on_its_own_merits() {
+    use lichen_client::encode_batch;
+    let suite = Suite::Sm;
+    let chain = TestChain::new(suite, 1);
+    let node = TestNode::start(&chain);
+    let c = &node.client;
+    let good: Vec<Vec<u8>> = (0..3)
+        .map(|i| {
+            sign(
+                &chain,
+                Payload::IssueLicence(draft(suite, &format!("B-{i}"))),
+                10 + i,
+                "agency-a",
+            )
+            .to_bytes()
+        })
+        .collect();
+    let mut forged = good[1].clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 0x01; // the signature's last byte
+    let junk = vec![0xff, 0x00, 0x01];
+    let batch: Vec<&[u8]> = vec![&good[0], &forged, &junk, &good[1], &good[2], &good[0]];
+    let answer = c.submit_batch(&batch).unwrap();
+    let statuses: Vec<(&str, Option<&str>)> = answer
+        .results
+        .iter()
+        .map(|r| (r.status.as_str(), r.error.as_ref().map(|e| e.code.as_str())))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("pending", None),
+            ("refused", Some("bad_signature")),
+            ("refused", Some("malformed_tx")),
+            ("pending", None),
+            ("pending", None),
+            ("pending", None),
+        ]
+    );
+    assert_eq!(answer.results[0].duplicate, Some(false));
+    assert_eq!(
+        answer.results[5].duplicate,
+        Some(true),
+        "the same bytes again"
+    );
+    assert_eq!(answer.results[2].id, None, "junk has no id");
+    let id0 = SignedTransaction::from_wire(&good[0]).unwrap().id(suite);
+    assert_eq!(answer.results[0].id.as_deref(), Some(id0.to_hex().as_str()));
+
+    // The same as JSON; all three are duplicates by now, or already committed.
+    let hex: Vec<String> = good
+        .iter()
+        .map(|t| lichen_contracts::hex::encode(t))
+        .collect();
+    let (status, body) = c
+        .post_json("/v1/transactions/batch", &serde_json::json!({ "txs": hex }))
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    for r in body["results"].as_array().unwrap() {
+        let code = r["error"]["code"].as_str();
+        assert!(
+            r["status"] == "pending" || code == Some("already_committed"),
+            "{r}"
+        );
+    }
+
+    // Refused whole: nothing new in the pool.
+    let before = c.status().unwrap().mempool.transactions;
+    let refused = |body: Vec<u8>, code: &str| {
+        let err = c.post_bytes("/v1/transactions/batch", &body).unwrap_err();
+        match err {
+            ClientError::Api {
+                status, code: got, ..
+            } => assert_eq!((status, got.as_str()), (400, code)),
+            other => panic!("{other}"),
+        }
+    };
+    let fresh = sign(
+        &chain,
+        Payload::IssueLicence(draft(suite, "B-9")),
+        20,
+        "agency-a",
+    )
+    .to_bytes();
+    let mut trailing = encode_batch(&[&fresh]);
+    trailing.push(0);
+    refused(trailing, "malformed_batch");
+    let mut short = encode_batch(&[&fresh]);
+    short.truncate(short.len() - 1);
+    refused(short, "malformed_batch");
+    refused(encode_batch(&[]), "empty_batch");
+    let many: Vec<&[u8]> = vec![&fresh; 257];
+    refused(encode_batch(&many), "malformed_batch");
+    assert!(c.status().unwrap().mempool.transactions <= before);
+    assert!(
+        c.get_json(&format!(
+            "/v1/transactions/{}",
+            SignedTransaction::from_wire(&fresh).unwrap().id(suite)
+        ))
+        .is_err(),
+        "the refused batches admitted nothing"
+    );
+    node.stop();
+}

@@ -85,6 +85,28 @@ impl FinalityReceipt {
     }
 }
 
+/// The answer of `POST /v1/transactions/batch`: one result per submitted transaction, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSubmitResponse {
+    pub results: Vec<BatchItemResult>,
+}
+
+/// What became of one transaction of a batch. `status` is `"pending"` (admitted, or
+/// `duplicate` of one already waiting), `"retry"` (not admitted for want of room: the mempool,
+/// the sender's share of it, or the node's relay backlog was full; submit it again later) or
+/// `"refused"` (the transaction itself is at fault, or already committed: `error` says why).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchItemResult {
+    /// The transaction id (hex); absent when the bytes do not decode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
 /// Every 4xx / 5xx answer: `{"error": {"code", "message"}}`, some with more fields beside it
 /// (`id`, `status` for a refused transaction).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

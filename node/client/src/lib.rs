@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use lichen_views::api::{FinalityReceipt, HealthResponse, StatusResponse};
+use lichen_views::api::{BatchSubmitResponse, FinalityReceipt, HealthResponse, StatusResponse};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -199,6 +199,14 @@ impl Client {
         self.get("/health")
     }
 
+    /// Submits encoded signed transactions in one request (`POST /v1/transactions/batch`, at
+    /// most 256): one result per transaction, in order (`"pending"`, `"retry"` or `"refused"`).
+    pub fn submit_batch(&self, txs: &[&[u8]]) -> Result<BatchSubmitResponse, ClientError> {
+        let path = "/v1/transactions/batch";
+        let (_, body) = self.post_bytes(path, &encode_batch(txs))?;
+        typed(&format!("{}{path}", self.base), body)
+    }
+
     /// Submits an encoded signed transaction and waits up to `timeout_ms` for the block that
     /// commits it (`POST /v1/transactions?wait=final`).
     pub fn submit_final(&self, tx: &[u8], timeout_ms: u64) -> Result<FinalityReceipt, ClientError> {
@@ -206,6 +214,19 @@ impl Client {
         let (_, body) = self.post_bytes(&path, tx)?;
         typed(&format!("{}{path}", self.base), body)
     }
+}
+
+/// The batch body: `seq<bytes>` (PROTOCOL.md, "Encoding"): a big-endian `u32` count, then each
+/// transaction as a big-endian `u32` length and its bytes.
+pub fn encode_batch(txs: &[&[u8]]) -> Vec<u8> {
+    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes();
+    let mut body = Vec::with_capacity(4 + txs.iter().map(|t| 4 + t.len()).sum::<usize>());
+    body.extend_from_slice(&len(txs.len()));
+    for tx in txs {
+        body.extend_from_slice(&len(tx.len()));
+        body.extend_from_slice(tx);
+    }
+    body
 }
 
 fn typed<T: DeserializeOwned>(url: &str, value: Value) -> Result<T, ClientError> {

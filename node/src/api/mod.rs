@@ -104,6 +104,7 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
     let limited = Router::new()
         .route("/v1/status", get(status))
         .route("/v1/transactions", post(submit_tx))
+        .route("/v1/transactions/batch", post(submit_batch))
         .route("/v1/transactions/{id}", get(get_tx))
         .route("/v1/licences/{id}", get(get_licence))
         .route("/v1/licences/{id}/presentation", get(get_presentation))

@@ -7,14 +7,18 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use lichen_contracts::codec::Reader;
 use lichen_contracts::crypto::Hash32;
+use lichen_contracts::tx::SignedTransaction;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::NodeError;
 use crate::runtime::TxFate;
 use lichen_views as views;
-use lichen_views::api::{FinalityReceipt, to_value};
+use lichen_views::api::{
+    BatchItemResult, BatchSubmitResponse, ErrorDetail, FinalityReceipt, to_value,
+};
 
 use super::*;
 
@@ -113,6 +117,114 @@ pub(super) async fn submit_tx(
             ),
         )),
     }
+}
+
+/// Transactions in one `POST /v1/transactions/batch`, at most (the request body's byte limit
+/// applies too).
+pub const SUBMIT_BATCH_TXS_MAX: usize = 256;
+
+/// `POST /v1/transactions/batch`: up to [`SUBMIT_BATCH_TXS_MAX`] encoded signed transactions,
+/// as `seq<bytes>` (`application/octet-stream`: a `u32` count, then each a `u32` length and the
+/// bytes) or `{"txs": ["<hex>", ...]}`. Each is admitted as by `POST /v1/transactions`; the
+/// answer (200) has one result per transaction, in order. Bulk loaders pay one request for
+/// many transactions: per request, HTTP took as much CPU as a transaction's admission.
+pub(super) async fn submit_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let body = read_body(body, state.body_bytes_max).await?;
+    let txs = if is_json_body(&headers) {
+        batch_from_json(&json_body(&body)?)?
+    } else {
+        batch_from_bytes(&body)?
+    };
+    if txs.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_batch",
+            "the batch holds no transaction",
+        ));
+    }
+    let admission = state.node.admission.clone();
+    let outcomes = blocking(move || Ok((admission.submit_batch(&txs)?, txs))).await?;
+    let suite = state.node.chain.suite();
+    let (outcomes, txs) = outcomes;
+    let results = outcomes
+        .into_iter()
+        .zip(&txs)
+        .map(|(outcome, bytes)| match outcome {
+            Ok(admitted) => BatchItemResult {
+                id: Some(admitted.id.to_hex()),
+                status: "pending".into(),
+                duplicate: Some(admitted.duplicate),
+                error: None,
+            },
+            Err(e) => {
+                let error = ApiError::from(e);
+                let retry = error.status == StatusCode::SERVICE_UNAVAILABLE
+                    || error.status == StatusCode::TOO_MANY_REQUESTS;
+                BatchItemResult {
+                    // For the client's records; the bytes may not decode at all.
+                    id: SignedTransaction::from_wire(bytes)
+                        .ok()
+                        .map(|tx| tx.id(suite).to_hex()),
+                    status: if retry { "retry" } else { "refused" }.into(),
+                    duplicate: None,
+                    error: Some(ErrorDetail {
+                        code: error.code.into(),
+                        message: error.message,
+                    }),
+                }
+            }
+        })
+        .collect();
+    Ok(Json(to_value(&BatchSubmitResponse { results })).into_response())
+}
+
+fn batch_from_bytes(body: &[u8]) -> ApiResult<Vec<Vec<u8>>> {
+    let malformed = |e: lichen_contracts::CodecError| {
+        ApiError::bad_request("malformed_batch", format!("batch does not decode: {e}"))
+    };
+    let mut r = Reader::new(body);
+    let count = r
+        .len("transactions", SUBMIT_BATCH_TXS_MAX)
+        .map_err(malformed)?;
+    let mut txs = Vec::with_capacity(count);
+    for _ in 0..count {
+        // Each is at most the body's size here; admission refuses one over its own limit.
+        txs.push(r.bytes("transaction", body.len()).map_err(malformed)?);
+    }
+    r.finish().map_err(malformed)?;
+    Ok(txs)
+}
+
+fn batch_from_json(body: &Value) -> ApiResult<Vec<Vec<u8>>> {
+    let Some(items) = body.get("txs").and_then(Value::as_array) else {
+        return Err(ApiError::bad_request(
+            "bad_json",
+            "missing field 'txs' (an array of hex strings)",
+        ));
+    };
+    if items.len() > SUBMIT_BATCH_TXS_MAX {
+        return Err(ApiError::bad_request(
+            "malformed_batch",
+            format!(
+                "the batch holds {} transactions; at most {SUBMIT_BATCH_TXS_MAX} are accepted",
+                items.len()
+            ),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let hex = item.as_str().ok_or_else(|| {
+                ApiError::bad_request("bad_json", format!("txs[{i}] must be a hex string"))
+            })?;
+            views::parse_hex(hex)
+                .map_err(|e| ApiError::bad_request("bad_hex", format!("txs[{i}] is not hex: {e}")))
+        })
+        .collect()
 }
 
 pub(super) fn committed_fate(state: &AppState, id: &Hash32) -> ApiResult<Option<TxFate>> {

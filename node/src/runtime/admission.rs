@@ -77,6 +77,23 @@ impl Admission {
         Ok(admitted)
     }
 
+    /// Checks and admits a client's batch of encoded transactions, one by one and in order:
+    /// one outcome per transaction. Stops at a fault of the node itself (storage), returning
+    /// it: the transactions before it were admitted (a resubmission of them is a duplicate).
+    pub fn submit_batch(
+        &self,
+        txs: &[Vec<u8>],
+    ) -> Result<Vec<Result<Admitted, SubmitError>>, NodeError> {
+        let mut outcomes = Vec::with_capacity(txs.len());
+        for bytes in txs {
+            match self.submit(bytes, false) {
+                Err(SubmitError::Node(e)) => return Err(e),
+                outcome => outcomes.push(outcome.map(|(admitted, _)| admitted)),
+            }
+        }
+        Ok(outcomes)
+    }
+
     /// Admits a transaction another node forwarded: checked like any other, not forwarded again.
     pub fn admit_relayed(&self, bytes: &[u8]) -> Result<Admitted, SubmitError> {
         self.admit(bytes, false).map(|(admitted, _)| admitted)

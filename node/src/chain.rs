@@ -471,6 +471,7 @@ impl Chain {
             certificate,
             tree: &executed.tree,
             events: &executed.execution.events,
+            tx_ids: &executed.execution.tx_ids,
             new_validators: executed.changes_set.then_some(&executed.next_validators),
             keep_versions_from,
         })?;

@@ -59,6 +59,9 @@ pub struct BlockCommit<'a> {
     pub tree: &'a TreeUpdateBatch,
     /// The events of each transaction, in block order.
     pub events: &'a [Vec<Event>],
+    /// The id of each transaction, in block order (the execution computed them: not hashed
+    /// again here).
+    pub tx_ids: &'a [Hash32],
     /// The set that signs the next block, when this block changes it.
     pub new_validators: Option<&'a ValidatorSet>,
     /// Keep state versions from this height on; older stale nodes may go.
@@ -520,6 +523,11 @@ impl<K: KvStore> ChainStore<K> {
                 tip: tip.height,
             });
         }
+        assert_eq!(
+            commit.tx_ids.len(),
+            commit.block.txs.len(),
+            "commit_block takes one id per transaction of the block"
+        );
         let suite = self.suite()?;
         let hash = header.hash(suite);
         let mut batch = WriteBatch::new();
@@ -532,12 +540,12 @@ impl<K: KvStore> ChainStore<K> {
         if let Some(set) = commit.new_validators {
             batch.put(height_key(layout::VALIDATORS, height), set.to_bytes());
         }
-        for (index, tx) in commit.block.txs.iter().enumerate() {
+        for (index, (tx, id)) in commit.block.txs.iter().zip(commit.tx_ids).enumerate() {
             let loc = TxLocation {
                 height,
                 index: index as u32,
             };
-            let id = tx.id(suite);
+            let id = *id;
             batch.put(key(layout::TX, &[id.as_bytes()]), location_bytes(loc));
             // One that expires at this very height can never match again: like the expired
             // entries pruned below, it does not enter the window.

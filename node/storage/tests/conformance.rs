@@ -1129,6 +1129,7 @@ fn pruning_catches_up_over_blocks() {
                 certificate: &certificate,
                 tree: &tree,
                 events: &[],
+                tx_ids: &[],
                 new_validators: None,
                 keep_versions_from: keep,
             })

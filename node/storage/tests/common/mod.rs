@@ -24,6 +24,7 @@ pub struct Committed {
     pub certificate: CommitCertificate,
     pub tree: TreeUpdateBatch,
     pub events: Vec<Vec<Event>>,
+    pub tx_ids: Vec<Hash32>,
     pub new_validators: Option<ValidatorSet>,
 }
 
@@ -38,6 +39,7 @@ impl Committed {
             certificate: &self.certificate,
             tree: &self.tree,
             events: &self.events,
+            tx_ids: &self.tx_ids,
             new_validators: self.new_validators.as_ref(),
             keep_versions_from,
         }
@@ -78,6 +80,7 @@ pub fn prepare_next<K: KvStore>(
         certificate: committed.certificate.expect("certificate"),
         tree,
         events: committed.execution.events,
+        tx_ids: committed.execution.tx_ids,
         new_validators,
     }
 }

@@ -1,6 +1,7 @@
 //! An in-memory node store: the reference twin of the node's fjall store, used by tests and tools.
 
 use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::sync::Arc;
 
 use crate::error::StorageError;
 
@@ -9,7 +10,7 @@ use super::{Node, NodeKey, StaleNodeIndex, TreeReader, TreeUpdateBatch};
 /// Tree nodes and the stale-node index, in ordered maps.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryTreeStore {
-    nodes: BTreeMap<NodeKey, Node>,
+    nodes: BTreeMap<NodeKey, Arc<Node>>,
     stale: BTreeSet<StaleNodeIndex>,
 }
 
@@ -22,7 +23,7 @@ impl MemoryTreeStore {
     /// Applies a batch: stores its nodes and records its stale nodes.
     pub fn write_batch(&mut self, batch: &TreeUpdateBatch) {
         for (key, node) in &batch.new_nodes {
-            self.nodes.insert(*key, node.clone());
+            self.nodes.insert(*key, Arc::new(node.clone()));
         }
         self.stale.extend(batch.stale_nodes.iter().copied());
     }
@@ -55,7 +56,7 @@ impl MemoryTreeStore {
 }
 
 impl TreeReader for MemoryTreeStore {
-    fn get_node(&self, key: &NodeKey) -> Result<Option<Node>, StorageError> {
+    fn get_node(&self, key: &NodeKey) -> Result<Option<Arc<Node>>, StorageError> {
         Ok(self.nodes.get(key).cloned())
     }
 }

@@ -1,6 +1,7 @@
 //! Stored tree nodes, their hashes and encodings, and the storage interface.
 
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::codec::{Decode, Encode, Reader, Writer};
@@ -198,13 +199,15 @@ pub struct TreeUpdateBatch {
 }
 
 /// Read access to stored tree nodes (the node's fjall store, or [`super::MemoryTreeStore`]).
+/// Nodes come shared: a store that keeps decoded nodes in memory hands out the same one to
+/// every read, and a lookup walks down without copying each internal node's 16 slots.
 pub trait TreeReader {
     /// The node stored under `key`, or `None` if there is none (never written, or pruned).
-    fn get_node(&self, key: &NodeKey) -> Result<Option<Node>, StorageError>;
+    fn get_node(&self, key: &NodeKey) -> Result<Option<Arc<Node>>, StorageError>;
 }
 
 impl<R: TreeReader + ?Sized> TreeReader for &R {
-    fn get_node(&self, key: &NodeKey) -> Result<Option<Node>, StorageError> {
+    fn get_node(&self, key: &NodeKey) -> Result<Option<Arc<Node>>, StorageError> {
         (**self).get_node(key)
     }
 }

@@ -176,9 +176,9 @@ impl Harness {
             out.push((
                 path,
                 node.hash(self.suite),
-                matches!(node, Node::Leaf { .. }),
+                matches!(*node, Node::Leaf { .. }),
             ));
-            if let Node::Internal { children } = node {
+            if let Node::Internal { children } = &*node {
                 for (n, child) in children.iter().enumerate() {
                     if let Some(child) = child {
                         let child_path = path.child(n as u8);
@@ -188,7 +188,7 @@ impl Harness {
                             .unwrap()
                             .unwrap();
                         assert_eq!(node.hash(self.suite), child.hash);
-                        assert_eq!(matches!(node, Node::Leaf { .. }), child.is_leaf);
+                        assert_eq!(matches!(*node, Node::Leaf { .. }), child.is_leaf);
                         todo.push((child_path, node));
                     }
                 }

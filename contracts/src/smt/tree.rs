@@ -1,6 +1,7 @@
 //! Reading the tree at a version: values, roots and proofs.
 
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::crypto::{Hash32, Suite};
@@ -45,12 +46,14 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
 
     /// The value of `key` at `version`, if any.
     pub fn get(&self, key: &Hash32, version: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        let mut node = self.root_node(version)?;
+        let mut node = self.root_node_shared(version)?;
         let mut path = NibblePath::root();
         loop {
-            match node {
+            let child = match &*node {
                 Node::Null => return Ok(None),
-                Node::Leaf { key: found, value } => return Ok((found == *key).then_some(value)),
+                Node::Leaf { key: found, value } => {
+                    return Ok((found == key).then(|| value.clone()));
+                }
                 Node::Internal { children } => {
                     check_depth(&path)?;
                     let n = key_nibble(key, path.len());
@@ -58,9 +61,10 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
                         return Ok(None);
                     };
                     path = path.child(n);
-                    node = load_child(self.reader, path, &child)?;
+                    child
                 }
-            }
+            };
+            node = load_child_shared(self.reader, path, &child)?;
         }
     }
 
@@ -72,10 +76,10 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
         version: u64,
     ) -> Result<(Option<Vec<u8>>, StateProof), StorageError> {
         let mut siblings = Vec::new();
-        let mut node = self.root_node(version)?;
+        let mut node = self.root_node_shared(version)?;
         let mut path = NibblePath::root();
         loop {
-            match node {
+            let child = match &*node {
                 Node::Null => {
                     return Ok((
                         None,
@@ -87,17 +91,17 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
                 }
                 Node::Leaf { key: found, value } => {
                     let terminal = Some(ProofLeaf {
-                        key: found,
-                        value_hash: value_hash(self.suite, &value),
+                        key: *found,
+                        value_hash: value_hash(self.suite, value),
                     });
-                    let value = (found == *key).then_some(value);
+                    let value = (found == key).then(|| value.clone());
                     return Ok((value, StateProof { siblings, terminal }));
                 }
                 Node::Internal { children } => {
                     check_depth(&path)?;
                     let n = usize::from(key_nibble(key, path.len()));
                     let mut next = None;
-                    walk_nibble(self.suite, &children, n, &mut siblings, |lo, width| {
+                    walk_nibble(self.suite, children, n, &mut siblings, |lo, width| {
                         let mut present = children[lo..lo + width]
                             .iter()
                             .enumerate()
@@ -123,9 +127,10 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
                         ));
                     };
                     path = path.child(slot as u8);
-                    node = load_child(self.reader, path, &child)?;
+                    child
                 }
-            }
+            };
+            node = load_child_shared(self.reader, path, &child)?;
         }
     }
 
@@ -227,6 +232,10 @@ impl<'a, R: TreeReader> SparseMerkleTree<'a, R> {
     }
 
     pub(super) fn root_node(&self, version: u64) -> Result<Node, StorageError> {
+        self.root_node_shared(version).map(Arc::unwrap_or_clone)
+    }
+
+    fn root_node_shared(&self, version: u64) -> Result<Arc<Node>, StorageError> {
         self.reader
             .get_node(&NodeKey::root(version))?
             .ok_or(StorageError::MissingNode { version })
@@ -291,13 +300,22 @@ pub(super) fn load_child<R: TreeReader + ?Sized>(
     path: NibblePath,
     child: &Child,
 ) -> Result<Node, StorageError> {
+    load_child_shared(reader, path, child).map(Arc::unwrap_or_clone)
+}
+
+/// [`load_child`], the node as the store shares it (for walks that only read it).
+fn load_child_shared<R: TreeReader + ?Sized>(
+    reader: &R,
+    path: NibblePath,
+    child: &Child,
+) -> Result<Arc<Node>, StorageError> {
     let node =
         reader
             .get_node(&NodeKey::new(child.version, path))?
             .ok_or(StorageError::MissingNode {
                 version: child.version,
             })?;
-    match (&node, child.is_leaf) {
+    match (&*node, child.is_leaf) {
         (Node::Leaf { key, .. }, true) if path.is_prefix_of(key) => Ok(node),
         (Node::Leaf { .. }, true) => Err(corrupt("leaf stored off its key's path")),
         (Node::Internal { .. }, false) => Ok(node),

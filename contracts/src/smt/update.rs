@@ -2,6 +2,7 @@
 //! changed path once.
 
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::crypto::{Hash32, Suite};
@@ -100,7 +101,7 @@ pub(super) fn put_batch<R: TreeReader + ?Sized>(
             let node = reader
                 .get_node(&key)?
                 .ok_or(StorageError::MissingNode { version: base })?;
-            match node {
+            match Arc::unwrap_or_clone(node) {
                 Node::Null => {
                     up.stale(key);
                     Existing::Empty

@@ -3,6 +3,8 @@
 //!
 //! The key layout (one-byte prefixes, byte widths) is in [`crate::layout`].
 
+use std::sync::Arc;
+
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
 use lichen_contracts::codec::{Decode, Encode, Reader};
 use lichen_contracts::crypto::{Hash32, Suite};
@@ -80,7 +82,7 @@ pub struct ChainStore<K: KvStore> {
     /// version that wrote it, and never changed (pruning only deletes it), so a cached node is
     /// never out of date. Every state read walks from the root, so the few nodes near it are
     /// read for every transaction admitted, built and executed.
-    nodes: quick_cache::sync::Cache<NodeKey, Node, NodeWeighter>,
+    nodes: quick_cache::sync::Cache<NodeKey, Arc<Node>, NodeWeighter>,
     /// Headers of committed blocks read or written before. A committed block never changes; a
     /// header is read from the whole stored block (a quarter megabyte under load), and the
     /// tip's is read for every transaction admitted.
@@ -98,9 +100,9 @@ pub const NODE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 #[derive(Clone)]
 struct NodeWeighter;
 
-impl quick_cache::Weighter<NodeKey, Node> for NodeWeighter {
-    fn weight(&self, _key: &NodeKey, node: &Node) -> u64 {
-        let heap = match node {
+impl quick_cache::Weighter<NodeKey, Arc<Node>> for NodeWeighter {
+    fn weight(&self, _key: &NodeKey, node: &Arc<Node>) -> u64 {
+        let heap = match &**node {
             Node::Leaf { value, .. } => value.len(),
             Node::Null | Node::Internal { .. } => 0,
         };
@@ -108,7 +110,7 @@ impl quick_cache::Weighter<NodeKey, Node> for NodeWeighter {
     }
 }
 
-fn node_cache() -> quick_cache::sync::Cache<NodeKey, Node, NodeWeighter> {
+fn node_cache() -> quick_cache::sync::Cache<NodeKey, Arc<Node>, NodeWeighter> {
     let per_node = (std::mem::size_of::<NodeKey>() + std::mem::size_of::<Node>()) as u64;
     quick_cache::sync::Cache::with_weighter(
         (NODE_CACHE_BYTES / per_node) as usize,
@@ -713,7 +715,7 @@ impl<K: KvStore> lichen_contracts::replay::ReplayLookup for ChainStore<K> {
 }
 
 impl<K: KvStore> TreeReader for ChainStore<K> {
-    fn get_node(&self, node_key: &NodeKey) -> Result<Option<Node>, StorageError> {
+    fn get_node(&self, node_key: &NodeKey) -> Result<Option<Arc<Node>>, StorageError> {
         if let Some(node) = self.nodes.get(node_key) {
             return Ok(Some(node));
         }
@@ -724,7 +726,7 @@ impl<K: KvStore> TreeReader for ChainStore<K> {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        let node = Node::from_bytes(&bytes).map_err(StorageError::Corrupt)?;
+        let node = Arc::new(Node::from_bytes(&bytes).map_err(StorageError::Corrupt)?);
         self.nodes.insert(*node_key, node.clone());
         Ok(Some(node))
     }

@@ -21,7 +21,7 @@ use lichen_contracts::presentation::{
     Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
 };
 use lichen_contracts::smt::{SparseMerkleTree, StateProof, TreeUpdateBatch};
-use lichen_contracts::state::{StateKey, StateViewExt, decode_entry};
+use lichen_contracts::state::{ReplayWindow, StateKey, StateViewExt, decode_entry};
 use lichen_contracts::tx::SignedTransaction;
 use lichen_storage::{BlockCommit, ChainStore, KvStore, StoredTip};
 
@@ -256,7 +256,11 @@ impl Chain {
             time_ms: previous.time_ms + 1,
         };
         let base = self.state_at(tip.height);
-        match apply_tx(suite, &base, &self.store, verified, &ctx) {
+        // No replay lookup: a replay is no matter of authority, and what the window holds
+        // (committed transactions) admission refuses by the transaction index before asking
+        // this; the lookup was a store read per admitted transaction.
+        let no_replays = ReplayWindow::default();
+        match apply_tx(suite, &base, &no_replays, verified, &ctx) {
             Err(e) if e.is_internal() => Err(NodeError::from(e)),
             Err(e) if e.is_unauthorised() => Ok(Some(e)),
             _ => Ok(None),

@@ -87,6 +87,10 @@ pub struct ChainStore<K: KvStore> {
     /// header is read from the whole stored block (a quarter megabyte under load), and the
     /// tip's is read for every transaction admitted.
     headers: quick_cache::sync::Cache<u64, BlockHeader>,
+    /// The tip as last written by this store (genesis, a commit, a restore), so that reading it,
+    /// once or more per admitted transaction, is no store read. Only the writers set it, after
+    /// their batch is in: a reader never fills it, so it cannot put back an older tip.
+    tip: std::sync::RwLock<Option<StoredTip>>,
 }
 
 /// Block headers a store keeps in memory, at most (~200 bytes each).
@@ -200,6 +204,14 @@ impl<K: KvStore> ChainStore<K> {
             suite: std::sync::OnceLock::new(),
             nodes: node_cache(),
             headers: quick_cache::sync::Cache::new(HEADER_CACHE_MAX),
+            tip: std::sync::RwLock::new(None),
+        }
+    }
+
+    /// Remembers `tip` as the one just written.
+    pub(crate) fn set_tip(&self, tip: StoredTip) {
+        if let Ok(mut cached) = self.tip.write() {
+            *cached = Some(tip);
         }
     }
 
@@ -276,7 +288,9 @@ impl<K: KvStore> ChainStore<K> {
         batch.put(key(layout::META, &[layout::META_TIP]), tip_bytes(0, &hash));
         self.kv.apply(batch)?;
         self.kv.flush()?;
-        Ok(StoredTip { height: 0, hash })
+        let tip = StoredTip { height: 0, hash };
+        self.set_tip(tip);
+        Ok(tip)
     }
 
     /// The chain's suite (from the stored genesis, decoded once).
@@ -299,6 +313,9 @@ impl<K: KvStore> ChainStore<K> {
 
     /// The last committed block.
     pub fn tip(&self) -> Result<StoredTip, StoreError> {
+        if let Some(tip) = self.tip.read().ok().and_then(|t| *t) {
+            return Ok(tip);
+        }
         let bytes = self
             .kv
             .get(&key(layout::META, &[layout::META_TIP]))?
@@ -625,6 +642,7 @@ impl<K: KvStore> ChainStore<K> {
             tip_bytes(height, &hash),
         );
         self.kv.apply(batch)?;
+        self.set_tip(StoredTip { height, hash });
         self.headers.insert(height, header.clone());
         // Out of the cache once out of the store. (A reader that fetched one of them just
         // before the batch may put it back: a node of a version no longer kept, which only a

@@ -153,10 +153,12 @@ impl<K: KvStore> ChainStore<K> {
         );
         self.kv().apply(batch)?;
         self.kv().flush()?;
-        Ok(StoredTip {
+        let tip = StoredTip {
             height: checkpoint,
             hash,
-        })
+        };
+        self.set_tip(tip);
+        Ok(tip)
     }
 
     fn refuse_a_chain(&self) -> Result<(), StoreError> {

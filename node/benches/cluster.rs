@@ -33,6 +33,7 @@ use lichen_contracts::tx::SignedTransaction;
 use lichen_node::mempool::{AdmitContext, Mempool};
 
 use common::cluster::{Cluster, VALIDATORS};
+use common::http_load::{self, Connection};
 use common::{CLIENT_THREADS, licence_id, ms, percentile};
 
 /// The watcher polls node 0's `/health` this often.
@@ -96,13 +97,9 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Submits `txs`, one per request (`POST /v1/transactions`) if there is one, else as one batch
-/// (`POST /v1/transactions/batch`), retrying those answered "retry" (or the whole request on
-/// 503/429). Returns the number of retries.
-fn submit_many(client: &Client, txs: &[&[u8]]) -> usize {
-    if txs.len() == 1 {
-        return submit_one(client, txs[0]);
-    }
+/// Submits `txs` as one batch (`POST /v1/transactions/batch`), retrying those answered "retry"
+/// (or the whole request on 503/429). Returns the number of retries.
+fn submit_batch(client: &Client, txs: &[&[u8]]) -> usize {
     let mut waiting: Vec<&[u8]> = txs.to_vec();
     for retry in 0..RETRIES_MAX {
         match client.submit_batch(&waiting) {
@@ -130,18 +127,19 @@ fn submit_many(client: &Client, txs: &[&[u8]]) -> usize {
     panic!("batch still refused after {RETRIES_MAX} retries");
 }
 
-/// Submits `bytes` to `client` without waiting, retrying while the node answers 503 (overloaded,
-/// pool full) or 429 (the agency's share of the pool is full). Returns the number of retries.
-fn submit_one(client: &Client, bytes: &[u8]) -> usize {
+/// Submits one transaction (`POST /v1/transactions`, without waiting) on a kept-alive
+/// connection of the lean client, retrying while the node answers 503 (overloaded, pool full)
+/// or 429 (the agency's share of the pool is full). Returns the number of retries.
+fn submit_one(connection: &mut Connection, url: &str, bytes: &[u8]) -> usize {
+    let request = http_load::post_request(url, "/v1/transactions", bytes);
     for retry in 0..RETRIES_MAX {
-        match client.post_bytes("/v1/transactions", bytes) {
+        match connection.send(&request) {
             Ok((202, _)) => return retry,
-            Ok((status, body)) => panic!("submission answered {status}: {body}"),
-            Err(ClientError::Api {
-                status: 429 | 503, ..
-            }) => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            Ok((429 | 503, _)) => std::thread::sleep(Duration::from_millis(10)),
+            Ok((status, body)) => panic!(
+                "submission answered {status}: {}",
+                String::from_utf8_lossy(body)
+            ),
             Err(e) => panic!("submission failed: {e}"),
         }
     }
@@ -235,6 +233,10 @@ fn load(
             let (bytes, next, urls) = (bytes.clone(), next.clone(), cluster.urls.clone());
             std::thread::spawn(move || {
                 let clients: Vec<Client> = urls.iter().map(|u| Client::new(u)).collect();
+                let mut connections: Vec<Connection> = urls
+                    .iter()
+                    .map(|u| Connection::open(u).expect("connect"))
+                    .collect();
                 let mut sent = Vec::new();
                 let mut retries = 0;
                 loop {
@@ -245,7 +247,12 @@ fn load(
                     let chunk = first..(first + batch).min(bytes.len());
                     let txs: Vec<&[u8]> = bytes[chunk.clone()].iter().map(Vec::as_slice).collect();
                     let at = Instant::now();
-                    retries += submit_many(&clients[(first / batch) % clients.len()], &txs);
+                    let node = (first / batch) % clients.len();
+                    retries += if batch == 1 {
+                        submit_one(&mut connections[node], &urls[node], txs[0])
+                    } else {
+                        submit_batch(&clients[node], &txs)
+                    };
                     sent.extend(chunk.map(|i| (i, at)));
                 }
                 (sent, retries, thread_cpu().unwrap_or_default())

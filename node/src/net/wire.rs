@@ -283,8 +283,12 @@ async fn write_frame<T: AsyncWrite + Unpin + Send>(
     }
     let len =
         u32::try_from(body.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    io.write_all(&len.to_be_bytes()).await?;
-    io.write_all(body).await?;
+    // One write: a yamux stream sends a frame per write (each framed and encrypted again by
+    // Noise), so the length and the body go out together.
+    let mut frame = Vec::with_capacity(4 + body.len());
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(body);
+    io.write_all(&frame).await?;
     io.close().await
 }
 

@@ -2520,3 +2520,66 @@ fn observer_encodings_are_exact() {
         );
     }
 }
+
+/// `check_authority` (what a node's admission asks) refuses exactly what `apply_tx` refuses as
+/// unauthorised, and lets pass what `apply_tx` refuses for other reasons, which may change
+/// before the transaction's block (an issue stops before the type and the licence are read).
+#[test]
+fn check_authority_refuses_only_who_signed() {
+    use lichen_contracts::exec::VersionedState;
+    use lichen_contracts::ledger::{BlockContext, apply_tx, check_authority, verify_signatures};
+    for suite in [Suite::Intl, Suite::Sm] {
+        let mut c = chain(suite);
+        ok_with(&mut c, |c| vec![issue(c, "L-1")]);
+        // Unauthorised: both refuse, with the same error.
+        let unauthorised = [
+            issue_tx(&mut c, "L-2", "business", "agency-a", "agency-b"),
+            issue_tx(&mut c, "L-2", "business", "agency-x", "agency-a"),
+            c.signed(
+                Payload::SetAgencyStatus {
+                    id: "agency-b".into(),
+                    status: EntityStatus::Suspended,
+                },
+                "agency-a",
+            ),
+        ];
+        // Refused for other reasons (an existing id, an unknown or unauthorised type): the
+        // authority check lets them pass.
+        let otherwise_refused = [
+            issue(&mut c, "L-1"),
+            issue_tx(&mut c, "L-3", "no-such-type", "agency-a", "agency-a"),
+            issue_tx(&mut c, "L-3", "food", "agency-b", "agency-b"),
+        ];
+        let fresh = issue(&mut c, "L-4");
+
+        let state = VersionedState::new(&c.store, suite, c.height());
+        let ctx = BlockContext {
+            height: c.height() + 1,
+            time_ms: next_time(&c),
+        };
+        let both = |tx: &SignedTransaction| {
+            let verified = verify_signatures(suite, tx).unwrap();
+            let full = apply_tx(suite, &state, &c.replay, verified, &ctx).err();
+            let verified = verify_signatures(suite, tx).unwrap();
+            (full, check_authority(suite, &state, verified, &ctx).err())
+        };
+        for tx in &unauthorised {
+            let (full, authority) = both(tx);
+            assert!(
+                full.as_ref().is_some_and(TxError::is_unauthorised),
+                "{full:?}"
+            );
+            assert_eq!(authority, full);
+        }
+        for tx in &otherwise_refused {
+            let (full, authority) = both(tx);
+            assert!(
+                full.as_ref().is_some_and(|e| !e.is_unauthorised()),
+                "{full:?}"
+            );
+            assert_eq!(authority, None);
+        }
+        // A valid issue passes both.
+        assert_eq!(both(&fresh), (None, None));
+    }
+}

@@ -15,13 +15,13 @@ use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::exec::{BlockExecution, BlockExecutor, VersionedState, execute_block_known};
 use lichen_contracts::genesis::Genesis;
-use lichen_contracts::ledger::{BlockContext, TxError, apply_tx, verify_signatures_known};
+use lichen_contracts::ledger::{BlockContext, TxError, check_authority, verify_signatures_known};
 use lichen_contracts::model::{ChainParams, Evidence, Licence, Observer, ValidatorSet};
 use lichen_contracts::presentation::{
     Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
 };
 use lichen_contracts::smt::{SparseMerkleTree, StateProof, TreeUpdateBatch};
-use lichen_contracts::state::{ReplayWindow, StateKey, StateViewExt, decode_entry};
+use lichen_contracts::state::{StateKey, StateViewExt, decode_entry};
 use lichen_contracts::tx::SignedTransaction;
 use lichen_storage::{BlockCommit, ChainStore, KvStore, StoredTip};
 
@@ -239,8 +239,8 @@ impl Chain {
     }
 
     /// What the rules would refuse `tx` for as to who signed it ([`TxError::is_unauthorised`]),
-    /// applying it to the committed state as the next block would (nothing is written); `None`
-    /// if nothing. Other refusals pass here: they may depend on transactions still pending (a
+    /// checked against the committed state as the next block would (`check_authority`: the
+    /// rules up to their checks of who signed; nothing is written); `None` if nothing. Other refusals pass here: they may depend on transactions still pending (a
     /// revocation of a licence issued a moment ago), and the block builder leaves such
     /// transactions out.
     pub fn authority_refusal(&self, tx: &SignedTransaction) -> Result<Option<TxError>, NodeError> {
@@ -256,11 +256,7 @@ impl Chain {
             time_ms: previous.time_ms + 1,
         };
         let base = self.state_at(tip.height);
-        // No replay lookup: a replay is no matter of authority, and what the window holds
-        // (committed transactions) admission refuses by the transaction index before asking
-        // this; the lookup was a store read per admitted transaction.
-        let no_replays = ReplayWindow::default();
-        match apply_tx(suite, &base, &no_replays, verified, &ctx) {
+        match check_authority(suite, &base, verified, &ctx) {
             Err(e) if e.is_internal() => Err(NodeError::from(e)),
             Err(e) if e.is_unauthorised() => Ok(Some(e)),
             _ => Ok(None),

@@ -146,34 +146,51 @@ pub(super) async fn submit_batch(
         ));
     }
     let admission = state.node.admission.clone();
-    let outcomes = blocking(move || Ok((admission.submit_batch(&txs)?, txs))).await?;
     let suite = state.node.chain.suite();
-    let (outcomes, txs) = outcomes;
+    // Refused transactions' ids are worked out here too: decoding is CPU work (each signer's
+    // key), not for the async worker.
+    let outcomes = blocking(move || {
+        let outcomes = admission.submit_batch(&txs)?;
+        Ok(outcomes
+            .into_iter()
+            .zip(&txs)
+            .map(|(outcome, bytes)| {
+                let id = match &outcome {
+                    Ok(admitted) => Some(admitted.id),
+                    // For the client's records; the bytes may not decode at all.
+                    Err(_) => SignedTransaction::from_wire(bytes)
+                        .ok()
+                        .map(|tx| tx.id(suite)),
+                };
+                (outcome, id)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
     let results = outcomes
         .into_iter()
-        .zip(&txs)
-        .map(|(outcome, bytes)| match outcome {
-            Ok(admitted) => BatchItemResult {
-                id: Some(admitted.id.to_hex()),
-                status: "pending".into(),
-                duplicate: Some(admitted.duplicate),
-                error: None,
-            },
-            Err(e) => {
-                let error = ApiError::from(e);
-                let retry = error.status == StatusCode::SERVICE_UNAVAILABLE
-                    || error.status == StatusCode::TOO_MANY_REQUESTS;
-                BatchItemResult {
-                    // For the client's records; the bytes may not decode at all.
-                    id: SignedTransaction::from_wire(bytes)
-                        .ok()
-                        .map(|tx| tx.id(suite).to_hex()),
-                    status: if retry { "retry" } else { "refused" }.into(),
-                    duplicate: None,
-                    error: Some(ErrorDetail {
-                        code: error.code.into(),
-                        message: error.message,
-                    }),
+        .map(|(outcome, id)| {
+            let id = id.map(|id| id.to_hex());
+            match outcome {
+                Ok(admitted) => BatchItemResult {
+                    id,
+                    status: "pending".into(),
+                    duplicate: Some(admitted.duplicate),
+                    error: None,
+                },
+                Err(e) => {
+                    let error = ApiError::from(e);
+                    let retry = error.status == StatusCode::SERVICE_UNAVAILABLE
+                        || error.status == StatusCode::TOO_MANY_REQUESTS;
+                    BatchItemResult {
+                        id,
+                        status: if retry { "retry" } else { "refused" }.into(),
+                        duplicate: None,
+                        error: Some(ErrorDetail {
+                            code: error.code.into(),
+                            message: error.message,
+                        }),
+                    }
                 }
             }
         })

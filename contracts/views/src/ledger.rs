@@ -7,6 +7,7 @@ use lichen_contracts::ledger::Event;
 use lichen_contracts::model::*;
 
 use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::entities::*;
@@ -63,38 +64,96 @@ pub fn licence_draft_to_json(d: &LicenceDraft) -> Value {
 /// `superseded_by` (`null` if none), `issued_height`, `issued_time_ms`, `updated_height`,
 /// `updated_time_ms` (with their RFC 3339 companions).
 pub fn licence_to_json(l: &Licence) -> Value {
-    let mut v = licence_draft_to_json(&l.draft);
-    if let Value::Object(map) = &mut v {
-        let rest = json!({
-            "status": l.status.name(),
-            "status_reason": l.status_reason,
-            "supersedes": l.supersedes,
-            "superseded_by": l.superseded_by,
-            "issued_height": l.issued_height,
-            "issued_time_ms": l.issued_time_ms,
-            "issued_time": rfc3339_from_ms(l.issued_time_ms),
-            "updated_height": l.updated_height,
-            "updated_time_ms": l.updated_time_ms,
-            "updated_time": rfc3339_from_ms(l.updated_time_ms),
-        });
-        if let Value::Object(rest) = rest {
-            map.extend(rest);
+    to_value(&LicenceView::from(l))
+}
+
+/// [`licence_to_json`]'s fields, typed: what the API answers and its clients read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceView {
+    pub id: String,
+    pub licence_type: String,
+    pub issuer: String,
+    pub document_hash: String,
+    pub holder_commitment: String,
+    pub valid_from_ms: u64,
+    pub valid_from: String,
+    pub valid_until_ms: Option<u64>,
+    pub valid_until: Option<String>,
+    /// `LicenceStatus::name()`: `"active"`, `"suspended"`, `"revoked"`, `"superseded"`.
+    pub status: String,
+    pub status_reason: String,
+    pub supersedes: Option<String>,
+    pub superseded_by: Option<String>,
+    pub issued_height: u64,
+    pub issued_time_ms: u64,
+    pub issued_time: String,
+    pub updated_height: u64,
+    pub updated_time_ms: u64,
+    pub updated_time: String,
+}
+
+impl From<&Licence> for LicenceView {
+    fn from(l: &Licence) -> Self {
+        let d = &l.draft;
+        LicenceView {
+            id: d.id.clone(),
+            licence_type: d.licence_type.clone(),
+            issuer: d.issuer.clone(),
+            document_hash: d.document_hash.to_hex(),
+            holder_commitment: d.holder_commitment.to_hex(),
+            valid_from_ms: d.valid_from_ms,
+            valid_from: rfc3339_from_ms(d.valid_from_ms),
+            valid_until_ms: d.valid_until_ms,
+            valid_until: d.valid_until_ms.map(rfc3339_from_ms),
+            status: l.status.name().to_string(),
+            status_reason: l.status_reason.clone(),
+            supersedes: l.supersedes.clone(),
+            superseded_by: l.superseded_by.clone(),
+            issued_height: l.issued_height,
+            issued_time_ms: l.issued_time_ms,
+            issued_time: rfc3339_from_ms(l.issued_time_ms),
+            updated_height: l.updated_height,
+            updated_time_ms: l.updated_time_ms,
+            updated_time: rfc3339_from_ms(l.updated_time_ms),
         }
     }
-    v
 }
 
 /// `{hash, submitter, label, height, time_ms, time, tx_id}`.
 pub fn evidence_to_json(e: &Evidence) -> Value {
-    json!({
-        "hash": e.hash.to_hex(),
-        "submitter": e.submitter,
-        "label": e.label,
-        "height": e.height,
-        "time_ms": e.time_ms,
-        "time": rfc3339_from_ms(e.time_ms),
-        "tx_id": e.tx_id.to_hex(),
-    })
+    to_value(&EvidenceView::from(e))
+}
+
+/// [`evidence_to_json`]'s fields, typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceView {
+    pub hash: String,
+    pub submitter: String,
+    pub label: String,
+    pub height: u64,
+    pub time_ms: u64,
+    pub time: String,
+    pub tx_id: String,
+}
+
+impl From<&Evidence> for EvidenceView {
+    fn from(e: &Evidence) -> Self {
+        EvidenceView {
+            hash: e.hash.to_hex(),
+            submitter: e.submitter.clone(),
+            label: e.label.clone(),
+            height: e.height,
+            time_ms: e.time_ms,
+            time: rfc3339_from_ms(e.time_ms),
+            tx_id: e.tx_id.to_hex(),
+        }
+    }
+}
+
+/// A typed view as a `Value` (its fields then in alphabetical order, as every `*_to_json`).
+pub(crate) fn to_value(view: &impl Serialize) -> Value {
+    // Views hold strings, numbers, booleans and options of them: serialising cannot fail.
+    serde_json::to_value(view).expect("a view serialises to JSON")
 }
 
 /// Every header field, `time`, and the block `hash` under `suite`.

@@ -7,7 +7,10 @@
 //! computes) and, for the types read as input, `<type>_from_json(&Value) -> Result<T, JsonError>`.
 //! Input types: [`Genesis`] and each of its parts, and [`TrustAnchor`]. Output-only types:
 //! licences, evidence, blocks, headers, certificates, transactions, events, verifier reports and
-//! validator sets with their quorum and hash.
+//! validator sets with their quorum and hash. What clients read field by field also has a typed
+//! view that serialises to the same JSON ([`VerifyReport`], [`LicenceView`], [`EvidenceView`],
+//! the bodies in [`api`]): the node answers with those directly, without building a `Value`
+//! (for `POST /v1/verify`, the `Value` and its sorted map cost more than the verification).
 //!
 //! # Conventions
 //!
@@ -30,7 +33,8 @@
 //! - **Integers** (`u64` heights, times, nonces) are JSON numbers. A JavaScript client reads
 //!   numbers above 2^53 inexactly; heights and millisecond times never get there in practice.
 //! - **Optional values** are `null` when absent; the field is always present.
-//! - **Field order** in output is alphabetical (serde_json's map is sorted), so output is stable.
+//! - **Field order** in a `Value` is alphabetical (serde_json's map is sorted); a typed view
+//!   serialised directly keeps its declaration order. Either way output is stable.
 //!
 //! # Input rules
 //!

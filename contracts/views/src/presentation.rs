@@ -9,9 +9,10 @@ use lichen_contracts::presentation::{
     PRESENTATION_BYTES_MAX, Presentation, RECEIPT_TAG, Report, TrustAnchor, TrustState, Verdict,
 };
 use lichen_contracts::smt::StateProof;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::ledger::{evidence_to_json, licence_to_json, opt_time};
+use crate::ledger::{EvidenceView, LicenceView, evidence_to_json, licence_to_json, to_value};
 use crate::text::rfc3339_from_ms;
 use crate::trust_anchor_to_json;
 
@@ -66,66 +67,118 @@ fn kind(bytes: &[u8]) -> &'static str {
     }
 }
 
-fn check_to_json(c: &Check) -> Value {
-    json!({
-        "id": c.id.name(),
-        "outcome": c.outcome.name(),
-        "detail": c.detail,
-        "title_zh": c.id.title().0,
-        "title_en": c.id.title().1,
-        "summary_zh": c.id.summary_zh(c.outcome),
-    })
+/// The verifier's report on `bytes` (the presentation or receipt it was run on), as JSON: the
+/// fields of [`VerifyReport`].
+pub fn report_to_json(report: &Report, bytes: &[u8]) -> Value {
+    to_value(&VerifyReport::new(report, bytes))
 }
 
-/// The verifier's report on `bytes` (the presentation or receipt it was run on):
+/// The verifier's report on a presentation or receipt, as `POST /v1/verify`, `lichen verify
+/// --json` and the WASM `verify` give it:
 ///
-/// `{kind, verdict, ok, certified, checks: [{id, outcome, detail, title_zh, title_en, summary_zh}], status_as_of_ms,
-/// status_as_of, height, licence, evidence, holder_checked, trust_package}`
-///
-/// - `kind`: `"presentation"`, `"compact"` or `"receipt"` (by the leading tag);
-/// - `verdict`: `Verdict::name()`; `ok`: the verdict is VALID or ANCHORED (`lichen verify` exits
-///   0 exactly then);
-/// - `certified`: the `state_proof` check passed, so the record below is the one the trusted
-///   validators certified (with `false`, `licence` / `evidence` are only what the bytes claim);
-/// - `status_as_of_ms` / `height`: the certified header's time and height (a receipt's time is
-///   the anchoring time), `null` when nothing was certified;
-/// - `licence` (presentations) / `evidence` (receipts): the record, `null` when the bytes do not
-///   decode or are of the other kind;
-/// - `holder_checked`: whether the person presenting it was checked against the holder
-///   commitment (a `holder` check line says how it came out);
-/// - `trust_package`: `{checkpoint_height, checkpoint_time_ms, checkpoint_time, package_hash}`
-///   of the trust package used ("trust as of"), `null` without one.
-pub fn report_to_json(report: &Report, bytes: &[u8]) -> Value {
-    let decoded = decode(bytes).ok();
-    let certified = report
-        .check(CheckId::StateProof)
-        .is_some_and(|c| c.outcome == Outcome::Pass);
-    json!({
-        "kind": kind(bytes),
-        "verdict": report.verdict.name(),
-        "ok": matches!(report.verdict, Verdict::Valid | Verdict::Anchored),
-        "certified": certified,
-        "checks": report.checks.iter().map(check_to_json).collect::<Vec<_>>(),
-        "status_as_of_ms": report.status_as_of_ms,
-        "status_as_of": opt_time(report.status_as_of_ms),
-        "height": report.height,
-        "licence": match &decoded {
-            Some(Decoded::Presentation(p)) => licence_to_json(&p.licence),
-            Some(Decoded::Compact(c)) => licence_to_json(&c.licence),
-            _ => Value::Null,
-        },
-        "evidence": match &decoded {
-            Some(Decoded::Receipt(r)) => evidence_to_json(&r.evidence),
-            _ => Value::Null,
-        },
-        "holder_checked": report.check(CheckId::Holder).is_some(),
-        "trust_package": report.trust_package.map(|p| json!({
-            "checkpoint_height": p.checkpoint_height,
-            "checkpoint_time_ms": p.checkpoint_time_ms,
-            "checkpoint_time": rfc3339_from_ms(p.checkpoint_time_ms),
-            "package_hash": p.package_hash.to_hex(),
-        })),
-    })
+/// `{kind, verdict, ok, certified, checks: [{id, outcome, detail, title_zh, title_en,
+/// summary_zh}], status_as_of_ms, status_as_of, height, licence, evidence, holder_checked,
+/// trust_package}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// `"presentation"`, `"compact"` or `"receipt"` (by the leading tag).
+    pub kind: String,
+    /// `Verdict::name()`: `"VALID"`, `"ANCHORED"`, `"REVOKED"`, `"TAMPERED"`...
+    pub verdict: String,
+    /// The verdict is VALID or ANCHORED (`lichen verify` exits 0 exactly then).
+    pub ok: bool,
+    /// The `state_proof` check passed, so the record below is the one the trusted validators
+    /// certified (with `false`, `licence` / `evidence` are only what the bytes claim).
+    pub certified: bool,
+    /// Every check, in the order they ran.
+    pub checks: Vec<CheckView>,
+    /// The certified header's time (a receipt's: the anchoring time), `null` when nothing was
+    /// certified.
+    pub status_as_of_ms: Option<u64>,
+    pub status_as_of: Option<String>,
+    /// The certified header's height, `null` when nothing was certified.
+    pub height: Option<u64>,
+    /// The licence (presentations), `null` when the bytes do not decode or are a receipt.
+    pub licence: Option<LicenceView>,
+    /// The evidence entry (receipts), `null` otherwise.
+    pub evidence: Option<EvidenceView>,
+    /// Whether the person presenting it was checked against the holder commitment (a `holder`
+    /// check line says how it came out).
+    pub holder_checked: bool,
+    /// The trust package used ("trust as of"), `null` without one.
+    pub trust_package: Option<PackageUsedView>,
+}
+
+/// One line of a [`VerifyReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckView {
+    /// `CheckId::name()`: `"encoding"`, `"state_proof"`, `"holder"`...
+    pub id: String,
+    /// `"pass"`, `"fail"` or `"skipped"`.
+    pub outcome: String,
+    pub detail: String,
+    pub title_zh: String,
+    pub title_en: String,
+    pub summary_zh: String,
+}
+
+/// The trust package a [`VerifyReport`] used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageUsedView {
+    pub checkpoint_height: u64,
+    pub checkpoint_time_ms: u64,
+    pub checkpoint_time: String,
+    pub package_hash: String,
+}
+
+impl VerifyReport {
+    /// The view of `report`, which the verifier made of `bytes`.
+    pub fn new(report: &Report, bytes: &[u8]) -> Self {
+        let decoded = decode(bytes).ok();
+        let certified = report
+            .check(CheckId::StateProof)
+            .is_some_and(|c| c.outcome == Outcome::Pass);
+        VerifyReport {
+            kind: kind(bytes).to_string(),
+            verdict: report.verdict.name().to_string(),
+            ok: matches!(report.verdict, Verdict::Valid | Verdict::Anchored),
+            certified,
+            checks: report.checks.iter().map(CheckView::from).collect(),
+            status_as_of_ms: report.status_as_of_ms,
+            status_as_of: report.status_as_of_ms.map(rfc3339_from_ms),
+            height: report.height,
+            licence: match &decoded {
+                Some(Decoded::Presentation(p)) => Some(LicenceView::from(&p.licence)),
+                Some(Decoded::Compact(c)) => Some(LicenceView::from(&c.licence)),
+                _ => None,
+            },
+            evidence: match &decoded {
+                Some(Decoded::Receipt(r)) => Some(EvidenceView::from(&r.evidence)),
+                _ => None,
+            },
+            holder_checked: report.check(CheckId::Holder).is_some(),
+            trust_package: report.trust_package.map(|p| PackageUsedView {
+                checkpoint_height: p.checkpoint_height,
+                checkpoint_time_ms: p.checkpoint_time_ms,
+                checkpoint_time: rfc3339_from_ms(p.checkpoint_time_ms),
+                package_hash: p.package_hash.to_hex(),
+            }),
+        }
+    }
+}
+
+impl From<&Check> for CheckView {
+    fn from(c: &Check) -> Self {
+        let (title_zh, title_en) = c.id.title();
+        CheckView {
+            id: c.id.name().to_string(),
+            outcome: c.outcome.name().to_string(),
+            detail: c.detail.clone(),
+            title_zh: title_zh.to_string(),
+            title_en: title_en.to_string(),
+            summary_zh: c.id.summary_zh(c.outcome).to_string(),
+        }
+    }
 }
 
 fn certified_to_json(c: &Certified) -> Value {

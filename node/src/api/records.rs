@@ -183,7 +183,7 @@ pub(super) async fn verify(
     query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<views::VerifyReport>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let body = read_body(body, state.body_bytes_max).await?;
     let (bytes, params) = if is_json_body(&headers) {
@@ -273,7 +273,7 @@ pub(super) async fn verify(
         if let Some(report) =
             verify_at_desk_if_cheap(trust, &bytes, document, &policy, desk(expect, &holder))
         {
-            return Ok(Json(views::report_to_json(&report, &bytes)));
+            return Ok(Json(views::VerifyReport::new(&report, &bytes)));
         }
     }
     let report = blocking(move || {
@@ -287,7 +287,7 @@ pub(super) async fn verify(
             package: package.as_ref().map(|p| &p.state),
         };
         let report = verify_at_desk(trust, &bytes, document, &policy, desk(expect, &holder));
-        Ok(views::report_to_json(&report, &bytes))
+        Ok(views::VerifyReport::new(&report, &bytes))
     })
     .await?;
     Ok(Json(report))

@@ -10,6 +10,7 @@ use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature}
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::api::to_value;
 use crate::entities::*;
 use crate::text::*;
 
@@ -148,12 +149,6 @@ impl From<&Evidence> for EvidenceView {
             tx_id: e.tx_id.to_hex(),
         }
     }
-}
-
-/// A typed view as a `Value` (its fields then in alphabetical order, as every `*_to_json`).
-pub(crate) fn to_value(view: &impl Serialize) -> Value {
-    // Views hold strings, numbers, booleans and options of them: serialising cannot fail.
-    serde_json::to_value(view).expect("a view serialises to JSON")
 }
 
 /// Every header field, `time`, and the block `hash` under `suite`.

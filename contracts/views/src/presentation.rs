@@ -12,7 +12,8 @@ use lichen_contracts::smt::StateProof;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::ledger::{EvidenceView, LicenceView, evidence_to_json, licence_to_json, to_value};
+use crate::api::to_value;
+use crate::ledger::{EvidenceView, LicenceView, evidence_to_json, licence_to_json};
 use crate::text::rfc3339_from_ms;
 use crate::trust_anchor_to_json;
 

@@ -151,6 +151,14 @@ impl Mempool {
     /// Decodes and checks `bytes` without touching the pool (run it outside the pool's lock:
     /// signature checks are the expensive part).
     pub fn check(ctx: &AdmitContext<'_>, bytes: &[u8]) -> Result<SignedTransaction, AdmitError> {
+        let tx = Self::screen(ctx, bytes)?;
+        verify_signatures(ctx.suite, &tx).map_err(AdmitError::Signature)?;
+        Ok(tx)
+    }
+
+    /// [`Mempool::check`] without the signature check: decoding, the chain and the expiry window,
+    /// which cost a few microseconds against a signature check's tens (Ed25519) or hundreds (SM2).
+    pub fn screen(ctx: &AdmitContext<'_>, bytes: &[u8]) -> Result<SignedTransaction, AdmitError> {
         let tx = SignedTransaction::from_wire(bytes).map_err(|e| match e {
             CodecError::TooLong {
                 field: "transaction",
@@ -182,7 +190,6 @@ impl Mempool {
                 max_ahead: ctx.expiry_blocks_max,
             });
         }
-        verify_signatures(ctx.suite, &tx).map_err(AdmitError::Signature)?;
         Ok(tx)
     }
 
@@ -196,14 +203,42 @@ impl Mempool {
             });
         }
         let bytes = tx.to_bytes().len();
+        let who = sender(&tx);
+        let (txs, sender_bytes) = self.room_for(&who, bytes)?;
+        self.by_sender.insert(who, (txs + 1, sender_bytes + bytes));
+        self.bytes += bytes;
+        self.by_id.insert(id, Pending { tx, bytes });
+        self.order.push_back(id);
+        Ok(Admitted {
+            id,
+            duplicate: false,
+        })
+    }
+
+    /// Refuses at once a transaction the pool could not take (full, or its sender's share
+    /// full), so that admission spends no signature check on it: `Ok` if `tx` is waiting
+    /// already (a duplicate) or there is room for it now. [`Mempool::insert`] decides again.
+    pub fn precheck(
+        &self,
+        id: &Hash32,
+        tx: &SignedTransaction,
+        bytes: usize,
+    ) -> Result<(), AdmitError> {
+        if self.by_id.contains_key(id) {
+            return Ok(());
+        }
+        self.room_for(&sender(tx), bytes).map(|_| ())
+    }
+
+    /// Room for `bytes` more from `who`: its transactions and bytes waiting, or why not.
+    fn room_for(&self, who: &[u8], bytes: usize) -> Result<(usize, usize), AdmitError> {
         if self.by_id.len() >= self.limits.txs_max || self.bytes + bytes > self.limits.bytes_max {
             return Err(AdmitError::Full {
                 txs: self.by_id.len(),
                 bytes: self.bytes,
             });
         }
-        let who = sender(&tx);
-        let (txs, sender_bytes) = self.by_sender.get(&who).copied().unwrap_or((0, 0));
+        let (txs, sender_bytes) = self.by_sender.get(who).copied().unwrap_or((0, 0));
         let (share_txs, share_bytes) = (
             (self.limits.txs_max / SENDER_SHARES).max(1),
             (self.limits.bytes_max / SENDER_SHARES).max(TX_BYTES_MAX),
@@ -214,14 +249,7 @@ impl Mempool {
                 bytes: sender_bytes,
             });
         }
-        self.by_sender.insert(who, (txs + 1, sender_bytes + bytes));
-        self.bytes += bytes;
-        self.by_id.insert(id, Pending { tx, bytes });
-        self.order.push_back(id);
-        Ok(Admitted {
-            id,
-            duplicate: false,
-        })
+        Ok((txs, sender_bytes))
     }
 
     /// Up to `max` waiting transactions, oldest first (they stay in the pool until removed).

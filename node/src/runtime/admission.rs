@@ -12,6 +12,7 @@ use super::finality::{Finality, TxFate};
 use crate::chain::Chain;
 use crate::error::NodeError;
 use crate::mempool::{AdmitContext, AdmitError, Admitted, Mempool};
+use lichen_contracts::ledger::verify_signatures;
 
 /// Batches of transactions other nodes forwarded, still waiting for their signature checks, at
 /// which this node stops admitting from clients (503 `overloaded`). Every validator checks every
@@ -112,12 +113,17 @@ impl Admission {
             next_height: tip.height + 1,
             expiry_blocks_max: chain.params().tx_expiry_blocks_max,
         };
-        let tx = Mempool::check(&ctx, bytes)?;
-        chain.note_verified(tx.witness_hash(chain.suite()));
+        // The cheap refusals first (decoding, chain, expiry, the committed index, a full pool),
+        // the signature check after them: a client or peer that floods a full pool or replays
+        // committed transactions costs no signature checks.
+        let tx = Mempool::screen(&ctx, bytes)?;
         let id = tx.id(chain.suite());
         if chain.tx_location(&id)?.is_some() {
             return Err(AdmitError::AlreadyCommitted { id }.into());
         }
+        self.mempool()?.precheck(&id, &tx, bytes.len())?;
+        verify_signatures(chain.suite(), &tx).map_err(AdmitError::Signature)?;
+        chain.note_verified(tx.witness_hash(chain.suite()));
         // Nobody may fill the pool with transactions no registered entity may send (say,
         // self-signed anchors from fresh keys): refused here, not left for the block builder.
         if let Some(refusal) = chain.authority_refusal(&tx)? {
@@ -179,4 +185,74 @@ pub enum SubmitError {
         "the validators are checking {backlog} batches of forwarded transactions; retry shortly"
     )]
     Overloaded { backlog: usize },
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::mempool::Limits;
+    use lichen_contracts::codec::Encode;
+    use lichen_contracts::crypto::Suite;
+    use lichen_contracts::testkit::TestChain;
+    use lichen_contracts::tx::{Payload, SignedTransaction};
+    use lichen_storage::MemoryKv;
+
+    fn anchor(chain: &mut TestChain, label: &str) -> SignedTransaction {
+        let hash = chain.suite.digest(label.as_bytes());
+        chain.signed(
+            Payload::AnchorEvidence {
+                hash,
+                submitter: "court-1".into(),
+                label: label.into(),
+            },
+            "court-1",
+        )
+    }
+
+    /// A full pool refuses before any signature is checked: a forged transaction gets
+    /// `Full`, not `Signature` (the cheap refusal first), while a copy of one already waiting
+    /// is still a duplicate, and a forged one is refused for its signature once there is room.
+    #[test]
+    fn a_full_pool_refuses_before_the_signature_check() {
+        for suite in [Suite::Intl, Suite::Sm] {
+            let mut test_chain = TestChain::new(suite, 1);
+            let chain =
+                Chain::open(Arc::new(MemoryKv::new()), test_chain.genesis.clone(), 4).unwrap();
+            let limits = Limits {
+                txs_max: 1,
+                bytes_max: 1 << 20,
+            };
+            let admission = Admission::new(
+                Arc::new(chain),
+                Mempool::new(limits),
+                Arc::new(Finality::default()),
+                None,
+            );
+            let first = anchor(&mut test_chain, "first").to_bytes();
+            let (admitted, _) = admission.submit(&first, false).unwrap();
+            assert!(!admitted.duplicate);
+
+            let mut forged = anchor(&mut test_chain, "forged");
+            forged.tx.nonce += 1;
+            let forged = forged.to_bytes();
+            let full = |bytes: &[u8]| match admission.submit(bytes, false) {
+                Err(SubmitError::Admit(AdmitError::Full { txs, .. })) => txs,
+                other => panic!("{suite:?}: expected Full, got {other:?}"),
+            };
+            assert_eq!(full(&forged), 1);
+            assert_eq!(full(&anchor(&mut test_chain, "second").to_bytes()), 1);
+            let (again, _) = admission.submit(&first, false).unwrap();
+            assert!(again.duplicate);
+
+            let id = admitted.id;
+            admission.mempool().unwrap().remove([id]);
+            assert!(matches!(
+                admission.submit(&forged, false),
+                Err(SubmitError::Admit(AdmitError::Signature(_)))
+            ));
+            assert!(admission.mempool().unwrap().is_empty());
+        }
+    }
 }

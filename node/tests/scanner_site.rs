@@ -4,50 +4,16 @@
 //! a node without a page says how to get one; a directory without `index.html` is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use lichen_contracts::crypto::Suite;
 use lichen_contracts::testkit::TestChain;
 use lichen_node::api::{ScannerSite, ScannerSiteError};
 use lichen_node::service::DataDir;
 
 mod common;
-use common::TestNode;
+use common::{TestNode, header};
 
-/// `GET path` over a raw connection: the status line, the headers (lower-cased names) and the body.
 fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, headers, raw[split + 4..].to_vec())
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    common::raw_request(addr, "GET", path, &[], b"")
 }
 
 /// A JSON error body's code (the body may be chunked: take the JSON object inside).

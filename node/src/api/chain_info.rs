@@ -199,7 +199,7 @@ pub(super) async fn trust_package(
 /// `response` with the checkpoint's height in `X-Lichen-Checkpoint-Height`.
 fn with_checkpoint(mut response: Response, height: u64) -> Response {
     response.headers_mut().insert(
-        "x-lichen-checkpoint-height",
+        super::CHECKPOINT_HEIGHT_HEADER,
         axum::http::HeaderValue::from(height),
     );
     response

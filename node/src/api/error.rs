@@ -69,7 +69,16 @@ impl From<NodeError> for ApiError {
             NodeError::NotInCheckpoint { .. } => {
                 Self::new(StatusCode::CONFLICT, "not_in_checkpoint", e.to_string())
             }
-            NodeError::Malformed { .. } => Self::bad_request("malformed", e.to_string()),
+            // The API decodes what clients send itself (and answers 400 for it): bytes that do
+            // not decode here came from this node's own storage.
+            NodeError::Malformed { .. } => {
+                tracing::error!("stored data does not decode: {e}");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage_corrupt",
+                    e.to_string(),
+                )
+            }
             NodeError::BadRequest { code, reason } => Self::bad_request(code, reason.clone()),
             NodeError::Refused(_) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -119,3 +128,74 @@ impl From<SubmitError> for ApiError {
 }
 
 pub(super) type ApiResult<T> = Result<T, ApiError>;
+
+/// The stable code of an error response that did not come from [`ApiError`] (axum's own
+/// rejections: a path that is not UTF-8 or not a number, a missing content type...).
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        s if s.is_client_error() => "client_error",
+        _ => "internal",
+    }
+}
+
+/// The longest plain-text error body carried over into the JSON error's message, in bytes.
+const REJECTION_TEXT_BYTES_MAX: usize = 4_096;
+
+/// Every error answers `{"error": {"code", "message"}}`: an error response that is not JSON
+/// (axum's rejections are plain text) is rewritten into that shape, its text as the message.
+pub(super) async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, REJECTION_TEXT_BYTES_MAX)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let mut error = ApiError::new(status, code_of(status), message);
+    error.close = parts
+        .headers
+        .get(header::CONNECTION)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+    let mut rewritten = error.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    rewritten
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lichen_contracts::error::CodecError;
+
+    /// Bytes from the node's own storage that do not decode are the node's fault (500), not
+    /// the client's.
+    #[test]
+    fn corrupt_storage_is_a_server_error() {
+        let e = ApiError::from(NodeError::from(CodecError::UnexpectedEnd {
+            needed: 8,
+            remaining: 3,
+        }));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.code, "storage_corrupt");
+    }
+}

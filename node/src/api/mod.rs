@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::Semaphore;
+use tower_http::cors::{Any, CorsLayer};
 
 use crate::chain::Chain;
 use crate::runtime::{Admission, Finality, Status};
@@ -132,7 +133,8 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         .merge(limited)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::map_response(allow_any_origin))
+        .layer(middleware::map_response(error::json_errors))
+        .layer(cors())
         .with_state(state)
 }
 
@@ -175,16 +177,23 @@ async fn limit_concurrency(
     }
 }
 
+/// The header that carries a trust package's checkpoint height.
+const CHECKPOINT_HEIGHT_HEADER: &str = "x-lichen-checkpoint-height";
+
+/// How long a browser may keep a CORS preflight's answer, in seconds.
+pub const CORS_PREFLIGHT_MAX_AGE_S: u64 = 3_600;
+
 /// Everything the API serves is public (presentations carry their own proof), so any page may
-/// read it: a scanner page fetches a fresh presentation from a node on another origin. Only
-/// simple requests (GET, or POST of a body without custom headers) work across origins: no
-/// preflight is answered.
-async fn allow_any_origin(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
+/// read it: a scanner page on another origin fetches a fresh presentation, or POSTs JSON to
+/// `/v1/verify`. Preflights (`OPTIONS` with `Access-Control-Request-Method`) are answered here,
+/// before routing and without a request slot; no credentials are involved, so `*` is safe.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([HeaderName::from_static(CHECKPOINT_HEIGHT_HEADER)])
+        .max_age(std::time::Duration::from_secs(CORS_PREFLIGHT_MAX_AGE_S))
 }
 
 async fn not_found() -> ApiError {

@@ -10,6 +10,7 @@ use crate::text::rfc3339_from_ms;
 
 /// `GET /v1/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     pub chain_id: String,
     /// `"sm"` or `"intl"`.
@@ -42,6 +43,7 @@ pub struct StatusResponse {
 
 /// The mempool part of [`StatusResponse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MempoolStatus {
     pub transactions: usize,
     pub bytes: usize,
@@ -51,6 +53,7 @@ pub struct MempoolStatus {
 
 /// `GET /v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     /// `"ok"`.
     pub status: String,
@@ -60,6 +63,7 @@ pub struct HealthResponse {
 /// A transaction committed in a block: the answer of `POST /v1/transactions?wait=final` (and of
 /// `GET /v1/transactions/{id}` for a committed one, which adds the transaction itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FinalityReceipt {
     /// The transaction id (hex).
     pub id: String,
@@ -87,6 +91,7 @@ impl FinalityReceipt {
 
 /// The answer of `POST /v1/transactions/batch`: one result per submitted transaction, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchSubmitResponse {
     pub results: Vec<BatchItemResult>,
 }
@@ -96,6 +101,7 @@ pub struct BatchSubmitResponse {
 /// the sender's share of it, or the node's relay backlog was full; submit it again later) or
 /// `"refused"` (the transaction itself is at fault, or already committed: `error` says why).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchItemResult {
     /// The transaction id (hex); absent when the bytes do not decode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +116,7 @@ pub struct BatchItemResult {
 /// Every 4xx / 5xx answer: `{"error": {"code", "message"}}`, some with more fields beside it
 /// (`id`, `status` for a refused transaction).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorResponse {
     pub error: ErrorDetail,
 }
@@ -117,6 +124,7 @@ pub struct ErrorResponse {
 /// A stable machine-readable `code` (`not_found`, `tx_refused`, `overloaded`...) and a message
 /// for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,

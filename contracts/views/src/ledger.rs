@@ -70,6 +70,7 @@ pub fn licence_to_json(l: &Licence) -> Value {
 
 /// [`licence_to_json`]'s fields, typed: what the API answers and its clients read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicenceView {
     pub id: String,
     pub licence_type: String,
@@ -127,6 +128,7 @@ pub fn evidence_to_json(e: &Evidence) -> Value {
 
 /// [`evidence_to_json`]'s fields, typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceView {
     pub hash: String,
     pub submitter: String,

@@ -81,6 +81,7 @@ pub fn report_to_json(report: &Report, bytes: &[u8]) -> Value {
 /// summary_zh}], status_as_of_ms, status_as_of, height, licence, evidence, holder_checked,
 /// trust_package}`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     /// `"presentation"`, `"compact"` or `"receipt"` (by the leading tag).
     pub kind: String,
@@ -112,6 +113,7 @@ pub struct VerifyReport {
 
 /// One line of a [`VerifyReport`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckView {
     /// `CheckId::name()`: `"encoding"`, `"state_proof"`, `"holder"`...
     pub id: String,
@@ -125,6 +127,7 @@ pub struct CheckView {
 
 /// The trust package a [`VerifyReport`] used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PackageUsedView {
     pub checkpoint_height: u64,
     pub checkpoint_time_ms: u64,

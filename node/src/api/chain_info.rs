@@ -17,6 +17,20 @@ use lichen_views::api::{HealthResponse, MempoolStatus, StatusResponse, to_value}
 
 use super::*;
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "chain",
+    summary = "Liveness: the height, or 503 if a task has stopped",
+    responses(
+        (status = 200, description = "The node runs", body = HealthResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn health(State(state): State<AppState>) -> ApiResult<Json<HealthResponse>> {
     if let Some((task, reason)) = state.node.status.snapshot().stopped {
         return Err(ApiError::new(
@@ -32,6 +46,20 @@ pub(super) async fn health(State(state): State<AppState>) -> ApiResult<Json<Heal
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    tag = "chain",
+    summary = "The chain and this node",
+    responses(
+        (status = 200, description = "Chain id, suite, height, view, role, peers, mempool", body = StatusResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let node = &state.node;
     let chain = &node.chain;
@@ -71,6 +99,24 @@ pub(super) async fn status(State(state): State<AppState>) -> ApiResult<Json<Valu
     Ok(Json(to_value(&body)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/blocks/{height}",
+    tag = "chain",
+    summary = "A committed block with its commit certificate",
+    params(
+        ("height" = u64, Path, description = "The block height"),
+    ),
+    responses(
+        (status = 200, description = "`{block: {header, txs}, certificate}`", body = Object),
+        (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn get_block(
     State(state): State<AppState>,
     Path(height): Path<String>,
@@ -93,6 +139,20 @@ pub(super) async fn get_block(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/validators",
+    tag = "registry",
+    summary = "The next block's validator set",
+    responses(
+        (status = 200, description = "`{validators, quorum, hash}`", body = Object),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn validators(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let chain = &state.node.chain;
     let set = chain.next_validators()?;
@@ -116,6 +176,20 @@ pub(super) fn list_entities<T: Decode>(
     Ok(Json(Value::Array(out)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/agencies",
+    tag = "registry",
+    summary = "Registered agencies",
+    responses(
+        (status = 200, description = "The agencies, each `{id, name, keys, status, ...}`", body = [Object]),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn agencies(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     list_entities::<Agency>(
         &state,
@@ -125,6 +199,20 @@ pub(super) async fn agencies(State(state): State<AppState>) -> ApiResult<Json<Va
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/licence-types",
+    tag = "registry",
+    summary = "Registered licence types",
+    responses(
+        (status = 200, description = "The licence types", body = [Object]),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn licence_types(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     list_entities::<LicenceType>(
         &state,
@@ -134,6 +222,20 @@ pub(super) async fn licence_types(State(state): State<AppState>) -> ApiResult<Js
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/submitters",
+    tag = "registry",
+    summary = "Registered evidence submitters",
+    responses(
+        (status = 200, description = "The submitters", body = [Object]),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn submitters(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     list_entities::<Submitter>(
         &state,
@@ -143,6 +245,23 @@ pub(super) async fn submitters(State(state): State<AppState>) -> ApiResult<Json<
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/trust-anchor",
+    tag = "trust",
+    summary = "The genesis trust anchor, for offline verifiers",
+    responses(
+        (status = 200, description = "Binary by default; with `Accept: application/json`, its summary", content(
+            (Binary = "application/octet-stream"),
+            (Object = "application/json"),
+        )),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn trust_anchor(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let anchor = state.node.chain.trust_anchor();
     if wants_json(&headers) {
@@ -160,6 +279,29 @@ pub(super) struct PackageQuery {
     since: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/trust-package",
+    tag = "trust",
+    summary = "The latest trust package, or a delta to it",
+    params(
+        ("since" = Option<u64>, Query, description = "The checkpoint height of the package the client holds: answer with a delta from it"),
+    ),
+    responses(
+        (status = 200, description = "Binary by default (the checkpoint height in `X-Lichen-Checkpoint-Height`); with `Accept: application/json`, its summary", content(
+            (Binary = "application/octet-stream"),
+            (Object = "application/json"),
+        ), headers(("x-lichen-checkpoint-height" = u64, description = "The package's checkpoint height"))),
+        (status = 404, description = "`since` is not a checkpoint (`not_a_checkpoint`)", body = ErrorResponse),
+        (status = 410, description = "The state at that height is no longer kept (`pruned`)", body = ErrorResponse),
+        (status = 409, description = "No certified block yet (`no_certified_block`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn trust_package(
     State(state): State<AppState>,
     query: Result<axum::extract::Query<PackageQuery>, axum::extract::rejection::QueryRejection>,

@@ -22,6 +22,7 @@ use crate::runtime::{Admission, Finality, Status};
 
 mod chain_info;
 mod error;
+mod openapi;
 mod records;
 mod request;
 mod scanner;
@@ -32,6 +33,10 @@ mod transactions;
 use chain_info::*;
 pub use error::ApiError;
 use error::ApiResult;
+#[allow(unused_imports)] // named by the handlers' `#[utoipa::path]` attributes
+use lichen_views::api::ErrorResponse;
+pub use openapi::openapi_document;
+use openapi::{BatchJson, Binary, SubmitJson, VerifyJson, openapi_json};
 use records::*;
 use request::*;
 pub use scanner::{SCANNER_BYTES_MAX, SCANNER_FILES_MAX, ScannerSite, ScannerSiteError};
@@ -121,6 +126,7 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         .route("/v1/submitters", get(submitters))
         .route("/v1/trust-anchor", get(trust_anchor))
         .route("/v1/trust-package", get(trust_package))
+        .route("/v1/openapi.json", get(openapi_json))
         .route("/scanner", get(scanner_redirect))
         .route("/scanner/", get(scanner_index))
         .route("/scanner/{name}", get(scanner_file))

@@ -19,6 +19,24 @@ use lichen_views as views;
 
 use super::*;
 
+#[utoipa::path(
+    get,
+    path = "/v1/licences/{id}",
+    tag = "records",
+    summary = "A licence record and its status history",
+    params(
+        ("id" = String, Path, description = "The licence id"),
+    ),
+    responses(
+        (status = 200, description = "`{licence, history: [{height, index, tx_id, status}], as_of_height}`", body = Object),
+        (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn get_licence(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -70,6 +88,31 @@ pub(super) fn at_height(
     Ok(q.height)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/licences/{id}/presentation",
+    tag = "records",
+    summary = "A presentation of a licence (record, state proof, certified header)",
+    params(
+        ("id" = String, Path, description = "The licence id"),
+        ("height" = Option<u64>, Query, description = "Build the proof at this height (default: the latest), within the kept state window"),
+        ("compact" = Option<bool>, Query, description = "A compact presentation at the latest trust package's checkpoint"),
+    ),
+    responses(
+        (status = 200, description = "Binary by default; with `Accept: application/json`, `{presentation (hex), size, licence, height, status_as_of_ms, status_as_of, set_changes}`", content(
+            (Binary = "application/octet-stream"),
+            (Object = "application/json"),
+        )),
+        (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
+        (status = 410, description = "The state at that height is no longer kept (`pruned`)", body = ErrorResponse),
+        (status = 409, description = "Not in the checkpoint (`not_in_checkpoint`) or no certified block yet", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn get_presentation(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -178,6 +221,30 @@ fn verify_params(v: &Value) -> ApiResult<VerifyQuery> {
 /// parameters in the query, or `{"presentation": hex, ...}` with them in the body) checked
 /// against this chain's genesis anchor, and with `trust_package=latest` this node's latest
 /// package; `expect` and `holder_id` + `holder_salt` as at a desk (`lichen verify`).
+#[utoipa::path(
+    post,
+    path = "/v1/verify",
+    tag = "records",
+    summary = "Verify a presentation, compact presentation or evidence receipt",
+    params(
+        ("document_hash" = Option<String>, Query, description = "The chain hash of the document shown (64 hex digits)"),
+        ("proof_age_max_ms" = Option<u64>, Query, description = "How old a certified header may be (default 24 h)"),
+        ("trust_package" = Option<String>, Query, description = "`latest`: also check against this node's latest trust package"),
+        ("expect" = Option<String>, Query, description = "`licence` or `evidence`: the kind of proof this desk accepts"),
+        ("holder_id" = Option<String>, Query, description = "The presenting person's holder id (with holder_salt)"),
+        ("holder_salt" = Option<String>, Query, description = "The holder salt, 64 hex digits (with holder_id)"),
+    ),
+    request_body(content((Binary = "application/octet-stream"), (VerifyJson = "application/json")), description = "The bytes (parameters in the query), or JSON with the parameters in the body"),
+    responses(
+        (status = 200, description = "The per-check report", body = views::VerifyReport),
+        (status = 409, description = "`trust_package=latest` before any certified block", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn verify(
     State(state): State<AppState>,
     query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
@@ -293,6 +360,24 @@ pub(super) async fn verify(
     Ok(Json(report))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/evidence/{hash}",
+    tag = "records",
+    summary = "An anchored evidence entry",
+    params(
+        ("hash" = String, Path, description = "The document hash, 64 hex digits"),
+    ),
+    responses(
+        (status = 200, description = "`{evidence: {hash, submitter, label, height, time_ms, time, tx_id}}`", body = Object),
+        (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn get_evidence(
     State(state): State<AppState>,
     Path(hash): Path<String>,
@@ -310,6 +395,30 @@ pub(super) async fn get_evidence(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/evidence/{hash}/receipt",
+    tag = "records",
+    summary = "An evidence receipt (entry, state proof, certified header)",
+    params(
+        ("hash" = String, Path, description = "The document hash, 64 hex digits"),
+        ("height" = Option<u64>, Query, description = "Build the proof at this height (default: the latest), within the kept state window"),
+    ),
+    responses(
+        (status = 200, description = "Binary by default; with `Accept: application/json`, `{receipt (hex), size, evidence, height}`", content(
+            (Binary = "application/octet-stream"),
+            (Object = "application/json"),
+        )),
+        (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
+        (status = 410, description = "The state at that height is no longer kept (`pruned`)", body = ErrorResponse),
+        (status = 409, description = "No certified block yet (`no_certified_block`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn get_receipt(
     State(state): State<AppState>,
     Path(hash): Path<String>,

@@ -18,6 +18,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{ApiError, AppState};
+use lichen_views::api::ErrorResponse;
 
 /// The most files a scanner directory may hold.
 pub const SCANNER_FILES_MAX: usize = 32;
@@ -154,10 +155,39 @@ fn not_served() -> Response {
     .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/scanner",
+    tag = "scanner",
+    summary = "The scanner page (a redirect to /scanner/)",
+    responses(
+        (status = 308, description = "To /scanner/"),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn scanner_redirect() -> Redirect {
     Redirect::permanent("/scanner/")
 }
 
+#[utoipa::path(
+    get,
+    path = "/scanner/",
+    tag = "scanner",
+    summary = "The scanner page",
+    responses(
+        (status = 200, description = "The page", content_type = "text/html"),
+        (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn scanner_index(State(state): State<AppState>) -> Response {
     match &state.scanner {
         Some(site) => site.response("index.html"),
@@ -165,6 +195,24 @@ pub(super) async fn scanner_index(State(state): State<AppState>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/scanner/{name}",
+    tag = "scanner",
+    summary = "A file of the scanner page",
+    params(
+        ("name" = String, Path, description = "The file name"),
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn scanner_file(
     State(state): State<AppState>,
     UrlPath(name): UrlPath<String>,

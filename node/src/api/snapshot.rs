@@ -25,6 +25,28 @@ pub(super) struct ChunksQuery {
 }
 
 /// `GET /v1/snapshot/{height}/chunks?depth=&first=&count=`.
+#[utoipa::path(
+    get,
+    path = "/v1/snapshot/{height}/chunks",
+    tag = "sync",
+    summary = "State chunks at a checkpoint, for state sync",
+    params(
+        ("height" = u64, Path, description = "A checkpoint height"),
+        ("depth" = u8, Query, description = "The cut's depth in bits (the trust package's levels_depth)"),
+        ("first" = u32, Query, description = "The first chunk wanted"),
+        ("count" = u32, Query, description = "How many chunks, at most"),
+    ),
+    responses(
+        (status = 200, description = "The chunks (PROTOCOL.md, State sync)", content((Binary = "application/octet-stream"))),
+        (status = 404, description = "Not a checkpoint (`not_a_checkpoint`)", body = ErrorResponse),
+        (status = 410, description = "The state at that height is no longer kept (`pruned`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn snapshot_chunks(
     State(state): State<AppState>,
     Path(height): Path<String>,
@@ -50,6 +72,24 @@ pub(super) struct BlocksQuery {
 
 /// `GET /v1/blocks?from=&count=`: committed blocks with their certificates from `from` on, as
 /// far as this node holds them without a gap, in the network's `Blocks` form.
+#[utoipa::path(
+    get,
+    path = "/v1/blocks",
+    tag = "sync",
+    summary = "Committed blocks with certificates, for state sync",
+    params(
+        ("from" = u64, Query, description = "The first height wanted (at least 1)"),
+        ("count" = u16, Query, description = "How many blocks, at most (capped at 32)"),
+    ),
+    responses(
+        (status = 200, description = "The blocks in the network's `Blocks` form", content((Binary = "application/octet-stream"))),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn certified_blocks(
     State(state): State<AppState>,
     query: Result<Query<BlocksQuery>, QueryRejection>,

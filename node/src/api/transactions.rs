@@ -60,6 +60,30 @@ pub(super) fn fate_json(id: &Hash32, fate: &TxFate) -> (StatusCode, Value) {
 
 /// `POST /v1/transactions`: an encoded signed transaction (`application/octet-stream`) or
 /// `{"tx": "<hex>"}`. `?wait=final` waits for the block that includes it.
+#[utoipa::path(
+    post,
+    path = "/v1/transactions",
+    tag = "transactions",
+    summary = "Submit a signed transaction",
+    params(
+        ("wait" = Option<String>, Query, description = "`final`: answer once a block includes it"),
+        ("timeout_ms" = Option<u64>, Query, description = "How long `wait=final` waits (default 10,000, at most 60,000)"),
+    ),
+    request_body(content((Binary = "application/octet-stream"), (SubmitJson = "application/json")), description = "The encoded signed transaction, or `{\"tx\": hex}`"),
+    responses(
+        (status = 200, description = "With `wait=final`: committed", body = FinalityReceipt),
+        (status = 202, description = "Admitted: `{id, status: \"pending\", duplicate}`", body = Object),
+        (status = 409, description = "Already committed (`already_committed`)", body = ErrorResponse),
+        (status = 422, description = "Refused: bad signature, wrong chain, expired, not authorised (or, after `wait=final`, refused by the block)", content((ErrorResponse = "application/json"))),
+        (status = 429, description = "The signer already has its share of the mempool (`sender_busy`)", body = ErrorResponse),
+        (status = 504, description = "Admitted but not final within the wait (`finality_timeout`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn submit_tx(
     State(state): State<AppState>,
     query: Result<Query<SubmitQuery>, axum::extract::rejection::QueryRejection>,
@@ -128,6 +152,21 @@ pub const SUBMIT_BATCH_TXS_MAX: usize = 256;
 /// bytes) or `{"txs": ["<hex>", ...]}`. Each is admitted as by `POST /v1/transactions`; the
 /// answer (200) has one result per transaction, in order. Bulk loaders pay one request for
 /// many transactions: per request, HTTP took as much CPU as a transaction's admission.
+#[utoipa::path(
+    post,
+    path = "/v1/transactions/batch",
+    tag = "transactions",
+    summary = "Submit up to 256 signed transactions",
+    request_body(content((Binary = "application/octet-stream"), (BatchJson = "application/json")), description = "`seq<bytes>` (a big-endian u32 count, then each a u32 length and the bytes), or `{\"txs\": [hex, ...]}`"),
+    responses(
+        (status = 200, description = "One result per transaction, in order", body = BatchSubmitResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn submit_batch(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -257,6 +296,24 @@ pub(super) fn committed_fate(state: &AppState, id: &Hash32) -> ApiResult<Option<
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/transactions/{id}",
+    tag = "transactions",
+    summary = "A transaction: committed, pending or refused",
+    params(
+        ("id" = String, Path, description = "The transaction id, 64 hex digits"),
+    ),
+    responses(
+        (status = 200, description = "Committed (a finality receipt with the `transaction`), or `{id, status: \"pending\"}`, or `{id, status: \"refused\", reason}`", body = Object),
+        (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
 pub(super) async fn get_tx(
     State(state): State<AppState>,
     Path(id): Path<String>,

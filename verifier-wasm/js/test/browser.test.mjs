@@ -6,7 +6,8 @@
 // with one byte flipped. On a desktop and a phone viewport the page must show VALID, REVOKED,
 // TAMPERED, HOLDER MISMATCH and WRONG KIND, open a scanned link by itself, read a code from a
 // (fake) camera through its worker, work offline after a reload, and send no request while
-// verifying. Screenshots go to verifier-wasm/js/artifacts/.
+// verifying; a page on another origin may POST JSON to the node's /v1/verify. Screenshots go to
+// verifier-wasm/js/artifacts/.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -485,6 +486,30 @@ for (const suite of ['sm', 'intl']) {
       assert.equal(await page.$$eval('tr.fail', (rows) => rows.length), 0);
       await page.screenshot({ path: path.join(ARTIFACTS, `report-${suite}.png`), fullPage: true });
       await page.pdf?.({ path: path.join(ARTIFACTS, `report-${suite}.pdf`) }).catch(() => {});
+      await page.close();
+    });
+
+    it('a page on another origin POSTs JSON to /v1/verify (CORS preflight answered)', async () => {
+      const page = await browser.newPage({ viewport: DESKTOP });
+      await page.goto(site.url);
+      const node = new URL(url).origin;
+      assert.notEqual(new URL(site.url).origin, node, 'the page and the node are on different origins');
+      const verdicts = {};
+      for (const id of ['SCAN-VALID', 'SCAN-REVOKED']) {
+        const presentation = readFileSync(path.join(dir, `${id}.pres`)).toString('hex');
+        // `Content-Type: application/json` is not a simple request: the browser sends a
+        // preflight first, and fetch fails outright unless the node answers it.
+        verdicts[id] = await page.evaluate(async ([node, presentation]) => {
+          const r = await fetch(`${node}/v1/verify`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ presentation }),
+          });
+          return { status: r.status, verdict: (await r.json()).verdict };
+        }, [node, presentation]);
+      }
+      assert.deepEqual(verdicts['SCAN-VALID'], { status: 200, verdict: 'VALID' });
+      assert.deepEqual(verdicts['SCAN-REVOKED'], { status: 200, verdict: 'REVOKED' });
       await page.close();
     });
 

@@ -99,6 +99,33 @@ step "Node tests: golden vectors through WASM, JS crypto cross-check, the scanne
 target_dir=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)
 (cd verifier-wasm/js && LICHEN_BIN="$target_dir/debug/lichen" node --test --test-reporter=tap) 2>&1 | tee -a "$log"
 
+step "schemathesis (PyPI) against lichen dev: every operation of GET /v1/openapi.json, every check (scripts/schemathesis.toml)"
+venv="$target_dir/schemathesis-venv"
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
+fi
+"$venv/bin/schemathesis" --version
+dev_dir=$(mktemp -d)
+"$target_dir/debug/lichen" dev --dir "$dev_dir/chain" --port 18480 > "$dev_dir/dev.log" 2>&1 &
+dev_pid=$!
+trap 'kill "$dev_pid" 2>/dev/null || true; rm -rf "$dev_dir" "$log"' EXIT
+dev_url=""
+for _ in $(seq 1 120); do
+  dev_url=$(grep -o 'serving http://127\.0\.0\.1:[0-9]*' "$dev_dir/dev.log" | head -1 | cut -d' ' -f2 || true)
+  if [ -n "$dev_url" ] && python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/health", timeout=2)' "$dev_url" 2>/dev/null; then break; fi
+  sleep 0.5
+done
+if [ -z "$dev_url" ]; then
+  echo "lichen dev did not start:" >&2
+  cat "$dev_dir/dev.log" >&2
+  exit 1
+fi
+"$venv/bin/schemathesis" --no-color --config-file scripts/schemathesis.toml run "$dev_url/v1/openapi.json" \
+  --max-examples 100 --workers 2 --seed 1
+kill "$dev_pid"
+wait "$dev_pid" 2>/dev/null || true
+
 # One closing line for the whole run (cargo prints one per test binary, the last often a doc-test
 # binary with nothing in it; node's TAP ends with "# pass N" / "# fail N").
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }

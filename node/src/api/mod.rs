@@ -36,7 +36,10 @@ use error::ApiResult;
 #[allow(unused_imports)] // named by the handlers' `#[utoipa::path]` attributes
 use lichen_views::api::ErrorResponse;
 pub use openapi::openapi_document;
-use openapi::{BatchJson, Binary, SubmitJson, VerifyJson, openapi_json};
+use openapi::{
+    BatchJson, Binary, ExpectParam, SubmitJson, TrustPackageParam, VerifyJson, WaitParam,
+    openapi_json,
+};
 use records::*;
 use request::*;
 pub use scanner::{SCANNER_BYTES_MAX, SCANNER_FILES_MAX, ScannerSite, ScannerSiteError};

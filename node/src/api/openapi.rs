@@ -24,11 +24,37 @@ use super::{chain_info, records, scanner, snapshot, transactions};
 #[allow(dead_code)] // a schema only
 pub struct Binary(Vec<u8>);
 
+/// `?wait=`: `final` waits for the block that includes the transaction.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // a schema only
+pub enum WaitParam {
+    Final,
+}
+
+/// `trust_package=`: `latest`, this node's newest trust package.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // a schema only
+pub enum TrustPackageParam {
+    Latest,
+}
+
+/// `expect=`: the kind of proof a desk accepts.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // a schema only
+pub enum ExpectParam {
+    Licence,
+    Evidence,
+}
+
 /// `POST /v1/transactions` as JSON.
 #[derive(ToSchema)]
 #[allow(dead_code)] // a schema only: the handler reads the JSON by hand, for errors naming the field
 pub struct SubmitJson {
     /// The encoded signed transaction, in hex.
+    #[schema(pattern = "^([0-9a-fA-F]{2})+$")]
     pub tx: String,
 }
 
@@ -45,18 +71,21 @@ pub struct BatchJson {
 #[allow(dead_code)] // a schema only: the handler reads the JSON by hand, for errors naming the field
 pub struct VerifyJson {
     /// The presentation, compact presentation or evidence receipt, in hex.
+    #[schema(pattern = "^([0-9a-fA-F]{2})+$")]
     pub presentation: String,
     /// The chain hash of the document shown at the desk (64 hex digits).
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub document_hash: Option<String>,
     /// How old a certified header may be, in milliseconds (default 24 h).
     pub proof_age_max_ms: Option<u64>,
     /// `latest`: also check against this node's latest trust package.
-    pub trust_package: Option<String>,
+    pub trust_package: Option<TrustPackageParam>,
     /// `licence` or `evidence`: the kind of proof this desk accepts.
-    pub expect: Option<String>,
+    pub expect: Option<ExpectParam>,
     /// The presenting person's holder id (with `holder_salt`).
     pub holder_id: Option<String>,
     /// The holder salt, 64 hex digits (with `holder_id`).
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub holder_salt: Option<String>,
 }
 
@@ -100,6 +129,9 @@ pub struct VerifyJson {
         SubmitJson,
         BatchJson,
         VerifyJson,
+        WaitParam,
+        TrustPackageParam,
+        ExpectParam,
         ErrorResponse,
         ErrorDetail,
         StatusResponse,

@@ -161,7 +161,7 @@ pub(super) async fn get_presentation(
     Ok(binary(bytes))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct VerifyQuery {
     document_hash: Option<String>,
@@ -227,12 +227,12 @@ fn verify_params(v: &Value) -> ApiResult<VerifyQuery> {
     tag = "records",
     summary = "Verify a presentation, compact presentation or evidence receipt",
     params(
-        ("document_hash" = Option<String>, Query, description = "The chain hash of the document shown (64 hex digits)"),
+        ("document_hash" = Option<String>, Query, pattern = "^[0-9a-fA-F]{64}$", description = "The chain hash of the document shown (64 hex digits)"),
         ("proof_age_max_ms" = Option<u64>, Query, description = "How old a certified header may be (default 24 h)"),
-        ("trust_package" = Option<String>, Query, description = "`latest`: also check against this node's latest trust package"),
-        ("expect" = Option<String>, Query, description = "`licence` or `evidence`: the kind of proof this desk accepts"),
+        ("trust_package" = Option<TrustPackageParam>, Query, description = "`latest`: also check against this node's latest trust package"),
+        ("expect" = Option<ExpectParam>, Query, description = "`licence` or `evidence`: the kind of proof this desk accepts"),
         ("holder_id" = Option<String>, Query, description = "The presenting person's holder id (with holder_salt)"),
-        ("holder_salt" = Option<String>, Query, description = "The holder salt, 64 hex digits (with holder_id)"),
+        ("holder_salt" = Option<String>, Query, pattern = "^[0-9a-fA-F]{64}$", description = "The holder salt, 64 hex digits (with holder_id)"),
     ),
     request_body(content((Binary = "application/octet-stream"), (VerifyJson = "application/json")), description = "The bytes (parameters in the query), or JSON with the parameters in the body"),
     responses(
@@ -254,6 +254,12 @@ pub(super) async fn verify(
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let body = read_body(body, state.body_bytes_max).await?;
     let (bytes, params) = if is_json_body(&headers) {
+        if query != VerifyQuery::default() {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "with a JSON body the parameters go in the body, not the query",
+            ));
+        }
         let v = json_body(&body)?;
         let params = verify_params(&v)?;
         let bytes = hex_field(&v, "presentation")?.ok_or_else(|| {
@@ -366,7 +372,7 @@ pub(super) async fn verify(
     tag = "records",
     summary = "An anchored evidence entry",
     params(
-        ("hash" = String, Path, description = "The document hash, 64 hex digits"),
+        ("hash" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The document hash, 64 hex digits"),
     ),
     responses(
         (status = 200, description = "`{evidence: {hash, submitter, label, height, time_ms, time, tx_id}}`", body = Object),
@@ -401,7 +407,7 @@ pub(super) async fn get_evidence(
     tag = "records",
     summary = "An evidence receipt (entry, state proof, certified header)",
     params(
-        ("hash" = String, Path, description = "The document hash, 64 hex digits"),
+        ("hash" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The document hash, 64 hex digits"),
         ("height" = Option<u64>, Query, description = "Build the proof at this height (default: the latest), within the kept state window"),
     ),
     responses(

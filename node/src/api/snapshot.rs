@@ -78,8 +78,8 @@ pub(super) struct BlocksQuery {
     tag = "sync",
     summary = "Committed blocks with certificates, for state sync",
     params(
-        ("from" = u64, Query, description = "The first height wanted (at least 1)"),
-        ("count" = u16, Query, description = "How many blocks, at most (capped at 32)"),
+        ("from" = u64, Query, minimum = 1, description = "The first height wanted (at least 1)"),
+        ("count" = u16, Query, minimum = 1, maximum = 65535, description = "How many blocks, at most (the answer holds at most 32)"),
     ),
     responses(
         (status = 200, description = "The blocks in the network's `Blocks` form", content((Binary = "application/octet-stream"))),

@@ -66,8 +66,8 @@ pub(super) fn fate_json(id: &Hash32, fate: &TxFate) -> (StatusCode, Value) {
     tag = "transactions",
     summary = "Submit a signed transaction",
     params(
-        ("wait" = Option<String>, Query, description = "`final`: answer once a block includes it"),
-        ("timeout_ms" = Option<u64>, Query, description = "How long `wait=final` waits (default 10,000, at most 60,000)"),
+        ("wait" = Option<WaitParam>, Query, description = "`final`: answer once a block includes it"),
+        ("timeout_ms" = Option<u64>, Query, minimum = 0, description = "How long `wait=final` waits (default 10,000, at most 60,000)"),
     ),
     request_body(content((Binary = "application/octet-stream"), (SubmitJson = "application/json")), description = "The encoded signed transaction, or `{\"tx\": hex}`"),
     responses(
@@ -302,7 +302,7 @@ pub(super) fn committed_fate(state: &AppState, id: &Hash32) -> ApiResult<Option<
     tag = "transactions",
     summary = "A transaction: committed, pending or refused",
     params(
-        ("id" = String, Path, description = "The transaction id, 64 hex digits"),
+        ("id" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The transaction id, 64 hex digits"),
     ),
     responses(
         (status = 200, description = "Committed (a finality receipt with the `transaction`), or `{id, status: \"pending\"}`, or `{id, status: \"refused\", reason}`", body = Object),

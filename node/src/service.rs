@@ -93,6 +93,8 @@ pub struct RunningNode {
     pub status: Arc<Status>,
     /// The network task, with the peer id and the addresses it listens on.
     pub network: Option<NetworkHandle>,
+    /// Told when the node stops, so that commit streams end instead of holding the server.
+    finality: Arc<Finality>,
     shutdown: watch::Sender<bool>,
     runtime: JoinHandle<Result<(), NodeError>>,
     server: JoinHandle<std::io::Result<()>>,
@@ -218,7 +220,7 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
     let handles = api::Handles {
         chain: chain.clone(),
         admission: admission.clone(),
-        finality,
+        finality: finality.clone(),
         status: status.clone(),
     };
     let app = api::router(handles, options.api, scanner);
@@ -235,6 +237,7 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         admission,
         status,
         network,
+        finality,
         shutdown,
         runtime,
         server,
@@ -254,6 +257,7 @@ impl RunningNode {
 
     /// Stops serving and consensus, and flushes storage.
     pub async fn stop(self) -> Result<(), NodeError> {
+        self.finality.stop_streams();
         let _ = self.shutdown.send(true);
         let runtime = self.runtime.await.map_err(|e| NodeError::Internal {
             reason: format!("runtime task failed: {e}"),

@@ -4,6 +4,7 @@
 
 use lichen_contracts::crypto::Suite;
 use lichen_contracts::testkit::TestChain;
+use serde_json::json;
 
 mod common;
 use common::{TestNode, header, raw_request};
@@ -149,8 +150,16 @@ fn the_openapi_document_lists_served_operations() {
             .replace("{id}", "X")
             .replace("{hash}", &"0".repeat(64))
             .replace("{name}", "index.html");
-        for method in item.as_object().unwrap().keys() {
+        for (method, operation) in item.as_object().unwrap() {
             let method = method.to_ascii_uppercase();
+            // An event stream has no end to read to: its own test follows it.
+            if operation["responses"]["200"]["content"]
+                .get("text/event-stream")
+                .is_some()
+            {
+                operations += 1;
+                continue;
+            }
             let (status, _, body) = raw_request(addr, &method, &concrete, &[], b"");
             let text = String::from_utf8_lossy(&body);
             assert!(
@@ -161,4 +170,186 @@ fn the_openapi_document_lists_served_operations() {
         }
     }
     assert!(operations >= 20, "{operations} operations");
+}
+
+/// List endpoints come a page at a time: `limit` entries and a `next_cursor` until the last
+/// page; the pages together are the whole list, in order (an agency's licences newest first).
+#[test]
+fn lists_come_a_page_at_a_time() {
+    use lichen_contracts::codec::Encode;
+    use lichen_contracts::tx::Payload;
+
+    let chain = TestChain::new(Suite::Intl, 1);
+    let node = TestNode::start(&chain);
+    let c = &node.client;
+    let ids: Vec<String> = (0..5).map(|i| format!("PAGE-{i}")).collect();
+    for (nonce, id) in ids.iter().enumerate() {
+        let tx = common::signed(
+            &chain,
+            Payload::IssueLicence(common::draft(chain.suite, id)),
+            nonce as u64 + 1,
+            &["agency-a"],
+        );
+        let (status, body) = c
+            .post_bytes("/v1/transactions?wait=final", &tx.to_bytes())
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+
+    let mut seen = Vec::new();
+    let mut path = "/v1/agencies/agency-a/licences?limit=2".to_string();
+    let mut pages = 0;
+    loop {
+        let page = c.get_json(&path).unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|l| l["id"].as_str().unwrap().to_string()));
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/v1/agencies/agency-a/licences?limit=2&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(seen, newest_first);
+    assert_eq!(pages, 3);
+
+    // Agencies by id, one per page.
+    let first = c.get_json("/v1/agencies?limit=1").unwrap();
+    assert_eq!(first["items"][0]["id"], "agency-a");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = c
+        .get_json(&format!("/v1/agencies?limit=1&cursor={cursor}"))
+        .unwrap();
+    assert_eq!(second["items"][0]["id"], "agency-b");
+    assert!(second["next_cursor"].is_null());
+
+    // Bad limits and cursors, and an unknown agency.
+    let addr = node.running().http_addr;
+    for (path, status, code) in [
+        ("/v1/agencies?limit=0", 400, "bad_limit"),
+        ("/v1/agencies?limit=501", 400, "bad_limit"),
+        ("/v1/agencies/agency-a/licences?cursor=x", 400, "bad_cursor"),
+        ("/v1/agencies/nobody/licences", 404, "not_found"),
+    ] {
+        let (got, _, body) = raw_request(addr, "GET", path, &[], b"");
+        let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (got, error["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{path}"
+        );
+    }
+}
+
+/// `GET /v1/commits` streams each committed block with its transactions (server-sent events),
+/// and a refusal by the block builder as its own event.
+#[test]
+fn commits_stream_as_server_sent_events() {
+    use std::io::{BufRead, BufReader, Write};
+
+    use lichen_contracts::codec::Encode;
+    use lichen_contracts::tx::Payload;
+
+    let chain = TestChain::new(Suite::Intl, 1);
+    let node = TestNode::start(&chain);
+    let addr = node.running().http_addr;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    write!(stream, "GET /v1/commits HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    let mut content_type = None;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-type")
+        {
+            content_type = Some(v.trim().to_string());
+        }
+    }
+    assert_eq!(content_type.as_deref(), Some("text/event-stream"));
+
+    // An issue that commits, then a second issue of the same id: admitted (the pool does not
+    // know the state) and refused when the block is built.
+    let issue = |nonce| {
+        common::signed(
+            &chain,
+            Payload::IssueLicence(common::draft(chain.suite, "STREAMED")),
+            nonce,
+            &["agency-a"],
+        )
+    };
+    let first = issue(1);
+    let (status, body) = node
+        .client
+        .post_bytes("/v1/transactions?wait=final", &first.to_bytes())
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let again = issue(2);
+    match node
+        .client
+        .post_bytes("/v1/transactions?wait=final", &again.to_bytes())
+    {
+        Err(lichen_client::ClientError::Api { status, body, .. }) => {
+            assert_eq!(
+                (status, &body["status"]),
+                (422, &json!("refused")),
+                "{body}"
+            );
+        }
+        other => panic!("the second issue must be refused by the block: {other:?}"),
+    }
+
+    // Chunked transfer: the events arrive among chunk-size lines; read data lines by event.
+    let (mut committed, mut refused) = (false, false);
+    let mut event = String::new();
+    while !(committed && refused) {
+        line.clear();
+        let n = reader
+            .read_line(&mut line)
+            .expect("events arrive within 20 s");
+        assert!(n > 0, "the stream ended");
+        let line = line.trim_end();
+        if let Some(name) = line.strip_prefix("event: ") {
+            event = name.to_string();
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            let data: serde_json::Value = serde_json::from_str(data).unwrap();
+            match event.as_str() {
+                "block" if data["txs"][0] == first.id(chain.suite).to_hex() => {
+                    assert!(data["height"].as_u64().unwrap() >= 1);
+                    assert!(data["time"].is_string());
+                    committed = true;
+                }
+                "refused" if data["id"] == again.id(chain.suite).to_hex() => {
+                    assert!(!data["reason"].as_str().unwrap().is_empty());
+                    refused = true;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Stopping the node ends the stream (it does not hold the server for its grace period).
+    let stopper = std::thread::spawn(move || node.stop());
+    let mut stopping = false;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).expect("the stream ends") == 0 {
+            break;
+        }
+        stopping |= line.trim_end() == "event: stopping";
+    }
+    assert!(stopping, "the last event says the node stops");
+    stopper.join().unwrap();
 }

@@ -141,8 +141,12 @@ fn a_node_joins_from_a_checkpoint_and_goes_on() {
                 StateKind::Submitter,
             ] {
                 assert_eq!(
-                    synced.entity_ids(kind).unwrap(),
-                    source.running().chain.entity_ids(kind).unwrap(),
+                    synced.entity_ids(kind, None, usize::MAX).unwrap(),
+                    source
+                        .running()
+                        .chain
+                        .entity_ids(kind, None, usize::MAX)
+                        .unwrap(),
                     "{kind:?}"
                 );
             }

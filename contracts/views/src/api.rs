@@ -130,6 +130,18 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// A page of a list endpoint (`?limit=&cursor=`): the items, and the cursor that asks for the
+/// next page (`null` on the last).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ListPage {
+    /// The entries, each as the single-entry endpoint or the listing describes it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub items: Vec<serde_json::Value>,
+    /// Pass it as `cursor` for the next page; `null` when there is none.
+    pub next_cursor: Option<String>,
+}
+
 /// A typed body as the JSON value the API sends (fields sorted, as every other view).
 pub fn to_value<T: Serialize>(body: &T) -> serde_json::Value {
     // A struct of strings and integers always serialises; `Null` would only hide a bug.

@@ -1158,8 +1158,7 @@ fn sm_tour_restart_and_governance() {
     // ---- governance: threshold 2.
     let client = site.client();
     let has_tax = |c: &Client| {
-        c.get_json("/v1/agencies")
-            .unwrap()
+        c.get_json("/v1/agencies").unwrap()["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -1210,7 +1209,7 @@ fn sm_tour_restart_and_governance() {
     let (gov_tx, _) = committed(&receipt);
     assert_eq!(receipt["id"], proposal["id"]);
     let agencies = client.get_json("/v1/agencies").unwrap();
-    let tax = agencies
+    let tax = agencies["items"]
         .as_array()
         .unwrap()
         .iter()

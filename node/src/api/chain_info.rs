@@ -2,7 +2,8 @@
 //! the trust anchor.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use lichen_contracts::codec::{Decode, Encode};
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 use crate::error::NodeError;
 use crate::runtime::now_ms;
 use lichen_views as views;
-use lichen_views::api::{HealthResponse, MempoolStatus, StatusResponse, to_value};
+use lichen_views::api::{HealthResponse, ListPage, MempoolStatus, StatusResponse, to_value};
 
 use super::*;
 
@@ -159,90 +160,126 @@ pub(super) async fn validators(State(state): State<AppState>) -> ApiResult<Json<
     Ok(Json(views::validator_set_to_json(&set, chain.suite())))
 }
 
-pub(super) fn list_entities<T: Decode>(
+/// One page of the registered entities of one kind, in id order, each read from state on a
+/// blocking thread.
+async fn list_entities<T: Decode + 'static>(
     state: &AppState,
+    query: Result<Query<ListQuery>, QueryRejection>,
     kind: StateKind,
-    make_key: impl Fn(String) -> StateKey,
-    to_json: impl Fn(&T) -> Value,
-) -> ApiResult<Json<Value>> {
-    let chain = &state.node.chain;
-    let ids = chain.entity_ids(kind)?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(entry) = chain.entry::<T>(&make_key(id))? {
-            out.push(to_json(&entry));
+    make_key: fn(String) -> StateKey,
+    to_json: fn(&T) -> Value,
+) -> ApiResult<Json<ListPage>> {
+    let (limit, cursor) = list_query(query)?;
+    let chain = state.node.chain.clone();
+    blocking(move || {
+        // One more than the page, to learn whether another follows.
+        let ids = chain.entity_ids(kind, cursor.as_deref(), limit + 1)?;
+        let mut items = Vec::with_capacity(limit.min(ids.len()));
+        for id in ids.iter().take(limit) {
+            if let Some(entry) = chain.entry::<T>(&make_key(id.clone()))? {
+                items.push(to_json(&entry));
+            }
         }
-    }
-    Ok(Json(Value::Array(out)))
+        let next_cursor = (ids.len() > limit).then(|| ids[limit - 1].clone());
+        Ok(Json(ListPage { items, next_cursor }))
+    })
+    .await
 }
 
 #[utoipa::path(
     get,
     path = "/v1/agencies",
     tag = "registry",
-    summary = "Registered agencies",
+    summary = "Registered agencies, a page at a time",
+    params(
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Entries per page (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (the last id it held)"),
+    ),
     responses(
-        (status = 200, description = "The agencies, each `{id, name, keys, status, ...}`", body = [Object]),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 200, description = "A page of agencies (`{id, name, keys, status, ...}`), in id order", body = ListPage),
+        (status = 400, description = "Bad input; the error's `code` says which (`bad_limit`, `bad_query`)", body = ErrorResponse),
         (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
         (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
         (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
         (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
     )
 )]
-pub(super) async fn agencies(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub(super) async fn agencies(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> ApiResult<Json<ListPage>> {
     list_entities::<Agency>(
         &state,
+        query,
         StateKind::Agency,
         StateKey::Agency,
         views::agency_to_json,
     )
+    .await
 }
 
 #[utoipa::path(
     get,
     path = "/v1/licence-types",
     tag = "registry",
-    summary = "Registered licence types",
+    summary = "Registered licence types, a page at a time",
+    params(
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Entries per page (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (the last id it held)"),
+    ),
     responses(
-        (status = 200, description = "The licence types", body = [Object]),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 200, description = "A page of licence types, in id order", body = ListPage),
+        (status = 400, description = "Bad input; the error's `code` says which (`bad_limit`, `bad_query`)", body = ErrorResponse),
         (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
         (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
         (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
         (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
     )
 )]
-pub(super) async fn licence_types(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub(super) async fn licence_types(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> ApiResult<Json<ListPage>> {
     list_entities::<LicenceType>(
         &state,
+        query,
         StateKind::LicenceType,
         StateKey::LicenceType,
         views::licence_type_to_json,
     )
+    .await
 }
 
 #[utoipa::path(
     get,
     path = "/v1/submitters",
     tag = "registry",
-    summary = "Registered evidence submitters",
+    summary = "Registered evidence submitters, a page at a time",
+    params(
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Entries per page (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (the last id it held)"),
+    ),
     responses(
-        (status = 200, description = "The submitters", body = [Object]),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
+        (status = 200, description = "A page of submitters, in id order", body = ListPage),
+        (status = 400, description = "Bad input; the error's `code` says which (`bad_limit`, `bad_query`)", body = ErrorResponse),
         (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
         (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
         (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
         (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
     )
 )]
-pub(super) async fn submitters(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub(super) async fn submitters(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> ApiResult<Json<ListPage>> {
     list_entities::<Submitter>(
         &state,
+        query,
         StateKind::Submitter,
         StateKey::Submitter,
         views::submitter_to_json,
     )
+    .await
 }
 
 #[utoipa::path(

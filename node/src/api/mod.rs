@@ -21,6 +21,7 @@ use crate::chain::Chain;
 use crate::runtime::{Admission, Finality, Status};
 
 mod chain_info;
+mod commits;
 mod error;
 mod openapi;
 mod records;
@@ -31,6 +32,7 @@ mod snapshot;
 mod transactions;
 
 use chain_info::*;
+pub use commits::{COMMIT_STREAM_KEEPALIVE_S, COMMIT_STREAMS_MAX};
 pub use error::ApiError;
 use error::ApiResult;
 #[allow(unused_imports)] // named by the handlers' `#[utoipa::path]` attributes
@@ -98,6 +100,8 @@ struct AppState {
     body_bytes_max: usize,
     /// The scanner page served at `/scanner/`, if the node has one.
     scanner: Option<Arc<ScannerSite>>,
+    /// Commit streams open (`GET /v1/commits`), bounded apart from the request slots.
+    streams: Arc<Semaphore>,
 }
 
 /// The API's routes over the node's handles, and the scanner page if there is one.
@@ -107,6 +111,7 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         permits: Arc::new(Semaphore::new(limits.concurrency_max)),
         body_bytes_max: limits.body_bytes_max,
         scanner,
+        streams: Arc::new(Semaphore::new(COMMIT_STREAMS_MAX)),
     };
     // Behind the request slots: everything but `/health`, which must answer while the node is
     // busy (that is when operators and load balancers ask).
@@ -125,6 +130,7 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         .route("/v1/snapshot/{height}/chunks", get(snapshot_chunks))
         .route("/v1/validators", get(validators))
         .route("/v1/agencies", get(agencies))
+        .route("/v1/agencies/{id}/licences", get(agency_licences))
         .route("/v1/licence-types", get(licence_types))
         .route("/v1/submitters", get(submitters))
         .route("/v1/trust-anchor", get(trust_anchor))
@@ -139,6 +145,8 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         ));
     Router::new()
         .route("/health", get(health))
+        // A stream lasts as long as its follower: it has its own bound, not a request slot.
+        .route("/v1/commits", get(commits::commits))
         .merge(limited)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -12,11 +12,11 @@ use utoipa::{OpenApi, ToSchema};
 
 use lichen_views::api::{
     BatchItemResult, BatchSubmitResponse, ErrorDetail, ErrorResponse, FinalityReceipt,
-    HealthResponse, MempoolStatus, StatusResponse,
+    HealthResponse, ListPage, MempoolStatus, StatusResponse,
 };
 use lichen_views::{CheckView, EvidenceView, LicenceView, PackageUsedView, VerifyReport};
 
-use super::{chain_info, records, scanner, snapshot, transactions};
+use super::{chain_info, commits, records, scanner, snapshot, transactions};
 
 /// Bytes in a canonical encoding of PROTOCOL.md (a transaction, a presentation, a package...).
 #[derive(ToSchema)]
@@ -105,7 +105,9 @@ pub struct VerifyJson {
         transactions::submit_tx,
         transactions::submit_batch,
         transactions::get_tx,
+        commits::commits,
         records::get_licence,
+        records::agency_licences,
         records::get_presentation,
         records::verify,
         records::get_evidence,
@@ -135,6 +137,7 @@ pub struct VerifyJson {
         ErrorResponse,
         ErrorDetail,
         StatusResponse,
+        ListPage,
         MempoolStatus,
         HealthResponse,
         FinalityReceipt,

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::error::NodeError;
 use crate::runtime::now_ms;
 use lichen_views as views;
+use lichen_views::api::ListPage;
 
 use super::*;
 
@@ -62,6 +63,85 @@ pub(super) async fn get_licence(
         "history": history,
         "as_of_height": tip.height,
     })))
+}
+
+/// `GET /v1/agencies/{id}/licences?limit=&cursor=`: the licences an agency issued, newest first,
+/// each its record as `GET /v1/licences/{id}` gives it; the cursor is where the page's last one
+/// was issued (`<height>.<index>`).
+#[utoipa::path(
+    get,
+    path = "/v1/agencies/{id}/licences",
+    tag = "records",
+    summary = "The licences an agency issued, newest first, a page at a time",
+    params(
+        ("id" = String, Path, description = "The agency id"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Licences per page (default 100)"),
+        ("cursor" = Option<String>, Query, pattern = "^[0-9]{1,19}\\.[0-9]{1,9}$", description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of licence records", body = ListPage),
+        (status = 404, description = "No such agency (`not_found`)", body = ErrorResponse),
+        (status = 400, description = "Bad input; the error's `code` says which (`bad_limit`, `bad_cursor`, `bad_query`)", body = ErrorResponse),
+        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
+        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
+        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+    )
+)]
+pub(super) async fn agency_licences(
+    State(state): State<AppState>,
+    Path(agency): Path<String>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<ListPage>> {
+    let (limit, cursor) = list_query(query)?;
+    let before = cursor.as_deref().map(location_cursor).transpose()?;
+    let chain = state.node.chain.clone();
+    blocking(move || {
+        let known: Option<lichen_contracts::model::Agency> =
+            chain.entry(&StateKey::Agency(agency.clone()))?;
+        if known.is_none() {
+            return Err(NodeError::NotFound {
+                what: "agency",
+                id: agency,
+            }
+            .into());
+        }
+        // One more than the page, to learn whether another follows.
+        let rows = chain.agency_licences(&agency, before, limit + 1)?;
+        let mut items = Vec::with_capacity(limit.min(rows.len()));
+        for (_, id) in rows.iter().take(limit) {
+            let licence: Option<lichen_contracts::model::Licence> =
+                chain.entry(&StateKey::Licence(id.clone()))?;
+            if let Some(licence) = licence {
+                items.push(views::licence_to_json(&licence));
+            }
+        }
+        let next_cursor = (rows.len() > limit).then(|| {
+            let at = rows[limit - 1].0;
+            format!("{}.{}", at.height, at.index)
+        });
+        Ok(Json(ListPage { items, next_cursor }))
+    })
+    .await
+}
+
+/// A `<height>.<index>` cursor.
+fn location_cursor(text: &str) -> ApiResult<lichen_storage::TxLocation> {
+    text.split_once('.')
+        .and_then(|(h, i)| {
+            Some(lichen_storage::TxLocation {
+                height: h.parse().ok()?,
+                index: i.parse().ok()?,
+            })
+        })
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_cursor",
+                format!(
+                    "cursor must be <height>.<index> as a page's next_cursor gives it, got '{text}'"
+                ),
+            )
+        })
 }
 
 #[derive(Debug, Deserialize)]

@@ -110,6 +110,36 @@ pub(super) fn hex_field(body: &Value, field: &str) -> ApiResult<Option<Vec<u8>>>
     }
 }
 
+/// Entries on one page of a list endpoint when the client does not say.
+pub const LIST_LIMIT_DEFAULT: usize = 100;
+/// The most entries one page of a list endpoint holds (below the storage's listing bound, so
+/// that one more can be asked for to learn whether another page follows).
+pub const LIST_LIMIT_MAX: usize = 500;
+
+/// `?limit=&cursor=` of a list endpoint.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// The page size (1 to [`LIST_LIMIT_MAX`], [`LIST_LIMIT_DEFAULT`] if not given) and the cursor.
+pub(super) fn list_query(
+    query: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<(usize, Option<String>)> {
+    let axum::extract::Query(q) =
+        query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let limit = q.limit.unwrap_or(LIST_LIMIT_DEFAULT);
+    if limit == 0 || limit > LIST_LIMIT_MAX {
+        return Err(ApiError::bad_request(
+            "bad_limit",
+            format!("limit must be 1 to {LIST_LIMIT_MAX}, got {limit}"),
+        ));
+    }
+    Ok((limit, q.cursor))
+}
+
 pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {

@@ -101,6 +101,14 @@ pub(super) async fn certified_blocks(
             "from and count must be at least 1 (block 0 has no certificate)",
         ));
     }
+    // Heights are 64-bit signed integers in the OpenAPI document (JSON Schema's int64), which
+    // no chain reaches; a larger one is a client's mistake, not an empty answer.
+    if q.from > i64::MAX as u64 {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("from must be at most {}, got {}", i64::MAX, q.from),
+        ));
+    }
     let chain = state.node.chain.clone();
     let max = usize::from(q.count).min(SYNC_BLOCKS_MAX);
     let blocks = blocking(move || {

@@ -42,9 +42,26 @@ impl Chain {
     }
 
     /// Ids of the registered entities of one kind (the `StateKey` kind: 3 agencies, 4 licence
-    /// types, 5 submitters), in id order, at most the storage's listing bound (1 000).
-    pub fn entity_ids(&self, kind: StateKind) -> Result<Vec<String>, NodeError> {
-        Ok(self.store.entity_ids(kind)?)
+    /// types, 5 submitters) after `after`, in id order, at most `limit` (and at most the
+    /// storage's listing bound, 1 000).
+    pub fn entity_ids(
+        &self,
+        kind: StateKind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, NodeError> {
+        Ok(self.store.entity_ids(kind, after, limit)?)
+    }
+
+    /// Licences `agency` issued before `before` (all with `None`), newest first, with where each
+    /// was issued; at most `limit` (and at most the storage's listing bound).
+    pub fn agency_licences(
+        &self,
+        agency: &str,
+        before: Option<TxLocation>,
+        limit: usize,
+    ) -> Result<Vec<(TxLocation, String)>, NodeError> {
+        Ok(self.store.agency_licences(agency, before, limit)?)
     }
 
     /// The consensus core's persisted voting state (opaque bytes), if any.

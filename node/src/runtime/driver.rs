@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::admission::Admission;
 use super::clock::{Timers, now_ms};
-use super::finality::{Finality, TxFate};
+use super::finality::{CommitEvent, Finality, TxFate};
 use super::floods::FloodMeter;
 use super::status::Status;
 use super::{Arrival, Inbound, Outbox};
@@ -463,6 +463,11 @@ impl Driver {
             }
             Err(_) => Vec::new(),
         };
+        self.finality.announce(CommitEvent::Block {
+            height,
+            time_ms: block_time_ms,
+            txs: ids.to_vec(),
+        });
         for (index, id) in ids.iter().enumerate() {
             self.finality.settle(
                 id,

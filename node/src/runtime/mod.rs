@@ -23,7 +23,10 @@ use lichen_consensus::{Input, Message};
 pub use admission::{Admission, RELAY_BACKLOG_ADMIT_MAX, SubmitError};
 pub use clock::now_ms;
 pub use driver::{Driver, INPUT_QUEUE_MAX};
-pub use finality::{FINALITY_WAITERS_MAX, Finality, REFUSED_REMEMBERED_MAX, TxFate};
+pub use finality::{
+    COMMIT_STREAM_BUFFER_MAX, CommitEvent, FINALITY_WAITERS_MAX, Finality, REFUSED_REMEMBERED_MAX,
+    TxFate,
+};
 pub use status::{RuntimeStatus, Status};
 
 /// An input for the consensus core and, if it came from the network, the peer that sent it (so a

@@ -404,25 +404,58 @@ impl<K: KvStore> ChainStore<K> {
             .collect()
     }
 
-    /// Licences issued by `agency`, newest first, at most `limit` (capped at [`LISTING_MAX`]).
-    pub fn agency_licences(&self, agency: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+    /// Licences issued by `agency`, newest first, with where each was issued: those issued
+    /// before `before` (all with `None`), at most `limit` (capped at [`LISTING_MAX`]). The last
+    /// one's location is the `before` of the next page.
+    pub fn agency_licences(
+        &self,
+        agency: &str,
+        before: Option<TxLocation>,
+        limit: usize,
+    ) -> Result<Vec<(TxLocation, String)>, StoreError> {
         let start = key(layout::AGENCY, &[agency.as_bytes(), &[0]]);
-        let rows = self
-            .kv
-            .scan(&start, &prefix_end(&start), limit.min(LISTING_MAX), true)?;
+        let end = match before {
+            Some(loc) => key(
+                layout::AGENCY,
+                &[agency.as_bytes(), &[0], &location_bytes(loc)],
+            ),
+            None => prefix_end(&start),
+        };
+        let rows = self.kv.scan(&start, &end, limit.min(LISTING_MAX), true)?;
         rows.into_iter()
-            .map(|(_, v)| {
-                String::from_utf8(v).map_err(|_| corrupt("agency index", "licence id not UTF-8"))
+            .map(|(k, v)| {
+                let location = read_location("agency index", &k[start.len()..])?;
+                let id = String::from_utf8(v)
+                    .map_err(|_| corrupt("agency index", "licence id not UTF-8"))?;
+                Ok((location, id))
             })
             .collect()
     }
 
-    /// Ids of the registered entities of one kind (agencies, licence types,
-    /// submitters), in id order, at most [`LISTING_MAX`]. Their entries live in state.
-    pub fn entity_ids(&self, kind: StateKind) -> Result<Vec<String>, StoreError> {
-        self.entity_raw_ids(kind, LISTING_MAX)?
-            .into_iter()
-            .map(|id| String::from_utf8(id).map_err(|_| corrupt("entity index", "id not UTF-8")))
+    /// Ids of the registered entities of one kind (agencies, licence types, submitters) after
+    /// `after` (from the first with `None`), in id order, at most `limit` (capped at
+    /// [`LISTING_MAX`]). Their entries live in state.
+    pub fn entity_ids(
+        &self,
+        kind: StateKind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let prefix = [layout::ENTITY, kind.as_u8()];
+        // Ids hold no NUL byte: `id` followed by 0 is the first key after `id` and every key
+        // that extends it.
+        let start = match after {
+            Some(id) => key(layout::ENTITY, &[&[kind.as_u8()], id.as_bytes(), &[0]]),
+            None => prefix.to_vec(),
+        };
+        let rows = self
+            .kv
+            .scan(&start, &prefix_end(&prefix), limit.min(LISTING_MAX), false)?;
+        rows.into_iter()
+            .map(|(k, _)| {
+                String::from_utf8(k[ENTITY_ID_AT..].to_vec())
+                    .map_err(|_| corrupt("entity index", "id not UTF-8"))
+            })
             .collect()
     }
 

@@ -715,13 +715,30 @@ fn check_history<K: KvStore>(c: &TestChain, store: &ChainStore<K>) {
     assert_eq!(history("L-100"), vec![]);
 
     // Agency index: newest first.
-    let listing = |agency: &str, limit| store.agency_licences(agency, limit).unwrap();
-    assert_eq!(listing("agency-a", 100), vec!["L-4", "L-3", "L-10", "L-1"]);
-    assert_eq!(listing("agency-a", 2), vec!["L-4", "L-3"]);
-    assert_eq!(listing("agency-a", 0), Vec::<String>::new());
-    assert_eq!(listing("agency-b", 100), vec!["L-5", "L-2"]);
-    assert_eq!(listing("agency", 100), Vec::<String>::new());
-    assert_eq!(listing("agency-c", 100), Vec::<String>::new());
+    let page = |agency: &str, before, limit| store.agency_licences(agency, before, limit).unwrap();
+    let ids =
+        |rows: Vec<(TxLocation, String)>| rows.into_iter().map(|(_, id)| id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(page("agency-a", None, 100)),
+        vec!["L-4", "L-3", "L-10", "L-1"]
+    );
+    let first = page("agency-a", None, 2);
+    assert_eq!(ids(first.clone()), vec!["L-4", "L-3"]);
+    assert_eq!(first[1].0, loc(2, 1), "where L-3 was issued");
+    // The next page starts before the last one's location, and the pages together are the
+    // whole listing.
+    assert_eq!(
+        ids(page("agency-a", Some(first[1].0), 2)),
+        vec!["L-10", "L-1"]
+    );
+    assert_eq!(
+        ids(page("agency-a", Some(loc(1, 0)), 2)),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids(page("agency-a", None, 0)), Vec::<String>::new());
+    assert_eq!(ids(page("agency-b", None, 100)), vec!["L-5", "L-2"]);
+    assert_eq!(ids(page("agency", None, 100)), Vec::<String>::new());
+    assert_eq!(ids(page("agency-c", None, 100)), Vec::<String>::new());
 
     // Evidence index.
     assert_eq!(
@@ -814,18 +831,17 @@ fn chain_entity_index<K: KvStore>(make: impl Fn() -> K) {
     let mut c = TestChain::from_genesis(genesis, base.keys, names);
     let store = initialised(make(), &c);
     let peers = |store: &ChainStore<K>| store.observer_peer_ids().unwrap();
-    assert_eq!(
-        store.entity_ids(StateKind::Agency).unwrap(),
-        vec!["agency-a", "agency-b"]
-    );
-    assert_eq!(
-        store.entity_ids(StateKind::LicenceType).unwrap(),
-        vec!["business", "food"]
-    );
-    assert_eq!(
-        store.entity_ids(StateKind::Submitter).unwrap(),
-        vec!["court-1"]
-    );
+    let all = |kind| store.entity_ids(kind, None, usize::MAX).unwrap();
+    assert_eq!(all(StateKind::Agency), vec!["agency-a", "agency-b"]);
+    assert_eq!(all(StateKind::LicenceType), vec!["business", "food"]);
+    assert_eq!(all(StateKind::Submitter), vec!["court-1"]);
+    // Pages: after the cursor, exclusive; a cursor that is a prefix of an id is before it.
+    let page = |after, limit| store.entity_ids(StateKind::Agency, after, limit).unwrap();
+    assert_eq!(page(None, 1), vec!["agency-a"]);
+    assert_eq!(page(Some("agency-a"), 1), vec!["agency-b"]);
+    assert_eq!(page(Some("agency-b"), 1), Vec::<String>::new());
+    assert_eq!(page(Some("agency"), 5), vec!["agency-a", "agency-b"]);
+    assert_eq!(page(Some("zzz"), 5), Vec::<String>::new());
     assert_eq!(peers(&store), vec![b.to_vec(), a.to_vec()], "byte order");
     assert_eq!(
         store.entity_raw_ids(StateKind::Observer, 1).unwrap(),
@@ -833,7 +849,7 @@ fn chain_entity_index<K: KvStore>(make: impl Fn() -> K) {
     );
     assert!(
         matches!(
-            store.entity_ids(StateKind::Observer),
+            store.entity_ids(StateKind::Observer, None, 10),
             Err(StoreError::Corrupt { .. })
         ),
         "a peer id that is not UTF-8 is not a string id"
@@ -854,7 +870,9 @@ fn chain_entity_index<K: KvStore>(make: impl Fn() -> K) {
     ];
     commit_next(&mut c, &store, txs, 0);
     assert_eq!(
-        store.entity_ids(StateKind::Agency).unwrap(),
+        store
+            .entity_ids(StateKind::Agency, None, usize::MAX)
+            .unwrap(),
         vec!["agency-a", "agency-b", "agency-c"]
     );
     assert_eq!(peers(&store), vec![b.to_vec(), b"peer-c".to_vec()]);

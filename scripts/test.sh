@@ -121,8 +121,10 @@ if [ -z "$dev_url" ]; then
   cat "$dev_dir/dev.log" >&2
   exit 1
 fi
+# One worker: with two, schemathesis 4.32.5 once failed with an internal KeyError in its own
+# coverage cache (no finding of ours); one takes the same ~30 s here.
 "$venv/bin/schemathesis" --no-color --config-file scripts/schemathesis.toml run "$dev_url/v1/openapi.json" \
-  --max-examples 100 --workers 2 --seed 1
+  --max-examples 100 --workers 1 --seed 1
 kill "$dev_pid"
 wait "$dev_pid" 2>/dev/null || true
 

@@ -197,24 +197,33 @@ fn lists_come_a_page_at_a_time() {
     }
 
     let mut seen = Vec::new();
-    let mut path = "/v1/agencies/agency-a/licences?limit=2".to_string();
+    let mut cursor = None;
     let mut pages = 0;
     loop {
-        let page = c.get_json(&path).unwrap();
-        let items = page["items"].as_array().unwrap();
-        assert!(items.len() <= 2);
-        seen.extend(items.iter().map(|l| l["id"].as_str().unwrap().to_string()));
+        let page = c
+            .page("/v1/agencies/agency-a/licences", 2, cursor.as_deref())
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(
+            page.items
+                .iter()
+                .map(|l| l["id"].as_str().unwrap().to_string()),
+        );
         pages += 1;
-        match page["next_cursor"].as_str() {
-            Some(cursor) => {
-                path = format!("/v1/agencies/agency-a/licences?limit=2&cursor={cursor}")
-            }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
             None => break,
         }
     }
     let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
     assert_eq!(seen, newest_first);
     assert_eq!(pages, 3);
+
+    // The typed client reads the typed verification report.
+    let presentation = c.get_bytes("/v1/licences/PAGE-0/presentation").unwrap();
+    let report = c.verify(&presentation).unwrap();
+    assert_eq!((report.verdict.as_str(), report.ok), ("VALID", true));
+    assert_eq!(report.licence.map(|l| l.id).as_deref(), Some("PAGE-0"));
 
     // Agencies by id, one per page.
     let first = c.get_json("/v1/agencies?limit=1").unwrap();

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use lichen_views::api::{BatchSubmitResponse, FinalityReceipt, HealthResponse, StatusResponse};
+use lichen_views::VerifyReport;
+use lichen_views::api::{
+    BatchSubmitResponse, FinalityReceipt, HealthResponse, ListPage, StatusResponse,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -199,6 +202,31 @@ impl Client {
         self.get("/health")
     }
 
+    /// Verifies a presentation, compact presentation or evidence receipt against the node's
+    /// chain (`POST /v1/verify`, no desk parameters): the per-check report.
+    pub fn verify(&self, presentation: &[u8]) -> Result<VerifyReport, ClientError> {
+        let path = "/v1/verify";
+        let (_, body) = self.post_bytes(path, presentation)?;
+        typed(&format!("{}{path}", self.base), body)
+    }
+
+    /// One page of a list endpoint (`/v1/agencies`, `/v1/licence-types`, `/v1/submitters`,
+    /// `/v1/agencies/{id}/licences`): up to `limit` entries after `cursor` (the previous page's
+    /// `next_cursor`; `None` for the first page).
+    pub fn page(
+        &self,
+        list: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<ListPage, ClientError> {
+        let mut path = format!("{list}?limit={limit}");
+        if let Some(cursor) = cursor {
+            path.push_str("&cursor=");
+            path.push_str(&percent_encode(cursor));
+        }
+        self.get(&path)
+    }
+
     /// Submits encoded signed transactions in one request (`POST /v1/transactions/batch`, at
     /// most 256): one result per transaction, in order (`"pending"`, `"retry"` or `"refused"`).
     pub fn submit_batch(&self, txs: &[&[u8]]) -> Result<BatchSubmitResponse, ClientError> {
@@ -214,6 +242,20 @@ impl Client {
         let (_, body) = self.post_bytes(&path, tx)?;
         typed(&format!("{}{path}", self.base), body)
     }
+}
+
+/// `text` with every byte outside the URL's unreserved set percent-encoded (cursors are ids
+/// or `<height>.<index>`, but ids may hold what a query string cannot).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The batch body: `seq<bytes>` (PROTOCOL.md, "Encoding"): a big-endian `u32` count, then each

@@ -25,11 +25,7 @@ use super::*;
     summary = "Liveness: the height, or 503 if a task has stopped",
     responses(
         (status = 200, description = "The node runs", body = HealthResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn health(State(state): State<AppState>) -> ApiResult<Json<HealthResponse>> {
@@ -54,11 +50,7 @@ pub(super) async fn health(State(state): State<AppState>) -> ApiResult<Json<Heal
     summary = "The chain and this node",
     responses(
         (status = 200, description = "Chain id, suite, height, view, role, peers, mempool", body = StatusResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
@@ -111,11 +103,7 @@ pub(super) async fn status(State(state): State<AppState>) -> ApiResult<Json<Valu
     responses(
         (status = 200, description = "`{block: {header, txs}, certificate}`", body = Object),
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn get_block(
@@ -147,11 +135,7 @@ pub(super) async fn get_block(
     summary = "The next block's validator set",
     responses(
         (status = 200, description = "`{validators, quorum, hash}`", body = Object),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn validators(State(state): State<AppState>) -> ApiResult<Json<Value>> {
@@ -197,11 +181,7 @@ async fn list_entities<T: Decode + 'static>(
     ),
     responses(
         (status = 200, description = "A page of agencies (`{id, name, keys, status, ...}`), in id order", body = ListPage),
-        (status = 400, description = "Bad input; the error's `code` says which (`bad_limit`, `bad_query`)", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn agencies(
@@ -229,11 +209,7 @@ pub(super) async fn agencies(
     ),
     responses(
         (status = 200, description = "A page of licence types, in id order", body = ListPage),
-        (status = 400, description = "Bad input; the error's `code` says which (`bad_limit`, `bad_query`)", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn licence_types(
@@ -261,11 +237,7 @@ pub(super) async fn licence_types(
     ),
     responses(
         (status = 200, description = "A page of submitters, in id order", body = ListPage),
-        (status = 400, description = "Bad input; the error's `code` says which (`bad_limit`, `bad_query`)", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn submitters(
@@ -292,11 +264,7 @@ pub(super) async fn submitters(
             (Binary = "application/octet-stream"),
             (Object = "application/json"),
         )),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn trust_anchor(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -332,11 +300,7 @@ pub(super) struct PackageQuery {
         (status = 404, description = "`since` is not a checkpoint (`not_a_checkpoint`)", body = ErrorResponse),
         (status = 410, description = "The state at that height is no longer kept (`pruned`)", body = ErrorResponse),
         (status = 409, description = "No certified block yet (`no_certified_block`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn trust_package(

@@ -39,8 +39,8 @@ use error::ApiResult;
 use lichen_views::api::ErrorResponse;
 pub use openapi::openapi_document;
 use openapi::{
-    BatchJson, Binary, ExpectParam, SubmitJson, TrustPackageParam, VerifyJson, WaitParam,
-    openapi_json,
+    BatchJson, Binary, CommonErrors, ExpectParam, SubmitJson, TrustPackageParam, VerifyJson,
+    WaitParam, openapi_json,
 };
 use records::*;
 use request::*;

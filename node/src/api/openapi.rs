@@ -24,6 +24,27 @@ use super::{chain_info, commits, records, scanner, snapshot, transactions};
 #[allow(dead_code)] // a schema only
 pub struct Binary(Vec<u8>);
 
+/// The errors every operation behind the request slots may answer, besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a schema only
+pub enum CommonErrors {
+    /// Bad input; the error's `code` says which
+    #[response(status = 400)]
+    BadRequest(ErrorResponse),
+    /// The request body did not arrive in time (`body_timeout`)
+    #[response(status = 408)]
+    BodyTimeout(ErrorResponse),
+    /// The request body is over the limit (`body_too_large`)
+    #[response(status = 413)]
+    BodyTooLarge(ErrorResponse),
+    /// The node's own fault (`internal`, `storage_corrupt`)
+    #[response(status = 500)]
+    Internal(ErrorResponse),
+    /// Too many requests in progress (`overloaded`): retry shortly
+    #[response(status = 503)]
+    Overloaded(ErrorResponse),
+}
+
 /// `?wait=`: `final` waits for the block that includes the transaction.
 #[derive(ToSchema)]
 #[schema(rename_all = "lowercase")]

@@ -31,11 +31,7 @@ use super::*;
     responses(
         (status = 200, description = "`{licence, history: [{height, index, tx_id, status}], as_of_height}`", body = Object),
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn get_licence(
@@ -81,11 +77,7 @@ pub(super) async fn get_licence(
     responses(
         (status = 200, description = "A page of licence records", body = ListPage),
         (status = 404, description = "No such agency (`not_found`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which (`bad_limit`, `bad_cursor`, `bad_query`)", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn agency_licences(
@@ -186,11 +178,7 @@ pub(super) fn at_height(
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
         (status = 410, description = "The state at that height is no longer kept (`pruned`)", body = ErrorResponse),
         (status = 409, description = "Not in the checkpoint (`not_in_checkpoint`) or no certified block yet", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn get_presentation(
@@ -318,11 +306,7 @@ fn verify_params(v: &Value) -> ApiResult<VerifyQuery> {
     responses(
         (status = 200, description = "The per-check report", body = views::VerifyReport),
         (status = 409, description = "`trust_package=latest` before any certified block", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn verify(
@@ -457,11 +441,7 @@ pub(super) async fn verify(
     responses(
         (status = 200, description = "`{evidence: {hash, submitter, label, height, time_ms, time, tx_id}}`", body = Object),
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn get_evidence(
@@ -498,11 +478,7 @@ pub(super) async fn get_evidence(
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
         (status = 410, description = "The state at that height is no longer kept (`pruned`)", body = ErrorResponse),
         (status = 409, description = "No certified block yet (`no_certified_block`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn get_receipt(

@@ -17,6 +17,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::CommonErrors;
 use super::{ApiError, AppState};
 use lichen_views::api::ErrorResponse;
 
@@ -162,11 +163,7 @@ fn not_served() -> Response {
     summary = "The scanner page (a redirect to /scanner/)",
     responses(
         (status = 308, description = "To /scanner/"),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn scanner_redirect() -> Redirect {
@@ -181,11 +178,7 @@ pub(super) async fn scanner_redirect() -> Redirect {
     responses(
         (status = 200, description = "The page", content_type = "text/html"),
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn scanner_index(State(state): State<AppState>) -> Response {
@@ -206,11 +199,7 @@ pub(super) async fn scanner_index(State(state): State<AppState>) -> Response {
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream"),
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn scanner_file(

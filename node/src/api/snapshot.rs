@@ -40,11 +40,7 @@ pub(super) struct ChunksQuery {
         (status = 200, description = "The chunks (PROTOCOL.md, State sync)", content((Binary = "application/octet-stream"))),
         (status = 404, description = "Not a checkpoint (`not_a_checkpoint`)", body = ErrorResponse),
         (status = 410, description = "The state at that height is no longer kept (`pruned`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn snapshot_chunks(
@@ -83,11 +79,7 @@ pub(super) struct BlocksQuery {
     ),
     responses(
         (status = 200, description = "The blocks in the network's `Blocks` form", content((Binary = "application/octet-stream"))),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn certified_blocks(

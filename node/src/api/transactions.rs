@@ -77,11 +77,7 @@ pub(super) fn fate_json(id: &Hash32, fate: &TxFate) -> (StatusCode, Value) {
         (status = 422, description = "Refused: bad signature, wrong chain, expired, not authorised (or, after `wait=final`, refused by the block)", content((ErrorResponse = "application/json"))),
         (status = 429, description = "The signer already has its share of the mempool (`sender_busy`)", body = ErrorResponse),
         (status = 504, description = "Admitted but not final within the wait (`finality_timeout`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn submit_tx(
@@ -160,11 +156,7 @@ pub const SUBMIT_BATCH_TXS_MAX: usize = 256;
     request_body(content((Binary = "application/octet-stream"), (BatchJson = "application/json")), description = "`seq<bytes>` (a big-endian u32 count, then each a u32 length and the bytes), or `{\"txs\": [hex, ...]}`"),
     responses(
         (status = 200, description = "One result per transaction, in order", body = BatchSubmitResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn submit_batch(
@@ -307,11 +299,7 @@ pub(super) fn committed_fate(state: &AppState, id: &Hash32) -> ApiResult<Option<
     responses(
         (status = 200, description = "Committed (a finality receipt with the `transaction`), or `{id, status: \"pending\"}`, or `{id, status: \"refused\", reason}`", body = Object),
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
-        (status = 400, description = "Bad input; the error's `code` says which", body = ErrorResponse),
-        (status = 408, description = "The request body did not arrive in time (`body_timeout`)", body = ErrorResponse),
-        (status = 413, description = "The request body is over the limit (`body_too_large`)", body = ErrorResponse),
-        (status = 500, description = "The node's own fault (`internal`, `storage_corrupt`)", body = ErrorResponse),
-        (status = 503, description = "Too many requests in progress (`overloaded`): retry shortly", body = ErrorResponse),
+        CommonErrors,
     )
 )]
 pub(super) async fn get_tx(

@@ -130,6 +130,37 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// `GET /v1/licences/{id}`: the record, its status changes and the height it is read at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LicenceRecordResponse {
+    pub licence: crate::LicenceView,
+    /// Every status change, oldest first.
+    pub history: Vec<LicenceHistoryView>,
+    /// The height of the state the record was read from.
+    pub as_of_height: u64,
+}
+
+/// One status change of a licence: where the transaction that made it was committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LicenceHistoryView {
+    pub height: u64,
+    /// The transaction's position in its block.
+    pub index: u32,
+    /// The transaction id (hex).
+    pub tx_id: String,
+    /// The status it set (`LicenceStatus::name()`).
+    pub status: String,
+}
+
+/// `GET /v1/evidence/{hash}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EvidenceResponse {
+    pub evidence: crate::EvidenceView,
+}
+
 /// A page of a list endpoint (`?limit=&cursor=`): the items, and the cursor that asks for the
 /// next page (`null` on the last).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -175,10 +175,7 @@ async fn list_entities<T: Decode + 'static>(
     path = "/v1/agencies",
     tag = "registry",
     summary = "Registered agencies, a page at a time",
-    params(
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Entries per page (default 100)"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (the last id it held)"),
-    ),
+    params(ListQuery),
     responses(
         (status = 200, description = "A page of agencies (`{id, name, keys, status, ...}`), in id order", body = ListPage),
         CommonErrors,
@@ -203,10 +200,7 @@ pub(super) async fn agencies(
     path = "/v1/licence-types",
     tag = "registry",
     summary = "Registered licence types, a page at a time",
-    params(
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Entries per page (default 100)"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (the last id it held)"),
-    ),
+    params(ListQuery),
     responses(
         (status = 200, description = "A page of licence types, in id order", body = ListPage),
         CommonErrors,
@@ -231,10 +225,7 @@ pub(super) async fn licence_types(
     path = "/v1/submitters",
     tag = "registry",
     summary = "Registered evidence submitters, a page at a time",
-    params(
-        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Entries per page (default 100)"),
-        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page (the last id it held)"),
-    ),
+    params(ListQuery),
     responses(
         (status = 200, description = "A page of submitters, in id order", body = ListPage),
         CommonErrors,

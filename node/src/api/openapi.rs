@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use utoipa::{OpenApi, ToSchema};
 
 use lichen_views::api::{
-    BatchItemResult, BatchSubmitResponse, ErrorDetail, ErrorResponse, FinalityReceipt,
-    HealthResponse, ListPage, MempoolStatus, StatusResponse,
+    BatchItemResult, BatchSubmitResponse, ErrorDetail, ErrorResponse, EvidenceResponse,
+    FinalityReceipt, HealthResponse, LicenceHistoryView, LicenceRecordResponse, ListPage,
+    MempoolStatus, StatusResponse,
 };
 use lichen_views::{CheckView, EvidenceView, LicenceView, PackageUsedView, VerifyReport};
 
@@ -159,6 +160,9 @@ pub struct VerifyJson {
         ErrorDetail,
         StatusResponse,
         ListPage,
+        LicenceRecordResponse,
+        LicenceHistoryView,
+        EvidenceResponse,
         MempoolStatus,
         HealthResponse,
         FinalityReceipt,

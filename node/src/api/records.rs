@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::error::NodeError;
 use crate::runtime::now_ms;
 use lichen_views as views;
-use lichen_views::api::ListPage;
+use lichen_views::api::{EvidenceResponse, LicenceHistoryView, LicenceRecordResponse, ListPage};
 
 use super::*;
 
@@ -29,7 +29,7 @@ use super::*;
         ("id" = String, Path, description = "The licence id"),
     ),
     responses(
-        (status = 200, description = "`{licence, history: [{height, index, tx_id, status}], as_of_height}`", body = Object),
+        (status = 200, description = "The record, its status changes and the height it is read at", body = LicenceRecordResponse),
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
         CommonErrors,
     )
@@ -37,7 +37,7 @@ use super::*;
 pub(super) async fn get_licence(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<LicenceRecordResponse>> {
     let chain = &state.node.chain;
     let tip = chain.tip()?;
     let licence: Option<lichen_contracts::model::Licence> =
@@ -49,16 +49,18 @@ pub(super) async fn get_licence(
     let history = chain
         .licence_history(&id)?
         .into_iter()
-        .map(|h| {
-            json!({ "height": h.location.height, "index": h.location.index,
-                    "tx_id": h.tx_id.to_hex(), "status": h.status.name() })
+        .map(|h| LicenceHistoryView {
+            height: h.location.height,
+            index: h.location.index,
+            tx_id: h.tx_id.to_hex(),
+            status: h.status.name().to_string(),
         })
-        .collect::<Vec<_>>();
-    Ok(Json(json!({
-        "licence": views::licence_to_json(&licence),
-        "history": history,
-        "as_of_height": tip.height,
-    })))
+        .collect();
+    Ok(Json(LicenceRecordResponse {
+        licence: views::LicenceView::from(&licence),
+        history,
+        as_of_height: tip.height,
+    }))
 }
 
 /// `GET /v1/agencies/{id}/licences?limit=&cursor=`: the licences an agency issued, newest first,
@@ -439,7 +441,7 @@ pub(super) async fn verify(
         ("hash" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = "The document hash, 64 hex digits"),
     ),
     responses(
-        (status = 200, description = "`{evidence: {hash, submitter, label, height, time_ms, time, tx_id}}`", body = Object),
+        (status = 200, description = "The anchored entry", body = EvidenceResponse),
         (status = 404, description = "Not found (`not_found`)", body = ErrorResponse),
         CommonErrors,
     )
@@ -447,7 +449,7 @@ pub(super) async fn verify(
 pub(super) async fn get_evidence(
     State(state): State<AppState>,
     Path(hash): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EvidenceResponse>> {
     let hash = parse_hash_param("evidence hash", &hash)?;
     let chain = &state.node.chain;
     let evidence: Option<lichen_contracts::model::Evidence> =
@@ -456,9 +458,9 @@ pub(super) async fn get_evidence(
         what: "evidence",
         id: hash.to_hex(),
     })?;
-    Ok(Json(
-        json!({ "evidence": views::evidence_to_json(&evidence) }),
-    ))
+    Ok(Json(EvidenceResponse {
+        evidence: views::EvidenceView::from(&evidence),
+    }))
 }
 
 #[utoipa::path(

@@ -115,12 +115,18 @@ pub const LIST_LIMIT_DEFAULT: usize = 100;
 /// The most entries one page of a list endpoint holds (below the storage's listing bound, so
 /// that one more can be asked for to learn whether another page follows).
 pub const LIST_LIMIT_MAX: usize = 500;
+// The OpenAPI attributes (`ListQuery`, `agency_licences`) write it as a literal.
+const _: () = assert!(LIST_LIMIT_MAX == 500);
 
-/// `?limit=&cursor=` of a list endpoint.
-#[derive(Debug, serde::Deserialize)]
+/// `?limit=&cursor=` of a list endpoint (also its parameters in the OpenAPI document).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListQuery {
+    /// Entries per page (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 

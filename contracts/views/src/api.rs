@@ -60,6 +60,19 @@ pub struct HealthResponse {
     pub height: u64,
 }
 
+/// A transaction admitted to the mempool: the answer of `POST /v1/transactions` (202) without
+/// `?wait=final`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PendingResponse {
+    /// The transaction id (hex).
+    pub id: String,
+    /// `"pending"`.
+    pub status: String,
+    /// It was waiting already (a resubmission).
+    pub duplicate: bool,
+}
+
 /// A transaction committed in a block: the answer of `POST /v1/transactions?wait=final` (and of
 /// `GET /v1/transactions/{id}` for a committed one, which adds the transaction itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use utoipa::{OpenApi, ToSchema};
 use lichen_views::api::{
     BatchItemResult, BatchSubmitResponse, ErrorDetail, ErrorResponse, EvidenceResponse,
     FinalityReceipt, HealthResponse, LicenceHistoryView, LicenceRecordResponse, ListPage,
-    MempoolStatus, StatusResponse,
+    MempoolStatus, PendingResponse, StatusResponse,
 };
 use lichen_views::{CheckView, EvidenceView, LicenceView, PackageUsedView, VerifyReport};
 
@@ -166,6 +166,7 @@ pub struct VerifyJson {
         MempoolStatus,
         HealthResponse,
         FinalityReceipt,
+        PendingResponse,
         BatchSubmitResponse,
         BatchItemResult,
         VerifyReport,

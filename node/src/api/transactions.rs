@@ -17,7 +17,7 @@ use crate::error::NodeError;
 use crate::runtime::TxFate;
 use lichen_views as views;
 use lichen_views::api::{
-    BatchItemResult, BatchSubmitResponse, ErrorDetail, FinalityReceipt, to_value,
+    BatchItemResult, BatchSubmitResponse, ErrorDetail, FinalityReceipt, PendingResponse, to_value,
 };
 
 use super::*;
@@ -72,7 +72,7 @@ pub(super) fn fate_json(id: &Hash32, fate: &TxFate) -> (StatusCode, Value) {
     request_body(content((Binary = "application/octet-stream"), (SubmitJson = "application/json")), description = "The encoded signed transaction, or `{\"tx\": hex}`"),
     responses(
         (status = 200, description = "With `wait=final`: committed", body = FinalityReceipt),
-        (status = 202, description = "Admitted: `{id, status: \"pending\", duplicate}`", body = Object),
+        (status = 202, description = "Admitted to the mempool", body = PendingResponse),
         (status = 409, description = "Already committed (`already_committed`)", body = ErrorResponse),
         (status = 422, description = "Refused: bad signature, wrong chain, expired, not authorised (or, after `wait=final`, refused by the block)", content((ErrorResponse = "application/json"))),
         (status = 429, description = "The signer already has its share of the mempool (`sender_busy`)", body = ErrorResponse),
@@ -109,8 +109,11 @@ pub(super) async fn submit_tx(
     let (admitted, receiver) = blocking(move || Ok(admission.submit(&bytes, wait)?)).await?;
     let id = admitted.id;
     let Some(receiver) = receiver else {
-        let body =
-            json!({ "id": id.to_hex(), "status": "pending", "duplicate": admitted.duplicate });
+        let body = PendingResponse {
+            id: id.to_hex(),
+            status: "pending".into(),
+            duplicate: admitted.duplicate,
+        };
         return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
     };
     let timeout_ms = query

@@ -51,6 +51,25 @@ else
   exit 1
 fi
 
+step "the npm package lichen-verifier (verifier-wasm/npm + both builds), packed: verifier-wasm/pkg/lichen-verifier-<version>.tgz"
+npm_dir=verifier-wasm/pkg/npm
+rm -rf "$npm_dir" verifier-wasm/pkg/lichen-verifier-*.tgz
+mkdir -p "$npm_dir"
+cp -r verifier-wasm/pkg/node verifier-wasm/pkg/web "$npm_dir/"
+rm -f "$npm_dir/node/.gitignore" "$npm_dir/web/.gitignore"
+# The web build is ES modules; the package's own type stays CommonJS for the Node build.
+cp verifier-wasm/npm/web-package.json "$npm_dir/web/package.json"
+cp verifier-wasm/npm/package.json verifier-wasm/npm/README.md verifier-wasm/npm/client.mjs \
+  verifier-wasm/npm/client.d.mts "$npm_dir/"
+crate_version=$(awk -F'"' '/^\[workspace.package\]/ { w = 1 } w && /^version/ { print $2; exit }' Cargo.toml)
+package_version=$(node -p "require('./verifier-wasm/npm/package.json').version")
+if [ "$crate_version" != "$package_version" ]; then
+  echo "verifier-wasm/npm/package.json says $package_version, the workspace $crate_version" >&2
+  exit 1
+fi
+(cd verifier-wasm/pkg && npm pack ./npm --pack-destination . --silent)
+ls -l verifier-wasm/pkg/lichen-verifier-*.tgz
+
 step "the scanner page: verifier-wasm/pkg/site (www/ + the web build + zxing-wasm, service worker stamped)"
 site=verifier-wasm/pkg/site
 rm -rf "$site"

@@ -128,7 +128,7 @@ export interface TrustAnchorInfo {
 }
 "#;
 
-fn to_js(value: &Value) -> Result<JsValue, JsError> {
+pub(crate) fn to_js(value: &Value) -> Result<JsValue, JsError> {
     js_sys::JSON::parse(&value.to_string())
         .map_err(|_| JsError::new("internal error: the report is not valid JSON"))
 }

@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 pub mod bindings;
+pub mod signing;
+pub mod signing_bindings;
 
 use lichen_contracts::codec::Decode;
 use lichen_contracts::crypto::Hash32;
@@ -41,6 +43,20 @@ pub enum VerifierError {
     Desk(&'static str),
     #[error("genesis file is not valid: {0}")]
     Genesis(#[from] lichen_views::JsonError),
+    /// Names the field: `tx.payload.id: ...`.
+    #[error("{0}")]
+    Transaction(lichen_views::JsonError),
+    #[error("bytes do not decode: {0}")]
+    Encoding(lichen_contracts::CodecError),
+    #[error("key: {0}")]
+    Key(lichen_contracts::CryptoError),
+    #[error("a {key} key cannot sign for a chain of suite {suite}")]
+    KeySuite {
+        key: &'static str,
+        suite: &'static str,
+    },
+    #[error("{0}")]
+    Argument(&'static str),
 }
 
 /// Verifies a presentation (or an evidence receipt, told apart by its leading tag) against the

@@ -5,7 +5,8 @@
 //! Every type has a pair of small explicit functions in one style: `<type>_to_json(&T) ->
 //! serde_json::Value` (plus the chain's [`Suite`] where the output carries a hash the suite
 //! computes) and, for the types read as input, `<type>_from_json(&Value) -> Result<T, JsonError>`.
-//! Input types: [`Genesis`] and each of its parts, and [`TrustAnchor`]. Output-only types:
+//! Input types: [`Genesis`] and each of its parts, [`TrustAnchor`], and transactions
+//! ([`transaction_from_json`], the shape [`transaction_to_json`] prints, for clients that sign). Output-only types:
 //! licences, evidence, blocks, headers, certificates, transactions, events, verifier reports and
 //! validator sets with their quorum and hash. What clients read field by field also has a typed
 //! view that serialises to the same JSON ([`VerifyReport`], [`LicenceView`], [`EvidenceView`],
@@ -64,6 +65,7 @@ mod ledger;
 mod presentation;
 mod read;
 mod text;
+mod transaction;
 
 pub use entities::*;
 pub use error::JsonError;
@@ -72,3 +74,4 @@ pub use ledger::*;
 pub use presentation::*;
 pub use read::parse_json_strict;
 pub use text::*;
+pub use transaction::*;

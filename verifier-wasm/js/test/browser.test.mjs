@@ -10,11 +10,10 @@
 // verifier-wasm/js/artifacts/.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -23,12 +22,12 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 
 import { repoRoot } from '../lib/golden.mjs';
+import { DEV_PASSWORD, LICHEN, freePort, startDev, stopDev } from '../lib/dev.mjs';
 
-const LICHEN = process.env.LICHEN_BIN ?? path.join(repoRoot, 'target/debug/lichen');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const SITE = path.join(repoRoot, 'verifier-wasm/pkg/site');
 const ARTIFACTS = path.join(repoRoot, 'verifier-wasm/js/artifacts');
-const PASSWORD = 'lichen-dev';
+const PASSWORD = DEV_PASSWORD;
 const STEP_TIMEOUT_MS = 30_000;
 const DESKTOP = { width: 1100, height: 1400 };
 const PHONE = { width: 390, height: 844 };
@@ -42,58 +41,12 @@ for (const [what, file] of [
   if (!existsSync(file)) throw new Error(`${file} is missing: ${what}`);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function lichen(cwd, args) {
   return execFileSync(LICHEN, args, {
     cwd,
     env: { ...process.env, LICHEN_PASSWORD: PASSWORD },
     encoding: 'utf8',
     timeout: STEP_TIMEOUT_MS,
-  });
-}
-
-/** `lichen dev` in `dir`, resolved with its URL once it prints the banner. */
-function startDev(dir, suite, port) {
-  const args = ['dev', '--dir', 'chain', '--suite', suite, '--port', String(port), '--scanner-dir', SITE];
-  const child = spawn(LICHEN, args, {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let out = '';
-  const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`lichen dev: no banner\n${out}`)), STEP_TIMEOUT_MS);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/serving (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`lichen dev exited ${code}\n${out}`)));
-  });
-  return { child, ready };
-}
-
-function stopDev(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGINT');
   });
 }
 
@@ -176,7 +129,7 @@ for (const suite of ['sm', 'intl']) {
     let url;
 
     before(async () => {
-      dev = startDev(dir, suite, await freePort());
+      dev = startDev(dir, suite, await freePort(), { scannerDir: SITE });
       url = await dev.ready;
       const node = ['--node', url];
       writeFileSync(path.join(dir, 'licence.pdf'), `a ${suite} licence file`);

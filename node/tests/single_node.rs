@@ -150,9 +150,7 @@ fn issue_wait_final_query_present_verify() {
             .post_bytes("/v1/transactions?wait=final", &anchor.to_bytes())
             .unwrap();
         assert_eq!(status, 200);
-        let receipt = c
-            .get_bytes(&format!("/v1/evidence/{hash}/receipt"))
-            .unwrap();
+        let receipt = c.receipt(&hash.to_hex()).unwrap();
         let (_, report) = c.post_bytes("/v1/verify", &receipt).unwrap();
         assert_eq!(report["verdict"], "ANCHORED", "{report}");
     }

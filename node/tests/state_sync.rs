@@ -57,9 +57,7 @@ fn issue(chain: &TestChain, id: &str, nonce: u64) -> SignedTransaction {
 }
 
 fn verdict(client: &Client, id: &str) -> String {
-    let p = client
-        .get_bytes(&format!("/v1/licences/{id}/presentation"))
-        .unwrap();
+    let p = client.presentation(id).unwrap();
     let (status, report) = client.post_bytes("/v1/verify", &p).unwrap();
     assert_eq!(status, 200, "{report}");
     report["verdict"].as_str().unwrap().to_string()

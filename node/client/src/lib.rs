@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use lichen_views::VerifyReport;
 use lichen_views::api::{
-    BatchSubmitResponse, FinalityReceipt, HealthResponse, ListPage, StatusResponse,
+    BatchSubmitResponse, EvidenceResponse, FinalityReceipt, HealthResponse, LicenceRecordResponse,
+    ListPage, PendingResponse, StatusResponse,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -225,6 +226,38 @@ impl Client {
             path.push_str(&percent_encode(cursor));
         }
         self.get(&path)
+    }
+
+    /// Submits an encoded signed transaction without waiting (`POST /v1/transactions`, 202).
+    pub fn submit(&self, tx: &[u8]) -> Result<PendingResponse, ClientError> {
+        let path = "/v1/transactions";
+        let (_, body) = self.post_bytes(path, tx)?;
+        typed(&format!("{}{path}", self.base), body)
+    }
+
+    /// `GET /v1/licences/{id}`: the record, its history, the height it is read at.
+    pub fn licence(&self, id: &str) -> Result<LicenceRecordResponse, ClientError> {
+        self.get(&format!("/v1/licences/{}", percent_encode(id)))
+    }
+
+    /// `GET /v1/licences/{id}/presentation`: the presentation's bytes.
+    pub fn presentation(&self, id: &str) -> Result<Vec<u8>, ClientError> {
+        self.get_bytes(&format!("/v1/licences/{}/presentation", percent_encode(id)))
+    }
+
+    /// `GET /v1/evidence/{hash}`: the anchored entry (`hash` in hex).
+    pub fn evidence(&self, hash: &str) -> Result<EvidenceResponse, ClientError> {
+        self.get(&format!("/v1/evidence/{}", percent_encode(hash)))
+    }
+
+    /// `GET /v1/evidence/{hash}/receipt`: the evidence receipt's bytes.
+    pub fn receipt(&self, hash: &str) -> Result<Vec<u8>, ClientError> {
+        self.get_bytes(&format!("/v1/evidence/{}/receipt", percent_encode(hash)))
+    }
+
+    /// `GET /v1/trust-anchor`: the genesis trust anchor's bytes.
+    pub fn trust_anchor(&self) -> Result<Vec<u8>, ClientError> {
+        self.get_bytes("/v1/trust-anchor")
     }
 
     /// Submits encoded signed transactions in one request (`POST /v1/transactions/batch`, at

@@ -88,7 +88,7 @@ pub fn run(command: EvidenceCommand, as_json: bool, pw: &PasswordSource) -> Resu
                 (None, Some(f)) => ops::hash_file(ops::chain_info(&client)?.suite, &f)?,
                 _ => bail!("give either the evidence hash or --file, not both"),
             };
-            let bytes = client.get_bytes(&format!("/v1/evidence/{hash}/receipt"))?;
+            let bytes = client.receipt(&hash.to_hex())?;
             let report = json!({ "hash": hash.to_hex() });
             export::export(&bytes, out.as_deref(), qr.as_ref(), as_json, report)?;
         }

@@ -375,7 +375,8 @@ class DecodeError(Exception):
     pass
 
 
-_IDENT_RE = re.compile(r"^[A-Za-z0-9._\-:/]+$")
+# fullmatch, not match with "$": "$" also matches before a final newline.
+_IDENT_RE = re.compile(r"[A-Za-z0-9._\-:/]+")
 GBT_PREFIX = "1.2.156.3005.2."
 
 
@@ -397,11 +398,11 @@ def mod37_36_check(s):
 
 
 def valid_identifier(s):
-    return 1 <= len(s) <= 64 and bool(_IDENT_RE.match(s))
+    return 1 <= len(s) <= 64 and bool(_IDENT_RE.fullmatch(s))
 
 
 def valid_licence_id(s):
-    if not (1 <= len(s) <= 128 and _IDENT_RE.match(s)):
+    if not (1 <= len(s) <= 128 and _IDENT_RE.fullmatch(s)):
         return False
     if s.startswith(GBT_PREFIX):
         parts = s[len(GBT_PREFIX):].split(".")
@@ -646,6 +647,10 @@ def dec_payload(r):
         return (tag, dec_public_key(r))
     if tag == 10:
         return (tag, dec_council(r))
+    if tag == 11:
+        return (tag, {"name": r.name("observer name"), "peer_id": r.bytes_(1, 64, "peer_id")})
+    if tag == 12:
+        return (tag, {"peer_id": r.bytes_(1, 64, "peer_id")})
     if tag == 20:
         return (tag, dec_licence_draft(r))
     if tag in (21, 22, 23):
@@ -1675,8 +1680,9 @@ def ms_to_rfc3339(ms):
     return text + (".%03d" % milli if milli else "") + "Z"
 
 
-_RFC3339_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-                         r"([Zz]|[+-]\d{2}:\d{2})$")
+# ASCII digits only; fullmatch (a "$" would also match before a final newline).
+_RFC3339_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+                         r"([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 
 
 def rfc3339_to_ms(text, strict_utc=False):
@@ -1684,12 +1690,13 @@ def rfc3339_to_ms(text, strict_utc=False):
     refused unless zero. `strict_utc` is the genesis file's form: `…T…[.f{1,3}]Z`. Raises
     ValueError."""
     import datetime
-    m = _RFC3339_RE.match(text)
+    m = _RFC3339_RE.fullmatch(text)
     if not m:
         raise ValueError("not an RFC 3339 time: %r" % text)
     year, month, day, hh, mi, ss = (int(x) for x in m.groups()[:6])
     frac, off = m.group(7) or "", m.group(8)
-    if strict_utc and (off != "Z" or "t" in text or len(frac) > 3):
+    # RFC 3339 (5.6, NOTE) allows "t" and "z" in lower case; so does the Rust reader.
+    if strict_utc and (off not in ("Z", "z") or len(frac) > 3):
         raise ValueError("not of the form YYYY-MM-DDTHH:MM:SS[.f{1,3}]Z: %r" % text)
     if frac[3:].strip("0"):
         raise ValueError("finer than a millisecond: %r" % text)

@@ -95,9 +95,12 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'wq
 fi
 chromium --version
 
-step "Node tests: golden vectors through WASM, JS crypto cross-check, the scanner page in Chromium"
+step "Node tests: golden vectors through WASM, JS crypto cross-check, the npm package against lichen dev, the scanner page in Chromium"
 target_dir=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)
 (cd verifier-wasm/js && LICHEN_BIN="$target_dir/debug/lichen" node --test --test-reporter=tap) 2>&1 | tee -a "$log"
+
+step "Python client: every payload kind of contracts/vectors/transactions-*.json byte for byte, and end to end against lichen dev (both suites)"
+LICHEN_BIN="$target_dir/debug/lichen" python3 scripts/test_lichen_client.py 2>&1 | tee -a "$log"
 
 step "schemathesis (PyPI) against lichen dev: every operation of GET /v1/openapi.json, every check (scripts/schemathesis.toml)"
 venv="$target_dir/schemathesis-venv"

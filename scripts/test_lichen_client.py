@@ -483,13 +483,11 @@ class ClientTest(unittest.TestCase):
         self.client.presentation("a/b c", compact=True)
         self.assertEqual(self.server.seen[-1][1],
                          "/v1/licences/a%2Fb%20c/presentation?compact=true")
-        self.server.answer = (422, {"error": {"code": "tx_refused", "message": "no"},
-                                    "id": "ab", "status": "refused"})
+        self.server.answer = (422, {"error": {"code": "tx_refused", "message": "no"}})
         with self.assertRaises(lc.LichenError) as caught:
             self.client.submit(b"x", wait=True)
         e = caught.exception
-        self.assertEqual((e.status, e.code, e.message, e.body["status"]),
-                         (422, "tx_refused", "no", "refused"))
+        self.assertEqual((e.status, e.code, e.message), (422, "tx_refused", "no"))
         self.server.answer = (502, b"<html>bad gateway</html>")
         with self.assertRaises(lc.LichenError) as caught:
             self.client.status()
@@ -506,7 +504,8 @@ class ClientTest(unittest.TestCase):
 
 # ============================================================================ end to end
 
-LICHEN_BIN = os.environ.get("LICHEN_BIN")
+# Absolute: `lichen dev` runs in a folder of its own.
+LICHEN_BIN = os.path.abspath(os.environ["LICHEN_BIN"]) if os.environ.get("LICHEN_BIN") else None
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 20
 COMMIT_TIMEOUT_MS = 30_000
@@ -734,7 +733,7 @@ class _EndToEnd:
         with self.assertRaises(lc.LichenError) as caught:
             self.client.submit(signed, wait=True, timeout_ms=COMMIT_TIMEOUT_MS)
         e = caught.exception
-        self.assertEqual((e.status, e.code, e.body["status"]), (422, "tx_refused", "refused"),
+        self.assertEqual((e.status, e.code, list(e.body)), (422, "tx_refused", ["error"]),
                          e.message)
 
 

@@ -49,6 +49,16 @@ pub fn read_identifier(
     Ok(id)
 }
 
+/// Reads a licence id: an identifier, and a well-formed GB/T 36904 one if it has that prefix.
+pub fn read_licence_id(
+    r: &mut crate::codec::Reader<'_>,
+    max_bytes: usize,
+) -> Result<alloc::string::String, CodecError> {
+    let id = r.str("licence id", max_bytes)?;
+    check_licence_id(&id, max_bytes)?;
+    Ok(id)
+}
+
 /// Checks a free text (a status reason, an evidence label): no control character, so it cannot
 /// redraw a terminal or a page.
 pub fn check_text(field: &'static str, text: &str) -> Result<(), CodecError> {

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use crate::codec::{Decode, Encode, Reader, Writer};
 use crate::crypto::{Hash32, PublicKey, SecretKey, Signature, Suite, domain};
 use crate::error::CodecError;
+use crate::ids::{read_identifier, read_licence_id};
 use crate::model::{
     Agency, CHAIN_ID_LEN_MAX, Council, ENTITY_KEYS_MAX, EntityStatus, ID_LEN_MAX,
     LICENCE_ID_LEN_MAX, LicenceDraft, LicenceType, NAME_LEN_MAX, Observer, Submitter, TEXT_LEN_MAX,
@@ -277,7 +278,7 @@ impl Decode for Payload {
         Ok(match tag {
             1 => Payload::RegisterAgency(Agency::decode_from(r)?),
             2 => {
-                let id = r.str("agency id", ID_LEN_MAX)?;
+                let id = read_identifier(r, "agency id", ID_LEN_MAX)?;
                 let name = read_opt_str(r, "agency name", NAME_LEN_MAX)?;
                 if let Some(name) = &name {
                     check_name("agency name", name, NAME_LEN_MAX)?;
@@ -289,18 +290,18 @@ impl Decode for Payload {
                 }
             }
             3 => Payload::SetAgencyStatus {
-                id: r.str("agency id", ID_LEN_MAX)?,
+                id: read_identifier(r, "agency id", ID_LEN_MAX)?,
                 status: EntityStatus::decode_from(r)?,
             },
             4 => Payload::DefineLicenceType(LicenceType::decode_from(r)?),
             5 => Payload::SetTypeAuthorisation {
-                licence_type: r.str("licence type code", ID_LEN_MAX)?,
-                agency: r.str("agency id", ID_LEN_MAX)?,
+                licence_type: read_identifier(r, "licence type code", ID_LEN_MAX)?,
+                agency: read_identifier(r, "agency id", ID_LEN_MAX)?,
                 authorised: r.bool()?,
             },
             6 => Payload::RegisterSubmitter(Submitter::decode_from(r)?),
             7 => Payload::UpdateSubmitter {
-                id: r.str("submitter id", ID_LEN_MAX)?,
+                id: read_identifier(r, "submitter id", ID_LEN_MAX)?,
                 keys: read_opt_keys(r, "submitter keys")?,
                 status: r.option("submitter status")?,
             },
@@ -315,25 +316,25 @@ impl Decode for Payload {
             },
             20 => Payload::IssueLicence(LicenceDraft::decode_from(r)?),
             21 => Payload::SuspendLicence {
-                id: r.str("licence id", LICENCE_ID_LEN_MAX)?,
+                id: read_licence_id(r, LICENCE_ID_LEN_MAX)?,
                 reason: read_reason(r)?,
             },
             22 => Payload::ReinstateLicence {
-                id: r.str("licence id", LICENCE_ID_LEN_MAX)?,
+                id: read_licence_id(r, LICENCE_ID_LEN_MAX)?,
                 reason: read_reason(r)?,
             },
             23 => Payload::RevokeLicence {
-                id: r.str("licence id", LICENCE_ID_LEN_MAX)?,
+                id: read_licence_id(r, LICENCE_ID_LEN_MAX)?,
                 reason: read_reason(r)?,
             },
             24 => Payload::SupersedeLicence {
-                old_id: r.str("licence id", LICENCE_ID_LEN_MAX)?,
+                old_id: read_licence_id(r, LICENCE_ID_LEN_MAX)?,
                 reason: read_reason(r)?,
                 new: LicenceDraft::decode_from(r)?,
             },
             30 => {
                 let hash = Hash32::decode_from(r)?;
-                let submitter = r.str("submitter id", ID_LEN_MAX)?;
+                let submitter = read_identifier(r, "submitter id", ID_LEN_MAX)?;
                 let label = r.str("evidence label", TEXT_LEN_MAX)?;
                 if label.chars().any(char::is_control) {
                     return Err(CodecError::InvalidValue {

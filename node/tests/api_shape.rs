@@ -311,9 +311,14 @@ fn commits_stream_as_server_sent_events() {
         .post_bytes("/v1/transactions?wait=final", &again.to_bytes())
     {
         Err(lichen_client::ClientError::Api { status, body, .. }) => {
+            // The one error shape, nothing beside it.
             assert_eq!(
-                (status, &body["status"]),
-                (422, &json!("refused")),
+                (
+                    status,
+                    &body["error"]["code"],
+                    body.as_object().map(|o| o.len())
+                ),
+                (422, &json!("tx_refused"), Some(1)),
                 "{body}"
             );
         }

@@ -111,7 +111,7 @@ fn payload_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Payload, J
         "update-agency" => {
             let f = object(v, path, &with_kind(&["id", "name", "keys"]))?;
             Payload::UpdateAgency {
-                id: f.req("id", string_at)?,
+                id: f.req("id", ident("agency id"))?,
                 name: f.opt("name", nullable(string_at))?.flatten(),
                 keys: f.opt("keys", nullable(keys))?.flatten(),
             }
@@ -119,7 +119,7 @@ fn payload_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Payload, J
         "set-agency-status" => {
             let f = object(v, path, &with_kind(&["id", "status"]))?;
             Payload::SetAgencyStatus {
-                id: f.req("id", string_at)?,
+                id: f.req("id", ident("agency id"))?,
                 status: f.req("status", entity_status_at)?,
             }
         }
@@ -131,8 +131,8 @@ fn payload_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Payload, J
                 &with_kind(&["licence_type", "agency", "authorised"]),
             )?;
             Payload::SetTypeAuthorisation {
-                licence_type: f.req("licence_type", string_at)?,
-                agency: f.req("agency", string_at)?,
+                licence_type: f.req("licence_type", ident("licence type code"))?,
+                agency: f.req("agency", ident("agency id"))?,
                 authorised: f.req("authorised", bool_at)?,
             }
         }
@@ -140,7 +140,7 @@ fn payload_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Payload, J
         "update-submitter" => {
             let f = object(v, path, &with_kind(&["id", "keys", "status"]))?;
             Payload::UpdateSubmitter {
-                id: f.req("id", string_at)?,
+                id: f.req("id", ident("submitter id"))?,
                 keys: f.opt("keys", nullable(keys))?.flatten(),
                 status: f.opt("status", nullable(entity_status_at))?.flatten(),
             }
@@ -163,7 +163,7 @@ fn payload_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Payload, J
         "issue" => Payload::IssueLicence(licence_draft_at(&bare, path)?),
         "suspend" | "reinstate" | "revoke" => {
             let f = object(v, path, &with_kind(&["id", "reason"]))?;
-            let id = f.req("id", string_at)?;
+            let id = f.req("id", licence_id_at)?;
             let reason = reason(&f)?;
             match kind.as_str() {
                 "suspend" => Payload::SuspendLicence { id, reason },
@@ -174,7 +174,7 @@ fn payload_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Payload, J
         "supersede" => {
             let f = object(v, path, &with_kind(&["old_id", "reason", "new"]))?;
             Payload::SupersedeLicence {
-                old_id: f.req("old_id", string_at)?,
+                old_id: f.req("old_id", licence_id_at)?,
                 reason: reason(&f)?,
                 new: f.req("new", licence_draft_at)?,
             }
@@ -183,7 +183,7 @@ fn payload_at(v: &Value, path: &str, algo: Option<SigAlgo>) -> Result<Payload, J
             let f = object(v, path, &with_kind(&["hash", "submitter", "label"]))?;
             Payload::AnchorEvidence {
                 hash: f.req("hash", hash_at)?,
-                submitter: f.req("submitter", string_at)?,
+                submitter: f.req("submitter", ident("submitter id"))?,
                 label: f.req("label", string_at)?,
             }
         }
@@ -257,6 +257,24 @@ fn licence_draft_at(v: &Value, path: &str) -> Result<LicenceDraft, JsonError> {
         ],
     )?;
     Ok(draft)
+}
+
+/// An identifier (PROTOCOL.md, Canonical encoding), refused here so the error names its field.
+fn ident(what: &'static str) -> impl Fn(&Value, &str) -> Result<String, JsonError> {
+    move |v, p| {
+        let id = string_at(v, p)?;
+        lichen_contracts::ids::check_identifier(what, &id, ID_LEN_MAX)
+            .map_err(|e| JsonError::new(p, e.to_string()))?;
+        Ok(id)
+    }
+}
+
+/// A licence id: an identifier, a well-formed GB/T 36904 one if it has that prefix.
+fn licence_id_at(v: &Value, path: &str) -> Result<String, JsonError> {
+    let id = string_at(v, path)?;
+    lichen_contracts::ids::check_licence_id(&id, LICENCE_ID_LEN_MAX)
+        .map_err(|e| JsonError::new(path, e.to_string()))?;
+    Ok(id)
 }
 
 /// A reader that also takes `null` (as `None`).

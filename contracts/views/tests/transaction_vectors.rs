@@ -245,6 +245,17 @@ fn refused(suite: Suite) -> Vec<(&'static str, Value)> {
                    "payload": {"kind": "revoke", "id": "SZ-1", "reason": ""}}),
         ),
         (
+            "a revoke of a licence id with a space",
+            base(json!({"kind": "revoke", "id": "SZ 1", "reason": ""})),
+        ),
+        (
+            "evidence anchored by an empty submitter id",
+            base(
+                json!({"kind": "anchor-evidence", "hash": "ab".repeat(32), "submitter": "",
+                        "label": ""}),
+            ),
+        ),
+        (
             "an unknown field",
             base(json!({"kind": "revoke", "id": "SZ-1", "reason": "", "note": "x"})),
         ),
@@ -433,6 +444,11 @@ fn refusals_name_the_field() {
         ("a key of the other suite's algorithm", "tx.payload.key"),
         ("a negative nonce", "tx.nonce"),
         ("an unknown field", "tx.payload.note"),
+        ("a revoke of a licence id with a space", "tx.payload.id"),
+        (
+            "evidence anchored by an empty submitter id",
+            "tx.payload.submitter",
+        ),
         ("a reason with a control character", "tx.payload.reason"),
     ];
     for (why, path) in cases {

@@ -17,7 +17,8 @@ use crate::error::NodeError;
 use crate::runtime::TxFate;
 use lichen_views as views;
 use lichen_views::api::{
-    BatchItemResult, BatchSubmitResponse, ErrorDetail, FinalityReceipt, PendingResponse, to_value,
+    BatchItemResult, BatchSubmitResponse, ErrorDetail, ErrorResponse, FinalityReceipt,
+    PendingResponse, to_value,
 };
 
 use super::*;
@@ -27,6 +28,16 @@ use super::*;
 pub(super) struct SubmitQuery {
     wait: Option<String>,
     timeout_ms: Option<u64>,
+}
+
+/// The one error shape, `{"error": {code, message}}` (the id is the one the client sent).
+fn error_json(code: &str, message: &str) -> Value {
+    to_value(&ErrorResponse {
+        error: ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+        },
+    })
 }
 
 pub(super) fn fate_json(id: &Hash32, fate: &TxFate) -> (StatusCode, Value) {
@@ -46,14 +57,17 @@ pub(super) fn fate_json(id: &Hash32, fate: &TxFate) -> (StatusCode, Value) {
         ),
         TxFate::Refused { reason } => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            json!({ "error": { "code": "tx_refused", "message": reason }, "id": id.to_hex(),
-                    "status": "refused" }),
+            error_json(
+                "tx_refused",
+                &format!("transaction {id} refused by the block: {reason}"),
+            ),
         ),
         TxFate::Expired => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            json!({ "error": { "code": "tx_expired",
-                               "message": "the transaction expired before a block included it" },
-                    "id": id.to_hex(), "status": "expired" }),
+            error_json(
+                "tx_expired",
+                &format!("transaction {id} expired before a block included it"),
+            ),
         ),
     }
 }

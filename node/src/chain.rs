@@ -84,6 +84,8 @@ pub struct Chain {
     packages: trust::PackageCache,
     /// State versions held back from pruning for nodes joining by state sync.
     snapshot_pins: snapshot::Pins,
+    /// Where the data lives, for [`Chain::disk_bytes`] (`None` in memory).
+    data_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -121,7 +123,28 @@ impl Chain {
     ) -> Result<Self, NodeError> {
         let kv: Arc<dyn KvStore> = Arc::new(lichen_storage::FjallKv::open(dir, cache_bytes)?);
         let store = ChainStore::new(kv).with_state_file(lichen_storage::StateFile::new(dir));
-        Self::open_with(store, genesis, state_versions_kept)
+        let mut chain = Self::open_with(store, genesis, state_versions_kept)?;
+        chain.data_dir = Some(dir.to_path_buf());
+        Ok(chain)
+    }
+
+    /// Bytes of the data directory (every file under it), `None` for a chain in memory. Read
+    /// on demand (`GET /metrics`): a few hundred files even at 10^7 licences.
+    pub fn disk_bytes(&self) -> Option<u64> {
+        fn size(dir: &std::path::Path) -> u64 {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return 0;
+            };
+            entries
+                .flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => size(&e.path()),
+                    Ok(_) => e.metadata().map_or(0, |m| m.len()),
+                    Err(_) => 0,
+                })
+                .sum()
+        }
+        self.data_dir.as_deref().map(size)
     }
 
     fn open_with(
@@ -141,6 +164,7 @@ impl Chain {
             verified: Mutex::new((BTreeSet::new(), VecDeque::new())),
             packages: trust::PackageCache::default(),
             snapshot_pins: snapshot::Pins::default(),
+            data_dir: None,
         })
     }
 

@@ -222,6 +222,9 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         admission: admission.clone(),
         finality: finality.clone(),
         status: status.clone(),
+        tip_age_max_ms: options
+            .heartbeat_ms
+            .saturating_add(chain.params().view_timeout_base_ms.saturating_mul(2)),
     };
     let app = api::router(handles, options.api, scanner);
     let server = tokio::spawn(api::serve(

@@ -59,7 +59,7 @@ fn client(keypair: identity::Keypair, genesis_hash: &lichen_contracts::crypto::H
         .unwrap()
         .with_behaviour(|_| {
             request_response::Behaviour::with_codec(
-                WireCodec,
+                WireCodec::default(),
                 [(protocol, ProtocolSupport::Full)],
                 request_response::Config::default(),
             )

@@ -180,6 +180,22 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, most serious first.
+    pub const ALL: [Verdict; 12] = [
+        Verdict::Tampered,
+        Verdict::UnknownIssuer,
+        Verdict::WrongKind,
+        Verdict::HolderMismatch,
+        Verdict::Revoked,
+        Verdict::Superseded,
+        Verdict::Suspended,
+        Verdict::Expired,
+        Verdict::NotYetValid,
+        Verdict::StaleProof,
+        Verdict::Valid,
+        Verdict::Anchored,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Tampered => "TAMPERED",

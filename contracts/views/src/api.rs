@@ -60,6 +60,21 @@ pub struct HealthResponse {
     pub height: u64,
 }
 
+/// `GET /ready` (200): the node is synced and reaches a quorum of validators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadyResponse {
+    /// `"ready"`.
+    pub status: String,
+    pub height: u64,
+    /// How long ago the last committed block was proposed, in milliseconds.
+    pub tip_age_ms: u64,
+    /// Validators of the current set this node reaches (itself included, if it is one).
+    pub validators_reachable: usize,
+    /// The votes a block needs.
+    pub quorum: usize,
+}
+
 /// A transaction admitted to the mempool: the answer of `POST /v1/transactions` (202) without
 /// `?wait=final`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

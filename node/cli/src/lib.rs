@@ -39,8 +39,62 @@ pub struct Cli {
     /// Read key-file passwords from this file (else $LICHEN_PASSWORD, else a prompt).
     #[arg(long, global = true, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    /// Log lines (on standard error) as text, coloured only on a terminal (and without
+    /// $NO_COLOR), or as one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "LICHEN_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--log-format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The exit statuses scripts can tell apart (README, "Exit codes").
+pub mod exit {
+    /// Done.
+    pub const OK: u8 = 0;
+    /// `lichen verify`: the verdict is not VALID / ANCHORED.
+    pub const VERIFICATION_FAILED: u8 = 1;
+    /// Bad arguments (clap's own status for them).
+    pub const USAGE: u8 = 2;
+    /// The node could not be reached (connection refused, a timeout, a bad address).
+    pub const UNREACHABLE: u8 = 3;
+    /// The node refused the request (4xx): a transaction refused, a record not found, bad input.
+    pub const REFUSED: u8 = 4;
+    /// The node failed or is overloaded (5xx): retry later.
+    pub const NODE_FAILED: u8 = 5;
+    /// Anything else: a file that cannot be read or written, a wrong password, input that does
+    /// not parse, a bad answer.
+    pub const OTHER: u8 = 6;
+}
+
+/// The exit status of a failed command, from the first client error in its chain of causes.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    use lichen_client::ClientError;
+    for cause in error.chain() {
+        match cause.downcast_ref::<ClientError>() {
+            Some(ClientError::Unreachable { .. }) => return exit::UNREACHABLE,
+            Some(ClientError::Api { status, .. }) if *status >= 500 => return exit::NODE_FAILED,
+            Some(ClientError::Api { .. }) => return exit::REFUSED,
+            Some(ClientError::BadResponse { .. }) => return exit::OTHER,
+            None => {}
+        }
+        if cause.downcast_ref::<clap::Error>().is_some() {
+            return exit::USAGE;
+        }
+    }
+    exit::OTHER
 }
 
 #[derive(Subcommand, Debug)]
@@ -110,10 +164,17 @@ pub enum Command {
     },
     /// The node's status.
     Status(args::NodeArg),
+    /// Print a shell completion script: `lichen completions bash > /etc/bash_completion.d/lichen`
+    /// (zsh: into a folder on $fpath as `_lichen`; fish: ~/.config/fish/completions/lichen.fish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs one command; the process exit status (0, or 1 for a verdict other than VALID /
-/// ANCHORED). Errors become status 2 in `main`.
+/// ANCHORED). `main` turns an error into its status with [`exit_code`].
 pub fn run(cli: Cli) -> Result<u8> {
     let pw = PasswordSource {
         file: cli.password_file,
@@ -140,6 +201,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::TrustPackage { command } => trust_package::run(command, as_json)?,
         Command::Gov { command } => gov::run(command, as_json, &pw)?,
         Command::Status(node) => status::run(&node, as_json)?,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "lichen", &mut std::io::stdout());
+        }
     }
-    Ok(0)
+    Ok(exit::OK)
 }

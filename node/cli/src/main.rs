@@ -3,10 +3,11 @@
 //!
 //! Everything but the process edge (logging, exit status) is in the `lichen_cli` library.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lichen_cli::Cli;
+use lichen_cli::{Cli, LogFormat};
 
 // mimalloc rather than the system allocator: a node allocates and frees small buffers for every
 // message, transaction and tree node, and glibc's malloc took ~17% of a loaded cluster's CPU
@@ -17,23 +18,34 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LICHEN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(cli.log_format);
     if let Err(e) = lichen_node::memory::disable_transparent_huge_pages() {
-        eprintln!(
-            "warning: could not turn transparent huge pages off ({e}): a node runs, slower under load"
+        tracing::warn!(
+            "could not turn transparent huge pages off ({e}): a node runs, slower under load"
         );
     }
     match lichen_cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(lichen_cli::exit_code(&e))
+        }
+    }
+}
+
+/// Logs on standard error, filtered by $LICHEN_LOG (default `info`): text, with colour codes
+/// only on a terminal (and without $NO_COLOR), or JSON lines.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LICHEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => {
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            builder.with_ansi(colour).init()
         }
     }
 }

@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lichen_client::Client;
+use lichen_client::{Client, ClientError};
 use lichen_contracts::crypto::{SecretKey, Suite, keystore};
+use lichen_contracts::model::ChainParams;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -507,10 +508,40 @@ fn validators_survive_leader_crash_restart_and_stall_and_an_observer_follows() {
         started.elapsed()
     );
 
-    // Restart it on its data: it catches up.
+    // Restarted alone first (on another port, dialling nobody): it serves, but it is not
+    // ready, and says why: it is behind and reaches no quorum.
+    let behind_ms = HEARTBEAT_MS + 2 * ChainParams::DEFAULT.view_timeout_base_ms + 500;
+    std::thread::sleep(Duration::from_millis(behind_ms).saturating_sub(started.elapsed()));
+    let mut alone = c.specs[leader].clone();
+    alone.p2p_port = free_port();
+    let isolated = c.spawn(&alone, &[]);
+    match isolated.client().get_json("/ready") {
+        Err(ClientError::Api {
+            status,
+            code,
+            message,
+            ..
+        }) => {
+            assert_eq!((status, code.as_str()), (503, "not_ready"), "{message}");
+            assert!(message.contains("behind"), "{message}");
+            assert!(message.contains("validators in reach"), "{message}");
+        }
+        other => panic!("an isolated, lagging validator must not be ready: {other:?}"),
+    }
+    drop(isolated);
+
+    // Restart it on its data among the others: it catches up, and is ready again.
     c.start(leader);
     let target = c.max_height(&rest) + 2;
     c.wait_height(&[leader], target, "the restarted validator catches up");
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    while c.node(leader).client().get_json("/ready").is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the caught-up validator never became ready"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // It votes again: stop another validator; the three left (the restarted one among them)
     // are exactly a quorum, so blocks are final only with its vote.

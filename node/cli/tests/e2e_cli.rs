@@ -21,6 +21,7 @@ use tempfile::TempDir;
 
 mod common;
 use common::{BIN, free_port};
+use lichen_cli::exit;
 
 const PASSWORD: &str = "e2e correct horse";
 const WRONG_PASSWORD: &str = "e2e wrong horse";
@@ -78,7 +79,8 @@ impl Out {
         })
     }
 
-    fn assert_code(&self, code: i32) -> &Self {
+    fn assert_code(&self, code: u8) -> &Self {
+        let code = i32::from(code);
         assert_eq!(
             self.code, code,
             "`{}` exited {} (expected {code})\nstdout:\n{}\nstderr:\n{}",
@@ -238,7 +240,7 @@ impl Site {
     /// Asserts `out` is a transaction the node refused (422 `tx_refused`, not a timeout) with a
     /// reason containing `reason`.
     fn assert_refused(&self, out: &Out, reason: &str) {
-        out.assert_code(2);
+        out.assert_code(exit::REFUSED);
         out.assert_stderr_has("tx_refused");
         out.assert_stderr_has(reason);
     }
@@ -413,10 +415,11 @@ fn make_keys(site: &Site, algo: &str) {
 fn make_chain(site: &Site, suite: &str, chain_id: &str, threshold: u16) -> String {
     let algo = if suite == "intl" { "ed25519" } else { "sm2" };
     make_keys(site, algo);
-    let g = |args: &[&str]| {
+    // With --json, every genesis command says what it did as one object.
+    let g = |args: &[&str]| -> Value {
         let mut all = vec!["genesis"];
         all.extend_from_slice(args);
-        site.ok(Pw::None, &all);
+        site.json(Pw::None, &all)
     };
     g(&["new", "--chain-id", chain_id, "--suite", suite]);
     let t = threshold.to_string();
@@ -436,7 +439,7 @@ fn make_chain(site: &Site, suite: &str, chain_id: &str, threshold: u16) -> Strin
         "--key",
         "validator.key.pub",
     ]);
-    g(&[
+    let added = g(&[
         "add-agency",
         "--id",
         AGENCY,
@@ -445,6 +448,11 @@ fn make_chain(site: &Site, suite: &str, chain_id: &str, threshold: u16) -> Strin
         "--key",
         "agency.key.pub",
     ]);
+    assert_eq!(
+        (added["added"].as_str(), added["id"].as_str()),
+        (Some("agency"), Some(AGENCY)),
+        "{added}"
+    );
     g(&[
         "add-agency",
         "--id",
@@ -809,7 +817,8 @@ fn tour(site: &Site, suite_name: &str) -> Tour {
             "bad-pkg.bin",
         ],
     );
-    out.assert_code(2).assert_stderr_has("cannot be used");
+    out.assert_code(exit::OTHER)
+        .assert_stderr_has("cannot be used");
     // A compact presentation at the package's checkpoint: a few hundred bytes, verified with
     // the package only.
     let exported = site.json(
@@ -903,7 +912,8 @@ fn tour(site: &Site, suite_name: &str) -> Tour {
             "genesis.json",
         ],
     );
-    out.assert_code(2).assert_stderr_has("cannot be used");
+    out.assert_code(exit::OTHER)
+        .assert_stderr_has("cannot be used");
 
     // A flipped byte in the middle of the (valid) presentation: TAMPERED.
     let mut tampered = pres.clone();
@@ -1087,7 +1097,7 @@ fn sm_tour_restart_and_governance() {
     let evidence_before = site.json(Pw::None, &["query", "evidence", &tour.evidence_hash]);
     node.stop();
     site.run(Pw::None, &["status"])
-        .assert_code(2)
+        .assert_code(exit::UNREACHABLE)
         .assert_stderr_has("cannot reach the node");
     let node = site.start_node("node.toml", Pw::File, "second");
 
@@ -1199,7 +1209,7 @@ fn sm_tour_restart_and_governance() {
         Pw::File,
         &["gov", "approve", "p.tx", "--key", "council2.key"],
     )
-    .assert_code(2)
+    .assert_code(exit::OTHER)
     .assert_stderr_has("already signed");
     assert_eq!(
         site.json(Pw::None, &["gov", "show", "p.tx"])["signatures"],
@@ -1221,6 +1231,85 @@ fn sm_tour_restart_and_governance() {
     assert_eq!(tax["keys"][0], tax_pub.trim());
     let t = site.json(Pw::None, &["query", "tx", &gov_tx]);
     assert_eq!(t["status"], "committed");
+
+    // ---- key rotation: the council replaces the agency's key; the old one signs nothing more.
+    site.json(
+        Pw::Env,
+        &["keygen", "--algo", "sm2", "-o", "agency-new.key"],
+    );
+    let rotate = |args: &[&str]| {
+        let mut all = vec!["gov", "propose"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--key", "council1.key", "-o", "rotate.tx"]);
+        site.json(Pw::Env, &all);
+        site.ok(
+            Pw::File,
+            &["gov", "approve", "rotate.tx", "--key", "council2.key"],
+        );
+        site.json(Pw::None, &["gov", "submit", "rotate.tx"])
+    };
+    rotate(&[
+        "update-agency",
+        "--id",
+        AGENCY,
+        "--agency-key",
+        "agency-new.key.pub",
+    ]);
+    let issue = |key: &str, id: &str| {
+        site.run(
+            Pw::Env,
+            &[
+                "--json",
+                "issue",
+                "--key",
+                key,
+                "--agency",
+                AGENCY,
+                "--type",
+                "business",
+                "--id",
+                id,
+                "--file",
+                "licence.pdf",
+                "--holder-id",
+                "holder-1",
+            ],
+        )
+    };
+    let out = issue("agency.key", "LIC-ROTATED-OLD");
+    out.assert_code(exit::REFUSED);
+    site.assert_refused(&out, "is not a key of agency 'market-bureau'");
+    issue("agency-new.key", "LIC-ROTATED-NEW").ok();
+    let agency = client.get_json("/v1/agencies?limit=500").unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == AGENCY)
+        .cloned()
+        .unwrap();
+    let new_pub = fs::read_to_string(site.path("agency-new.key.pub")).unwrap();
+    assert_eq!(
+        agency["keys"],
+        serde_json::json!([new_pub.trim()]),
+        "{agency}"
+    );
+    // Nothing to change is refused before anything is signed.
+    site.run(
+        Pw::Env,
+        &[
+            "gov",
+            "propose",
+            "update-agency",
+            "--id",
+            AGENCY,
+            "--key",
+            "council1.key",
+            "-o",
+            "x.tx",
+        ],
+    )
+    .assert_code(exit::OTHER)
+    .assert_stderr_has("nothing to change");
     node.stop();
 }
 
@@ -1236,13 +1325,46 @@ fn intl_tour_and_bad_input() {
     // Wrong passwords, from the environment and from a file.
     for pw in [Pw::WrongEnv, Pw::WrongFile] {
         site.run(pw, &["key", "show", "agency.key"])
-            .assert_code(2)
+            .assert_code(exit::OTHER)
             .assert_stderr_has("password");
     }
+    // A usage error is clap's 2; completions for the shells.
+    site.run(Pw::None, &["issue", "--agency"])
+        .assert_code(exit::USAGE);
+    for (shell, marker) in [
+        ("bash", "_lichen()"),
+        ("zsh", "#compdef lichen"),
+        ("fish", "complete -c lichen"),
+    ] {
+        let out = site.ok(Pw::None, &["completions", shell]);
+        assert!(out.stdout.contains(marker), "{shell}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("trust-package"),
+            "{shell} completes the subcommands"
+        );
+    }
+
+    // What operators scrape: readiness and Prometheus metrics that moved with the tour.
+    let client = site.client();
+    let ready = client.get_json("/ready").unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["quorum"], 1);
+    let metrics = String::from_utf8(client.get_bytes("/metrics").unwrap()).unwrap();
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from\n{metrics}"))
+    };
+    assert!(value("lichen_height") >= 1.0);
+    assert!(value("lichen_transactions_committed_total") >= 1.0);
+    assert!(value("lichen_transactions_admitted_total") >= 1.0);
+    assert!(value("lichen_storage_bytes") > 0.0);
+    assert_eq!(value("lichen_ready"), 1.0);
+    assert!(value("lichen_commit_write_seconds_count") >= 1.0);
 
     // An agency issuing a type it is not authorised for: refused with the reason, and the chain
     // records nothing (no licence; every block since is empty).
-    let client = site.client();
     let h0 = height_of(&client.get_json("/v1/status").unwrap());
     let out = site.run(
         Pw::Env,
@@ -1287,7 +1409,7 @@ fn intl_tour_and_bad_input() {
     );
     site.assert_refused(&out, "is not a key of agency 'market-bureau'");
     site.run(Pw::None, &["query", "licence", "LIC-FOOD"])
-        .assert_code(2)
+        .assert_code(exit::REFUSED)
         .assert_stderr_has("not found");
     let status = client.get_json("/v1/status").unwrap();
     assert_eq!(status["mempool"]["transactions"], 0, "{status}");
@@ -1345,7 +1467,7 @@ fn intl_tour_and_bad_input() {
             "no-such-agency",
         ],
     )
-    .assert_code(2)
+    .assert_code(exit::OTHER)
     .assert_stderr_has("agency 'no-such-agency' is not in the genesis");
     assert_eq!(site.read("genesis.json"), genesis_before);
 
@@ -1360,7 +1482,7 @@ fn intl_tour_and_bad_input() {
             "genesis.json",
         ],
     )
-    .assert_code(2)
+    .assert_code(exit::OTHER)
     .assert_stderr_has("missing.pres");
 
     // A node on this data directory with another genesis refuses to start, naming both.
@@ -1382,7 +1504,7 @@ fn intl_tour_and_bad_input() {
         )
     });
     let err = fs::read_to_string(&stderr).unwrap();
-    assert_eq!(status.code(), Some(2), "{err}");
+    assert_eq!(status.code(), Some(i32::from(exit::OTHER)), "{err}");
     for needle in [
         "not the genesis given",
         "other-chain",
@@ -1416,7 +1538,7 @@ fn intl_tour_and_bad_input() {
         Pw::None,
         &["node", "sync", "--config", "synced.toml", "--from", &source],
     )
-    .assert_code(2)
+    .assert_code(exit::OTHER)
     .assert_stderr_has("not empty");
     site.write(
         "nowhere.toml",
@@ -1433,7 +1555,7 @@ fn intl_tour_and_bad_input() {
             "http://127.0.0.1:9",
         ],
     )
-    .assert_code(2)
+    .assert_code(exit::UNREACHABLE)
     .assert_stderr_has("nothing was kept");
     assert!(!site.path("nowhere.state-sync").exists());
     node.stop();

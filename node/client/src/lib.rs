@@ -277,9 +277,9 @@ impl Client {
     }
 }
 
-/// `text` with every byte outside the URL's unreserved set percent-encoded (cursors are ids
-/// or `<height>.<index>`, but ids may hold what a query string cannot).
-fn percent_encode(text: &str) -> String {
+/// `text` with every byte outside the URL's unreserved set percent-encoded, for a path segment
+/// or a query value (licence ids may hold `/` and `:`).
+pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -18,12 +18,13 @@ use tokio::sync::Semaphore;
 use tower_http::cors::{Any, CorsLayer};
 
 use crate::chain::Chain;
-use crate::runtime::{Admission, Finality, Status};
+use crate::runtime::{Admission, Finality, Metrics, Status};
 
 mod chain_info;
 mod commits;
 mod error;
 mod openapi;
+mod ops;
 mod records;
 mod request;
 mod scanner;
@@ -91,6 +92,9 @@ pub struct Handles {
     /// Waiters for finality and the reasons of recent refusals.
     pub finality: Arc<Finality>,
     pub status: Arc<Status>,
+    /// A synced node on a live chain has a block proposed at least this recently (the
+    /// heartbeat, plus two first-view timeouts): `GET /ready` says "behind" beyond it.
+    pub tip_age_max_ms: u64,
 }
 
 #[derive(Clone)]
@@ -113,8 +117,8 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         scanner,
         streams: Arc::new(Semaphore::new(COMMIT_STREAMS_MAX)),
     };
-    // Behind the request slots: everything but `/health`, which must answer while the node is
-    // busy (that is when operators and load balancers ask).
+    // Behind the request slots: everything but `/health`, `/ready` and `/metrics`, which must
+    // answer while the node is busy (that is when operators and load balancers ask).
     let limited = Router::new()
         .route("/v1/status", get(status))
         .route("/v1/transactions", post(submit_tx))
@@ -145,12 +149,15 @@ pub fn router(node: Handles, limits: ApiLimits, scanner: Option<Arc<ScannerSite>
         ));
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
         // A stream lasts as long as its follower: it has its own bound, not a request slot.
         .route("/v1/commits", get(commits::commits))
         .merge(limited)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::map_response(error::json_errors))
+        .layer(middleware::from_fn(ops::access_log))
         .layer(cors())
         .with_state(state)
 }

@@ -13,11 +13,11 @@ use utoipa::{OpenApi, ToSchema};
 use lichen_views::api::{
     BatchItemResult, BatchSubmitResponse, ErrorDetail, ErrorResponse, EvidenceResponse,
     FinalityReceipt, HealthResponse, LicenceHistoryView, LicenceRecordResponse, ListPage,
-    MempoolStatus, PendingResponse, StatusResponse,
+    MempoolStatus, PendingResponse, ReadyResponse, StatusResponse,
 };
 use lichen_views::{CheckView, EvidenceView, LicenceView, PackageUsedView, VerifyReport};
 
-use super::{chain_info, commits, records, scanner, snapshot, transactions};
+use super::{chain_info, commits, ops, records, scanner, snapshot, transactions};
 
 /// Bytes in a canonical encoding of PROTOCOL.md (a transaction, a presentation, a package...).
 #[derive(ToSchema)]
@@ -123,6 +123,8 @@ pub struct VerifyJson {
     ),
     paths(
         chain_info::health,
+        ops::ready,
+        ops::metrics,
         chain_info::status,
         transactions::submit_tx,
         transactions::submit_batch,
@@ -165,6 +167,7 @@ pub struct VerifyJson {
         EvidenceResponse,
         MempoolStatus,
         HealthResponse,
+        ReadyResponse,
         FinalityReceipt,
         PendingResponse,
         BatchSubmitResponse,

@@ -317,6 +317,31 @@ pub(super) async fn verify(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<views::VerifyReport>> {
+    let started = std::time::Instant::now();
+    let status = state.node.status.clone();
+    let result = verify_request(state, query, headers, body).await;
+    let metrics = status.metrics();
+    metrics
+        .verify_latency
+        .observe(started.elapsed().as_secs_f64());
+    let verdict = match &result {
+        Ok(Json(report)) => lichen_contracts::presentation::Verdict::ALL
+            .iter()
+            .map(|v| v.name())
+            .find(|name| *name == report.verdict)
+            .unwrap_or("other"),
+        Err(_) => "error",
+    };
+    Metrics::inc(&metrics.verifications, "verdict", verdict);
+    result
+}
+
+async fn verify_request(
+    state: AppState,
+    query: Result<Query<VerifyQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<views::VerifyReport>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let body = read_body(body, state.body_bytes_max).await?;
     let (bytes, params) = if is_json_body(&headers) {

@@ -120,7 +120,11 @@ pub(super) async fn submit_tx(
         }
     };
     let admission = state.node.admission.clone();
-    let (admitted, receiver) = blocking(move || Ok(admission.submit(&bytes, wait)?)).await?;
+    let started = std::time::Instant::now();
+    let submitted = blocking(move || Ok(admission.submit(&bytes, wait)?)).await;
+    let metrics = state.node.status.metrics();
+    let (admitted, receiver) = submitted.inspect_err(|e| count_refused(metrics, e.code))?;
+    metrics.txs_admitted.inc();
     let id = admitted.id;
     let Some(receiver) = receiver else {
         let body = PendingResponse {
@@ -141,7 +145,11 @@ pub(super) async fn submit_tx(
         let (status, body) = fate_json(&id, &fate);
         return Ok((status, Json(body)).into_response());
     }
-    match tokio::time::timeout(Duration::from_millis(timeout_ms), receiver).await {
+    let waited = tokio::time::timeout(Duration::from_millis(timeout_ms), receiver).await;
+    metrics
+        .finality_wait
+        .observe(started.elapsed().as_secs_f64());
+    match waited {
         Ok(Ok(fate)) => {
             let (status, body) = fate_json(&id, &fate);
             Ok((status, Json(body)).into_response())
@@ -215,19 +223,24 @@ pub(super) async fn submit_batch(
             .collect::<Vec<_>>())
     })
     .await?;
+    let metrics = state.node.status.metrics();
     let results = outcomes
         .into_iter()
         .map(|(outcome, id)| {
             let id = id.map(|id| id.to_hex());
             match outcome {
-                Ok(admitted) => BatchItemResult {
-                    id,
-                    status: "pending".into(),
-                    duplicate: Some(admitted.duplicate),
-                    error: None,
-                },
+                Ok(admitted) => {
+                    metrics.txs_admitted.inc();
+                    BatchItemResult {
+                        id,
+                        status: "pending".into(),
+                        duplicate: Some(admitted.duplicate),
+                        error: None,
+                    }
+                }
                 Err(e) => {
                     let error = ApiError::from(e);
+                    count_refused(metrics, error.code);
                     let retry = error.status == StatusCode::SERVICE_UNAVAILABLE
                         || error.status == StatusCode::TOO_MANY_REQUESTS;
                     BatchItemResult {
@@ -244,6 +257,11 @@ pub(super) async fn submit_batch(
         })
         .collect();
     Ok(Json(to_value(&BatchSubmitResponse { results })).into_response())
+}
+
+/// A client's transaction refused at admission, by the error code it was answered with.
+fn count_refused(metrics: &Metrics, code: &'static str) {
+    Metrics::inc(&metrics.txs_refused, "code", code);
 }
 
 fn batch_from_bytes(body: &[u8]) -> ApiResult<Vec<Vec<u8>>> {

@@ -186,8 +186,17 @@ pub async fn start(
         forwarded,
     } = links;
     let protocol = wire::protocol_name(&chain.genesis().hash()).map_err(net_error)?;
+    // One statement each: `get_or_create` returns a read guard, and a second call inserting
+    // while the first guard lives (a temporary of the same statement) would deadlock.
+    let p2p_bytes = &status.metrics().p2p_bytes;
+    let bytes_in = p2p_bytes.get_or_create(&[("direction", "in")]).clone();
+    let bytes_out = p2p_bytes.get_or_create(&[("direction", "out")]).clone();
+    let codec = WireCodec {
+        bytes_in,
+        bytes_out,
+    };
     let wire = request_response::Behaviour::with_codec(
-        WireCodec,
+        codec,
         [(protocol, ProtocolSupport::Full)],
         request_response::Config::default()
             .with_request_timeout(Duration::from_millis(REQUEST_TIMEOUT_MS))

@@ -92,6 +92,7 @@ impl Network {
     /// for the next batch.
     pub(super) fn on_synced(&mut self, peer: PeerId, blocks: Vec<CertifiedBlock>) {
         let full = blocks.len() >= SYNC_BLOCKS_MAX;
+        self.status.set_catching_up(full);
         let next = blocks.last().map(|b| b.block.header.height + 1);
         if !self.deliver_blocks(peer, blocks) {
             return;

@@ -13,6 +13,7 @@ use lichen_contracts::codec::{Decode, Encode, Reader, Writer};
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::error::CodecError;
 use lichen_contracts::tx::TX_BYTES_MAX;
+use prometheus_client::metrics::counter::Counter;
 
 /// Transactions in one forwarded batch, at most.
 pub const TX_BATCH_MAX: usize = 256;
@@ -296,9 +297,16 @@ fn invalid(e: WireError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
-/// The request-response codec: frames with limits, decoded strictly.
+/// The request-response codec: frames with limits, decoded strictly. It counts the bytes of
+/// every frame it reads and writes (the `lichen_p2p_bytes_total` metric).
 #[derive(Clone, Debug, Default)]
-pub struct WireCodec;
+pub struct WireCodec {
+    pub bytes_in: Counter,
+    pub bytes_out: Counter,
+}
+
+/// A frame's length prefix, in bytes.
+const FRAME_PREFIX_BYTES: u64 = 4;
 
 impl libp2p::request_response::Codec for WireCodec {
     type Protocol = StreamProtocol;
@@ -310,6 +318,7 @@ impl libp2p::request_response::Codec for WireCodec {
         T: AsyncRead + Unpin + Send,
     {
         let body = read_frame(io, REQUEST_BYTES_MAX).await?;
+        self.bytes_in.inc_by(FRAME_PREFIX_BYTES + body.len() as u64);
         Request::from_bytes(&body).map_err(invalid)
     }
 
@@ -318,6 +327,7 @@ impl libp2p::request_response::Codec for WireCodec {
         T: AsyncRead + Unpin + Send,
     {
         let body = read_frame(io, RESPONSE_BYTES_MAX).await?;
+        self.bytes_in.inc_by(FRAME_PREFIX_BYTES + body.len() as u64);
         Response::from_bytes(&body).map_err(invalid)
     }
 
@@ -330,7 +340,10 @@ impl libp2p::request_response::Codec for WireCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &request.to_bytes(), REQUEST_BYTES_MAX).await
+        let body = request.to_bytes();
+        self.bytes_out
+            .inc_by(FRAME_PREFIX_BYTES + body.len() as u64);
+        write_frame(io, &body, REQUEST_BYTES_MAX).await
     }
 
     async fn write_response<T>(
@@ -342,7 +355,10 @@ impl libp2p::request_response::Codec for WireCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &response.to_bytes(), RESPONSE_BYTES_MAX).await
+        let body = response.to_bytes();
+        self.bytes_out
+            .inc_by(FRAME_PREFIX_BYTES + body.len() as u64);
+        write_frame(io, &body, RESPONSE_BYTES_MAX).await
     }
 }
 

@@ -433,15 +433,33 @@ impl Driver {
                 });
             }
             Effect::Commit { block, certificate } => {
+                let started = Instant::now();
                 let executed =
                     tokio::task::block_in_place(|| chain.commit(&block, &certificate, now_ms()))?;
+                let metrics = self.status.metrics();
+                metrics
+                    .commit_write
+                    .observe(started.elapsed().as_secs_f64());
+                let since_proposal_ms = now_ms().saturating_sub(block.header.time_ms);
+                metrics
+                    .commit_latency
+                    .observe(since_proposal_ms as f64 / 1000.0);
+                metrics.blocks_committed.inc();
+                metrics
+                    .txs_committed
+                    .inc_by(executed.execution.tx_ids.len() as u64);
                 self.after_commit(
                     &executed.execution.tx_ids,
                     block.header.height,
                     block.header.time_ms,
                 );
             }
-            Effect::RequestSync { from_height } => self.outbox.request_sync(from_height),
+            Effect::RequestSync { from_height } => {
+                // Peers are ahead (the core saw their later messages): not ready until a sync
+                // answer that is not full says this node has caught up.
+                self.status.set_catching_up(true);
+                self.outbox.request_sync(from_height)
+            }
             Effect::HelpCatchUp {
                 validator,
                 from_height,

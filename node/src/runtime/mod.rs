@@ -15,6 +15,7 @@ mod clock;
 mod driver;
 mod finality;
 mod floods;
+mod metrics;
 mod status;
 
 use libp2p::PeerId;
@@ -27,6 +28,7 @@ pub use finality::{
     COMMIT_STREAM_BUFFER_MAX, CommitEvent, FINALITY_WAITERS_MAX, Finality, REFUSED_REMEMBERED_MAX,
     TxFate,
 };
+pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use status::{RuntimeStatus, Status};
 
 /// An input for the consensus core and, if it came from the network, the peer that sent it (so a

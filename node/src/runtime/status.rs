@@ -6,6 +6,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::clock::now_ms;
+use super::metrics::Metrics;
 
 /// A snapshot of what the node reports about itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub struct RuntimeStatus {
     pub role: &'static str,
     /// A task the node cannot work without ended while it was running: which, and why.
     pub stopped: Option<(&'static str, String)>,
+    /// The last sync answer was full: peers have more blocks than this node.
+    pub catching_up: bool,
 }
 
 /// The node's status, shared by the tasks that write and read it.
@@ -34,6 +37,8 @@ pub struct Status {
     /// How often the consensus driver woke up (for an input, a timer or an admitted
     /// transaction): an idle node must not spin.
     driver_wakeups: AtomicU64,
+    /// What `GET /metrics` exports; every task that has the status can count.
+    metrics: Metrics,
 }
 
 impl Status {
@@ -47,7 +52,12 @@ impl Status {
                 ..RuntimeStatus::default()
             }),
             driver_wakeups: AtomicU64::new(0),
+            metrics: Metrics::new(),
         }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// How many times the consensus driver has woken up since the node started.
@@ -85,8 +95,18 @@ impl Status {
 
     pub(crate) fn set_consensus(&self, view: u64, validator_index: Option<u16>) {
         if let Ok(mut status) = self.reported.write() {
+            // A higher view is a view change at this height (a new height starts at view 0).
+            if view > status.view {
+                self.metrics.view_changes.inc_by(view - status.view);
+            }
             status.view = view;
             status.validator_index = validator_index;
+        }
+    }
+
+    pub(crate) fn set_catching_up(&self, catching_up: bool) {
+        if let Ok(mut status) = self.reported.write() {
+            status.catching_up = catching_up;
         }
     }
 

@@ -20,6 +20,7 @@ use crate::output::print_receipt;
 pub enum EvidenceCommand {
     /// Hash FILE locally and anchor the hash (the file never leaves this machine).
     Anchor {
+        /// The file to anchor: hashed here with the chain's suite (SM3 or SHA-256).
         file: PathBuf,
         #[command(flatten)]
         signer: SignerArgs,
@@ -34,7 +35,9 @@ pub enum EvidenceCommand {
     /// code image (`--qr out.png` or `out.svg`: a link to the scanner page carrying it).
     #[command(group(ArgGroup::new("dest").args(["out", "qr"]).required(true).multiple(true)))]
     Receipt {
+        /// The anchored hash (64 hex digits); or give --file instead.
         hash: Option<String>,
+        /// The anchored file, hashed here with the chain's suite, instead of HASH.
         #[arg(long)]
         file: Option<PathBuf>,
         #[command(flatten)]

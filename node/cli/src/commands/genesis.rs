@@ -24,13 +24,19 @@ use crate::time::parse_time_or_now;
 pub enum GenesisCommand {
     /// Start a genesis file.
     New {
+        /// Where to write the genesis file.
         #[arg(short, long, default_value = "genesis.json")]
         out: PathBuf,
+        /// The chain's id (1-64 characters of A-Z a-z 0-9 . _ - : /); every transaction names
+        /// it.
         #[arg(long)]
         chain_id: String,
+        /// The chain's crypto suite, fixed at genesis: sm (SM3 hashes, SM2 keys) or intl
+        /// (SHA-256 hashes, Ed25519 keys).
         #[arg(long, value_enum, default_value = "sm")]
         suite: SuiteArg,
-        /// Genesis time (default: now).
+        /// Genesis time: 2026-01-31 (midnight UTC), 2026-01-31T08:00:00Z or Unix milliseconds
+        /// (default: now).
         #[arg(long)]
         time: Option<String>,
         /// Replace an existing file.
@@ -39,19 +45,27 @@ pub enum GenesisCommand {
     },
     /// Add council members (public keys or .pub files) and optionally set the threshold.
     AddCouncil {
+        /// The genesis file to edit.
         #[arg(short, long, default_value = "genesis.json")]
         genesis: PathBuf,
+        /// A council member's public key (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file); repeat
+        /// for several (at most 32 members in all).
         #[arg(long = "key", required = true)]
         keys: Vec<String>,
+        /// How many members must sign a council transaction (1 to the number of members;
+        /// unchanged if absent, 1 in a new file).
         #[arg(long)]
         threshold: Option<u16>,
     },
+    /// Add a validator: a consensus key that signs blocks, and the network peer id of its node.
     AddValidator {
+        /// The genesis file to edit.
         #[arg(short, long, default_value = "genesis.json")]
         genesis: PathBuf,
+        /// The validator's name, for people (unique among the validators).
         #[arg(long)]
         name: String,
-        /// Public key or .pub file.
+        /// The validator's consensus public key (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file).
         #[arg(long)]
         key: String,
         /// The validator's network peer id: a libp2p peer id (base58) or hex (default: its
@@ -61,59 +75,82 @@ pub enum GenesisCommand {
     },
     /// Add an observer: a non-voting node the validators' network admits by its peer id.
     AddObserver {
+        /// The genesis file to edit.
         #[arg(short, long, default_value = "genesis.json")]
         genesis: PathBuf,
+        /// The observer's name, for people.
         #[arg(long)]
         name: String,
         /// The observer's network peer id: a libp2p peer id (base58) or hex.
         #[arg(long)]
         peer_id: String,
     },
+    /// Add an agency that issues licences (active from genesis).
     AddAgency {
+        /// The genesis file to edit.
         #[arg(short, long, default_value = "genesis.json")]
         genesis: PathBuf,
+        /// The agency's id (1-64 characters of A-Z a-z 0-9 . _ - : /; unique in the genesis).
         #[arg(long)]
         id: String,
+        /// Its name, for people.
         #[arg(long)]
         name: String,
+        /// A public key of the agency (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file); repeat
+        /// for several (at most 16).
         #[arg(long = "key", required = true)]
         keys: Vec<String>,
     },
+    /// Add a licence type and the agencies that may issue it (add the agencies first).
     AddLicenceType {
+        /// The genesis file to edit.
         #[arg(short, long, default_value = "genesis.json")]
         genesis: PathBuf,
+        /// The type's code (1-64 characters of A-Z a-z 0-9 . _ - : /; unique in the genesis).
         #[arg(long)]
         code: String,
+        /// Its name, for people.
         #[arg(long)]
         name: String,
-        /// Agencies authorised to issue it.
+        /// An agency id authorised to issue it (already in the genesis); repeat for several.
         #[arg(long = "agency", required = true)]
         agencies: Vec<String>,
     },
+    /// Add an evidence submitter (a court, a notary) that anchors document hashes (active from
+    /// genesis).
     AddSubmitter {
+        /// The genesis file to edit.
         #[arg(short, long, default_value = "genesis.json")]
         genesis: PathBuf,
+        /// The submitter's id (1-64 characters of A-Z a-z 0-9 . _ - : /; unique in the genesis).
         #[arg(long)]
         id: String,
+        /// Its name, for people.
         #[arg(long)]
         name: String,
+        /// A public key of the submitter (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file); repeat
+        /// for several (at most 16).
         #[arg(long = "key", required = true)]
         keys: Vec<String>,
     },
     /// Check the genesis and print it.
     Show {
+        /// The genesis file.
         #[arg(default_value = "genesis.json")]
         genesis: PathBuf,
     },
     /// Check the genesis and print its hash and trust-anchor fingerprint.
     Hash {
+        /// The genesis file.
         #[arg(default_value = "genesis.json")]
         genesis: PathBuf,
     },
     /// Write the genesis trust anchor (binary) for offline verifiers.
     Anchor {
+        /// The genesis file.
         #[arg(default_value = "genesis.json")]
         genesis: PathBuf,
+        /// Where to write the trust anchor (binary; give it to verifiers as `--trust`).
         #[arg(short, long)]
         out: PathBuf,
     },
@@ -121,6 +158,20 @@ pub enum GenesisCommand {
 
 /// `lichen genesis ...`.
 pub fn run(command: GenesisCommand, as_json: bool) -> Result<()> {
+    // What changed, as text or (with --json) as one object.
+    let said = |text: String, v: Value| {
+        if as_json {
+            out!("{v}");
+        } else {
+            out!("{text}");
+        }
+    };
+    let added = |file: &Path, kind: &str, id: &str| {
+        said(
+            format!("added {kind} {id} to {}", file.display()),
+            json!({ "file": file.display().to_string(), "added": kind, "id": id }),
+        );
+    };
     match command {
         GenesisCommand::New {
             out,
@@ -132,67 +183,106 @@ pub fn run(command: GenesisCommand, as_json: bool) -> Result<()> {
             let suite = Suite::from(suite);
             let time_ms = parse_time_or_now(time.as_deref())?;
             new(&out, &chain_id, suite, time_ms, force)?;
-            out!(
-                "wrote {}; add council members, validators, agencies and licence types next",
-                out.display()
+            said(
+                format!(
+                    "wrote {}; add council members, validators, agencies and licence types next",
+                    out.display()
+                ),
+                json!({
+                    "file": out.display().to_string(),
+                    "chain_id": chain_id,
+                    "suite": suite.name(),
+                    "time_ms": time_ms,
+                }),
             );
         }
         GenesisCommand::AddCouncil {
             genesis,
             keys,
             threshold,
-        } => add_council(&genesis, &keys, threshold)?,
+        } => {
+            add_council(&genesis, &keys, threshold)?;
+            let council = &read_json(&genesis)?["council"];
+            said(
+                format!(
+                    "the council of {} is {} members, threshold {}",
+                    genesis.display(),
+                    council["members"].as_array().map_or(0, Vec::len),
+                    council["threshold"]
+                ),
+                json!({ "file": genesis.display().to_string(), "council": council }),
+            );
+        }
         GenesisCommand::AddValidator {
             genesis,
             name,
             key,
             peer_id,
-        } => add_validator(&genesis, &name, &key, peer_id.as_deref())?,
+        } => {
+            add_validator(&genesis, &name, &key, peer_id.as_deref())?;
+            added(&genesis, "validator", &name);
+        }
         GenesisCommand::AddObserver {
             genesis,
             name,
             peer_id,
-        } => add_observer(&genesis, &name, &peer_id)?,
+        } => {
+            add_observer(&genesis, &name, &peer_id)?;
+            added(&genesis, "observer", &name);
+        }
         GenesisCommand::AddAgency {
             genesis,
             id,
             name,
             keys,
-        } => add_agency(&genesis, &id, &name, &keys)?,
+        } => {
+            add_agency(&genesis, &id, &name, &keys)?;
+            added(&genesis, "agency", &id);
+        }
         GenesisCommand::AddLicenceType {
             genesis,
             code,
             name,
             agencies,
-        } => add_licence_type(&genesis, &code, &name, &agencies)?,
+        } => {
+            add_licence_type(&genesis, &code, &name, &agencies)?;
+            added(&genesis, "licence type", &code);
+        }
         GenesisCommand::AddSubmitter {
             genesis,
             id,
             name,
             keys,
-        } => add_submitter(&genesis, &id, &name, &keys)?,
+        } => {
+            add_submitter(&genesis, &id, &name, &keys)?;
+            added(&genesis, "submitter", &id);
+        }
         GenesisCommand::Show { genesis } => {
             let loaded = load(&genesis)?;
             out!("{}", views::genesis_to_json_string(&loaded).trim_end());
         }
         GenesisCommand::Hash { genesis } => {
             let loaded = load(&genesis)?;
-            let v = json!({
-                "chain_id": loaded.config.chain_id,
-                "genesis_hash": loaded.hash().to_hex(),
-                "trust_anchor_hash": loaded.trust_anchor().hash().to_hex(),
-            });
-            if as_json {
-                out!("{v}");
-            } else {
-                out!("{}", loaded.hash());
-            }
+            said(
+                loaded.hash().to_string(),
+                json!({
+                    "chain_id": loaded.config.chain_id,
+                    "genesis_hash": loaded.hash().to_hex(),
+                    "trust_anchor_hash": loaded.trust_anchor().hash().to_hex(),
+                }),
+            );
         }
         GenesisCommand::Anchor { genesis, out } => {
             let loaded = load(&genesis)?;
             let anchor = loaded.trust_anchor();
             write_file(&out, &anchor.to_bytes())?;
-            out!("wrote {} (trust anchor {})", out.display(), anchor.hash());
+            said(
+                format!("wrote {} (trust anchor {})", out.display(), anchor.hash()),
+                json!({
+                    "file": out.display().to_string(),
+                    "trust_anchor_hash": anchor.hash().to_hex(),
+                }),
+            );
         }
     }
     Ok(())

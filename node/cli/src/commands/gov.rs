@@ -28,18 +28,24 @@ pub enum GovCommand {
     },
     /// Add a council member's signature to a proposal file.
     Approve {
+        /// The proposal file (`gov propose -o`), rewritten with the signature added.
         proposal: PathBuf,
+        /// The approving council member's key file.
         #[arg(long)]
         key: PathBuf,
     },
     /// Submit a proposal with enough signatures and wait for finality.
     Submit {
+        /// The proposal file.
         proposal: PathBuf,
         #[command(flatten)]
         node: NodeArg,
     },
-    /// Show a proposal.
-    Show { proposal: PathBuf },
+    /// Show a proposal: its id, payload, signatures and expiry height.
+    Show {
+        /// The proposal file.
+        proposal: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -51,71 +57,156 @@ pub struct ProposeArgs {
     out: PathBuf,
 }
 
+/// `--status` of an entity.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum StatusArg {
+    Active,
+    Suspended,
+}
+
+impl From<StatusArg> for EntityStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Active => EntityStatus::Active,
+            StatusArg::Suspended => EntityStatus::Suspended,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum GovOp {
+    /// Register an agency that issues licences.
     AddAgency {
         #[command(flatten)]
         p: ProposeArgs,
+        /// The agency's id (1-64 of A-Z a-z 0-9 . _ - : /).
         #[arg(long)]
         id: String,
+        /// Its name, for people.
         #[arg(long)]
         name: String,
+        /// A public key of the agency (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file); repeat
+        /// for several (at most 16).
         #[arg(long = "agency-key", required = true)]
         keys: Vec<String>,
     },
+    /// Rename an agency and/or replace its keys (key rotation: the old keys sign nothing from
+    /// the next block on). Only the council may; an agency cannot change its own keys.
+    UpdateAgency {
+        #[command(flatten)]
+        p: ProposeArgs,
+        /// The agency's id.
+        #[arg(long)]
+        id: String,
+        /// A new name (unchanged if absent).
+        #[arg(long)]
+        name: Option<String>,
+        /// The agency's new key set, replacing every old key (`sm2:<hex>`, `ed25519:<hex>` or a
+        /// `.pub` file); repeat for several. Keys unchanged if absent.
+        #[arg(long = "agency-key")]
+        keys: Vec<String>,
+    },
+    /// Suspend an agency (it issues nothing while suspended) or make it active again.
     SetAgencyStatus {
         #[command(flatten)]
         p: ProposeArgs,
+        /// The agency's id.
         #[arg(long)]
         id: String,
+        /// Suspend it (without this flag: make it active).
         #[arg(long)]
         suspended: bool,
     },
+    /// Define a licence type and the agencies that may issue it.
     AddLicenceType {
         #[command(flatten)]
         p: ProposeArgs,
+        /// The type's code (1-64 of A-Z a-z 0-9 . _ - : /).
         #[arg(long)]
         code: String,
+        /// Its name, for people.
         #[arg(long)]
         name: String,
+        /// An agency authorised to issue it; repeat for several.
         #[arg(long = "agency", required = true)]
         agencies: Vec<String>,
     },
+    /// Grant (or withdraw) an agency's authorisation to issue a licence type.
     Authorise {
         #[command(flatten)]
         p: ProposeArgs,
+        /// The licence type's code.
         #[arg(long = "type")]
         licence_type: String,
+        /// The agency's id.
         #[arg(long)]
         agency: String,
         /// Withdraw the authorisation instead.
         #[arg(long)]
         withdraw: bool,
     },
+    /// Register a submitter (a court or notary that anchors evidence).
     AddSubmitter {
         #[command(flatten)]
         p: ProposeArgs,
+        /// The submitter's id (1-64 of A-Z a-z 0-9 . _ - : /).
         #[arg(long)]
         id: String,
+        /// Its name, for people.
         #[arg(long)]
         name: String,
+        /// A public key of the submitter (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file); repeat
+        /// for several.
         #[arg(long = "submitter-key", required = true)]
         keys: Vec<String>,
     },
+    /// Replace a submitter's keys (key rotation) and/or set its status.
+    UpdateSubmitter {
+        #[command(flatten)]
+        p: ProposeArgs,
+        /// The submitter's id.
+        #[arg(long)]
+        id: String,
+        /// The submitter's new key set, replacing every old key; repeat for several. Keys
+        /// unchanged if absent.
+        #[arg(long = "submitter-key")]
+        keys: Vec<String>,
+        /// Its new status (unchanged if absent).
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+    },
+    /// Replace the council: its members (key rotation) and threshold. Signed by the current
+    /// council; the new one signs from the next block on.
+    UpdateCouncil {
+        #[command(flatten)]
+        p: ProposeArgs,
+        /// A member's public key (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file); repeat for
+        /// each member (1-32).
+        #[arg(long = "member", required = true)]
+        members: Vec<String>,
+        /// Signatures a council operation will need (1 to the number of members).
+        #[arg(long)]
+        threshold: u16,
+    },
+    /// Add a validator to the set (effective for the block after the one that carries it).
     AddValidator {
         #[command(flatten)]
         p: ProposeArgs,
+        /// The validator's name, for people.
         #[arg(long)]
         name: String,
+        /// Its consensus key (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file).
         #[arg(long = "validator-key")]
         validator_key: String,
         /// A libp2p peer id (base58) or hex (default: the name's bytes).
         #[arg(long)]
         peer_id: Option<String>,
     },
+    /// Remove a validator from the set (effective for the block after the one that carries it).
     RemoveValidator {
         #[command(flatten)]
         p: ProposeArgs,
+        /// Its consensus key (`sm2:<hex>`, `ed25519:<hex>` or a `.pub` file).
         #[arg(long = "validator-key")]
         validator_key: String,
     },
@@ -123,6 +214,7 @@ pub enum GovOp {
     AddObserver {
         #[command(flatten)]
         p: ProposeArgs,
+        /// The observer's name, for people.
         #[arg(long)]
         name: String,
         /// A libp2p peer id (base58) or hex.
@@ -166,11 +258,15 @@ pub fn run(command: GovCommand, as_json: bool, pw: &PasswordSource) -> Result<()
             let key = keys::load_secret_key(&key, pw)?;
             approve(&mut tx, &key)?;
             ops::write_file(&proposal, &tx.to_bytes())?;
-            out!(
-                "{} now has {} signatures",
-                proposal.display(),
-                tx.signatures.len()
-            );
+            if as_json {
+                out!("{}", proposal_summary(&tx, proposal_suite(&tx)?));
+            } else {
+                out!(
+                    "{} now has {} signatures",
+                    proposal.display(),
+                    tx.signatures.len()
+                );
+            }
         }
         GovCommand::Submit { proposal, node } => {
             let tx = read_proposal(&proposal)?;
@@ -198,6 +294,9 @@ fn public_keys(keys: &[String]) -> Result<Vec<lichen_contracts::crypto::PublicKe
         .map(|k| keys::parse_public_key_arg(k))
         .collect::<Result<_>>()?;
     out.sort();
+    if out.windows(2).any(|w| w[0] == w[1]) {
+        bail!("the same key is given twice");
+    }
     Ok(out)
 }
 
@@ -213,6 +312,46 @@ fn gov_payload(op: GovOp) -> Result<(ProposeArgs, Payload)> {
                 status: EntityStatus::Active,
             }),
         ),
+        GovOp::UpdateAgency { p, id, name, keys } => {
+            if name.is_none() && keys.is_empty() {
+                bail!("nothing to change: give --name and/or --agency-key");
+            }
+            let keys = (!keys.is_empty()).then(|| public_keys(&keys)).transpose()?;
+            (p, Payload::UpdateAgency { id, name, keys })
+        }
+        GovOp::UpdateSubmitter {
+            p,
+            id,
+            keys,
+            status,
+        } => {
+            if keys.is_empty() && status.is_none() {
+                bail!("nothing to change: give --submitter-key and/or --status");
+            }
+            let keys = (!keys.is_empty()).then(|| public_keys(&keys)).transpose()?;
+            (
+                p,
+                Payload::UpdateSubmitter {
+                    id,
+                    keys,
+                    status: status.map(EntityStatus::from),
+                },
+            )
+        }
+        GovOp::UpdateCouncil {
+            p,
+            members,
+            threshold,
+        } => {
+            let council = lichen_contracts::model::Council {
+                members: public_keys(&members)?,
+                threshold,
+            };
+            council
+                .validate()
+                .map_err(|e| anyhow!("the new council is not valid: {e}"))?;
+            (p, Payload::UpdateCouncil(council))
+        }
         GovOp::SetAgencyStatus { p, id, suspended } => (
             p,
             Payload::SetAgencyStatus {

@@ -14,9 +14,12 @@ use crate::output::out;
 
 #[derive(Args, Debug)]
 pub struct KeygenArgs {
+    /// Signature algorithm: sm2 for an `sm` chain, ed25519 for an `intl` chain (a chain accepts
+    /// only its suite's keys).
     #[arg(long, value_enum, default_value = "sm2")]
     algo: Algo,
-    /// Where to write the key file.
+    /// Where to write the key file (never overwritten); the public key goes beside it, with
+    /// `.pub` added.
     #[arg(short, long)]
     out: PathBuf,
 }
@@ -24,7 +27,10 @@ pub struct KeygenArgs {
 #[derive(Subcommand, Debug)]
 pub enum KeyCommand {
     /// Open a key file and print its public key.
-    Show { file: PathBuf },
+    Show {
+        /// The key file (`lichen keygen`), opened with its password.
+        file: PathBuf,
+    },
 }
 
 /// `lichen keygen`.

@@ -18,7 +18,7 @@ use crate::time::{parse_time, parse_time_or_now};
 
 #[derive(Args, Debug)]
 pub struct DraftArgs {
-    /// Licence id (GB/T 36904 style ids are checked).
+    /// Licence id (1-128 characters of A-Z a-z 0-9 . _ - : /; GB/T 36904 ids are checked).
     #[arg(long)]
     id: String,
     /// Licence type code.
@@ -30,7 +30,7 @@ pub struct DraftArgs {
     /// The licence file: hashed here, never sent.
     #[arg(long, conflicts_with = "document_hash")]
     file: Option<PathBuf>,
-    /// The licence file's hash, if the file is not at hand.
+    /// The licence file's hash (64 hex digits), if the file is not at hand.
     #[arg(long)]
     document_hash: Option<String>,
     /// The holder's identifier: only a salted commitment goes on chain.
@@ -45,10 +45,11 @@ pub struct DraftArgs {
     /// in the current folder, with characters other than letters, digits, `.`, `-` and `_` as `_`).
     #[arg(long, value_name = "FILE")]
     holder_salt_file: Option<PathBuf>,
-    /// Start of validity (default: now).
+    /// Start of validity: 2026-01-31 (midnight UTC), 2026-01-31T08:00:00Z or Unix milliseconds
+    /// (default: now).
     #[arg(long)]
     valid_from: Option<String>,
-    /// End of validity (default: none).
+    /// End of validity, in the same forms as --valid-from (default: none).
     #[arg(long)]
     valid_until: Option<String>,
 }
@@ -68,6 +69,8 @@ pub struct StatusArgs {
     /// Licence id.
     #[arg(long)]
     id: String,
+    /// Why, recorded on chain with the licence's status (public: no personal data; at most
+    /// 512 bytes, no control characters).
     #[arg(long)]
     reason: String,
 }
@@ -79,6 +82,8 @@ pub struct SupersedeArgs {
     /// The licence being replaced.
     #[arg(long)]
     old_id: String,
+    /// Why, recorded on chain with the old licence's status (public: no personal data; at most
+    /// 512 bytes, no control characters).
     #[arg(long)]
     reason: String,
     #[command(flatten)]

@@ -24,6 +24,7 @@ use crate::output::out;
 pub enum NodeCommand {
     /// Run a node from node.toml (genesis and key required; defaults for the rest).
     Run {
+        /// The node config file (TOML; paths in it are relative to its folder).
         #[arg(long, default_value = "node.toml")]
         config: PathBuf,
         /// Override the HTTP listen address.
@@ -35,6 +36,8 @@ pub enum NodeCommand {
     /// and checked against the genesis in node.toml (the source is not trusted). The data
     /// directory must be empty; `lichen node run` then fetches the blocks after the checkpoint.
     Sync {
+        /// The node config file (TOML; paths in it are relative to its folder): its genesis and
+        /// its data directory are used.
         #[arg(long, default_value = "node.toml")]
         config: PathBuf,
         /// The HTTP API of a node of the chain, e.g. http://10.0.0.5:8080.
@@ -75,6 +78,10 @@ fn sync(config_path: &Path, from: &str) -> Result<()> {
     let genesis = super::genesis::load(&relative_to(base, &config.genesis))?;
     let data_dir = relative_to(base, &config.data_dir);
     let client = lichen_client::Client::new(from);
+    // Asked first, so that an unreachable source is said as such (and exits as such).
+    client
+        .status()
+        .with_context(|| format!("state sync from {from} cannot start; nothing was kept"))?;
     let mut source = lichen_node::state_sync::ApiPaths(|path: &str, limit| {
         client
             .get_bytes_up_to(path, limit)

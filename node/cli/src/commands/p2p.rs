@@ -15,9 +15,15 @@ use crate::output::out;
 #[derive(Subcommand, Debug)]
 pub enum P2pKeyCommand {
     /// Make a new network key file and print its peer id (for genesis or `gov add-observer`).
-    New { file: PathBuf },
+    New {
+        /// Where to write the network key (never overwritten; readable by its owner only).
+        file: PathBuf,
+    },
     /// Print the peer id of a network key file.
-    Show { file: PathBuf },
+    Show {
+        /// The network key file (`lichen p2p-key new`).
+        file: PathBuf,
+    },
 }
 
 /// `lichen p2p-key ...`.

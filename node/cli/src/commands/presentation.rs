@@ -16,6 +16,7 @@ pub enum PresentationCommand {
     /// a QR code image (`--qr out.png` or `out.svg`: a link to the scanner page carrying it).
     #[command(group(ArgGroup::new("dest").args(["out", "qr"]).required(true).multiple(true)))]
     Export {
+        /// Licence id.
         id: String,
         /// Where to write the presentation (binary).
         #[arg(short, long)]
@@ -42,7 +43,8 @@ pub fn run(command: PresentationCommand, as_json: bool) -> Result<()> {
     } = command;
     let qr = qr.request(&node.node)?;
     let bytes = node.client().get_bytes(&format!(
-        "/v1/licences/{id}/presentation{}",
+        "/v1/licences/{}/presentation{}",
+        lichen_client::percent_encode(&id),
         if compact { "?compact=true" } else { "" }
     ))?;
     export::export(&bytes, out.as_deref(), qr.as_ref(), as_json, json!({}))

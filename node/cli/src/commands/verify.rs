@@ -32,12 +32,14 @@ pub struct VerifyArgs {
     /// The licence file, to check its hash (read locally).
     #[arg(long, conflicts_with = "document_hash")]
     file: Option<PathBuf>,
+    /// The licence file's hash (64 hex digits), if the file is not at hand.
     #[arg(long)]
     document_hash: Option<String>,
     /// How old the proof may be (e.g. 24h, 7d).
     #[arg(long, default_value = "24h")]
     max_age: String,
-    /// Verify as of this time (default: now).
+    /// Verify as of this time: 2026-01-31 (midnight UTC), 2026-01-31T08:00:00Z or Unix
+    /// milliseconds (default: now).
     #[arg(long)]
     at: Option<String>,
     /// The kind of proof this desk accepts: a licence presentation or an evidence receipt;

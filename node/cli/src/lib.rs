@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 
 use commands::keys::PasswordSource;
 use commands::{
-    dev, evidence, genesis, gov, keys, licence, node, p2p, presentation, query, status,
+    dev, evidence, genesis, gov, import, keys, licence, node, p2p, presentation, query, status,
     trust_package, verify,
 };
 
@@ -134,6 +134,9 @@ pub enum Command {
     Revoke(licence::StatusArgs),
     /// Replace a licence with a new one (final for the old one).
     Supersede(licence::SupersedeArgs),
+    /// Issue many licences from a CSV file: signed here, sent in batches with a progress bar,
+    /// refused rows written with their reasons; a rerun resumes and issues nothing twice.
+    Import(import::ImportArgs),
     /// Anchor document hashes and fetch receipts.
     Evidence {
         #[command(subcommand)]
@@ -194,6 +197,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Revoke(a) => licence::change_status(a, licence::Change::Revoke, as_json, &pw)?,
         Command::Supersede(a) => licence::supersede(a, as_json, &pw)?,
+        Command::Import(a) => return import::run(a, as_json, &pw),
         Command::Evidence { command } => evidence::run(command, as_json, &pw)?,
         Command::Query { command } => query::run(command, as_json)?,
         Command::Presentation { command } => presentation::run(command, as_json)?,

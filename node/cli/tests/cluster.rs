@@ -508,12 +508,15 @@ fn validators_survive_leader_crash_restart_and_stall_and_an_observer_follows() {
         started.elapsed()
     );
 
-    // Restarted alone first (on another port, dialling nobody): it serves, but it is not
-    // ready, and says why: it is behind and reaches no quorum.
+    // Restarted alone first (dialling nobody): it serves, but it is not ready, and says why:
+    // it is behind and reaches no quorum.
     let behind_ms = HEARTBEAT_MS + 2 * ChainParams::DEFAULT.view_timeout_base_ms + 500;
     std::thread::sleep(Duration::from_millis(behind_ms).saturating_sub(started.elapsed()));
+    // Other ports, so that neither its peers nor the load's clients reach it (a transaction
+    // it took alone would be lost when it stops: accepted, never final).
     let mut alone = c.specs[leader].clone();
     alone.p2p_port = free_port();
+    alone.http_port = free_port();
     let isolated = c.spawn(&alone, &[]);
     match isolated.client().get_json("/ready") {
         Err(ClientError::Api {

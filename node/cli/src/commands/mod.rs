@@ -4,6 +4,7 @@ pub mod dev;
 pub mod evidence;
 pub mod genesis;
 pub mod gov;
+pub mod import;
 pub mod keys;
 pub mod licence;
 pub mod node;

@@ -99,6 +99,9 @@ step "Node tests: golden vectors through WASM, JS crypto cross-check, the npm pa
 target_dir=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)
 (cd verifier-wasm/js && LICHEN_BIN="$target_dir/debug/lichen" node --test --test-reporter=tap) 2>&1 | tee -a "$log"
 
+step "the deployment walk-through (deploy/README.md): key ceremony, genesis, four validators and an observer as separate processes"
+deploy/walkthrough.sh --bin "$target_dir/debug/lichen" 2>&1 | tee -a "$log"
+
 step "Python client: every payload kind of contracts/vectors/transactions-*.json byte for byte, and end to end against lichen dev (both suites)"
 LICHEN_BIN="$target_dir/debug/lichen" python3 scripts/test_lichen_client.py 2>&1 | tee -a "$log"
 

@@ -39,6 +39,11 @@ pub enum NodeError {
     Bind { addr: String, reason: String },
     #[error("network: {reason}")]
     Network { reason: String },
+    #[error("backup {}: {reason}", path.display())]
+    Backup {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     #[error("internal error: {reason}")]
     Internal { reason: String },
 }

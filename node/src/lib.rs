@@ -7,6 +7,7 @@ pub mod error;
 
 pub use error::NodeError;
 pub mod api;
+pub mod backup;
 pub mod memory;
 pub mod mempool;
 pub mod net;

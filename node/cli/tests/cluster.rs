@@ -709,6 +709,69 @@ fn strangers_and_another_genesis_are_refused() {
     c.assert_agree(&[0, 1, 2, 3], 1);
 }
 
+/// A running validator is backed up; another validator loses its data and is restored from
+/// that backup (every block executed again, every certificate checked): it rejoins and agrees.
+/// A backup with one byte altered restores nothing.
+#[test]
+fn a_validator_restored_from_a_backup_rejoins() {
+    let _exclusive = exclusive();
+    let mut c = Cluster::new("sm", &[]);
+    for i in 0..4 {
+        c.start(i);
+    }
+    c.wait_height(&[0, 1, 2, 3], 2, "the chain starts");
+    let urls: Vec<String> = (0..4).map(|i| c.node(i).url.clone()).collect();
+    let accepted = Load::start(urls, c.anchors(60, "backup")).finish();
+
+    let dir = c.dir.path().to_path_buf();
+    let url = c.node(0).url.clone();
+    let out = lichen_ok(&dir, &["node", "backup", "--node", &url, "--to", "backup"]);
+    assert!(out.contains("backed up chain"), "{out}");
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(c.path("backup/backup.json")).unwrap()).unwrap();
+    let backed_up = manifest["height"].as_u64().unwrap();
+    assert!(backed_up >= 2, "{manifest}");
+
+    // Validator 4 loses its data; a restore refuses a non-empty directory first.
+    let lost = 3;
+    c.nodes[lost] = None;
+    let config = format!("{}.toml", c.specs[lost].name);
+    let (code, _, err) = lichen(
+        &dir,
+        &["node", "restore", "--config", &config, "--from", "backup"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("not empty"), "{err}");
+    fs::remove_dir_all(c.path(&format!("data/{}", c.specs[lost].name))).unwrap();
+
+    // An altered backup: refused, nothing kept.
+    fs::create_dir(c.path("bad")).unwrap();
+    fs::copy(c.path("backup/backup.json"), c.path("bad/backup.json")).unwrap();
+    let mut blocks = fs::read(c.path("backup/blocks.bin")).unwrap();
+    let at = blocks.len() / 2;
+    blocks[at] ^= 1;
+    fs::write(c.path("bad/blocks.bin"), blocks).unwrap();
+    let (code, _, err) = lichen(
+        &dir,
+        &["node", "restore", "--config", &config, "--from", "bad"],
+    );
+    assert_ne!(code, 0, "an altered backup was restored");
+    assert!(err.contains("nothing was kept"), "{err}");
+    assert!(!c.path(&format!("data/{}", c.specs[lost].name)).exists());
+
+    let out = lichen_ok(
+        &dir,
+        &["node", "restore", "--config", &config, "--from", "backup"],
+    );
+    assert!(out.contains(&format!("to height {backed_up}")), "{out}");
+    c.start(lost);
+    let others = [0, 1, 2];
+    let target = c.max_height(&others) + 2;
+    c.wait_height(&[lost], target, "the restored validator catches up");
+    assert_all_committed(&c, &[lost], &accepted);
+    c.assert_agree(&[0, 1, 2, 3], 1);
+}
+
 #[test]
 fn council_adds_and_removes_validators_on_a_running_chain() {
     let _exclusive = exclusive();

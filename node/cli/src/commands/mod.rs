@@ -1,5 +1,6 @@
 //! One module per command group: its clap arguments and what it does.
 
+pub mod backup;
 pub mod dev;
 pub mod evidence;
 pub mod genesis;

@@ -44,6 +44,26 @@ pub enum NodeCommand {
         #[arg(long)]
         from: String,
     },
+    /// Back up a running node: every certified block up to its height now, read from its API
+    /// into a new folder (blocks.bin and backup.json), consistent at that height.
+    Backup {
+        #[command(flatten)]
+        node: crate::args::NodeArg,
+        /// The folder to write (new, or empty).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into the (empty) data directory of node.toml: every block executed
+    /// again, every certificate checked against the genesis's validators (the backup is not
+    /// trusted); `lichen node run` then catches up from its peers.
+    Restore {
+        /// The node config file (TOML): its genesis and its data directory are used.
+        #[arg(long, default_value = "node.toml")]
+        config: PathBuf,
+        /// The backup folder (`lichen node backup --to`).
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 /// `lichen node ...`.
@@ -51,6 +71,13 @@ pub fn run(command: NodeCommand, pw: &PasswordSource) -> Result<()> {
     let (config, listen) = match command {
         NodeCommand::Run { config, listen } => (config, listen),
         NodeCommand::Sync { config, from } => return sync(&config, &from),
+        NodeCommand::Backup { node, to } => return super::backup::backup(&node.client(), &to),
+        NodeCommand::Restore { config, from } => {
+            let (config, base) = read_config(&config)?;
+            let genesis = super::genesis::load(&relative_to(base, &config.genesis))?;
+            let data_dir = relative_to(base, &config.data_dir);
+            return super::backup::restore(&data_dir, genesis, config.state.cache_mb << 20, &from);
+        }
     };
     let options = load(&config, pw, listen)?;
     let chain_id = options.genesis.config.chain_id.clone();

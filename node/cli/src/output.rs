@@ -4,6 +4,8 @@
 use lichen_contracts::presentation::{Outcome, Report, Verdict};
 use lichen_views as views;
 use lichen_views::api::FinalityReceipt;
+
+use crate::time::local;
 use serde_json::Value;
 
 /// Prints a line to stdout; a closed pipe (`lichen ... | head -1`) ends the process quietly
@@ -100,17 +102,35 @@ pub fn print_report(report: &Report, bytes: &[u8], as_json: bool) {
     {
         out!("  holder not checked: give --holder-id and --holder-salt to check who presents it");
     }
+    // The record as certified, in the reader's local time (the checks above say UTC).
+    let view = views::VerifyReport::new(report, bytes);
+    if let Some(l) = view.licence.as_ref().filter(|_| view.certified) {
+        let until = l.valid_until_ms.map_or_else(
+            || "no expiry".to_string(),
+            |ms| format!("until {}", local(ms)),
+        );
+        out!(
+            "licence {} ({}, issued by {}): valid from {}, {until}",
+            safe(&l.id),
+            safe(&l.licence_type),
+            safe(&l.issuer),
+            local(l.valid_from_ms)
+        );
+    }
+    if let Some(e) = view.evidence.as_ref().filter(|_| view.certified) {
+        out!("anchored at {} (block {})", local(e.time_ms), e.height);
+    }
     if let Some(ms) = report.status_as_of_ms {
         out!(
             "status as of {} (block {})",
-            views::rfc3339_from_ms(ms),
+            local(ms),
             report.height.unwrap_or(0)
         );
     }
     if let Some(p) = report.trust_package {
         out!(
             "trust as of {} (trust package checkpoint at block {}, package {})",
-            views::rfc3339_from_ms(p.checkpoint_time_ms),
+            local(p.checkpoint_time_ms),
             p.checkpoint_height,
             p.package_hash
         );

@@ -25,6 +25,21 @@ pub fn parse_time(text: &str) -> Result<u64> {
     })
 }
 
+/// An instant for people: the local time with its zone and offset, e.g. `2026-12-04 13:28:31
+/// CST (UTC+08:00)` (the zone of `TZ` or the system's; UTC if none can be read).
+pub fn local(ms: u64) -> String {
+    let zoned = i64::try_from(ms)
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .map(|t| {
+            t.to_zoned_datetime(jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC))
+        });
+    match zoned {
+        Some(z) => z.strftime("%Y-%m-%d %H:%M:%S %Z (UTC%:z)").to_string(),
+        None => format!("{ms} ms"),
+    }
+}
+
 /// A time flag's value, or now when it is absent.
 pub fn parse_time_or_now(text: Option<&str>) -> Result<u64> {
     text.map_or_else(|| Ok(now_ms()), parse_time)

@@ -1328,6 +1328,34 @@ fn intl_tour_and_bad_input() {
             .assert_code(exit::OTHER)
             .assert_stderr_has("password");
     }
+    // People read times in their own zone (a POSIX TZ: no tz database needed): the licence's
+    // validity and the status time, local, with the zone and offset.
+    let mut cmd = site.command(Pw::None);
+    cmd.env("TZ", "CST-8").args([
+        "verify",
+        "--presentation",
+        "lic.pres",
+        "--trust",
+        "genesis.json",
+    ]);
+    let out = output_within(cmd, CLI_TIMEOUT, "verify in CST-8".into());
+    let valid = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("licence LIC-0001"))
+        .unwrap_or_else(|| panic!("no licence line:\n{}", out.stdout));
+    assert!(
+        valid.contains("valid from 20") && valid.contains("CST (UTC+08:00)"),
+        "{valid}"
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("status as of") && l.contains("(UTC+08:00)")),
+        "{}",
+        out.stdout
+    );
+
     // A usage error is clap's 2; completions for the shells.
     site.run(Pw::None, &["issue", "--agency"])
         .assert_code(exit::USAGE);

@@ -19,6 +19,7 @@ use lichen_contracts::genesis::Genesis;
 use serde::{Deserialize, Serialize};
 
 use crate::chain::{Chain, STATE_VERSIONS_KEPT_DEFAULT};
+use crate::data_dir::Fill;
 use crate::error::NodeError;
 use crate::net::wire::decode_blocks;
 
@@ -124,12 +125,6 @@ pub fn restore_data_dir(
     backup: &Path,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RestoreReport, NodeError> {
-    if std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_some()) {
-        return Err(backup_error(
-            dir,
-            "not empty: a restore starts a node's data afresh; move it aside or choose another",
-        ));
-    }
     let manifest_path = backup.join(MANIFEST_FILE);
     let manifest: Manifest = std::fs::read_to_string(&manifest_path)
         .map_err(|e| backup_error(&manifest_path, format!("{e} (an unfinished backup?)")))
@@ -151,26 +146,17 @@ pub fn restore_data_dir(
             ),
         ));
     }
-    let mut staging = dir.as_os_str().to_owned();
-    staging.push(".restore");
-    let staging = PathBuf::from(staging);
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| backup_error(&staging, e))?;
-    }
-    let result = restore_into(&staging, genesis, cache_bytes, backup, &manifest, progress);
-    match result {
-        Ok(report) => {
-            if dir.exists() {
-                std::fs::remove_dir(dir).map_err(|e| backup_error(dir, e))?;
-            }
-            std::fs::rename(&staging, dir).map_err(|e| backup_error(dir, e))?;
-            Ok(report)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Err(e)
-        }
-    }
+    crate::data_dir::fill_beside(dir, ".restore", |staging| {
+        restore_into(staging, genesis, cache_bytes, backup, &manifest, progress)
+    })
+    .map_err(|e| match e {
+        Fill::NotEmpty => backup_error(
+            dir,
+            "not empty: a restore starts a node's data afresh; move it aside or choose another",
+        ),
+        Fill::Io { path, error } => backup_error(&path, error),
+        Fill::Build(e) => e,
+    })
 }
 
 fn restore_into(

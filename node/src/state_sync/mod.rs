@@ -381,42 +381,21 @@ pub fn sync_data_dir(
     source: &mut dyn SnapshotSource,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<SyncReport, StateSyncError> {
-    let dir_err = |path: &Path, e: std::io::Error| StateSyncError::DataDir {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    if let Ok(mut entries) = std::fs::read_dir(dir)
-        && entries.next().is_some()
-    {
-        return Err(StateSyncError::DataDir {
+    crate::data_dir::fill_beside(dir, ".state-sync", |staging| {
+        let kv = lichen_storage::FjallKv::open(staging, cache_bytes)?;
+        let store = ChainStore::new(kv);
+        state_sync(&store, genesis, source, progress)
+    })
+    .map_err(|e| match e {
+        crate::data_dir::Fill::NotEmpty => StateSyncError::DataDir {
             path: dir.to_path_buf(),
             reason: "it is not empty: a state sync starts a node's data afresh; move it aside or choose another"
                 .into(),
-        });
-    }
-    let mut staging = dir.as_os_str().to_owned();
-    staging.push(".state-sync");
-    let staging = PathBuf::from(staging);
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| dir_err(&staging, e))?;
-    }
-    std::fs::create_dir_all(&staging).map_err(|e| dir_err(&staging, e))?;
-    let result = (|| {
-        let kv = lichen_storage::FjallKv::open(&staging, cache_bytes)?;
-        let store = ChainStore::new(kv);
-        state_sync(&store, genesis, source, progress)
-    })();
-    match result {
-        Ok(report) => {
-            if dir.exists() {
-                std::fs::remove_dir(dir).map_err(|e| dir_err(dir, e))?;
-            }
-            std::fs::rename(&staging, dir).map_err(|e| dir_err(dir, e))?;
-            Ok(report)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Err(e)
-        }
-    }
+        },
+        crate::data_dir::Fill::Io { path, error } => StateSyncError::DataDir {
+            path,
+            reason: error.to_string(),
+        },
+        crate::data_dir::Fill::Build(e) => e,
+    })
 }

@@ -153,7 +153,33 @@ impl<'a> Fields<'a> {
     /// A timestamp `<name>_ms` and its optional informational companion `<name>`.
     pub(crate) fn time(&self, name: &str) -> Result<u64, JsonError> {
         let ms = self.req(&format!("{name}_ms"), u64_at)?;
-        if let Some(text) = self.map.get(name) {
+        self.companion(name, ms)?;
+        Ok(ms)
+    }
+
+    /// An optional timestamp: `<name>_ms` absent or `null` is none (and then a companion
+    /// `<name>` other than `null` is an error); else as [`Fields::time`].
+    pub(crate) fn opt_time(&self, name: &str) -> Result<Option<u64>, JsonError> {
+        let ms_name = format!("{name}_ms");
+        match self.map.get(&ms_name) {
+            None | Some(Value::Null) => match self.map.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(_) => err(
+                    &child(self.path, name),
+                    format!("given without {ms_name} ({name} is informational, set {ms_name})"),
+                ),
+            },
+            Some(v) => {
+                let ms = u64_at(v, &child(self.path, &ms_name))?;
+                self.companion(name, ms)?;
+                Ok(Some(ms))
+            }
+        }
+    }
+
+    /// The companion `<name>` of `<name>_ms` = `ms`, if given, must name the same instant.
+    fn companion(&self, name: &str, ms: u64) -> Result<(), JsonError> {
+        if let Some(text) = self.map.get(name).filter(|v| !v.is_null()) {
             let path = child(self.path, name);
             let Some(text) = text.as_str() else {
                 return err(&path, format!("expected a string, found {}", kind_of(text)));
@@ -169,7 +195,7 @@ impl<'a> Fields<'a> {
                 );
             }
         }
-        Ok(ms)
+        Ok(())
     }
 }
 

@@ -222,20 +222,6 @@ fn licence_draft_at(v: &Value, path: &str) -> Result<LicenceDraft, JsonError> {
             "valid_until",
         ],
     )?;
-    let valid_until_ms = f.opt("valid_until_ms", nullable(u64_at))?.flatten();
-    let companion = f.opt("valid_until", nullable(string_at))?.flatten();
-    match (valid_until_ms, companion) {
-        (None, Some(_)) => {
-            return err(
-                &child(path, "valid_until"),
-                "given without valid_until_ms (valid_until is informational, set valid_until_ms)",
-            );
-        }
-        (Some(_), Some(_)) => {
-            f.time("valid_until")?;
-        }
-        _ => {}
-    }
     let draft = LicenceDraft {
         id: f.req("id", string_at)?,
         licence_type: f.req("licence_type", string_at)?,
@@ -243,7 +229,7 @@ fn licence_draft_at(v: &Value, path: &str) -> Result<LicenceDraft, JsonError> {
         document_hash: f.req("document_hash", hash_at)?,
         holder_commitment: f.req("holder_commitment", hash_at)?,
         valid_from_ms: f.time("valid_from")?,
-        valid_until_ms,
+        valid_until_ms: f.opt_time("valid_until")?,
     };
     validated(
         draft.validate(),

@@ -30,45 +30,33 @@ pub(super) struct SubmitQuery {
     timeout_ms: Option<u64>,
 }
 
-/// The one error shape, `{"error": {code, message}}` (the id is the one the client sent).
-fn error_json(code: &str, message: &str) -> Value {
-    to_value(&ErrorResponse {
-        error: ErrorDetail {
-            code: code.into(),
-            message: message.into(),
-        },
-    })
-}
-
-pub(super) fn fate_json(id: &Hash32, fate: &TxFate) -> (StatusCode, Value) {
+/// The answer for a transaction's fate after `?wait=final`: the receipt, or the refusal as
+/// every other error (`ApiError`, the one place the error body is built).
+fn fate_response(id: &Hash32, fate: &TxFate) -> Response {
     match fate {
         TxFate::Committed {
             height,
             index,
             block_time_ms,
-        } => (
-            StatusCode::OK,
-            to_value(&FinalityReceipt::committed(
-                id,
-                *height,
-                *index,
-                *block_time_ms,
-            )),
-        ),
-        TxFate::Refused { reason } => (
+        } => Json(FinalityReceipt::committed(
+            id,
+            *height,
+            *index,
+            *block_time_ms,
+        ))
+        .into_response(),
+        TxFate::Refused { reason } => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            error_json(
-                "tx_refused",
-                &format!("transaction {id} refused by the block: {reason}"),
-            ),
-        ),
-        TxFate::Expired => (
+            "tx_refused",
+            format!("transaction {id} refused by the block: {reason}"),
+        )
+        .into_response(),
+        TxFate::Expired => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            error_json(
-                "tx_expired",
-                &format!("transaction {id} expired before a block included it"),
-            ),
-        ),
+            "tx_expired",
+            format!("transaction {id} expired before a block included it"),
+        )
+        .into_response(),
     }
 }
 
@@ -142,18 +130,14 @@ pub(super) async fn submit_tx(
     if admitted.duplicate
         && let Some(fate) = committed_fate(&state, &id)?
     {
-        let (status, body) = fate_json(&id, &fate);
-        return Ok((status, Json(body)).into_response());
+        return Ok(fate_response(&id, &fate));
     }
     let waited = tokio::time::timeout(Duration::from_millis(timeout_ms), receiver).await;
     metrics
         .finality_wait
         .observe(started.elapsed().as_secs_f64());
     match waited {
-        Ok(Ok(fate)) => {
-            let (status, body) = fate_json(&id, &fate);
-            Ok((status, Json(body)).into_response())
-        }
+        Ok(Ok(fate)) => Ok(fate_response(&id, &fate)),
         Ok(Err(_)) | Err(_) => Err(ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "finality_timeout",

@@ -71,8 +71,8 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("lichen");
-        let m = Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("lichen"),
             height: Gauge::default(),
             view: Gauge::default(),
             view_changes: Counter::default(),
@@ -92,9 +92,9 @@ impl Metrics {
             verifications: Family::default(),
             verify_latency: seconds_buckets(),
             p2p_bytes: Family::default(),
-            registry: Registry::default(),
         };
-        let r = &mut registry;
+        // Each handle registered is a clone sharing its atomic with the field.
+        let r = &mut m.registry;
         r.register(
             "height",
             "Height of the last committed block",
@@ -185,7 +185,7 @@ impl Metrics {
             Unit::Bytes,
             m.p2p_bytes.clone(),
         );
-        Metrics { registry, ..m }
+        m
     }
 
     /// A counter of the `label`-labelled family (`[("code", "mempool_full")]`).

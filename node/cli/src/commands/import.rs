@@ -78,6 +78,8 @@ struct Row {
 /// What the journal says of a row.
 #[derive(Default)]
 struct RowState {
+    /// The licence id and holder salt signed for it.
+    id: Option<String>,
     salt: Option<[u8; 32]>,
     /// The signed transaction last sent for it.
     tx: Option<SignedTransaction>,
@@ -135,6 +137,8 @@ pub fn run(a: ImportArgs, as_json: bool, pw: &PasswordSource) -> Result<u8> {
         }
     }
 
+    // Outcomes so far (earlier runs included), counted on as rows settle.
+    let (mut committed, mut refused) = count(&states);
     for chunk in todo.chunks(a.batch) {
         let mut sent: Vec<(u64, SignedTransaction)> = Vec::with_capacity(chunk.len());
         let info = ops::chain_info(&client)?;
@@ -152,23 +156,27 @@ pub fn run(a: ImportArgs, as_json: bool, pw: &PasswordSource) -> Result<u8> {
                 None => ops::sign(&info, Payload::IssueLicence(draft.clone()), &[&key])?,
             };
             journal.signed(*line, &draft.id, salt, &tx)?;
+            state.id = Some(draft.id.clone());
+            state.salt = Some(*salt);
             sent.push((*line, tx));
         }
         journal.sync()?;
         let outcomes = send_and_settle(&client, &key, &info, sent, &mut journal)?;
         for (line, done) in outcomes {
+            match done.0.as_str() {
+                "committed" => committed += 1,
+                _ => refused += 1,
+            }
             states.entry(line).or_default().done = Some(done);
             bar.inc(1);
         }
         journal.sync()?;
-        let counts = count(&states);
-        bar.set_message(format!("{} committed, {} refused", counts.0, counts.1));
+        bar.set_message(format!("{committed} committed, {refused} refused"));
     }
     bar.finish_and_clear();
 
-    let (committed, refused) = count(&states);
     let rejected = write_rejects(&rejects_path, &header, &rows, &states, &local_rejects)?;
-    write_salts(&salts_path, &journal_path)?;
+    write_salts(&salts_path, &states)?;
     let summary = json!({
         "rows": rows.len(),
         "committed": committed,
@@ -429,6 +437,9 @@ fn read_journal(path: &Path) -> Result<BTreeMap<u64, RowState>> {
             continue;
         };
         let state = states.entry(line).or_default();
+        if let Some(id) = entry["id"].as_str() {
+            state.id = Some(id.to_string());
+        }
         if let Some(salt) = entry["salt"].as_str() {
             state.salt = views::parse_hex(salt)
                 .ok()
@@ -484,33 +495,19 @@ fn write_rejects(
     Ok(n)
 }
 
-/// `id,holder_salt` of every committed licence (from the journal): what each holder needs to
-/// prove the licence is theirs.
-fn write_salts(path: &Path, journal: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(journal)
-        .with_context(|| format!("cannot read {}", journal.display()))?;
-    let mut salts: BTreeMap<u64, (String, String)> = BTreeMap::new();
-    let mut committed: BTreeMap<u64, bool> = BTreeMap::new();
-    for entry in text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-    {
-        let Some(line) = entry["line"].as_u64() else {
-            continue;
-        };
-        if let (Some(id), Some(salt)) = (entry["id"].as_str(), entry["salt"].as_str()) {
-            salts.insert(line, (id.to_string(), salt.to_string()));
-        }
-        if let Some(done) = entry["done"].as_str() {
-            committed.insert(line, done == "committed");
-        }
-    }
+/// `id,holder_salt` of every committed licence (the journal's, as read and added to): what
+/// each holder needs to prove the licence is theirs.
+fn write_salts(path: &Path, states: &BTreeMap<u64, RowState>) -> Result<()> {
     let mut w =
         csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     w.write_record(["id", "holder_salt"])?;
-    for (line, (id, salt)) in &salts {
-        if committed.get(line).copied().unwrap_or(false) {
-            w.write_record([id, salt])?;
+    for state in states.values() {
+        if let (Some(id), Some(salt), Some(("committed", _))) = (
+            &state.id,
+            &state.salt,
+            state.done.as_ref().map(|(d, r)| (d.as_str(), r)),
+        ) {
+            w.write_record([id.as_str(), views::hex_string(salt).as_str()])?;
         }
     }
     w.flush()?;

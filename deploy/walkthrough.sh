@@ -163,7 +163,20 @@ for i in "${!nodes[@]}"; do
     sleep 0.2
   done
   if ! ready "$url"; then
-    echo "${nodes[$i]} is not ready:" >&2
+    echo "${nodes[$i]} is not ready; what every node's /ready says:" >&2
+    for j in "${!nodes[@]}"; do
+      printf '%s: ' "${nodes[$j]}" >&2
+      python3 - "http://127.0.0.1:$((http_base + j))/ready" >&2 <<'PY' || true
+import sys, urllib.error, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+except OSError as e:
+    print(e)
+PY
+      echo >&2
+    done
     tail -n 20 "$out/hosts/${nodes[$i]}/node.log" >&2
     exit 1
   fi

@@ -1,6 +1,6 @@
 //! The network protocol against a real node, from a hand-made libp2p client: block sync answers
-//! with blocks whose certificates verify, and a listed peer that sends invalid messages is scored
-//! down, disconnected and refused.
+//! with blocks whose certificates verify, a listed peer that sends invalid messages is scored
+//! down, disconnected and refused, and so is a validator that answers sync without blocks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
@@ -227,6 +227,78 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
     )
     .await;
     assert!(again.is_err(), "a banned peer was answered: {again:?}");
+    node.stop().await.unwrap();
+}
+
+/// A hostile validator that answers every sync request with `Ack` (no blocks): the observer
+/// asking it must neither wait for blocks forever (a request left in flight would stop it from
+/// ever asking again) nor keep asking a peer that breaks the protocol: it asks again, counts
+/// each such answer against the peer, and disconnects it at the ban threshold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_answering_sync_without_blocks_is_asked_again_then_banned() {
+    let chain = TestChain::new(Suite::Intl, 1);
+    let hostile = identity::Keypair::generate_ed25519();
+    let hostile_peer = hostile.public().to_peer_id();
+    let observer_net = identity::Keypair::generate_ed25519();
+    let mut genesis = chain.genesis.clone();
+    genesis.validators.validators[0].peer_id = hostile_peer.to_bytes();
+    genesis.observers = vec![Observer {
+        name: "observer".into(),
+        peer_id: observer_net.public().to_peer_id().to_bytes(),
+    }];
+    let mut c = client(hostile, &genesis.hash());
+    c.listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
+        .unwrap();
+    let listen = loop {
+        if let SwarmEvent::NewListenAddr { address, .. } = c.select_next_some().await {
+            break address.with_p2p(hostile_peer).unwrap();
+        }
+    };
+    let mut options =
+        NodeOptions::observer(DataDir::Memory, genesis, "127.0.0.1:0".parse().unwrap());
+    options.network = Some(NetworkOptions {
+        keypair: observer_net,
+        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+        peers: vec![listen],
+    });
+    let node = start(options).await.unwrap();
+    let observer = node.network.as_ref().unwrap().peer_id;
+
+    let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS) as usize;
+    let mut sync_requests = 0;
+    let mut banned = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !banned {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "after {sync_requests} sync requests answered without blocks the observer neither \
+             asked again nor disconnected"
+        );
+        let Ok(event) =
+            tokio::time::timeout(Duration::from_millis(100), c.select_next_some()).await
+        else {
+            continue;
+        };
+        match event {
+            SwarmEvent::Behaviour(request_response::Event::Message {
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            }) => {
+                if matches!(request, Request::SyncFrom { .. }) {
+                    sync_requests += 1;
+                }
+                let _ = c.behaviour_mut().send_response(channel, Response::Ack);
+            }
+            SwarmEvent::ConnectionClosed { peer_id, .. } if peer_id == observer => {
+                banned = sync_requests >= hits && !c.is_connected(&observer);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(sync_requests, hits, "asked again after the ban threshold");
     node.stop().await.unwrap();
 }
 

@@ -307,12 +307,15 @@ impl Network {
                     },
                 ..
             } => {
-                if let (Some((id, _, _)), Response::Blocks(blocks)) =
-                    (self.sync_in_flight, response)
-                    && id == request_id
-                {
-                    self.sync_in_flight = None;
-                    self.on_synced(peer, blocks);
+                if !matches!(self.sync_in_flight, Some((id, _, _)) if id == request_id) {
+                    return;
+                }
+                // Any answer ends the request: one left in flight would stop this node from
+                // ever asking again.
+                self.sync_in_flight = None;
+                match response {
+                    Response::Blocks(blocks) => self.on_synced(peer, blocks),
+                    Response::Ack => self.penalise(peer, "answered a sync request without blocks"),
                 }
             }
             Event::OutboundFailure {

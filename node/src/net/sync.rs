@@ -34,7 +34,9 @@ pub(super) enum Done {
 impl Network {
     /// Asks for blocks when this node may be behind: an observer always polls; a validator does
     /// when nothing was committed for a few view timeouts (consensus asks by itself when it sees
-    /// later messages, this covers a quiet network).
+    /// later messages, this covers a quiet network), and keeps asking while it is catching up
+    /// (consensus asks once: if that request found no peer or failed, only a poll can clear the
+    /// flag, and `/ready` would say "catching up" on a node that commits with the others).
     pub(super) fn maybe_poll_sync(&mut self, now: u64) {
         if self.sync_in_flight.is_some() || now < self.next_sync_poll_ms {
             return;
@@ -47,7 +49,7 @@ impl Network {
             Role::Validator => {
                 let last = self.status.last_progress_ms();
                 let stall = self.chain.params().view_timeout_base_ms * STALL_VIEW_TIMEOUTS;
-                now.saturating_sub(last) > stall
+                now.saturating_sub(last) > stall || self.status.catching_up()
             }
         };
         if poll {

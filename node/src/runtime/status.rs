@@ -104,6 +104,11 @@ impl Status {
         }
     }
 
+    /// Whether consensus saw peers ahead and no sync answer has yet said this node caught up.
+    pub fn catching_up(&self) -> bool {
+        self.reported.read().is_ok_and(|s| s.catching_up)
+    }
+
     pub(crate) fn set_catching_up(&self, catching_up: bool) {
         if let Ok(mut status) = self.reported.write() {
             status.catching_up = catching_up;

@@ -1,5 +1,5 @@
 //! Properties of the state tree: proofs on a 10,000-key tree, proof tampering, independence of
-//! insertion order and batching, deletes, versions and pruning.
+//! insertion order and batching, deletes, versions and pruning, stored node encodings.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -10,7 +10,8 @@ use lichen_contracts::codec::{Decode, Encode};
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::StorageError;
 use lichen_contracts::smt::{
-    MemoryTreeStore, SparseMerkleTree, StateProof, leaf_hash, node_hash, value_hash,
+    Child, Children, MemoryTreeStore, Node, SparseMerkleTree, StateProof, leaf_hash, node_hash,
+    value_hash,
 };
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -420,6 +421,44 @@ proptest! {
         }
         for version in oldest_kept as usize..contents.len() {
             check(&store, version)?;
+        }
+    }
+
+    /// Any internal node round-trips through the compact form, and its first-form bytes (fixed
+    /// versions, a byte per is_leaf: what stores written before hold) decode to the same node.
+    #[test]
+    fn internal_nodes_round_trip_in_both_forms(
+        slots in prop::collection::vec(
+            prop::option::of((any::<u64>(), any::<[u8; 32]>(), any::<bool>())),
+            16,
+        ),
+    ) {
+        let mut children: Children = [None; 16];
+        for (slot, c) in children.iter_mut().zip(&slots) {
+            *slot = c.map(|(version, hash, is_leaf)| Child { version, hash: Hash32(hash), is_leaf });
+        }
+        let present: Vec<&Child> = children.iter().flatten().collect();
+        let valid = match present.as_slice() {
+            [] => false,
+            [only] => !only.is_leaf,
+            _ => true,
+        };
+        let node = Node::Internal { children };
+        let compact = node.to_bytes();
+        let mut fixed = vec![1u8];
+        let bitmap = children.iter().enumerate().filter(|(_, c)| c.is_some()).fold(0u16, |a, (n, _)| a | (1 << n));
+        fixed.extend_from_slice(&bitmap.to_be_bytes());
+        for c in &present {
+            fixed.extend_from_slice(&c.version.to_be_bytes());
+            fixed.extend_from_slice(&c.hash.0);
+            fixed.push(u8::from(c.is_leaf));
+        }
+        if valid {
+            prop_assert_eq!(Node::from_bytes(&compact).unwrap(), node.clone());
+            prop_assert_eq!(Node::from_bytes(&fixed).unwrap(), node);
+        } else {
+            prop_assert!(Node::from_bytes(&compact).is_err());
+            prop_assert!(Node::from_bytes(&fixed).is_err());
         }
     }
 }

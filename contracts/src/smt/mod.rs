@@ -59,9 +59,13 @@
 //!
 //! [`Node`]: a tag byte, then
 //! - `0x00` Null: nothing;
-//! - `0x01` Internal: `bitmap u16` (bit `1 << n` set iff slot `n` is occupied; never 0, and not
-//!   a single leaf child), then for each occupied slot in increasing `n`:
-//!   `version u64 || hash (32) || is_leaf (0x00 | 0x01)`;
+//! - `0x03` Internal: `present u16` (bit `1 << n` set iff slot `n` is occupied; never 0, and not
+//!   a single leaf child) `|| leaves u16` (bit `1 << n` set iff slot `n` holds a leaf; only
+//!   occupied slots), then for each occupied slot in increasing `n`: `version` as minimal
+//!   LEB128 (7 bits a byte, low group first, high bit set on every byte but the last; at most
+//!   10 bytes) `|| hash (32)`;
+//! - `0x01` Internal, the first form (read, never written: stores written before `0x03`):
+//!   `bitmap u16`, then for each occupied slot `version u64 || hash (32) || is_leaf (0x00 | 0x01)`;
 //! - `0x02` Leaf: `key (32) || u32 value length (<= 65536) || value`.
 //!
 //! [`StaleNodeIndex`]: `stale_since_version u64 || NodeKey`.

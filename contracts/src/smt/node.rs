@@ -92,8 +92,63 @@ pub(crate) fn internal_shape_error(children: &Children) -> Option<&'static str> 
 }
 
 const TAG_NULL: u8 = 0;
-const TAG_INTERNAL: u8 = 1;
+/// The first internal-node form (fixed `version u64` and `is_leaf` byte per child): still read,
+/// no longer written, so stores written before the compact form stay readable.
+const TAG_INTERNAL_FIXED: u8 = 1;
 const TAG_LEAF: u8 = 2;
+/// The compact internal-node form: a leaf bitmap instead of a byte per child, versions as
+/// LEB128 (heights below 2^14 take 2 bytes, not 8). Internal nodes are most of a loaded store's
+/// tree bytes (each block replaces every internal node on its keys' paths, and the replaced
+/// ones are kept for `versions_kept` blocks): 41 → 34-35 bytes per child.
+const TAG_INTERNAL: u8 = 3;
+/// A u64 in LEB128 takes at most this many bytes.
+const LEB128_U64_BYTES_MAX: usize = 10;
+
+fn write_leb128(w: &mut Writer, mut v: u64) {
+    loop {
+        let low = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            w.u8(low);
+            return;
+        }
+        w.u8(low | 0x80);
+    }
+}
+
+/// A minimal LEB128 u64: no trailing zero groups (one encoding per number), no overflow.
+fn read_leb128(r: &mut Reader<'_>) -> Result<u64, CodecError> {
+    let invalid = |reason| CodecError::InvalidValue {
+        field: "smt child version",
+        reason,
+    };
+    let mut v: u64 = 0;
+    for i in 0..LEB128_U64_BYTES_MAX {
+        let byte = r.u8()?;
+        let group = u64::from(byte & 0x7f);
+        let shift = 7 * i as u32;
+        if shift == 63 && group > 1 {
+            return Err(invalid("more than 64 bits"));
+        }
+        v |= group << shift;
+        if byte & 0x80 == 0 {
+            if i > 0 && byte == 0 {
+                return Err(invalid("not minimal LEB128 (a trailing zero group)"));
+            }
+            return Ok(v);
+        }
+    }
+    Err(invalid("more than 10 LEB128 bytes"))
+}
+
+/// Slots' bitmap: bit `1 << n` for each slot `n` that `pick` selects.
+fn slot_bitmap(children: &Children, pick: impl Fn(&Child) -> bool) -> u16 {
+    children
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.as_ref().is_some_and(&pick))
+        .fold(0u16, |acc, (n, _)| acc | (1 << n))
+}
 
 impl Encode for Node {
     fn encode_to(&self, w: &mut Writer) {
@@ -101,16 +156,11 @@ impl Encode for Node {
             Node::Null => w.u8(TAG_NULL),
             Node::Internal { children } => {
                 w.u8(TAG_INTERNAL);
-                let bitmap = children
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.is_some())
-                    .fold(0u16, |acc, (n, _)| acc | (1 << n));
-                w.u16(bitmap);
+                w.u16(slot_bitmap(children, |_| true));
+                w.u16(slot_bitmap(children, |c| c.is_leaf));
                 for child in children.iter().flatten() {
-                    w.u64(child.version);
+                    write_leb128(w, child.version);
                     child.hash.encode_to(w);
-                    w.bool(child.is_leaf);
                 }
             }
             Node::Leaf { key, value } => {
@@ -122,11 +172,43 @@ impl Encode for Node {
     }
 }
 
+/// An internal node from decoded slots, if they make one.
+fn internal(children: Children) -> Result<Node, CodecError> {
+    match internal_shape_error(&children) {
+        Some(reason) => Err(CodecError::InvalidValue {
+            field: "smt internal node",
+            reason,
+        }),
+        None => Ok(Node::Internal { children }),
+    }
+}
+
 impl Decode for Node {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, CodecError> {
         match r.u8()? {
             TAG_NULL => Ok(Node::Null),
             TAG_INTERNAL => {
+                let present = r.u16()?;
+                let leaves = r.u16()?;
+                if leaves & !present != 0 {
+                    return Err(CodecError::InvalidValue {
+                        field: "smt internal node",
+                        reason: "a leaf bit for an empty slot",
+                    });
+                }
+                let mut children: Children = [None; 16];
+                for (n, slot) in children.iter_mut().enumerate() {
+                    if present & (1 << n) != 0 {
+                        *slot = Some(Child {
+                            version: read_leb128(r)?,
+                            hash: Hash32::decode_from(r)?,
+                            is_leaf: leaves & (1 << n) != 0,
+                        });
+                    }
+                }
+                internal(children)
+            }
+            TAG_INTERNAL_FIXED => {
                 let bitmap = r.u16()?;
                 let mut children: Children = [None; 16];
                 for (n, slot) in children.iter_mut().enumerate() {
@@ -138,13 +220,7 @@ impl Decode for Node {
                         });
                     }
                 }
-                if let Some(reason) = internal_shape_error(&children) {
-                    return Err(CodecError::InvalidValue {
-                        field: "smt internal node",
-                        reason,
-                    });
-                }
-                Ok(Node::Internal { children })
+                internal(children)
             }
             TAG_LEAF => Ok(Node::Leaf {
                 key: Hash32::decode_from(r)?,

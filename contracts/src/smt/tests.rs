@@ -603,9 +603,73 @@ fn nodes_round_trip_and_refuse_non_canonical_bytes() {
     for node in &nodes {
         assert_eq!(Node::from_bytes(&node.to_bytes()).unwrap(), *node);
     }
+    // The compact form: tag 3, present and leaf bitmaps, then per slot LEB128 version ‖ hash.
     let bytes = nodes[2].to_bytes();
-    assert_eq!(&bytes[..3], &[1, 0x80, 0x02]);
-    assert_eq!(bytes.len(), 3 + 2 * 41);
+    assert_eq!(
+        bytes,
+        [
+            &[3, 0x80, 0x02, 0x00, 0x02, 3][..],
+            &[1; 32],
+            &[2],
+            &[2; 32]
+        ]
+        .concat()
+    );
+    // The first form (fixed versions, a byte per is_leaf) is still read: stores written before
+    // the compact form.
+    let fixed = [
+        &[1, 0x80, 0x02][..],
+        &[0, 0, 0, 0, 0, 0, 0, 3],
+        &[1; 32],
+        &[1],
+        &[0, 0, 0, 0, 0, 0, 0, 2],
+        &[2; 32],
+        &[0],
+    ]
+    .concat();
+    assert_eq!(Node::from_bytes(&fixed).unwrap(), nodes[2]);
+    // Versions of every size round-trip, in 1 to 10 LEB128 bytes.
+    for (version, len) in [
+        (0, 1),
+        (127, 1),
+        (128, 2),
+        (16_383, 2),
+        (16_384, 3),
+        (u64::MAX, 10),
+    ] {
+        let mut c = children;
+        c[1] = Some(Child {
+            version,
+            ..leaf_child
+        });
+        let node = Node::Internal { children: c };
+        let b = node.to_bytes();
+        assert_eq!(b.len(), 5 + len + 32 + 1 + 32, "version {version}");
+        assert_eq!(Node::from_bytes(&b).unwrap(), node);
+    }
+    // A leaf bit for an empty slot; a non-minimal version (0 as two bytes); a version past 64
+    // bits; an 11-byte version.
+    let mut leaf_bit_empty = bytes.clone();
+    leaf_bit_empty[4] |= 0x01;
+    assert!(Node::from_bytes(&leaf_bit_empty).is_err());
+    let with_version = |v: &[u8]| {
+        [
+            &[3, 0x80, 0x02, 0x00, 0x02][..],
+            v,
+            &[1; 32],
+            &[2],
+            &[2; 32],
+        ]
+        .concat()
+    };
+    assert!(Node::from_bytes(&with_version(&[3])).is_ok());
+    assert!(Node::from_bytes(&with_version(&[0x83, 0x00])).is_err());
+    let mut past_64 = vec![0xff; 9];
+    past_64.push(0x02);
+    assert!(Node::from_bytes(&with_version(&past_64)).is_err());
+    let mut eleven = vec![0x80; 10];
+    eleven.push(0x01);
+    assert!(Node::from_bytes(&with_version(&eleven)).is_err());
     assert_eq!(
         nodes[1].to_bytes()[..],
         [&[2][..], &[9; 32], &[0, 0, 0, 1, b'v']].concat()
@@ -626,11 +690,14 @@ fn nodes_round_trip_and_refuse_non_canonical_bytes() {
     // A single internal child is fine.
     lone[4] = Some(inner_child);
     assert!(Node::from_bytes(&Node::Internal { children: lone }.to_bytes()).is_ok());
-    // Bad tag, bad bool, trailing byte, oversized value.
-    assert!(Node::from_bytes(&[3]).is_err());
-    let mut bad_bool = bytes.clone();
+    // Bad tag, bad bool (first form), trailing byte, oversized value.
+    assert!(Node::from_bytes(&[4]).is_err());
+    let mut bad_bool = fixed.clone();
     *bad_bool.last_mut().unwrap() = 2;
     assert!(Node::from_bytes(&bad_bool).is_err());
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(Node::from_bytes(&trailing).is_err());
     assert!(Node::from_bytes(&[0, 0]).is_err());
     let mut big = vec![2u8];
     big.extend_from_slice(&[0; 32]);

@@ -324,6 +324,76 @@ async fn a_peer_not_listed_is_refused() {
     node.stop().await.unwrap();
 }
 
+/// Who may sign depends on the state, and a forwarding peer may be a block ahead or behind (a
+/// submitter registered or suspended in between): transactions the rules refuse at this node's
+/// height cost the forwarder nothing, however many; a transaction badly signed (wrong at any
+/// height) still does, up to the ban.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_transactions_refused_by_the_rules_cost_nothing_bad_signatures_do() {
+    use lichen_contracts::model::{LicenceDraft, holder_commitment};
+    use lichen_contracts::tx::{Payload, Transaction};
+
+    let me = identity::Keypair::generate_ed25519();
+    let (node, chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
+    wait_height(&node, 1).await;
+    let suite = chain.suite;
+    // An issue in agency-a's name signed by agency-b: a good signature, refused by the rules.
+    let tx = |i: u64| {
+        chain
+            .sign(
+                Transaction {
+                    chain_id: chain.chain_id().to_string(),
+                    nonce: i,
+                    expires_at_height: 100,
+                    payload: Payload::IssueLicence(LicenceDraft {
+                        id: format!("FORWARDED-{i}"),
+                        licence_type: "business".into(),
+                        issuer: "agency-a".into(),
+                        document_hash: suite.digest(format!("file {i}").as_bytes()),
+                        holder_commitment: holder_commitment(suite, &[1; 32], "holder"),
+                        valid_from_ms: 0,
+                        valid_until_ms: None,
+                    }),
+                },
+                &["agency-b"],
+            )
+            .to_bytes()
+    };
+    let mut c = client(me, &node.chain.genesis().hash());
+    let peer = node.network.as_ref().unwrap().peer_id;
+    c.dial(node_address(&node)).unwrap();
+    let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS) as u64;
+    for i in 0..2 * hits {
+        let answer = ask(&mut c, peer, Request::Transactions(vec![tx(i)])).await;
+        assert!(matches!(answer, Ok(Response::Ack)), "batch {i}: {answer:?}");
+    }
+    // Each batch was checked (the relay worker took them all) and none was admitted.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while node.admission.relay_backlog() > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "forwarded batches never checked");
+        let _ = tokio::time::timeout(Duration::from_millis(50), c.select_next_some()).await;
+    }
+    assert!(node.admission.mempool().unwrap().is_empty());
+    assert!(c.is_connected(&peer), "penalised for transactions the rules refuse here");
+
+    // The same transaction with its signature broken: wrong at any height.
+    let mut broken = tx(1_000);
+    let last = broken.len() - 1;
+    broken[last] ^= 1;
+    for _ in 0..hits {
+        let _ = ask(&mut c, peer, Request::Transactions(vec![broken.clone()])).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while c.is_connected(&peer) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still connected after {hits} badly signed forwarded transactions"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(50), c.select_next_some()).await;
+    }
+    node.stop().await.unwrap();
+}
+
 /// While the validators are behind on checking forwarded transactions, a node refuses new ones
 /// from clients (503 `overloaded`) instead of letting the checks pile onto the consensus path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

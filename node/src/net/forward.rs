@@ -37,8 +37,8 @@ impl Network {
         }
         self.forward_next_at =
             tokio::time::Instant::now() + std::time::Duration::from_millis(FORWARD_INTERVAL_MIN_MS);
-        if !batch.is_empty() {
-            self.send_to_other_validators(&Request::Transactions(batch));
+        for part in split_by_bytes(batch, wire::TX_BATCH_BYTES_MAX) {
+            self.send_to_other_validators(&Request::Transactions(part));
         }
     }
 
@@ -63,10 +63,32 @@ impl Network {
     }
 }
 
+/// `txs` in order, in parts whose transactions and length prefixes fit `bytes_max` (a
+/// transaction larger than that alone would be a part of its own; none is: `TX_BYTES_MAX` is far
+/// below a frame).
+fn split_by_bytes(txs: Vec<Vec<u8>>, bytes_max: usize) -> Vec<Vec<Vec<u8>>> {
+    let mut parts = Vec::new();
+    let mut part = Vec::new();
+    let mut bytes = 0;
+    for tx in txs {
+        let size = tx.len() + 4;
+        if !part.is_empty() && bytes + size > bytes_max {
+            parts.push(std::mem::take(&mut part));
+            bytes = 0;
+        }
+        bytes += size;
+        part.push(tx);
+    }
+    if !part.is_empty() {
+        parts.push(part);
+    }
+    parts
+}
+
 /// Checks and admits transactions other nodes forwarded, off the network task. A peer whose
-/// batch holds a transaction no honest node would have admitted (undecodable, badly signed,
-/// another chain's, signed by no one who may send it) is reported; duplicates and the already
-/// committed are normal.
+/// batch holds a transaction no honest node would have admitted at any height (undecodable,
+/// oversized, badly signed, another chain's) is reported; duplicates, the already committed and
+/// those the rules refuse at this node's height are not.
 pub(super) async fn relay_worker(
     admission: Arc<Admission>,
     mut batches: mpsc::Receiver<(PeerId, Vec<Vec<u8>>)>,
@@ -79,12 +101,15 @@ pub(super) async fn relay_worker(
             for tx in &txs {
                 match checker.admit_relayed(tx) {
                     Ok(_) => {}
+                    // Only what is wrong at any height: who may sign (`Unauthorised`) depends
+                    // on the state, and the forwarder may be a block ahead of or behind this
+                    // node (a submitter registered or suspended in between), so an honest peer
+                    // can forward what this node refuses.
                     Err(SubmitError::Admit(
                         e @ (AdmitError::TooLarge { .. }
                         | AdmitError::Malformed { .. }
                         | AdmitError::WrongChain { .. }
-                        | AdmitError::Signature(_)
-                        | AdmitError::Unauthorised(_)),
+                        | AdmitError::Signature(_)),
                     )) => bad = Some(e.to_string()),
                     Err(e) => tracing::trace!("relayed transaction not admitted: {e}"),
                 }
@@ -97,5 +122,30 @@ pub(super) async fn relay_worker(
             let _ =
                 penalties.try_send((peer, format!("forwarded an invalid transaction: {reason}")));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lichen_contracts::tx::TX_BYTES_MAX;
+
+    #[test]
+    fn a_batch_of_the_largest_transactions_is_cut_to_fit_a_frame() {
+        let txs = vec![vec![7u8; TX_BYTES_MAX]; wire::TX_BATCH_MAX];
+        let parts = split_by_bytes(txs.clone(), wire::TX_BATCH_BYTES_MAX);
+        assert!(parts.len() >= 2);
+        assert_eq!(parts.concat(), txs);
+        for part in &parts {
+            let bytes = Request::Transactions(part.clone()).to_bytes();
+            assert!(
+                bytes.len() <= wire::REQUEST_BYTES_MAX,
+                "{} bytes",
+                bytes.len()
+            );
+        }
+        // Small ones stay in one part; nothing makes an empty part.
+        assert_eq!(split_by_bytes(vec![vec![1; 100]; 10], 2_000).len(), 1);
+        assert!(split_by_bytes(Vec::new(), 2_000).is_empty());
     }
 }

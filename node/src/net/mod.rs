@@ -287,6 +287,7 @@ pub async fn start(
         sync_in_flight: None,
         next_sync_poll_ms: 0,
         last_catch_up_ms: BTreeMap::new(),
+        catch_up_received_ms: BTreeMap::new(),
         sync_reads: BTreeSet::new(),
         sync_turn: 0,
         fallback: BTreeSet::new(),
@@ -351,6 +352,8 @@ struct Network {
     sync_in_flight: Option<(OutboundRequestId, PeerId, u64)>,
     next_sync_poll_ms: u64,
     last_catch_up_ms: BTreeMap<PeerId, u64>,
+    /// When each validator's last catch-up push was taken (validators only: bounded by them).
+    catch_up_received_ms: BTreeMap<PeerId, u64>,
     /// Peers whose `SyncFrom` is being read from storage (one each, `SYNC_READS_MAX` in all).
     sync_reads: BTreeSet<PeerId>,
     /// Round-robin position for choosing whom to ask for blocks.

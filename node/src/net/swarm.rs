@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::peers::{Membership, PENALTY_INVALID_POINTS, Verdict};
 use super::wire::{Request, Response};
-use super::{BehaviourEvent, Command, Network, Role, TICK_MS};
+use super::{BehaviourEvent, CATCH_UP_INTERVAL_MS, Command, Network, Role, TICK_MS};
 use crate::runtime::{Arrival, Inbound, now_ms};
 
 impl Network {
@@ -307,14 +307,16 @@ impl Network {
                     },
                 ..
             } => {
-                if !matches!(self.sync_in_flight, Some((id, _, _)) if id == request_id) {
+                let Some((_, _, from_height)) =
+                    self.sync_in_flight.filter(|(id, _, _)| *id == request_id)
+                else {
                     return;
-                }
+                };
                 // Any answer ends the request: one left in flight would stop this node from
                 // ever asking again.
                 self.sync_in_flight = None;
                 match response {
-                    Response::Blocks(blocks) => self.on_synced(peer, blocks),
+                    Response::Blocks(blocks) => self.on_synced(peer, from_height, blocks),
                     Response::Ack => self.penalise(peer, "answered a sync request without blocks"),
                 }
             }
@@ -372,7 +374,17 @@ impl Network {
                     self.penalise(peer, "catch-up blocks from a peer that is not a validator");
                     return;
                 }
-                // Decoded by the runtime, like a consensus message, and only from a validator.
+                // Decoded by the runtime, like a consensus message, and only from a validator,
+                // at most as often as an honest one pushes (with room for pushes that arrive
+                // bunched): the rest are dropped undecoded, so no validator can keep the
+                // consensus task decoding pushes of up to 16 MiB.
+                let now = now_ms();
+                let last = self.catch_up_received_ms.get(&peer).copied().unwrap_or(0);
+                if now < last.saturating_add(CATCH_UP_INTERVAL_MS / 2) {
+                    tracing::debug!(%peer, "catch-up push sooner than pushes are sent; dropped");
+                    return;
+                }
+                self.catch_up_received_ms.insert(peer, now);
                 self.deliver(peer, Arrival::EncodedBlocks(blocks));
             }
         }

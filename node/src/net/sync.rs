@@ -91,15 +91,32 @@ impl Network {
     }
 
     /// Blocks from a sync answer go to the runtime in height order; a full answer asks at once
-    /// for the next batch.
-    pub(super) fn on_synced(&mut self, peer: PeerId, blocks: Vec<CertifiedBlock>) {
-        let full = blocks.len() >= SYNC_BLOCKS_MAX;
+    /// for the next batch. An answer that is not the asked heights in order (an honest peer
+    /// answers from `from_height` up) is refused, and costs the peer.
+    pub(super) fn on_synced(
+        &mut self,
+        peer: PeerId,
+        from_height: u64,
+        blocks: Vec<CertifiedBlock>,
+    ) {
+        let in_order = blocks
+            .iter()
+            .zip(from_height..)
+            .all(|(b, height)| b.block.header.height == height);
+        if !in_order || blocks.len() > SYNC_BLOCKS_MAX {
+            self.penalise(
+                peer,
+                "answered a sync request with blocks it was not asked for",
+            );
+            return;
+        }
+        let full = blocks.len() == SYNC_BLOCKS_MAX;
         self.status.set_catching_up(full);
-        let next = blocks.last().map(|b| b.block.header.height + 1);
+        let next = from_height.saturating_add(blocks.len() as u64);
         if !self.deliver_blocks(peer, blocks) {
             return;
         }
-        if let (true, Some(next)) = (full, next) {
+        if full {
             self.request_sync(next);
         } else {
             self.next_sync_poll_ms = now_ms() + OBSERVER_SYNC_POLL_MS;
@@ -141,7 +158,10 @@ impl Network {
         let max = usize::from(blocks_max).clamp(1, SYNC_BLOCKS_MAX);
         tokio::task::spawn_blocking(move || {
             let blocks = read_blocks(&chain, from_height, max, SYNC_BYTES_SOFT_MAX, true);
-            let _ = done.try_send(Done::SyncAnswer {
+            // Waits for room rather than drop the answer: the peer's place in `sync_reads` is
+            // given back only when the answer reaches the network task (an error here means the
+            // task has stopped).
+            let _ = done.blocking_send(Done::SyncAnswer {
                 peer,
                 channel,
                 blocks,

@@ -17,6 +17,10 @@ use prometheus_client::metrics::counter::Counter;
 
 /// Transactions in one forwarded batch, at most.
 pub const TX_BATCH_MAX: usize = 256;
+/// Bytes of transactions (with their length prefixes) in one forwarded batch, at most: 256
+/// transactions of the largest size would not fit a request frame, so a batch is also cut by
+/// bytes.
+pub const TX_BATCH_BYTES_MAX: usize = REQUEST_BYTES_MAX - 1024;
 /// Blocks in one sync answer or catch-up push, at most.
 pub const SYNC_BLOCKS_MAX: usize = 32;
 /// Bytes of blocks and certificates in one sync answer, at most (at least one block is always

@@ -63,7 +63,7 @@ impl Admission {
         bytes: &[u8],
         watch: bool,
     ) -> Result<(Admitted, Option<oneshot::Receiver<TxFate>>), SubmitError> {
-        let backlog = self.relay_backlog.load(Ordering::Relaxed);
+        let backlog = self.relay_backlog();
         if backlog >= RELAY_BACKLOG_ADMIT_MAX {
             return Err(SubmitError::Overloaded { backlog });
         }
@@ -153,6 +153,11 @@ impl Admission {
     /// admitted while nobody waited).
     pub(super) fn admitted(&self) -> Notified<'_> {
         self.wake.notified()
+    }
+
+    /// Batches of forwarded transactions waiting for their checks.
+    pub fn relay_backlog(&self) -> usize {
+        self.relay_backlog.load(Ordering::Relaxed)
     }
 
     /// A batch of forwarded transactions was queued for its signature checks.

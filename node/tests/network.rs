@@ -370,11 +370,17 @@ async fn forwarded_transactions_refused_by_the_rules_cost_nothing_bad_signatures
     // Each batch was checked (the relay worker took them all) and none was admitted.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while node.admission.relay_backlog() > 0 {
-        assert!(tokio::time::Instant::now() < deadline, "forwarded batches never checked");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "forwarded batches never checked"
+        );
         let _ = tokio::time::timeout(Duration::from_millis(50), c.select_next_some()).await;
     }
     assert!(node.admission.mempool().unwrap().is_empty());
-    assert!(c.is_connected(&peer), "penalised for transactions the rules refuse here");
+    assert!(
+        c.is_connected(&peer),
+        "penalised for transactions the rules refuse here"
+    );
 
     // The same transaction with its signature broken: wrong at any height.
     let mut broken = tx(1_000);

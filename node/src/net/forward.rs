@@ -2,13 +2,14 @@
 //! every other validator (each leads in turn); those other nodes forwarded are checked and
 //! admitted by a worker off the swarm task, which reports peers that sent invalid ones.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 
 use super::wire::{self, Request};
-use super::{FORWARD_INTERVAL_MIN_MS, Network};
+use super::{FORWARD_INTERVAL_MIN_MS, Network, RELAY_BATCHES_PER_PEER_MAX};
 use crate::mempool::AdmitError;
 use crate::runtime::{Admission, SubmitError};
 
@@ -52,13 +53,48 @@ impl Network {
         }
     }
 
-    /// Queues a batch `peer` forwarded for the relay worker (dropped if its queue is full).
+    /// Queues a batch `peer` forwarded for the relay worker (dropped if its queue is full, or
+    /// holds `RELAY_BATCHES_PER_PEER_MAX` of this peer's already).
     pub(super) fn queue_relayed(&mut self, peer: PeerId, txs: Vec<Vec<u8>>) {
+        if !self.relay_shares.take(peer) {
+            tracing::debug!(%peer, "peer's share of the relay queue full; batch dropped");
+            return;
+        }
         // Counted before it is queued: the worker may check it (and count it off) at once.
         self.admission.relay_queued();
         if self.relay_tx.try_send((peer, txs)).is_err() {
             self.admission.relay_checked();
+            self.relay_shares.give_back(peer);
             tracing::debug!(%peer, "relay queue full; forwarded transactions dropped");
+        }
+    }
+}
+
+/// How many batches each peer has waiting for the relay worker: shared by the network task,
+/// which takes a place, and the worker, which gives it back (entries at zero are removed, so it
+/// holds at most the peers with batches queued).
+#[derive(Clone, Default)]
+pub(super) struct RelayShares(Arc<Mutex<BTreeMap<PeerId, usize>>>);
+
+impl RelayShares {
+    /// Takes a place for one of `peer`'s batches; false if it holds its share already.
+    fn take(&self, peer: PeerId) -> bool {
+        let mut shares = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = shares.entry(peer).or_default();
+        if *held >= RELAY_BATCHES_PER_PEER_MAX {
+            return false;
+        }
+        *held += 1;
+        true
+    }
+
+    fn give_back(&self, peer: PeerId) {
+        let mut shares = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(held) = shares.get_mut(&peer) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                shares.remove(&peer);
+            }
         }
     }
 }
@@ -92,9 +128,11 @@ fn split_by_bytes(txs: Vec<Vec<u8>>, bytes_max: usize) -> Vec<Vec<Vec<u8>>> {
 pub(super) async fn relay_worker(
     admission: Arc<Admission>,
     mut batches: mpsc::Receiver<(PeerId, Vec<Vec<u8>>)>,
+    shares: RelayShares,
     penalties: mpsc::Sender<(PeerId, String)>,
 ) {
     while let Some((peer, txs)) = batches.recv().await {
+        shares.give_back(peer);
         let checker = admission.clone();
         let verdict = tokio::task::spawn_blocking(move || {
             let mut bad = None;
@@ -129,6 +167,27 @@ pub(super) async fn relay_worker(
 mod tests {
     use super::*;
     use lichen_contracts::tx::TX_BYTES_MAX;
+
+    #[test]
+    fn each_peer_holds_at_most_its_share_of_the_relay_queue() {
+        let shares = RelayShares::default();
+        let (a, b) = (PeerId::random(), PeerId::random());
+        for _ in 0..RELAY_BATCHES_PER_PEER_MAX {
+            assert!(shares.take(a));
+        }
+        assert!(!shares.take(a), "a peer over its share");
+        assert!(shares.take(b), "another peer keeps its own");
+        shares.give_back(a);
+        assert!(shares.take(a));
+        for _ in 0..=RELAY_BATCHES_PER_PEER_MAX {
+            shares.give_back(a);
+        }
+        shares.give_back(b);
+        assert!(
+            shares.0.lock().is_ok_and(|s| s.is_empty()),
+            "entries at zero are removed"
+        );
+    }
 
     #[test]
     fn a_batch_of_the_largest_transactions_is_cut_to_fit_a_frame() {

@@ -58,6 +58,11 @@ pub const FORWARD_QUEUE_MAX: usize = 8_192;
 pub const FORWARD_INTERVAL_MIN_MS: u64 = 10;
 /// Batches of relayed transactions waiting for their signature checks, at most.
 pub const RELAY_BATCHES_MAX: usize = 64;
+/// Of those, from one peer, at most: below `RELAY_BACKLOG_ADMIT_MAX` (16), so that no single
+/// peer, flooding batches that cost a check each, can fill the queue for the others or make this
+/// node turn every client away (503 `overloaded`).
+pub const RELAY_BATCHES_PER_PEER_MAX: usize = 8;
+const _: () = assert!(RELAY_BATCHES_PER_PEER_MAX < crate::runtime::RELAY_BACKLOG_ADMIT_MAX);
 /// Concurrent request streams per connection, at most.
 pub const STREAMS_PER_CONNECTION_MAX: usize = 256;
 /// A request without an answer in this time fails.
@@ -260,6 +265,7 @@ pub async fn start(
     }
     let (done_tx, done_rx) = mpsc::channel(DONE_QUEUE_MAX);
     let (relay_tx, relay_rx) = mpsc::channel(RELAY_BATCHES_MAX);
+    let relay_shares = forward::RelayShares::default();
     let (penalty_tx, penalty_rx) = mpsc::channel(PENALTIES_QUEUE_MAX);
     // Without the `attack` feature the sender is dropped here and the queue stays closed.
     let (raw_tx, raw_rx) = mpsc::channel(RAW_QUEUE_MAX);
@@ -282,6 +288,7 @@ pub async fn start(
         done_tx,
         done_rx,
         relay_tx,
+        relay_shares: relay_shares.clone(),
         penalty_rx,
         raw_rx,
         sync_in_flight: None,
@@ -295,7 +302,12 @@ pub async fn start(
     network.refresh_membership();
     let watched_status = network.status.clone();
     let task = tokio::spawn(async move {
-        let relay = tokio::spawn(forward::relay_worker(admission, relay_rx, penalty_tx));
+        let relay = tokio::spawn(forward::relay_worker(
+            admission,
+            relay_rx,
+            relay_shares.clone(),
+            penalty_tx,
+        ));
         let stopping = shutdown.clone();
         // Run apart, so that a panic is seen here: a node whose network died must say so.
         let ended = tokio::spawn(async move { network.run(shutdown).await }).await;
@@ -345,6 +357,8 @@ struct Network {
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     relay_tx: mpsc::Sender<(PeerId, Vec<Vec<u8>>)>,
+    /// Batches each peer has in `relay_tx`'s queue.
+    relay_shares: forward::RelayShares,
     penalty_rx: mpsc::Receiver<(PeerId, String)>,
     /// The hostile validator's requests (closed unless built with the `attack` feature).
     raw_rx: mpsc::Receiver<wire::Request>,

@@ -75,6 +75,9 @@ pub use handshakes::PENDING_INCOMING_PER_IP_MAX;
 pub const CONNECTIONS_PER_PEER_MAX: u32 = 2;
 /// The network task's housekeeping period: dials, bans, sync polls, membership.
 pub const TICK_MS: u64 = 100;
+/// A peer whose sync request failed (timed out, connection lost) is asked again only when no
+/// other peer is left, for this long.
+pub const SYNC_FAILED_SKIP_MS: u64 = 30_000;
 /// An observer asks for new blocks this often.
 pub const OBSERVER_SYNC_POLL_MS: u64 = 250;
 /// Catch-up pushes to one lagging validator, at most one per this period.
@@ -295,6 +298,7 @@ pub async fn start(
         next_sync_poll_ms: 0,
         last_catch_up_ms: BTreeMap::new(),
         catch_up_received_ms: BTreeMap::new(),
+        sync_failed_ms: BTreeMap::new(),
         sync_reads: BTreeSet::new(),
         sync_turn: 0,
         fallback: BTreeSet::new(),
@@ -368,6 +372,8 @@ struct Network {
     last_catch_up_ms: BTreeMap<PeerId, u64>,
     /// When each validator's last catch-up push was taken (validators only: bounded by them).
     catch_up_received_ms: BTreeMap<PeerId, u64>,
+    /// When each peer's last sync request failed, for `SYNC_FAILED_SKIP_MS`.
+    sync_failed_ms: BTreeMap<PeerId, u64>,
     /// Peers whose `SyncFrom` is being read from storage (one each, `SYNC_READS_MAX` in all).
     sync_reads: BTreeSet<PeerId>,
     /// Round-robin position for choosing whom to ask for blocks.

@@ -328,6 +328,7 @@ impl Network {
             } => {
                 if matches!(self.sync_in_flight, Some((id, _, _)) if id == request_id) {
                     self.sync_in_flight = None;
+                    self.sync_failed_ms.insert(peer, now_ms());
                 }
                 tracing::debug!(%peer, "request failed: {error}");
             }

@@ -12,7 +12,8 @@ use super::wire::{
     encode_blocks,
 };
 use super::{
-    CATCH_UP_INTERVAL_MS, Network, OBSERVER_SYNC_POLL_MS, Role, STALL_VIEW_TIMEOUTS, SYNC_READS_MAX,
+    CATCH_UP_INTERVAL_MS, Network, OBSERVER_SYNC_POLL_MS, Role, STALL_VIEW_TIMEOUTS,
+    SYNC_FAILED_SKIP_MS, SYNC_READS_MAX,
 };
 use crate::chain::Chain;
 use crate::runtime::{Arrival, now_ms};
@@ -59,11 +60,16 @@ impl Network {
     }
 
     /// Sends one sync request (never two at once), to the next connected validator in turn, or
-    /// any connected peer if no validator is connected.
+    /// any connected peer if no validator is connected; a peer whose last sync request failed
+    /// (a peer that holds requests open until they time out stalls a catch-up for 10 s a turn)
+    /// is asked only when no other is left, for `SYNC_FAILED_SKIP_MS`.
     pub(super) fn request_sync(&mut self, from_height: u64) {
         if self.sync_in_flight.is_some() {
             return;
         }
+        let now = now_ms();
+        self.sync_failed_ms
+            .retain(|_, at| now < at.saturating_add(SYNC_FAILED_SKIP_MS));
         let connected: Vec<PeerId> = self.book.connected_peers().copied().collect();
         let validators: Vec<PeerId> = connected
             .iter()
@@ -75,6 +81,12 @@ impl Network {
         } else {
             validators
         };
+        let reliable: Vec<PeerId> = pool
+            .iter()
+            .filter(|p| !self.sync_failed_ms.contains_key(p))
+            .copied()
+            .collect();
+        let pool = if reliable.is_empty() { pool } else { reliable };
         if pool.is_empty() {
             return;
         }

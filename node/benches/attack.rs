@@ -14,8 +14,9 @@
 //!   never start the handshake (reopened when closed).
 //!
 //! A hostile validator (validator 3, still running its honest node; see `attack/hostile.rs`):
-//! `vote-flood`, `future-flood`, `junk-block` (when it leads) and `peer-flood` (sync requests,
-//! junk catch-ups and junk forwarded batches).
+//! `vote-flood`, `future-flood`, `junk-block` (when it leads), `forged-proposals` (copies of
+//! each new height's leader's proposal, signed by itself, sent before the leader's) and
+//! `peer-flood` (sync requests, junk catch-ups and junk forwarded batches).
 //!
 //! Per phase: honest committed tx/s and its share of the no-attack rate, finality p50/p99, the
 //! highest view the load's blocks were committed in (above 0: view changes), this process's peak
@@ -28,7 +29,7 @@
 //! node had during the phase.
 //!
 //! `cargo bench -p lichen-node --features attack --bench attack [-- --licences N --suite
-//! sm|intl]`; `scripts/attack.sh` runs it in release, `scripts/attack.sh --quick` briefly (CI:
+//! sm|intl --phases a,b]` (`--phases`: only those, beside the baseline); `scripts/attack.sh` runs it in release, `scripts/attack.sh --quick` briefly (CI:
 //! debug build, `cargo test --features lichen-node/attack --bench attack -- --quick`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -368,7 +369,7 @@ fn watch_peers(cluster: &Cluster, stop: Arc<AtomicBool>) -> std::thread::JoinHan
 
 /// Every phase, in order: no attack, the hostile clients' and a stranger's, the hostile
 /// validator's (from the sixth on, each on a fresh cluster).
-const PHASES: [&str; 9] = [
+const PHASES: [&str; 10] = [
     "none",
     "slowloris",
     "junk-txs",
@@ -377,8 +378,24 @@ const PHASES: [&str; 9] = [
     "vote-flood",
     "future-flood",
     "junk-block",
+    "forged-proposals",
     "peer-flood",
 ];
+
+/// `run`'s phases: `none` (the baseline) and those `--phases a,b` names, or all.
+fn phases_chosen() -> Vec<&'static str> {
+    let chosen = arg_str("--phases");
+    let chosen: Option<Vec<&str>> = chosen.as_deref().map(|c| c.split(',').collect());
+    if let Some(names) = &chosen
+        && let Some(unknown) = names.iter().find(|n| !PHASES.contains(n))
+    {
+        panic!("--phases: no phase named {unknown} (the phases: {PHASES:?})");
+    }
+    PHASES
+        .into_iter()
+        .filter(|p| *p == "none" || chosen.as_ref().is_none_or(|c| c.contains(p)))
+        .collect()
+}
 
 fn run(suite: Suite, licences: usize, honest_threads: usize) -> Vec<Phase> {
     let mut chain = TestChain::new(suite, VALIDATORS);
@@ -393,7 +410,7 @@ fn run(suite: Suite, licences: usize, honest_threads: usize) -> Vec<Phase> {
         5_000_000,
     ));
     let mut phases = Vec::new();
-    for (p, name) in PHASES.into_iter().enumerate() {
+    for (p, name) in phases_chosen().into_iter().enumerate() {
         let hostile_phase = PHASES[5..].contains(&name);
         // Each hostile validator's attack on a cluster of its own: a ban from one attack (a
         // minute) must not carry into the next.

@@ -278,6 +278,27 @@ pub fn run(
                     std::thread::sleep(Duration::from_millis(2));
                     alive
                 }
+                "forged-proposals" => {
+                    // At each new height it does not lead: three copies of "the leader's"
+                    // proposal (the leader's index, this validator's signature), sent as soon
+                    // as its node moves on, to use up the view's allowance of decoded copies
+                    // before the leader's own proposal arrives.
+                    let leader = (height % hostile.validators) as u16;
+                    let mut alive = true;
+                    if leader != hostile.index && last_led != height {
+                        last_led = height;
+                        let Message::Proposal(mut forged) = hostile.proposal(height, 0, Vec::new())
+                        else {
+                            unreachable!("a proposal")
+                        };
+                        forged.proposer = leader;
+                        let forged = Message::Proposal(forged);
+                        note("forged proposals", 3);
+                        alive = (0..3).all(|_| hostile.send_message(&forged));
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                    alive
+                }
                 "peer-flood" => {
                     note("sync requests, junk catch-ups, junk batches", 3);
                     [

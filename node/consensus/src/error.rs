@@ -40,7 +40,7 @@ pub enum ConsensusError {
         "validator {signer}'s message for a later height is too far ahead, held already or over its share"
     )]
     FutureNotBuffered { signer: u16 },
-    /// A proposal for a view that already had `PROPOSAL_COPIES_PER_VIEW_MAX` of them looked at.
+    /// A proposal for a view that already had `Core::proposal_copies_max` of them looked at.
     #[error("proposals for view {view} arrived too often; this one is not looked at")]
     SurplusProposal { view: u64 },
 }

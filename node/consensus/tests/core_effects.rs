@@ -1319,6 +1319,42 @@ fn future_messages_not_kept_are_refused_unchecked() {
     assert!(ConsensusError::FutureNotBuffered { signer: 1 }.is_cheap_refusal());
 }
 
+/// Faulty validators forge copies of the leader's proposal (the leader's index, their own
+/// signatures) and send them first. The node decodes one proposal per peer and view, so each
+/// forger gets one copy in; with ten validators (three faults tolerated) the core still takes
+/// the leader's own proposal after the three forged ones (it decoded three in all before).
+#[test]
+fn a_forged_copy_from_each_faulty_validator_leaves_room_for_the_leaders_proposal() {
+    let net = Net::with_validators(10);
+    let mut core = net.core(0);
+    step(&mut core, Input::Start);
+    let x = net.block(1, 0, GENESIS);
+    let leader = net.leader(1, 0);
+    let signing =
+        lichen_consensus::Proposal::signing_hash(SUITE, CHAIN, 1, 0, &x.header.hash(SUITE));
+    let forgers: Vec<u16> = (1..net.n()).filter(|i| *i != leader).take(3).collect();
+    assert_eq!(core.proposal_copies_max(), PROPOSAL_COPIES_PER_VIEW_MAX + 3);
+    for forger in forgers {
+        let Message::Proposal(mut forged) = net.proposal(leader, 0, &x, vec![]) else {
+            unreachable!()
+        };
+        forged.signature = net.key(forger).sign(signing.as_bytes());
+        let effects = deliver(&mut core, Message::Proposal(forged));
+        assert!(
+            matches!(effects.as_slice(), [Effect::Ignored { .. }]),
+            "{effects:?}"
+        );
+    }
+    assert!(
+        core.wants_proposal(1, 0),
+        "the leader's proposal is still wanted"
+    );
+    assert_eq!(
+        deliver(&mut core, net.proposal(leader, 0, &x, vec![])),
+        vec![Effect::Execute { block: x.clone() }]
+    );
+}
+
 #[test]
 fn proposals_of_no_use_are_refused_and_known_before_decoding() {
     let net = Net::new();
@@ -1333,9 +1369,11 @@ fn proposals_of_no_use_are_refused_and_known_before_decoding() {
         Message::peek_proposal(&net.prepare(1, 1, 0, hx).to_bytes()),
         None
     );
-    // The current height: the leader's proposal and two more copies are looked at, then no more.
+    // The current height: the leader's proposal and more copies are looked at (three, and one
+    // for each validator the set tolerates as faulty), then no more.
     assert!(core.wants_proposal(1, 0));
-    for _ in 0..PROPOSAL_COPIES_PER_VIEW_MAX {
+    assert_eq!(core.proposal_copies_max(), PROPOSAL_COPIES_PER_VIEW_MAX + 1);
+    for _ in 0..core.proposal_copies_max() {
         deliver(&mut core, px.clone());
     }
     assert!(!core.wants_proposal(1, 0));

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::admission::Admission;
 use super::clock::{Timers, now_ms};
 use super::finality::{CommitEvent, Finality, TxFate};
-use super::floods::FloodMeter;
+use super::floods::{FloodMeter, ProposalSenders};
 use super::status::Status;
 use super::{Arrival, Inbound, Outbox};
 use crate::chain::Chain;
@@ -54,6 +54,8 @@ pub struct Driver {
     postponed: Option<(u64, u64)>,
     /// Peers' cheaply refused messages, counted to penalise floods.
     floods: FloodMeter,
+    /// Who sent a proposal for each view (one per peer and view is decoded).
+    proposal_senders: ProposalSenders,
 }
 
 impl std::fmt::Debug for Driver {
@@ -118,6 +120,7 @@ impl Driver {
                 heartbeat,
                 postponed: None,
                 floods: FloodMeter::default(),
+                proposal_senders: ProposalSenders::default(),
             },
             tx,
         ))
@@ -311,6 +314,22 @@ impl Driver {
             {
                 if let Some(peer) = from {
                     self.note_cheap_refusal(peer, "a proposal of no use (not decoded)");
+                }
+                Ok(())
+            }
+            // One proposal per peer and view is decoded: a peer's further copies must not use up
+            // the view's allowance before the leader's proposal arrives.
+            Arrival::Encoded(bytes)
+                if from.zip(Message::peek_proposal(&bytes)).is_some_and(
+                    |(peer, (height, view))| {
+                        !self
+                            .proposal_senders
+                            .first_from(peer, height, view, self.core.height())
+                    },
+                ) =>
+            {
+                if let Some(peer) = from {
+                    self.note_cheap_refusal(peer, "a second proposal for the view (not decoded)");
                 }
                 Ok(())
             }

@@ -1,7 +1,8 @@
 //! Counting a peer's messages that consensus refused cheaply (resent, out of its window, over
-//! a share): one is no fault (an honest node resends and runs early or late), a flood is.
+//! a share): one is no fault (an honest node resends and runs early or late), a flood is. And
+//! who sent a proposal for each view, so that one peer's proposals are decoded once a view.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use libp2p::PeerId;
 
@@ -41,9 +42,62 @@ impl FloodMeter {
     }
 }
 
+/// Views (height, view) whose proposal senders are remembered, at most: the core wants
+/// proposals only for its height in the view window and for the next height, so few are live.
+const PROPOSAL_VIEWS_MAX: usize = 256;
+
+/// Which peers sent a proposal for each (height, view). The core decodes a few proposals per view
+/// (`Core::proposal_copies_max`) and refuses later ones undecoded; one peer is let through once
+/// per view, so a validator sending forged copies of the leader's proposal early in a view cannot
+/// use up the view's allowance before the leader's own arrives (an honest leader sends its
+/// proposal once, straight to every validator).
+#[derive(Debug, Default)]
+pub struct ProposalSenders {
+    seen: BTreeMap<(u64, u64), BTreeSet<PeerId>>,
+}
+
+impl ProposalSenders {
+    /// Notes `peer`'s proposal for (`height`, `view`): true the first time, false after.
+    /// Views below `current_height` are forgotten.
+    pub fn first_from(
+        &mut self,
+        peer: PeerId,
+        height: u64,
+        view: u64,
+        current_height: u64,
+    ) -> bool {
+        self.seen = self.seen.split_off(&(current_height, 0));
+        if self.seen.len() >= PROPOSAL_VIEWS_MAX && !self.seen.contains_key(&(height, view)) {
+            self.seen.pop_first();
+        }
+        self.seen.entry((height, view)).or_default().insert(peer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_proposal_per_peer_and_view_and_old_heights_forgotten() {
+        let mut senders = ProposalSenders::default();
+        let (a, b) = (PeerId::random(), PeerId::random());
+        assert!(senders.first_from(a, 5, 0, 5));
+        assert!(
+            !senders.first_from(a, 5, 0, 5),
+            "a second copy from the same peer"
+        );
+        assert!(senders.first_from(b, 5, 0, 5), "another peer");
+        assert!(senders.first_from(a, 5, 1, 5), "another view");
+        assert!(senders.first_from(a, 6, 0, 5), "the next height");
+        // Height 5 committed: its views are forgotten, the next height's kept.
+        assert!(!senders.first_from(a, 6, 0, 6));
+        assert_eq!(senders.seen.len(), 1);
+        for view in 0..2 * PROPOSAL_VIEWS_MAX as u64 {
+            senders.first_from(a, 7, view, 6);
+        }
+        assert!(senders.seen.len() <= PROPOSAL_VIEWS_MAX);
+    }
 
     #[test]
     fn a_flood_is_penalised_once_a_second_and_a_trickle_never() {

@@ -59,9 +59,12 @@ pub const FUTURE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Buffered future messages per signer whose signature did not verify against the current set
 /// (they may still be valid under a set this node does not know yet), at most.
 pub const FUTURE_UNVERIFIED_PER_SIGNER_MAX: usize = 8;
-/// Proposals for one view of the current height that are decoded and looked at, at most: the
-/// leader's, a copy that may execute where the first did not, and a conflicting one (evidence).
-/// Later ones are refused before they are decoded (a proposal carries a whole block).
+/// Proposals for one view of the current height that are decoded and looked at, at most, beyond
+/// one per validator the set tolerates as faulty (`Core::proposal_copies_max`): the leader's, a
+/// copy that may execute where the first did not, and a conflicting one (evidence). Later ones
+/// are refused before they are decoded (a proposal carries a whole block). The node decodes one
+/// proposal per peer and view, so the faulty validators' forged copies, one each, cannot use up
+/// the allowance before the leader's proposal arrives.
 pub const PROPOSAL_COPIES_PER_VIEW_MAX: u8 = 3;
 /// Blocks kept per height (proposals seen, view-change blocks), at most.
 pub const BLOCKS_PER_HEIGHT_MAX: usize = 64;
@@ -348,6 +351,13 @@ impl Core {
 
     fn faults(&self) -> usize {
         self.validators.faults_tolerated()
+    }
+
+    /// Proposals decoded per view of the current height, at most: [`PROPOSAL_COPIES_PER_VIEW_MAX`]
+    /// and one for each validator the set tolerates as faulty.
+    pub fn proposal_copies_max(&self) -> u8 {
+        let faults = u8::try_from(self.faults()).unwrap_or(u8::MAX);
+        PROPOSAL_COPIES_PER_VIEW_MAX.saturating_add(faults)
     }
 
     fn i_lead(&self, view: u64) -> bool {

@@ -10,8 +10,7 @@ use lichen_contracts::model::VALIDATORS_MAX;
 
 use super::{
     Core, Effect, FUTURE_BYTES_MAX, FUTURE_HEIGHTS_MAX, FUTURE_MESSAGES_MAX,
-    FUTURE_UNVERIFIED_PER_SIGNER_MAX, HELPS_PER_HEIGHT_MAX, PROPOSAL_COPIES_PER_VIEW_MAX,
-    VIEW_WINDOW,
+    FUTURE_UNVERIFIED_PER_SIGNER_MAX, HELPS_PER_HEIGHT_MAX, VIEW_WINDOW,
 };
 use crate::error::ConsensusError;
 use crate::messages::{Message, Proposal, ViewChange};
@@ -20,7 +19,7 @@ impl Core {
     /// Whether a proposal for (`height`, `view`) could be of any use, judged from those two
     /// numbers before the message is decoded (a proposal carries a whole block, and decoding
     /// one is the most a peer can make this node do): one for the current height in the view
-    /// window, fewer than [`PROPOSAL_COPIES_PER_VIEW_MAX`] of them for the view so far; or one
+    /// window, fewer than [`Core::proposal_copies_max`] of them for the view so far; or one
     /// for the next height whose view's leader has no verified proposal buffered yet. Anything
     /// else (older heights, heights further ahead) is refused undecoded: votes carry what a
     /// proposal from those heights would tell.
@@ -28,7 +27,7 @@ impl Core {
         if height == self.height {
             self.check_view_window(view).is_ok()
                 && self.proposal_copies.get(&view).copied().unwrap_or(0)
-                    < PROPOSAL_COPIES_PER_VIEW_MAX
+                    < self.proposal_copies_max()
         } else if height == self.height + 1 {
             let key = (height, view, self.leader(height, view), 0);
             view <= VIEW_WINDOW && !self.future.get(&key).is_some_and(|b| b.verified)
@@ -57,8 +56,9 @@ impl Core {
                 })
             }
             Message::Proposal(p) => {
+                let copies_max = self.proposal_copies_max();
                 let copies = self.proposal_copies.entry(p.view).or_default();
-                if *copies >= PROPOSAL_COPIES_PER_VIEW_MAX {
+                if *copies >= copies_max {
                     Err(ConsensusError::SurplusProposal { view: p.view })
                 } else {
                     *copies += 1;

@@ -40,7 +40,13 @@ pub struct Net {
 
 impl Net {
     pub fn new() -> Self {
-        let validators: Vec<Validator> = (0..4)
+        Self::with_validators(4)
+    }
+
+    /// `n` validators (the helpers' "four" become `n`; tests that need a larger set, and so
+    /// more faults tolerated, use this).
+    pub fn with_validators(n: usize) -> Self {
+        let validators: Vec<Validator> = (0..n)
             .map(|i| Validator {
                 name: format!("validator-{i}"),
                 key: test_key(SUITE, &format!("validator-{i}")).public_key(),

@@ -30,7 +30,14 @@ fn readiness(node: &Handles) -> Result<Readiness, ApiError> {
     let header = node.chain.tip_header()?;
     let set = node.chain.next_validators()?;
     let quorum = set.quorum();
-    let tip_age_ms = now_ms().saturating_sub(header.time_ms);
+    let now = now_ms();
+    // Before the first block the tip is the genesis, whose time is the key ceremony's, possibly
+    // long before the network started: its age counts from this node's start then (a node that
+    // has run a heartbeat and two view timeouts without a first block is behind all the same).
+    let tip_age_ms = match header.height {
+        0 => now.saturating_sub(header.time_ms.max(status.started_ms)),
+        _ => now.saturating_sub(header.time_ms),
+    };
     let own = usize::from(status.validator_index.is_some());
     // Without a network (a one-node chain) only this node can vote.
     let validators_reachable = match &status.reachable_validators {

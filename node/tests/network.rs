@@ -105,6 +105,32 @@ async fn ask(
     }
 }
 
+/// An issue of licence `id` in agency-a's name, nonce `nonce`, signed by `signer`: encoded.
+fn issue(chain: &TestChain, id: &str, nonce: u64, signer: &str) -> Vec<u8> {
+    use lichen_contracts::model::{LicenceDraft, holder_commitment};
+    use lichen_contracts::tx::{Payload, Transaction};
+    let suite = chain.suite;
+    chain
+        .sign(
+            Transaction {
+                chain_id: chain.chain_id().to_string(),
+                nonce,
+                expires_at_height: 100,
+                payload: Payload::IssueLicence(LicenceDraft {
+                    id: id.into(),
+                    licence_type: "business".into(),
+                    issuer: "agency-a".into(),
+                    document_hash: suite.digest(format!("file {id}").as_bytes()),
+                    holder_commitment: holder_commitment(suite, &[1; 32], "holder"),
+                    valid_from_ms: 0,
+                    valid_until_ms: None,
+                }),
+            },
+            &[signer],
+        )
+        .to_bytes()
+}
+
 async fn wait_height(node: &RunningNode, height: u64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while node.chain.tip().unwrap().height < height {
@@ -330,35 +356,11 @@ async fn a_peer_not_listed_is_refused() {
 /// height) still does, up to the ban.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_transactions_refused_by_the_rules_cost_nothing_bad_signatures_do() {
-    use lichen_contracts::model::{LicenceDraft, holder_commitment};
-    use lichen_contracts::tx::{Payload, Transaction};
-
     let me = identity::Keypair::generate_ed25519();
     let (node, chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
     wait_height(&node, 1).await;
-    let suite = chain.suite;
     // An issue in agency-a's name signed by agency-b: a good signature, refused by the rules.
-    let tx = |i: u64| {
-        chain
-            .sign(
-                Transaction {
-                    chain_id: chain.chain_id().to_string(),
-                    nonce: i,
-                    expires_at_height: 100,
-                    payload: Payload::IssueLicence(LicenceDraft {
-                        id: format!("FORWARDED-{i}"),
-                        licence_type: "business".into(),
-                        issuer: "agency-a".into(),
-                        document_hash: suite.digest(format!("file {i}").as_bytes()),
-                        holder_commitment: holder_commitment(suite, &[1; 32], "holder"),
-                        valid_from_ms: 0,
-                        valid_until_ms: None,
-                    }),
-                },
-                &["agency-b"],
-            )
-            .to_bytes()
-    };
+    let tx = |i: u64| issue(&chain, &format!("FORWARDED-{i}"), i, "agency-b");
     let mut c = client(me, &node.chain.genesis().hash());
     let peer = node.network.as_ref().unwrap().peer_id;
     c.dial(node_address(&node)).unwrap();
@@ -404,34 +406,11 @@ async fn forwarded_transactions_refused_by_the_rules_cost_nothing_bad_signatures
 /// from clients (503 `overloaded`) instead of letting the checks pile onto the consensus path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_backlog_turns_clients_away_until_it_drains() {
-    use lichen_contracts::model::{LicenceDraft, holder_commitment};
-    use lichen_contracts::tx::{Payload, Transaction};
     use lichen_node::runtime::{RELAY_BACKLOG_ADMIT_MAX, SubmitError};
 
     let me = identity::Keypair::generate_ed25519();
     let (node, chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
-    let suite = chain.suite;
-    let tx = |i: u64| {
-        chain
-            .sign(
-                Transaction {
-                    chain_id: chain.chain_id().to_string(),
-                    nonce: i,
-                    expires_at_height: 100,
-                    payload: Payload::IssueLicence(LicenceDraft {
-                        id: format!("BACKLOG-{i}"),
-                        licence_type: "business".into(),
-                        issuer: "agency-a".into(),
-                        document_hash: suite.digest(format!("file {i}").as_bytes()),
-                        holder_commitment: holder_commitment(suite, &[1; 32], "holder"),
-                        valid_from_ms: 0,
-                        valid_until_ms: None,
-                    }),
-                },
-                &["agency-a"],
-            )
-            .to_bytes()
-    };
+    let tx = |i: u64| issue(&chain, &format!("BACKLOG-{i}"), i, "agency-a");
     for _ in 0..RELAY_BACKLOG_ADMIT_MAX {
         node.admission.relay_queued();
     }

@@ -309,7 +309,7 @@ pub async fn start(
         let relay = tokio::spawn(forward::relay_worker(
             admission,
             relay_rx,
-            relay_shares.clone(),
+            relay_shares,
             penalty_tx,
         ));
         let stopping = shutdown.clone();

@@ -115,7 +115,8 @@ impl Network {
             .iter()
             .zip(from_height..)
             .all(|(b, height)| b.block.header.height == height);
-        if !in_order || blocks.len() > SYNC_BLOCKS_MAX {
+        // (The decoder took at most `SYNC_BLOCKS_MAX`.)
+        if !in_order {
             self.penalise(
                 peer,
                 "answered a sync request with blocks it was not asked for",

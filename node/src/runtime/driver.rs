@@ -306,30 +306,13 @@ impl Driver {
     fn arrive(&mut self, arrival: Arrival, from: Option<PeerId>) -> Result<(), NodeError> {
         match arrival {
             Arrival::Decoded(input) => self.feed(*input, from),
-            // A proposal of no use is refused before its block is decoded (like any cheap
-            // refusal, it counts against the sender only in a flood).
+            // A proposal refused before its block is decoded counts against the sender only in
+            // a flood, like any cheap refusal.
             Arrival::Encoded(bytes)
-                if Message::peek_proposal(&bytes)
-                    .is_some_and(|(height, view)| !self.core.wants_proposal(height, view)) =>
+                if let Some(reason) = self.proposal_refused_undecoded(&bytes, from) =>
             {
                 if let Some(peer) = from {
-                    self.note_cheap_refusal(peer, "a proposal of no use (not decoded)");
-                }
-                Ok(())
-            }
-            // One proposal per peer and view is decoded: a peer's further copies must not use up
-            // the view's allowance before the leader's proposal arrives.
-            Arrival::Encoded(bytes)
-                if from.zip(Message::peek_proposal(&bytes)).is_some_and(
-                    |(peer, (height, view))| {
-                        !self
-                            .proposal_senders
-                            .first_from(peer, height, view, self.core.height())
-                    },
-                ) =>
-            {
-                if let Some(peer) = from {
-                    self.note_cheap_refusal(peer, "a second proposal for the view (not decoded)");
+                    self.note_cheap_refusal(peer, reason);
                 }
                 Ok(())
             }
@@ -359,6 +342,25 @@ impl Driver {
                 }
             },
         }
+    }
+
+    /// Why `bytes`, if a proposal, is refused before its block is decoded: of no use to the
+    /// core, or a second one from `from` for its view (a peer's further copies must not use up
+    /// the view's allowance before the leader's proposal arrives).
+    fn proposal_refused_undecoded(
+        &mut self,
+        bytes: &[u8],
+        from: Option<PeerId>,
+    ) -> Option<&'static str> {
+        let (height, view) = Message::peek_proposal(bytes)?;
+        if !self.core.wants_proposal(height, view) {
+            return Some("a proposal of no use (not decoded)");
+        }
+        let peer = from?;
+        let first = self
+            .proposal_senders
+            .first_from(peer, height, view, self.core.height());
+        (!first).then_some("a second proposal for the view (not decoded)")
     }
 
     /// Steps the core with `input` and everything its effects feed back, in order. `from`: the

@@ -66,7 +66,11 @@ impl ProposalSenders {
         view: u64,
         current_height: u64,
     ) -> bool {
-        self.seen = self.seen.split_off(&(current_height, 0));
+        while let Some(entry) = self.seen.first_entry()
+            && entry.key().0 < current_height
+        {
+            entry.remove();
+        }
         if self.seen.len() >= PROPOSAL_VIEWS_MAX && !self.seen.contains_key(&(height, view)) {
             self.seen.pop_first();
         }

@@ -12,7 +12,13 @@
 //! node, and by replaying its blocks from genesis (`--replay-seconds`, default 600, then
 //! projected).
 //!
-//! `./scripts/scale.sh [--licences N] [--suite intl|sm] [--checkpoints a,b,c] [--join]`
+//! With `--resume DIR`, the run goes on in the data directory of an earlier run that stopped
+//! (killed, or the machine went down: the node recovers it as after a power loss): licences
+//! already committed are found by their ids, those lost from the pool are submitted again, and
+//! the checkpoints not yet reached follow. A run without it keeps its directory too when killed
+//! (its path is printed first).
+//!
+//! `./scripts/scale.sh [--licences N] [--suite intl|sm] [--checkpoints a,b,c] [--join] [--resume DIR]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -47,6 +53,9 @@ const LATENCY_SAMPLES: usize = 2_000;
 const SCAN_PAGE: usize = 50_000;
 /// Longest wait for the licences of one checkpoint to commit.
 const CHECKPOINT_WAIT_MAX: Duration = Duration::from_secs(4 * 3600);
+/// `--resume`: licences either side of the first one missing that are looked up one by one
+/// (the pool held at most 12,500 when the run stopped, committed in about submission order).
+const RESUME_SCAN_LICENCES: usize = 50_000;
 const PREFIX: &str = "SCALE";
 
 struct Run {
@@ -56,8 +65,23 @@ struct Run {
     versions_kept: Option<u64>,
     /// `--join`: time state sync and replay at each checkpoint.
     join: bool,
-    dir: tempfile::TempDir,
+    dir: DataDirectory,
     rt: tokio::runtime::Runtime,
+}
+
+/// A new directory (removed at the end of a run that ends), or `--resume`'s.
+enum DataDirectory {
+    New(tempfile::TempDir),
+    Resumed(std::path::PathBuf),
+}
+
+impl DataDirectory {
+    fn path(&self) -> &Path {
+        match self {
+            DataDirectory::New(dir) => dir.path(),
+            DataDirectory::Resumed(dir) => dir,
+        }
+    }
 }
 
 impl Run {
@@ -85,21 +109,36 @@ fn issue_tx(chain: &TestChain, i: usize, expires_at_height: u64) -> Vec<u8> {
     common::issue_tx(chain, PREFIX, i, expires_at_height).to_bytes()
 }
 
-/// Submits licences `from..to` from `CLIENT_THREADS` signing threads; returns when every one was
+/// Which licences a load submits: the `k`th of `count`.
+type Licences = Arc<dyn Fn(usize) -> usize + Send + Sync>;
+
+/// Submits `count` licences from `CLIENT_THREADS` signing threads; returns when every one was
 /// accepted into the pool (not yet committed).
-fn load(chain: &Arc<TestChain>, url: &str, from: usize, to: usize, height: &Arc<AtomicU64>) {
-    let next = Arc::new(AtomicUsize::new(from));
+fn load(
+    chain: &Arc<TestChain>,
+    url: &str,
+    count: usize,
+    licence: Licences,
+    height: &Arc<AtomicU64>,
+) {
+    let next = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..CLIENT_THREADS)
         .map(|_| {
-            let (chain, next, height, url) =
-                (chain.clone(), next.clone(), height.clone(), url.to_string());
+            let (chain, next, height, url, licence) = (
+                chain.clone(),
+                next.clone(),
+                height.clone(),
+                url.to_string(),
+                licence.clone(),
+            );
             std::thread::spawn(move || {
                 let c = Client::new(&url);
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= to {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= count {
                         break;
                     }
+                    let i = licence(k);
                     let mut signed_at = height.load(Ordering::Relaxed);
                     let mut tx = issue_tx(&chain, i, signed_at + EXPIRY_AHEAD_BLOCKS);
                     loop {
@@ -145,17 +184,65 @@ fn watch(
                 height.store(h, Ordering::Relaxed);
                 if printed.elapsed() >= Duration::from_secs(10) {
                     printed = Instant::now();
+                    let engine = c.get_bytes("/metrics").map(|m| engine_line(&m));
                     println!(
-                        "  [{:>6.0} s] height {h}, mempool {}, RSS {} MiB",
+                        "  [{:>6.0} s] height {h}, mempool {}, RSS {} MiB; {}",
                         started.elapsed().as_secs_f64(),
                         s["mempool"]["transactions"],
-                        common::rss_kib().unwrap_or(0) / 1024
+                        common::rss_kib().unwrap_or(0) / 1024,
+                        engine.unwrap_or_default()
                     );
                 }
             }
             std::thread::sleep(Duration::from_millis(200));
         }
     })
+}
+
+/// The storage engine's gauges from `GET /metrics`' text: memtables, block cache, tables.
+fn engine_line(metrics: &[u8]) -> String {
+    let text = String::from_utf8_lossy(metrics);
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    format!(
+        "memtables {:.0} MiB, cache {:.0} MiB, tables {} (level 0: {}), flushes waiting {}, compactions {}",
+        value("lichen_storage_memtable_bytes") / 1048576.0,
+        value("lichen_storage_cache_bytes") / 1048576.0,
+        value("lichen_storage_tables"),
+        value("lichen_storage_level0_tables"),
+        value("lichen_storage_flushes_pending"),
+        value("lichen_storage_compactions_running"),
+    )
+}
+
+/// `--resume`: how many of the first licences are committed (`SCALE-00000000` on, as the run
+/// submitted them), and those below it or shortly after it that are not (they were in the pool
+/// when the run stopped, or committed out of order). Submitting those, then licences from the
+/// returned count on, completes the set without submitting one twice.
+fn committed_so_far(url: &str, licences: usize) -> (usize, Vec<usize>) {
+    let c = Client::new(url);
+    let committed = |i: usize| {
+        c.get_bytes(&format!("/v1/licences/{}", licence_id(PREFIX, i)))
+            .is_ok()
+    };
+    // The first missing licence, by bisection: committed(lo) or lo == 0, !committed(hi).
+    let (mut lo, mut hi) = (0, licences);
+    while lo + 1 < hi {
+        let mid = lo + (hi - lo) / 2;
+        if committed(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let end = (hi + RESUME_SCAN_LICENCES).min(licences);
+    let missing = (hi.saturating_sub(RESUME_SCAN_LICENCES)..end)
+        .filter(|&i| !committed(i))
+        .collect();
+    (end, missing)
 }
 
 /// p50 and p99 of `samples` GETs of `path_of(random licence below issued)`, one client.
@@ -425,11 +512,11 @@ fn main() {
         suite,
         versions_kept: common::arg_str("--versions-kept").map(|v| v.parse().unwrap()),
         join: std::env::args().any(|a| a == "--join"),
-        dir: tempfile::tempdir().unwrap(),
-        rt: tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap(),
+        dir: match common::arg_str("--resume") {
+            Some(dir) => DataDirectory::Resumed(dir.into()),
+            None => DataDirectory::New(tempfile::tempdir().unwrap()),
+        },
+        rt: lichen_node::service::runtime().unwrap(),
     };
     println!(
         "scale: {} licences, suite {}, checkpoints {checkpoints:?}, data in {}",
@@ -437,16 +524,50 @@ fn main() {
         suite.name(),
         run.dir.path().display()
     );
+    let t = Instant::now();
     let mut node = run.start();
+    let url = format!("http://{}", node.http_addr);
     let started = Instant::now();
-    let mut last = (0, Instant::now());
+    let (mut from, mut missing) = (0, Vec::new());
+    if let DataDirectory::Resumed(_) = run.dir {
+        let height = Client::new(&url).get_json("/health").unwrap()["height"].clone();
+        println!(
+            "resumed at height {height}: {:.0} ms to a /health answer; RSS then {} MiB",
+            ms(t.elapsed()),
+            common::rss_kib().unwrap_or(0) / 1024
+        );
+        (from, missing) = committed_so_far(&url, licences);
+        println!(
+            "resumed: {} licences committed, {} of them missing to submit again; going on from {from}",
+            from - missing.len(),
+            missing.len()
+        );
+        // (A run stopped within the scan of its last checkpoint resumes at that checkpoint.)
+        checkpoints.retain(|c| *c >= from);
+    }
+    let mut last = (from - missing.len(), Instant::now());
     for &target in &checkpoints {
         let url = format!("http://{}", node.http_addr);
         let now = Client::new(&url).get_json("/v1/status").unwrap()["height"].as_u64();
         let height = Arc::new(AtomicU64::new(now.unwrap()));
         let stop = Arc::new(AtomicBool::new(false));
         let watcher = watch(url.clone(), height.clone(), stop.clone());
-        load(&run.chain, &url, last.0, target, &height);
+        let again = Arc::new(std::mem::take(&mut missing));
+        load(
+            &run.chain,
+            &url,
+            again.len(),
+            Arc::new(move |k| again[k]),
+            &height,
+        );
+        load(
+            &run.chain,
+            &url,
+            target - from,
+            Arc::new(move |k| from + k),
+            &height,
+        );
+        from = target;
         let newest = format!("/v1/licences/{}", licence_id(PREFIX, target - 1));
         common::wait_committed(&url, &newest, CHECKPOINT_WAIT_MAX);
         stop.store(true, Ordering::Relaxed);

@@ -27,10 +27,7 @@ use common::CLIENT_THREADS;
 fn run(suite: Suite, licences: usize, verify_requests: usize) {
     let chain = TestChain::new(suite, 1);
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = lichen_node::service::runtime().unwrap();
     let options = || {
         NodeOptions::new(
             DataDir::Disk(dir.path().to_path_buf()),

@@ -147,6 +147,11 @@ impl Chain {
         self.data_dir.as_deref().map(size)
     }
 
+    /// The storage engine's memory and background work (`GET /metrics`); `None` in memory.
+    pub fn engine_stats(&self) -> Option<lichen_storage::EngineStats> {
+        self.store.kv().engine_stats()
+    }
+
     fn open_with(
         store: ChainStore<Arc<dyn KvStore>>,
         genesis: Genesis,

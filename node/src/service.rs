@@ -22,6 +22,26 @@ use crate::runtime::{Admission, Driver, Finality, NoPeers, Outbox, Status};
 /// enough that an idle validator writes ~60 small blocks an hour.
 pub const HEARTBEAT_DEFAULT_MS: u64 = 60_000;
 
+/// Threads for blocking work (API requests' storage reads and signature checks, sync answers,
+/// relayed batches, and the drivers' `block_in_place` hand-offs) per core, and at least this
+/// many. Tokio's default is 512: under a load of eight submitting clients a node grew to ~30
+/// such threads, each with the allocator's pages of its own, and the 10^7 scale run held
+/// 1.1-1.9 GB resident for ~0.5 GB of live heap (heaptrack) at ~520-600 licences/s; with eight
+/// threads the same run held 0.7-1.0 GB at ~1,040 licences/s (BENCHMARKS.md, "Thirty threads").
+/// Requests beyond them wait in tokio's queue, itself bounded by the API's request slots.
+pub const BLOCKING_THREADS_PER_CORE: usize = 4;
+pub const BLOCKING_THREADS_MIN: usize = 8;
+
+/// The tokio runtime nodes run in (the `lichen` command, the benchmarks): multi-threaded, one
+/// worker per core, blocking threads capped by [`BLOCKING_THREADS_PER_CORE`].
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads((cores * BLOCKING_THREADS_PER_CORE).max(BLOCKING_THREADS_MIN))
+        .enable_all()
+        .build()
+}
+
 /// Where the node keeps its data.
 #[derive(Clone, Debug)]
 pub enum DataDir {

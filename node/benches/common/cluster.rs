@@ -77,10 +77,7 @@ impl Cluster {
             .parse()
             .unwrap()
         };
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = lichen_node::service::runtime().unwrap();
         let mut nodes = Vec::new();
         let mut dirs = Vec::new();
         for i in 0..VALIDATORS {

@@ -148,6 +148,16 @@ pub(super) async fn metrics(State(state): State<AppState>) -> ApiResult<Response
             m.storage_bytes
                 .set(i64::try_from(bytes).unwrap_or(i64::MAX));
         }
+        if let Some(e) = node.chain.engine_stats() {
+            let wide = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+            m.storage_memtable_bytes.set(wide(e.memtable_bytes));
+            m.storage_cache_bytes.set(wide(e.cache_bytes));
+            m.storage_tables.set(wide(e.tables));
+            m.storage_level0_tables.set(wide(e.level0_tables));
+            m.storage_flushes_pending.set(wide(e.flushes_pending));
+            m.storage_compactions_running
+                .set(wide(e.compactions_running));
+        }
         Ok(m.encode())
     })
     .await?;

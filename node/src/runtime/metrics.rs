@@ -44,6 +44,14 @@ pub struct Metrics {
     pub mempool_bytes: Gauge,
     /// Bytes of the node's data directory.
     pub storage_bytes: Gauge,
+    /// The storage engine's memtables (written, not yet flushed) and block cache, in bytes.
+    pub storage_memtable_bytes: Gauge,
+    pub storage_cache_bytes: Gauge,
+    /// Tables on disk, and those in level 0 (flushed, not yet compacted: reads look in each).
+    pub storage_tables: Gauge,
+    pub storage_level0_tables: Gauge,
+    pub storage_flushes_pending: Gauge,
+    pub storage_compactions_running: Gauge,
     pub blocks_committed: Counter,
     pub txs_committed: Counter,
     /// Transactions clients submitted that entered the mempool.
@@ -82,6 +90,12 @@ impl Metrics {
             mempool_txs: Gauge::default(),
             mempool_bytes: Gauge::default(),
             storage_bytes: Gauge::default(),
+            storage_memtable_bytes: Gauge::default(),
+            storage_cache_bytes: Gauge::default(),
+            storage_tables: Gauge::default(),
+            storage_level0_tables: Gauge::default(),
+            storage_flushes_pending: Gauge::default(),
+            storage_compactions_running: Gauge::default(),
             blocks_committed: Counter::default(),
             txs_committed: Counter::default(),
             txs_admitted: Counter::default(),
@@ -129,6 +143,38 @@ impl Metrics {
             "Bytes of the data directory",
             Unit::Bytes,
             m.storage_bytes.clone(),
+        );
+        r.register_with_unit(
+            "storage_memtable",
+            "Bytes written to storage and not yet flushed to its tables",
+            Unit::Bytes,
+            m.storage_memtable_bytes.clone(),
+        );
+        r.register_with_unit(
+            "storage_cache",
+            "Bytes in the storage engine's block cache",
+            Unit::Bytes,
+            m.storage_cache_bytes.clone(),
+        );
+        r.register(
+            "storage_tables",
+            "Tables of the storage engine on disk",
+            m.storage_tables.clone(),
+        );
+        r.register(
+            "storage_level0_tables",
+            "Tables flushed and not yet compacted",
+            m.storage_level0_tables.clone(),
+        );
+        r.register(
+            "storage_flushes_pending",
+            "Memtable flushes waiting",
+            m.storage_flushes_pending.clone(),
+        );
+        r.register(
+            "storage_compactions_running",
+            "Compactions running",
+            m.storage_compactions_running.clone(),
         );
         r.register(
             "blocks_committed",

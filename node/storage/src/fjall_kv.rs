@@ -14,7 +14,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
 use crate::error::StoreError;
-use crate::kv::{Entry, KvStore, WriteBatch};
+use crate::kv::{EngineStats, Entry, KvStore, WriteBatch};
 
 /// The block cache by default, in bytes (`[state] cache_mb`): the figures of
 /// `./scripts/scale.sh` in BENCHMARKS.md are with it.
@@ -159,5 +159,17 @@ impl KvStore for FjallKv {
         self.db
             .persist(PersistMode::SyncAll)
             .map_err(|e| StoreError::backend("flush", e))
+    }
+
+    fn engine_stats(&self) -> Option<EngineStats> {
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        Some(EngineStats {
+            memtable_bytes: self.db.write_buffer_size(),
+            cache_bytes: self.db.cache_size(),
+            tables: count(self.chain.table_count()),
+            level0_tables: count(self.chain.l0_table_count()),
+            flushes_pending: count(self.db.outstanding_flushes()),
+            compactions_running: count(self.db.active_compactions()),
+        })
     }
 }

@@ -58,6 +58,28 @@ pub trait KvStore: Send + Sync {
 
     /// Makes everything applied so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// What the storage engine holds in memory and has still to do, for `GET /metrics`; `None`
+    /// for a backend without an engine (memory).
+    fn engine_stats(&self) -> Option<EngineStats> {
+        None
+    }
+}
+
+/// A log-structured engine's working state: what it holds in memory besides the data, and the
+/// background work behind the writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Bytes written but not yet flushed to tables (the active and sealed memtables).
+    pub memtable_bytes: u64,
+    /// Bytes in the block cache.
+    pub cache_bytes: u64,
+    /// Tables on disk, and those of them in level 0 (flushed, not yet compacted).
+    pub tables: u64,
+    pub level0_tables: u64,
+    /// Memtable flushes waiting and compactions running.
+    pub flushes_pending: u64,
+    pub compactions_running: u64,
 }
 
 /// The in-memory twin: same semantics, nothing survives the process.
@@ -143,5 +165,9 @@ impl<T: KvStore + ?Sized> KvStore for std::sync::Arc<T> {
 
     fn flush(&self) -> Result<(), StoreError> {
         (**self).flush()
+    }
+
+    fn engine_stats(&self) -> Option<EngineStats> {
+        (**self).engine_stats()
     }
 }

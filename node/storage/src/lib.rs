@@ -19,6 +19,6 @@ mod state_file;
 pub use chain::{BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocation};
 pub use error::StoreError;
 pub use fjall_kv::{CACHE_BYTES_DEFAULT, FjallKv};
-pub use kv::{Entry, KvStore, MemoryKv, WriteBatch};
+pub use kv::{EngineStats, Entry, KvStore, MemoryKv, WriteBatch};
 pub use restore::RestoredChain;
 pub use state_file::{DurableFs, OsFs, STATE_FILE_NAME, StateFile};

@@ -1352,3 +1352,24 @@ fn batches_are_atomic_to_readers_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     batches_are_atomic_to_readers(std::sync::Arc::new(open_disk(dir.path())));
 }
+
+/// The engine's gauges (`GET /metrics`) follow what it does: written bytes wait in the memtables
+/// until a flush to a table. A store in memory has no engine.
+#[test]
+fn disk_store_reports_what_waits_in_its_memtables() {
+    assert_eq!(MemoryKv::new().engine_stats(), None);
+    let dir = tempfile::tempdir().unwrap();
+    let kv = open_disk(dir.path());
+    let empty = kv.engine_stats().unwrap();
+    assert_eq!((empty.memtable_bytes, empty.tables), (0, 0), "{empty:?}");
+    let value = vec![7u8; 1_000];
+    for i in 0..1_000u32 {
+        put(&kv, &i.to_be_bytes(), &value);
+    }
+    let written = kv.engine_stats().unwrap();
+    assert!(
+        written.memtable_bytes >= 1_000 * 1_000,
+        "a megabyte written: {written:?}"
+    );
+    assert_eq!(written.tables, 0, "nothing flushed yet: {written:?}");
+}

@@ -350,10 +350,7 @@ pub fn run_nodes(
     options: Vec<lichen_node::service::NodeOptions>,
     banner: impl FnOnce(&[SocketAddr]) -> String,
 ) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = lichen_node::service::runtime().context("cannot start the async runtime")?;
     rt.block_on(async move {
         let mut nodes = Vec::new();
         for o in options {

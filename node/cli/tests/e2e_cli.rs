@@ -1388,6 +1388,10 @@ fn intl_tour_and_bad_input() {
     assert!(value("lichen_transactions_committed_total") >= 1.0);
     assert!(value("lichen_transactions_admitted_total") >= 1.0);
     assert!(value("lichen_storage_bytes") > 0.0);
+    // The storage engine's gauges are there (a small chain's bytes may all be in a memtable).
+    assert!(value("lichen_storage_memtable_bytes") + value("lichen_storage_tables") > 0.0);
+    assert!(value("lichen_storage_level0_tables") <= value("lichen_storage_tables"));
+    assert!(value("lichen_storage_cache_bytes") >= 0.0);
     assert_eq!(value("lichen_ready"), 1.0);
     assert!(value("lichen_commit_write_seconds_count") >= 1.0);
 

@@ -161,6 +161,9 @@ impl KvStore for FjallKv {
             .map_err(|e| StoreError::backend("flush", e))
     }
 
+    /// From fjall's accessors for its write buffer, cache and workers, which 3.1 marks
+    /// experimental (hidden from its docs): the workspace pins the version, and an upgrade that
+    /// changes them fails to build here rather than reporting something else.
     fn engine_stats(&self) -> Option<EngineStats> {
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         Some(EngineStats {

@@ -135,28 +135,26 @@ pub(super) async fn metrics(State(state): State<AppState>) -> ApiResult<Response
         let m = node.status.metrics();
         let status = node.status.snapshot();
         let r = readiness(&node)?;
-        let gauge = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
-        m.height.set(i64::try_from(r.height).unwrap_or(i64::MAX));
-        m.view.set(i64::try_from(status.view).unwrap_or(i64::MAX));
-        m.peers.set(gauge(status.peers));
-        m.validators_reachable.set(gauge(r.validators_reachable));
+        m.height.set(saturating(r.height));
+        m.view.set(saturating(status.view));
+        m.peers.set(saturating(status.peers));
+        m.validators_reachable
+            .set(saturating(r.validators_reachable));
         m.ready.set(i64::from(r.problems.is_empty()));
         let (txs, bytes) = node.admission.mempool().map(|p| (p.len(), p.bytes()))?;
-        m.mempool_txs.set(gauge(txs));
-        m.mempool_bytes.set(gauge(bytes));
+        m.mempool_txs.set(saturating(txs));
+        m.mempool_bytes.set(saturating(bytes));
         if let Some(bytes) = node.chain.disk_bytes() {
-            m.storage_bytes
-                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+            m.storage_bytes.set(saturating(bytes));
         }
         if let Some(e) = node.chain.engine_stats() {
-            let wide = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-            m.storage_memtable_bytes.set(wide(e.memtable_bytes));
-            m.storage_cache_bytes.set(wide(e.cache_bytes));
-            m.storage_tables.set(wide(e.tables));
-            m.storage_level0_tables.set(wide(e.level0_tables));
-            m.storage_flushes_pending.set(wide(e.flushes_pending));
+            m.storage_memtable_bytes.set(saturating(e.memtable_bytes));
+            m.storage_cache_bytes.set(saturating(e.cache_bytes));
+            m.storage_tables.set(saturating(e.tables));
+            m.storage_level0_tables.set(saturating(e.level0_tables));
+            m.storage_flushes_pending.set(saturating(e.flushes_pending));
             m.storage_compactions_running
-                .set(wide(e.compactions_running));
+                .set(saturating(e.compactions_running));
         }
         Ok(m.encode())
     })
@@ -167,6 +165,11 @@ pub(super) async fn metrics(State(state): State<AppState>) -> ApiResult<Response
         HeaderValue::from_static(METRICS_CONTENT_TYPE),
     );
     Ok(response)
+}
+
+/// A count or size as a Prometheus gauge's `i64`, the largest one if it does not fit.
+fn saturating(v: impl TryInto<i64>) -> i64 {
+    v.try_into().unwrap_or(i64::MAX)
 }
 
 /// The access log: one line per request at debug level (`LICHEN_LOG=lichen_node::access=debug`),

@@ -1,16 +1,17 @@
 //! The network protocol against a real node, from a hand-made libp2p client: block sync answers
-//! with blocks whose certificates verify, a listed peer that sends invalid messages is scored
-//! down, disconnected and refused, and so is a validator that answers sync without blocks.
+//! with blocks whose certificates verify, a listed peer that sends invalid messages (on its push
+//! stream or as requests) is scored down, disconnected and refused, and so is a validator that
+//! answers sync without blocks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{AsyncWriteExt, StreamExt};
 use libp2p::request_response::{self, ProtocolSupport};
-use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, identity, noise, tcp, yamux};
 use lichen_contracts::codec::Encode;
-use lichen_contracts::crypto::Suite;
+use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::model::Observer;
 use lichen_contracts::testkit::TestChain;
 use lichen_node::net::NetworkOptions;
@@ -18,7 +19,14 @@ use lichen_node::net::peers::{BAN_THRESHOLD_POINTS, PENALTY_INVALID_POINTS};
 use lichen_node::net::wire::{self, Request, Response, WireCodec};
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
 
-type Client = Swarm<request_response::Behaviour<WireCodec>>;
+/// A peer speaking both of the node's protocols: requests, and push streams.
+#[derive(NetworkBehaviour)]
+struct ClientBehaviour {
+    wire: request_response::Behaviour<WireCodec>,
+    push: libp2p_stream::Behaviour,
+}
+
+type Client = Swarm<ClientBehaviour>;
 
 /// A one-validator chain on the network whose genesis lists `observer` as an observer.
 async fn node_with_observer(suite: Suite, observer: &PeerId) -> (RunningNode, TestChain) {
@@ -47,7 +55,7 @@ async fn node_with_observer(suite: Suite, observer: &PeerId) -> (RunningNode, Te
     (start(options).await.unwrap(), chain)
 }
 
-fn client(keypair: identity::Keypair, genesis_hash: &lichen_contracts::crypto::Hash32) -> Client {
+fn client(keypair: identity::Keypair, genesis_hash: &Hash32) -> Client {
     let protocol = wire::protocol_name(genesis_hash).unwrap();
     libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -57,12 +65,13 @@ fn client(keypair: identity::Keypair, genesis_hash: &lichen_contracts::crypto::H
             yamux::Config::default,
         )
         .unwrap()
-        .with_behaviour(|_| {
-            request_response::Behaviour::with_codec(
+        .with_behaviour(|_| ClientBehaviour {
+            wire: request_response::Behaviour::with_codec(
                 WireCodec::default(),
                 [(protocol, ProtocolSupport::Full)],
                 request_response::Config::default(),
-            )
+            ),
+            push: libp2p_stream::Behaviour::new(),
         })
         .unwrap()
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
@@ -80,28 +89,73 @@ async fn ask(
     peer: PeerId,
     request: Request,
 ) -> Result<Response, request_response::OutboundFailure> {
-    let id = client.behaviour_mut().send_request(&peer, request);
+    let id = client.behaviour_mut().wire.send_request(&peer, request);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let event = tokio::time::timeout_at(deadline, client.select_next_some())
             .await
             .expect("an answer within 10 s");
         match event {
-            SwarmEvent::Behaviour(request_response::Event::Message {
-                message:
-                    request_response::Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            }) if request_id == id => return Ok(response),
-            SwarmEvent::Behaviour(request_response::Event::OutboundFailure {
-                request_id,
-                error,
-                ..
-            }) if request_id == id => return Err(error),
+            SwarmEvent::Behaviour(ClientBehaviourEvent::Wire(
+                request_response::Event::Message {
+                    message:
+                        request_response::Message::Response {
+                            request_id,
+                            response,
+                        },
+                    ..
+                },
+            )) if request_id == id => return Ok(response),
+            SwarmEvent::Behaviour(ClientBehaviourEvent::Wire(
+                request_response::Event::OutboundFailure {
+                    request_id, error, ..
+                },
+            )) if request_id == id => return Err(error),
             _ => {}
         }
+    }
+}
+
+/// Opens a push stream to `peer` (driving the client meanwhile), at most 10 s.
+async fn open_push(client: &mut Client, peer: PeerId, genesis_hash: &Hash32) -> libp2p::Stream {
+    let protocol = wire::push_protocol_name(genesis_hash).unwrap();
+    let mut control = client.behaviour().push.new_control();
+    let open = control.open_stream(peer, protocol);
+    tokio::pin!(open);
+    let deadline = tokio::time::sleep(Duration::from_secs(10));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            stream = &mut open => return stream.expect("a push stream"),
+            _ = client.select_next_some() => {}
+            _ = &mut deadline => panic!("no push stream within 10 s"),
+        }
+    }
+}
+
+/// Writes `bytes` to a push stream exactly as given.
+async fn write_raw(stream: &mut libp2p::Stream, bytes: &[u8]) {
+    stream.write_all(bytes).await.unwrap();
+    stream.flush().await.unwrap();
+}
+
+/// Pushes `request` as one frame.
+async fn push(stream: &mut libp2p::Stream, request: &Request) {
+    let body = request.to_bytes();
+    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    write_raw(stream, &frame).await;
+}
+
+/// Drives `client` until it is no longer connected to `peer`, at most 10 s.
+async fn wait_disconnected(client: &mut Client, peer: PeerId, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while client.is_connected(&peer) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still connected after {what}"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(50), client.select_next_some()).await;
     }
 }
 
@@ -206,7 +260,8 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
     let me = identity::Keypair::generate_ed25519();
     let (node, _chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
     wait_height(&node, 1).await;
-    let mut c = client(me, &node.chain.genesis().hash());
+    let genesis_hash = node.chain.genesis().hash();
+    let mut c = client(me, &genesis_hash);
     let peer = node.network.as_ref().unwrap().peer_id;
     c.dial(node_address(&node)).unwrap();
 
@@ -222,26 +277,20 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
     .await;
     assert!(matches!(answer, Ok(Response::Blocks(_))), "{answer:?}");
 
-    // ...but not send consensus messages or catch-up blocks (refused undecoded, by who sent
+    // ...but not push consensus messages or catch-up blocks (refused undecoded, by who sent
     // them), let alone undecodable ones. Each costs it points; at the threshold it is
     // disconnected.
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
+    let mut stream = open_push(&mut c, peer, &genesis_hash).await;
     for i in 0..hits {
         let junk = if i % 2 == 0 {
             Request::Consensus(vec![0xff; 40])
         } else {
             Request::CatchUp(vec![0xff; 1024 * 1024])
         };
-        let _ = ask(&mut c, peer, junk).await;
+        push(&mut stream, &junk).await;
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while c.is_connected(&peer) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still connected after {hits} invalid messages"
-        );
-        let _ = tokio::time::timeout(Duration::from_millis(50), c.select_next_some()).await;
-    }
+    wait_disconnected(&mut c, peer, &format!("{hits} invalid pushes")).await;
     // And refused while banned: a new request finds no connection that stays up.
     let again = ask(
         &mut c,
@@ -253,6 +302,54 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
     )
     .await;
     assert!(again.is_err(), "a banned peer was answered: {again:?}");
+    node.stop().await.unwrap();
+}
+
+/// Each way of breaking the push protocol ends the stream and costs the peer: a frame over the
+/// limit (refused by its length, before anything is read), bytes that decode to no message, a
+/// sync request pushed (it wants an answer), and the other way round, a message that wants no
+/// answer sent as a request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_breaking_the_push_protocol_is_banned() {
+    let me = identity::Keypair::generate_ed25519();
+    let (node, _chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
+    wait_height(&node, 1).await;
+    let genesis_hash = node.chain.genesis().hash();
+    let mut c = client(me, &genesis_hash);
+    let peer = node.network.as_ref().unwrap().peer_id;
+    c.dial(node_address(&node)).unwrap();
+    let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
+    for i in 0..hits {
+        match i % 4 {
+            0 => {
+                let mut stream = open_push(&mut c, peer, &genesis_hash).await;
+                let over = (wire::REQUEST_BYTES_MAX as u32 + 1).to_be_bytes();
+                write_raw(&mut stream, &over).await;
+            }
+            1 => {
+                let mut stream = open_push(&mut c, peer, &genesis_hash).await;
+                write_raw(&mut stream, &[0, 0, 0, 2, 99, 0]).await;
+            }
+            2 => {
+                let mut stream = open_push(&mut c, peer, &genesis_hash).await;
+                let sync = Request::SyncFrom {
+                    from_height: 1,
+                    blocks_max: 1,
+                };
+                push(&mut stream, &sync).await;
+            }
+            _ => {
+                // Answered `Ack`, unless this is the hit that bans.
+                let _ = ask(&mut c, peer, Request::Transactions(vec![])).await;
+            }
+        }
+        // One stream at a time: a newer stream replaces the older (and its penalty) unread.
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+        while tokio::time::Instant::now() < deadline {
+            let _ = tokio::time::timeout(Duration::from_millis(50), c.select_next_some()).await;
+        }
+    }
+    wait_disconnected(&mut c, peer, &format!("{hits} broken pushes")).await;
     node.stop().await.unwrap();
 }
 
@@ -306,17 +403,19 @@ async fn a_validator_answering_sync_without_blocks_is_asked_again_then_banned() 
             continue;
         };
         match event {
-            SwarmEvent::Behaviour(request_response::Event::Message {
-                message:
-                    request_response::Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            }) => {
+            SwarmEvent::Behaviour(ClientBehaviourEvent::Wire(
+                request_response::Event::Message {
+                    message:
+                        request_response::Message::Request {
+                            request, channel, ..
+                        },
+                    ..
+                },
+            )) => {
                 if matches!(request, Request::SyncFrom { .. }) {
                     sync_requests += 1;
                 }
-                let _ = c.behaviour_mut().send_response(channel, Response::Ack);
+                let _ = c.behaviour_mut().wire.send_response(channel, Response::Ack);
             }
             SwarmEvent::ConnectionClosed { peer_id, .. } if peer_id == observer => {
                 banned = sync_requests >= hits && !c.is_connected(&observer);
@@ -361,23 +460,27 @@ async fn forwarded_transactions_refused_by_the_rules_cost_nothing_bad_signatures
     wait_height(&node, 1).await;
     // An issue in agency-a's name signed by agency-b: a good signature, refused by the rules.
     let tx = |i: u64| issue(&chain, &format!("FORWARDED-{i}"), i, "agency-b");
-    let mut c = client(me, &node.chain.genesis().hash());
+    let genesis_hash = node.chain.genesis().hash();
+    let mut c = client(me, &genesis_hash);
     let peer = node.network.as_ref().unwrap().peer_id;
     c.dial(node_address(&node)).unwrap();
+    let mut stream = open_push(&mut c, peer, &genesis_hash).await;
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS) as u64;
+    // One batch at a time, each pushed once the one before was checked (a peer's share of the
+    // relay queue is small: a burst would be partly dropped unchecked).
+    let checked_before = node.admission.relay_checked_total();
     for i in 0..2 * hits {
-        let answer = ask(&mut c, peer, Request::Transactions(vec![tx(i)])).await;
-        assert!(matches!(answer, Ok(Response::Ack)), "batch {i}: {answer:?}");
+        push(&mut stream, &Request::Transactions(vec![tx(i)])).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while node.admission.relay_checked_total() < checked_before + i + 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "forwarded batch {i} never checked"
+            );
+            let _ = tokio::time::timeout(Duration::from_millis(20), c.select_next_some()).await;
+        }
     }
-    // Each batch was checked (the relay worker took them all) and none was admitted.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while node.admission.relay_backlog() > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "forwarded batches never checked"
-        );
-        let _ = tokio::time::timeout(Duration::from_millis(50), c.select_next_some()).await;
-    }
+    // None was admitted, and the peer is still welcome.
     assert!(node.admission.mempool().unwrap().is_empty());
     assert!(
         c.is_connected(&peer),
@@ -389,16 +492,15 @@ async fn forwarded_transactions_refused_by_the_rules_cost_nothing_bad_signatures
     let last = broken.len() - 1;
     broken[last] ^= 1;
     for _ in 0..hits {
-        let _ = ask(&mut c, peer, Request::Transactions(vec![broken.clone()])).await;
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while c.is_connected(&peer) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still connected after {hits} badly signed forwarded transactions"
-        );
+        push(&mut stream, &Request::Transactions(vec![broken.clone()])).await;
         let _ = tokio::time::timeout(Duration::from_millis(50), c.select_next_some()).await;
     }
+    wait_disconnected(
+        &mut c,
+        peer,
+        &format!("{hits} badly signed forwarded transactions"),
+    )
+    .await;
     node.stop().await.unwrap();
 }
 

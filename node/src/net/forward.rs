@@ -43,13 +43,17 @@ impl Network {
         }
     }
 
-    /// Sends `request` to every validator of the current set but this node.
+    /// Pushes `request` to every validator of the current set but this node that it is
+    /// connected to (the others are redialled on the tick, and catch up by sync).
     pub(super) fn send_to_other_validators(&mut self, request: &Request) {
-        for peer in self.membership.other_validators(&self.me) {
-            self.swarm
-                .behaviour_mut()
-                .wire
-                .send_request(&peer, request.clone());
+        let peers: Vec<PeerId> = self
+            .membership
+            .other_validators(&self.me)
+            .into_iter()
+            .filter(|peer| self.book.is_connected(peer))
+            .collect();
+        if !peers.is_empty() {
+            self.pushes.send(peers, request.to_bytes());
         }
     }
 

@@ -20,6 +20,7 @@ mod forward;
 mod handshakes;
 mod outbox;
 pub mod peers;
+mod push;
 mod swarm;
 mod sync;
 pub(crate) use sync::read_blocks;
@@ -149,6 +150,7 @@ struct Behaviour {
     limits: connection_limits::Behaviour,
     pending_per_ip: handshakes::PendingPerIp,
     wire: request_response::Behaviour<WireCodec>,
+    push: libp2p_stream::Behaviour,
 }
 
 /// A running network task.
@@ -199,6 +201,15 @@ pub async fn start(
     let p2p_bytes = &status.metrics().p2p_bytes;
     let bytes_in = p2p_bytes.get_or_create(&[("direction", "in")]).clone();
     let bytes_out = p2p_bytes.get_or_create(&[("direction", "out")]).clone();
+    let push_protocol = wire::push_protocol_name(&chain.genesis().hash()).map_err(net_error)?;
+    let push = libp2p_stream::Behaviour::new();
+    let mut pushes = push::Pushes::new(
+        push.new_control(),
+        push_protocol,
+        bytes_in.clone(),
+        bytes_out.clone(),
+    );
+    let incoming = pushes.incoming().map_err(net_error)?;
     let codec = WireCodec {
         bytes_in,
         bytes_out,
@@ -219,6 +230,7 @@ pub async fn start(
         limits: connection_limits::Behaviour::new(limits),
         pending_per_ip: handshakes::PendingPerIp::default(),
         wire,
+        push,
     };
     let peer_id = options.keypair.public().to_peer_id();
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(options.keypair.clone())
@@ -294,6 +306,8 @@ pub async fn start(
         relay_shares: relay_shares.clone(),
         penalty_rx,
         raw_rx,
+        pushes,
+        incoming,
         sync_in_flight: None,
         next_sync_poll_ms: 0,
         last_catch_up_ms: BTreeMap::new(),
@@ -366,6 +380,10 @@ struct Network {
     penalty_rx: mpsc::Receiver<(PeerId, String)>,
     /// The hostile validator's requests (closed unless built with the `attack` feature).
     raw_rx: mpsc::Receiver<wire::Request>,
+    /// The push streams to and from peers (messages that want no answer).
+    pushes: push::Pushes,
+    /// New push streams from peers.
+    incoming: libp2p_stream::IncomingStreams,
     /// The one sync request under way: its id, the peer and the first height asked for.
     sync_in_flight: Option<(OutboundRequestId, PeerId, u64)>,
     next_sync_poll_ms: u64,

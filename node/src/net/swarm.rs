@@ -39,6 +39,11 @@ impl Network {
                 Some(done) = self.done_rx.recv() => self.on_done(done),
                 Some((peer, reason)) = self.penalty_rx.recv() => self.penalise(peer, &reason),
                 Some(request) = self.raw_rx.recv() => self.send_to_other_validators(&request),
+                Some((peer, stream)) = self.incoming.next() => self.pushes.accept(peer, stream),
+                Some((peer, pushed)) = self.pushes.inboxes.next() => match pushed {
+                    Ok(request) => self.on_push(peer, request),
+                    Err(reason) => self.penalise(peer, &reason),
+                },
                 _ = tick.tick() => self.on_tick(),
             }
             self.pump();
@@ -93,6 +98,8 @@ impl Network {
             "membership"
         );
         self.membership = membership;
+        let members = self.membership.all();
+        self.pushes.retain(|peer| members.contains(peer));
         self.report_peers();
     }
 
@@ -348,8 +355,22 @@ impl Network {
 
     fn on_request(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
         match request {
-            Request::Consensus(bytes) => {
+            Request::SyncFrom {
+                from_height,
+                blocks_max,
+            } => self.answer_sync(peer, from_height, blocks_max, channel),
+            // What wants no answer travels on push streams (`push`), never as a request.
+            Request::Consensus(_) | Request::Transactions(_) | Request::CatchUp(_) => {
                 self.ack(channel);
+                self.penalise(peer, "a message that wants no answer sent as a request");
+            }
+        }
+    }
+
+    /// A message from `peer`'s push stream.
+    pub(super) fn on_push(&mut self, peer: PeerId, request: Request) {
+        match request {
+            Request::Consensus(bytes) => {
                 if !self.membership.is_validator(&peer) {
                     self.penalise(
                         peer,
@@ -361,16 +382,10 @@ impl Network {
                 // network task.
                 self.deliver(peer, Arrival::Encoded(bytes));
             }
-            Request::Transactions(txs) => {
-                self.ack(channel);
-                self.queue_relayed(peer, txs);
-            }
-            Request::SyncFrom {
-                from_height,
-                blocks_max,
-            } => self.answer_sync(peer, from_height, blocks_max, channel),
+            Request::Transactions(txs) => self.queue_relayed(peer, txs),
+            // The push stream's reader refuses it before it gets here.
+            Request::SyncFrom { .. } => self.penalise(peer, "a sync request on a push stream"),
             Request::CatchUp(blocks) => {
-                self.ack(channel);
                 if !self.membership.is_validator(&peer) {
                     self.penalise(peer, "catch-up blocks from a peer that is not a validator");
                     return;

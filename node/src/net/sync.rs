@@ -228,10 +228,8 @@ impl Network {
                     .send_response(channel, Response::Blocks(blocks));
             }
             Done::CatchUp { peer, blocks } => {
-                self.swarm
-                    .behaviour_mut()
-                    .wire
-                    .send_request(&peer, Request::CatchUp(blocks));
+                self.pushes
+                    .send([peer], Request::CatchUp(blocks).to_bytes());
             }
         }
     }

@@ -50,6 +50,17 @@ pub fn protocol_name(genesis_hash: &Hash32) -> Result<StreamProtocol, WireError>
     })
 }
 
+/// The push protocol's name (see `net::push`): one long-lived stream per ordered pair of peers
+/// carrying, as a sequence of frames, the requests that want no answer. Tied to the genesis like
+/// the request protocol's.
+pub fn push_protocol_name(genesis_hash: &Hash32) -> Result<StreamProtocol, WireError> {
+    StreamProtocol::try_from_owned(format!("/lichen/push/1/{}", genesis_hash.to_hex())).map_err(
+        |e| WireError::Protocol {
+            reason: e.to_string(),
+        },
+    )
+}
+
 /// What a peer asks of another.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -257,7 +268,10 @@ impl Response {
 
 /// Reads one frame: a `u32` big-endian length, then that many bytes (at most `max`; a larger
 /// length is refused before anything is allocated).
-async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+pub(super) async fn read_frame<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    max: usize,
+) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
     let len = u32::from_be_bytes(len) as usize;
@@ -286,15 +300,24 @@ async fn write_frame<T: AsyncWrite + Unpin + Send>(
             },
         ));
     }
-    let len =
-        u32::try_from(body.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // One write: a yamux stream sends a frame per write (each framed and encrypted again by
     // Noise), so the length and the body go out together.
     let mut frame = Vec::with_capacity(4 + body.len());
-    frame.extend_from_slice(&len.to_be_bytes());
-    frame.extend_from_slice(body);
+    append_frame(&mut frame, body);
     io.write_all(&frame).await?;
     io.close().await
+}
+
+/// Appends `body` as a frame (its length as a big-endian `u32`, then the body) to `out`. Bodies
+/// are bounded far below 4 GiB (`REQUEST_BYTES_MAX`, `RESPONSE_BYTES_MAX`) by their writers.
+pub(super) fn append_frame(out: &mut Vec<u8>, body: &[u8]) {
+    assert!(
+        body.len() <= RESPONSE_BYTES_MAX,
+        "frame of {} bytes",
+        body.len()
+    );
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(body);
 }
 
 fn invalid(e: WireError) -> io::Error {
@@ -310,7 +333,7 @@ pub struct WireCodec {
 }
 
 /// A frame's length prefix, in bytes.
-const FRAME_PREFIX_BYTES: u64 = 4;
+pub(super) const FRAME_PREFIX_BYTES: u64 = 4;
 
 impl libp2p::request_response::Codec for WireCodec {
     type Protocol = StreamProtocol;

@@ -2,7 +2,7 @@
 //! transactions other nodes forwarded (through the network) are checked here; the driver takes
 //! candidates out of the same pool when it builds a block.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::futures::Notified;
@@ -34,6 +34,8 @@ pub struct Admission {
     forward: Option<mpsc::Sender<Vec<u8>>>,
     /// Forwarded batches waiting for their signature checks (counted by the network).
     relay_backlog: AtomicUsize,
+    /// Forwarded batches checked since the node started.
+    relay_checked_total: AtomicU64,
 }
 
 impl Admission {
@@ -52,6 +54,7 @@ impl Admission {
             wake: Notify::new(),
             forward,
             relay_backlog: AtomicUsize::new(0),
+            relay_checked_total: AtomicU64::new(0),
         }
     }
 
@@ -165,8 +168,14 @@ impl Admission {
         self.relay_backlog.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A queued batch of forwarded transactions was checked.
+    /// Batches of forwarded transactions checked since the node started.
+    pub fn relay_checked_total(&self) -> u64 {
+        self.relay_checked_total.load(Ordering::Relaxed)
+    }
+
+    /// A queued batch of forwarded transactions was checked (or dropped unchecked).
     pub fn relay_checked(&self) {
+        self.relay_checked_total.fetch_add(1, Ordering::Relaxed);
         // Never below zero, whatever the order of the calls (a wrapped count would refuse
         // every client with a spurious 503).
         let _ = self

@@ -1,0 +1,205 @@
+//! Push streams: what one node tells another without wanting an answer (consensus messages,
+//! forwarded transactions, catch-up pushes) travels on one long-lived stream per ordered pair of
+//! peers, as a sequence of frames, instead of one request stream each. A request stream costs
+//! its opening, its protocol negotiation, its close and an `Ack` back (a dozen yamux and Noise
+//! frames, each a system call, and a timer), for every forwarded batch and every vote; a push
+//! costs the bytes of its frame, and the frames queued meanwhile leave in one write.
+//!
+//! Sending: one writer task per peer drains that peer's bounded outbox (`PUSH_OUTBOX_PER_PEER_MAX`
+//! messages), opening the stream when it has none; what cannot be written (the peer gone, the
+//! stream reset) is dropped, as a failed request was. Receiving: one reader task per peer (a
+//! newer stream from a peer replaces its older one) reads frames of at most `REQUEST_BYTES_MAX`,
+//! decodes them off the network task, and hands them over through its own bounded inbox, so a
+//! peer that sends faster than this node handles waits on its own stream (yamux's window) and
+//! never takes another peer's turn. A frame that is too large, undecodable, or a request that
+//! wants an answer (`SyncFrom`) ends the stream and counts against the peer.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::channel::mpsc as fmpsc;
+use futures::stream::SelectAll;
+use futures::{AsyncWriteExt, SinkExt};
+use libp2p::{PeerId, Stream, StreamProtocol};
+use prometheus_client::metrics::counter::Counter;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::wire::{self, FRAME_PREFIX_BYTES, REQUEST_BYTES_MAX, Request, WireError};
+
+/// Encoded messages waiting to be written to one peer, at most; more are dropped (and logged)
+/// until the writer catches up.
+pub const PUSH_OUTBOX_PER_PEER_MAX: usize = 1_024;
+/// Frames gathered into one write, at most.
+pub const PUSH_WRITE_FRAMES_MAX: usize = 64;
+/// Messages read from one peer and waiting for the network task, at most: the peer's reader
+/// waits (and with it the peer's stream) while its inbox is full.
+pub const PUSH_INBOX_PER_PEER_MAX: usize = 64;
+
+/// What a reader hands to the network task: a message, or why the peer's stream was ended.
+pub(super) type Pushed = (PeerId, Result<Request, String>);
+
+/// The network task's side of the push streams.
+pub(super) struct Pushes {
+    control: libp2p_stream::Control,
+    protocol: StreamProtocol,
+    outboxes: BTreeMap<PeerId, mpsc::Sender<Arc<Vec<u8>>>>,
+    readers: BTreeMap<PeerId, AbortHandle>,
+    /// Every reader's inbox, polled in turn.
+    pub(super) inboxes: SelectAll<fmpsc::Receiver<Pushed>>,
+    bytes_in: Counter,
+    bytes_out: Counter,
+}
+
+impl Pushes {
+    pub(super) fn new(
+        control: libp2p_stream::Control,
+        protocol: StreamProtocol,
+        bytes_in: Counter,
+        bytes_out: Counter,
+    ) -> Self {
+        Pushes {
+            control,
+            protocol,
+            outboxes: BTreeMap::new(),
+            readers: BTreeMap::new(),
+            inboxes: SelectAll::new(),
+            bytes_in,
+            bytes_out,
+        }
+    }
+
+    /// Where new streams from peers arrive (once; the network task polls it).
+    pub(super) fn incoming(&mut self) -> Result<libp2p_stream::IncomingStreams, WireError> {
+        self.control
+            .accept(self.protocol.clone())
+            .map_err(|e| WireError::Protocol {
+                reason: e.to_string(),
+            })
+    }
+
+    /// Queues `message` (a `Request`'s bytes, encoded once for all) for each of `peers`; a peer
+    /// whose outbox is full loses it (logged).
+    pub(super) fn send(&mut self, peers: impl IntoIterator<Item = PeerId>, message: Vec<u8>) {
+        if message.len() > REQUEST_BYTES_MAX {
+            tracing::warn!(bytes = message.len(), "push over the frame limit; not sent");
+            return;
+        }
+        let message = Arc::new(message);
+        for peer in peers {
+            let outbox = self.outboxes.entry(peer).or_insert_with(|| {
+                let (tx, rx) = mpsc::channel(PUSH_OUTBOX_PER_PEER_MAX);
+                tokio::spawn(write_to(
+                    self.control.clone(),
+                    peer,
+                    self.protocol.clone(),
+                    rx,
+                    self.bytes_out.clone(),
+                ));
+                tx
+            });
+            if outbox.try_send(message.clone()).is_err() {
+                tracing::debug!(%peer, "push outbox full; message dropped");
+            }
+        }
+    }
+
+    /// Forgets peers no longer wanted: their writers end once their outboxes are dropped, their
+    /// readers are stopped.
+    pub(super) fn retain(&mut self, keep: impl Fn(&PeerId) -> bool) {
+        self.outboxes.retain(|peer, _| keep(peer));
+        self.readers.retain(|peer, reader| {
+            let kept = keep(peer);
+            if !kept {
+                reader.abort();
+            }
+            kept
+        });
+    }
+
+    /// Starts reading a new stream from `peer`, in place of any older one.
+    pub(super) fn accept(&mut self, peer: PeerId, stream: Stream) {
+        let (tx, rx) = fmpsc::channel(PUSH_INBOX_PER_PEER_MAX);
+        let reader = tokio::spawn(read_from(peer, stream, tx, self.bytes_in.clone()));
+        if let Some(older) = self.readers.insert(peer, reader.abort_handle()) {
+            older.abort();
+        }
+        self.inboxes.push(rx);
+    }
+}
+
+/// Writes `peer`'s outbox to its push stream, opening one when there is none.
+async fn write_to(
+    mut control: libp2p_stream::Control,
+    peer: PeerId,
+    protocol: StreamProtocol,
+    mut outbox: mpsc::Receiver<Arc<Vec<u8>>>,
+    bytes_out: Counter,
+) {
+    let mut stream: Option<Stream> = None;
+    let mut frames = Vec::new();
+    while let Some(first) = outbox.recv().await {
+        frames.clear();
+        wire::append_frame(&mut frames, &first);
+        for _ in 1..PUSH_WRITE_FRAMES_MAX {
+            match outbox.try_recv() {
+                Ok(message) => wire::append_frame(&mut frames, &message),
+                Err(_) => break,
+            }
+        }
+        let open = match stream.as_mut() {
+            Some(open) => open,
+            None => match control.open_stream(peer, protocol.clone()).await {
+                Ok(opened) => stream.insert(opened),
+                Err(e) => {
+                    tracing::debug!(%peer, "push stream not opened, messages dropped: {e}");
+                    continue;
+                }
+            },
+        };
+        let written = async {
+            open.write_all(&frames).await?;
+            open.flush().await
+        }
+        .await;
+        match written {
+            Ok(()) => {
+                bytes_out.inc_by(frames.len() as u64);
+            }
+            Err(e) => {
+                tracing::debug!(%peer, "push stream broken, messages dropped: {e}");
+                stream = None;
+            }
+        }
+    }
+}
+
+/// Reads frames from `peer`'s stream until it ends or breaks the protocol.
+async fn read_from(
+    peer: PeerId,
+    mut stream: Stream,
+    mut inbox: fmpsc::Sender<Pushed>,
+    bytes_in: Counter,
+) {
+    loop {
+        let body = match wire::read_frame(&mut stream, REQUEST_BYTES_MAX).await {
+            Ok(body) => body,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                let _ = inbox.send((peer, Err(e.to_string()))).await;
+                return;
+            }
+            // The stream ended or the connection closed: nothing the peer did wrong.
+            Err(_) => return,
+        };
+        bytes_in.inc_by(FRAME_PREFIX_BYTES + body.len() as u64);
+        let pushed = match Request::from_bytes(&body) {
+            Ok(Request::SyncFrom { .. }) => Err("a sync request on a push stream".to_string()),
+            Ok(request) => Ok(request),
+            Err(e) => Err(e.to_string()),
+        };
+        let broken = pushed.is_err();
+        if inbox.send((peer, pushed)).await.is_err() || broken {
+            return;
+        }
+    }
+}

@@ -428,6 +428,38 @@ impl Decode for TxSignature {
     }
 }
 
+/// A signed transaction with its id, witness hash and encoded length, computed together. Only
+/// [`SignedTransaction::digested`] makes one, so the three always belong to the transaction it
+/// holds.
+#[derive(Clone, Copy, Debug)]
+pub struct DigestedTx<'a> {
+    tx: &'a SignedTransaction,
+    id: Hash32,
+    witness: Hash32,
+    len: usize,
+}
+
+impl<'a> DigestedTx<'a> {
+    pub fn tx(&self) -> &'a SignedTransaction {
+        self.tx
+    }
+
+    /// [`SignedTransaction::id`].
+    pub fn id(&self) -> Hash32 {
+        self.id
+    }
+
+    /// [`SignedTransaction::witness_hash`].
+    pub fn witness(&self) -> Hash32 {
+        self.witness
+    }
+
+    /// The length of the transaction's encoding.
+    pub fn encoded_len(&self) -> usize {
+        self.len
+    }
+}
+
 /// A transaction with its signatures, as submitted and as stored in blocks.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct SignedTransaction {
@@ -450,6 +482,23 @@ impl SignedTransaction {
     pub fn witness_hash_and_len(&self, suite: Suite) -> (Hash32, usize) {
         let bytes = self.to_bytes();
         (suite.hash(domain::TX_WITNESS, &[&bytes]), bytes.len())
+    }
+
+    /// The id, the witness hash and the encoded length, from one encoding: the body's encoding
+    /// is the first part of the signed transaction's, so both hashes read the same bytes.
+    pub fn digested(&self, suite: Suite) -> DigestedTx<'_> {
+        // Transient: room for a usual transaction at once, not grown from nothing.
+        let mut w = Writer::with_capacity(512);
+        self.tx.encode_to(&mut w);
+        let body_len = w.as_bytes().len();
+        w.seq(&self.signatures);
+        let bytes = w.into_bytes();
+        DigestedTx {
+            tx: self,
+            id: suite.hash(domain::TX, &[&bytes[..body_len]]),
+            witness: suite.hash(domain::TX_WITNESS, &[&bytes]),
+            len: bytes.len(),
+        }
     }
 
     /// Decodes a submitted transaction, refusing oversized input before parsing it.

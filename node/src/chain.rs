@@ -11,11 +11,12 @@ use lichen_contracts::block::{
     Block, BlockError, BlockHeader, CommitCertificate, HEADER_VERSION, Parent, check_executed,
     check_successor, tx_root,
 };
-use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::exec::{BlockExecution, BlockExecutor, VersionedState, execute_block_known};
 use lichen_contracts::genesis::Genesis;
-use lichen_contracts::ledger::{BlockContext, TxError, check_authority, verify_signatures_known};
+use lichen_contracts::ledger::{
+    BlockContext, TxError, VerifiedTx, check_authority, verify_digested_known,
+};
 use lichen_contracts::model::{ChainParams, Evidence, Licence, Observer, ValidatorSet};
 use lichen_contracts::presentation::{
     Certified, EvidenceReceipt, Presentation, SetChange, TrustAnchor,
@@ -269,15 +270,11 @@ impl Chain {
 
     /// What the rules would refuse `tx` for as to who signed it ([`TxError::is_unauthorised`]),
     /// checked against the committed state as the next block would (`check_authority`: the
-    /// rules up to their checks of who signed; nothing is written); `None` if nothing. Other refusals pass here: they may depend on transactions still pending (a
-    /// revocation of a licence issued a moment ago), and the block builder leaves such
-    /// transactions out.
-    pub fn authority_refusal(&self, tx: &SignedTransaction) -> Result<Option<TxError>, NodeError> {
+    /// rules up to their checks of who signed; nothing is written); `None` if nothing. Other
+    /// refusals pass here: they may depend on transactions still pending (a revocation of a
+    /// licence issued a moment ago), and the block builder leaves such transactions out.
+    pub fn authority_refusal(&self, tx: VerifiedTx<'_>) -> Result<Option<TxError>, NodeError> {
         let suite = self.suite;
-        let verified = match verify_signatures_known(suite, tx, &|w| self.was_verified(w)) {
-            Ok(v) => v,
-            Err(e) => return Ok(Some(e)),
-        };
         let tip = self.tip()?;
         let previous = self.tip_header()?;
         let ctx = BlockContext {
@@ -285,7 +282,7 @@ impl Chain {
             time_ms: previous.time_ms + 1,
         };
         let base = self.state_at(tip.height);
-        match check_authority(suite, &base, verified, &ctx) {
+        match check_authority(suite, &base, tx, &ctx) {
             Err(e) if e.is_internal() => Err(NodeError::from(e)),
             Err(e) if e.is_unauthorised() => Ok(Some(e)),
             _ => Ok(None),
@@ -325,14 +322,15 @@ impl Chain {
             {
                 break;
             }
-            let size = tx.to_bytes().len();
+            let digested = tx.digested(suite);
+            let size = digested.encoded_len();
             if bytes + size > params.block_bytes_max as usize {
                 break;
             }
-            let verified = match verify_signatures_known(suite, tx, &|w| self.was_verified(w)) {
+            let verified = match verify_digested_known(suite, digested, &|w| self.was_verified(w)) {
                 Ok(v) => v,
                 Err(e) => {
-                    refused.push((tx.id(suite), e));
+                    refused.push((digested.id(), e));
                     continue;
                 }
             };

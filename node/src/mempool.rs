@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::CodecError;
-use lichen_contracts::ledger::{TxError, verify_signatures};
+use lichen_contracts::ledger::TxError;
 use lichen_contracts::replay::expiry_window;
 use lichen_contracts::tx::{SignedTransaction, TX_BYTES_MAX};
 
@@ -148,15 +148,17 @@ impl Mempool {
         self.by_id.contains_key(id)
     }
 
-    /// Decodes and checks `bytes` without touching the pool (run it outside the pool's lock:
-    /// signature checks are the expensive part).
+    /// Decodes and checks `bytes` without touching the pool: [`Mempool::screen`], then the
+    /// signature check, as admission runs them (with its lookups between).
+    #[cfg(test)]
     pub fn check(ctx: &AdmitContext<'_>, bytes: &[u8]) -> Result<SignedTransaction, AdmitError> {
         let tx = Self::screen(ctx, bytes)?;
-        verify_signatures(ctx.suite, &tx).map_err(AdmitError::Signature)?;
+        lichen_contracts::ledger::verify_signatures(ctx.suite, &tx)
+            .map_err(AdmitError::Signature)?;
         Ok(tx)
     }
 
-    /// [`Mempool::check`] without the signature check: decoding, the chain and the expiry window,
+    /// The checks before the signature check: decoding, the chain and the expiry window,
     /// which cost a few microseconds against a signature check's tens (Ed25519) or hundreds (SM2).
     pub fn screen(ctx: &AdmitContext<'_>, bytes: &[u8]) -> Result<SignedTransaction, AdmitError> {
         let tx = SignedTransaction::from_wire(bytes).map_err(|e| match e {
@@ -193,16 +195,21 @@ impl Mempool {
         Ok(tx)
     }
 
-    /// Adds a checked transaction. A transaction already waiting is not added twice.
-    pub fn insert(&mut self, suite: Suite, tx: SignedTransaction) -> Result<Admitted, AdmitError> {
-        let id = tx.id(suite);
+    /// Adds a checked transaction, given with its id and encoded length as admission computed
+    /// them (each a hash or an encoding of the transaction, not done twice). A transaction
+    /// already waiting is not added twice.
+    pub fn insert(
+        &mut self,
+        id: Hash32,
+        tx: SignedTransaction,
+        bytes: usize,
+    ) -> Result<Admitted, AdmitError> {
         if self.by_id.contains_key(&id) {
             return Ok(Admitted {
                 id,
                 duplicate: true,
             });
         }
-        let bytes = tx.to_bytes().len();
         let who = sender(&tx);
         let (txs, sender_bytes) = self.room_for(&who, bytes)?;
         self.by_sender.insert(who, (txs + 1, sender_bytes + bytes));
@@ -316,6 +323,16 @@ mod tests {
         evidence_tx_by(chain, label, "court-1")
     }
 
+    /// Inserts `tx` with its id and length, as admission does.
+    fn put(
+        pool: &mut Mempool,
+        suite: Suite,
+        tx: SignedTransaction,
+    ) -> Result<Admitted, AdmitError> {
+        let bytes = tx.to_bytes().len();
+        pool.insert(tx.id(suite), tx, bytes)
+    }
+
     /// An anchor signed by `signer`'s key (the pool checks signatures, not authority).
     fn evidence_tx_by(chain: &mut TestChain, label: &str, signer: &str) -> SignedTransaction {
         let hash = chain.suite.digest(label.as_bytes());
@@ -346,7 +363,7 @@ mod tests {
         let mut pool = Mempool::new(Limits::default());
         for tx in [&a, &b, &a] {
             let checked = Mempool::check(&ctx(&chain), &tx.to_bytes()).unwrap();
-            pool.insert(chain.suite, checked).unwrap();
+            put(&mut pool, chain.suite, checked).unwrap();
         }
         assert_eq!(pool.len(), 2);
         assert_eq!(pool.candidates(10), vec![a.clone(), b.clone()]);
@@ -411,19 +428,23 @@ mod tests {
         });
         // Four senders, one each (a sender's share is a quarter of the pool).
         for signer in ["court-1", "agency-a", "agency-b", "council-0"] {
-            pool.insert(chain.suite, evidence_tx_by(&mut chain, signer, signer))
-                .unwrap();
+            put(
+                &mut pool,
+                chain.suite,
+                evidence_tx_by(&mut chain, signer, signer),
+            )
+            .unwrap();
         }
         let fifth = evidence_tx_by(&mut chain, "5", "council-1");
         assert!(matches!(
-            pool.insert(chain.suite, fifth.clone()),
+            put(&mut pool, chain.suite, fifth.clone()),
             Err(AdmitError::Full { txs: 4, .. })
         ));
         let expiry = fifth.tx.expires_at_height;
         assert_eq!(pool.expire(expiry + 1).len(), 4);
         assert!(pool.is_empty());
         assert_eq!(pool.bytes(), 0);
-        pool.insert(chain.suite, fifth).unwrap();
+        put(&mut pool, chain.suite, fifth).unwrap();
         assert_eq!(pool.len(), 1);
     }
 
@@ -438,21 +459,22 @@ mod tests {
             .map(|i| evidence_tx(&mut chain, &format!("mine {i}")))
             .collect();
         for tx in &mine[..2] {
-            pool.insert(chain.suite, tx.clone()).unwrap();
+            put(&mut pool, chain.suite, tx.clone()).unwrap();
         }
         assert!(matches!(
-            pool.insert(chain.suite, mine[2].clone()),
+            put(&mut pool, chain.suite, mine[2].clone()),
             Err(AdmitError::SenderFull { txs: 2, .. })
         ));
         // Another sender is not held up by it...
-        pool.insert(
+        put(
+            &mut pool,
             chain.suite,
             evidence_tx_by(&mut chain, "theirs", "agency-a"),
         )
         .unwrap();
         // ...and one of the sender's own leaving (committed) makes room for its next.
         pool.remove([mine[0].id(chain.suite)]);
-        pool.insert(chain.suite, mine[2].clone()).unwrap();
+        put(&mut pool, chain.suite, mine[2].clone()).unwrap();
         assert_eq!(pool.len(), 3);
     }
 }

@@ -21,7 +21,7 @@ use crate::error::{CryptoError, StorageError};
 use crate::model::ChainConfig;
 use crate::replay::{ReplayLookup, expiry_window};
 use crate::state::{StateKey, StateView, StateViewExt};
-use crate::tx::{SignedTransaction, TX_SIGNATURES_MAX, TxSignature};
+use crate::tx::{DigestedTx, SignedTransaction, TX_SIGNATURES_MAX, TxSignature};
 
 pub use crate::error::TxError;
 pub use events::{Event, TxOutcome};
@@ -36,7 +36,7 @@ pub struct BlockContext {
 }
 
 /// A transaction whose signatures have been checked against its id. Only
-/// [`verify_signatures`] makes one, so [`apply_tx`] cannot be handed an unchecked transaction.
+/// [`verify_signatures`] and its variants make one, so [`apply_tx`] cannot be handed an unchecked transaction.
 #[derive(Clone, Copy, Debug)]
 pub struct VerifiedTx<'a> {
     tx: &'a SignedTransaction,
@@ -56,8 +56,21 @@ impl<'a> VerifiedTx<'a> {
 /// Stateless checks: signature count, distinct signers, the suite's algorithm, and every
 /// signature over the transaction id.
 pub fn verify_signatures(suite: Suite, tx: &SignedTransaction) -> Result<VerifiedTx<'_>, TxError> {
+    verify_signatures_of(suite, tx, tx.id(suite))
+}
+
+/// [`verify_signatures`] for a transaction whose id is already computed.
+pub fn verify_digested<'a>(suite: Suite, tx: DigestedTx<'a>) -> Result<VerifiedTx<'a>, TxError> {
+    verify_signatures_of(suite, tx.tx(), tx.id())
+}
+
+/// The checks of [`verify_signatures`] over `id`, which is `tx`'s (the callers above make sure).
+fn verify_signatures_of(
+    suite: Suite,
+    tx: &SignedTransaction,
+    id: Hash32,
+) -> Result<VerifiedTx<'_>, TxError> {
     check_signers(suite, &tx.signatures)?;
-    let id = tx.id(suite);
     let items: Vec<(&PublicKey, &[u8], &crate::crypto::Signature)> = tx
         .signatures
         .iter()
@@ -79,14 +92,23 @@ pub fn verify_signatures_known<'a>(
     tx: &'a SignedTransaction,
     already_verified: &dyn Fn(&Hash32) -> bool,
 ) -> Result<VerifiedTx<'a>, TxError> {
-    if already_verified(&tx.witness_hash(suite)) {
-        check_signers(suite, &tx.signatures)?;
+    verify_digested_known(suite, tx.digested(suite), already_verified)
+}
+
+/// [`verify_signatures_known`] for a transaction whose digests are already computed.
+pub fn verify_digested_known<'a>(
+    suite: Suite,
+    tx: DigestedTx<'a>,
+    already_verified: &dyn Fn(&Hash32) -> bool,
+) -> Result<VerifiedTx<'a>, TxError> {
+    if already_verified(&tx.witness()) {
+        check_signers(suite, &tx.tx().signatures)?;
         return Ok(VerifiedTx {
-            tx,
-            id: tx.id(suite),
+            tx: tx.tx(),
+            id: tx.id(),
         });
     }
-    verify_signatures(suite, tx)
+    verify_digested(suite, tx)
 }
 
 fn check_signers(suite: Suite, sigs: &[TxSignature]) -> Result<(), TxError> {

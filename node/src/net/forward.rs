@@ -57,6 +57,21 @@ impl Network {
         }
     }
 
+    /// The attack harness's hostile request, sent the way the protocol carries its kind: a
+    /// `SyncFrom` as a request (its answer is ignored), anything else on the push streams.
+    pub(super) fn send_raw(&mut self, request: Request) {
+        if matches!(request, Request::SyncFrom { .. }) {
+            for peer in self.membership.other_validators(&self.me) {
+                self.swarm
+                    .behaviour_mut()
+                    .wire
+                    .send_request(&peer, request.clone());
+            }
+        } else {
+            self.send_to_other_validators(&request);
+        }
+    }
+
     /// Queues a batch `peer` forwarded for the relay worker (dropped if its queue is full, or
     /// holds `RELAY_BATCHES_PER_PEER_MAX` of this peer's already).
     pub(super) fn queue_relayed(&mut self, peer: PeerId, txs: Vec<Vec<u8>>) {

@@ -160,7 +160,7 @@ pub struct NetworkHandle {
     /// The addresses actually listened on (ports resolved).
     pub listen_addrs: Vec<Multiaddr>,
     /// Requests sent as this node to the other validators exactly as given (at most
-    /// `RAW_QUEUE_MAX` waiting): how the attack harness (`node/benches/attack.rs`) makes one
+    /// `RAW_QUEUE_MAX` waiting; a `SyncFrom` as a request, the rest on push streams): how the attack harness (`node/benches/attack.rs`) makes one
     /// validator hostile while it keeps running honestly. Only with the `attack` feature, which
     /// no release build enables.
     #[cfg(feature = "attack")]

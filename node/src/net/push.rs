@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::channel::mpsc as fmpsc;
 use futures::stream::SelectAll;
@@ -30,6 +31,10 @@ use super::wire::{self, FRAME_PREFIX_BYTES, REQUEST_BYTES_MAX, Request, WireErro
 /// Encoded messages waiting to be written to one peer, at most; more are dropped (and logged)
 /// until the writer catches up.
 pub const PUSH_OUTBOX_PER_PEER_MAX: usize = 1_024;
+/// Bytes of those messages, at most (a message alone in the outbox is taken whatever its size,
+/// up to a frame's limit): a peer that stops reading holds at most this much of this node's
+/// memory.
+pub const PUSH_OUTBOX_BYTES_PER_PEER_MAX: usize = 64 * 1024 * 1024;
 /// Frames gathered into one write, at most.
 pub const PUSH_WRITE_FRAMES_MAX: usize = 64;
 /// Messages read from one peer and waiting for the network task, at most: the peer's reader
@@ -39,11 +44,17 @@ pub const PUSH_INBOX_PER_PEER_MAX: usize = 64;
 /// What a reader hands to the network task: a message, or why the peer's stream was ended.
 pub(super) type Pushed = (PeerId, Result<Request, String>);
 
+/// One peer's queue of messages to write, and their bytes (shared with its writer).
+struct Outbox {
+    messages: mpsc::Sender<Arc<Vec<u8>>>,
+    bytes: Arc<AtomicUsize>,
+}
+
 /// The network task's side of the push streams.
 pub(super) struct Pushes {
     control: libp2p_stream::Control,
     protocol: StreamProtocol,
-    outboxes: BTreeMap<PeerId, mpsc::Sender<Arc<Vec<u8>>>>,
+    outboxes: BTreeMap<PeerId, Outbox>,
     readers: BTreeMap<PeerId, AbortHandle>,
     /// Every reader's inbox, polled in turn.
     pub(super) inboxes: SelectAll<fmpsc::Receiver<Pushed>>,
@@ -89,16 +100,29 @@ impl Pushes {
         for peer in peers {
             let outbox = self.outboxes.entry(peer).or_insert_with(|| {
                 let (tx, rx) = mpsc::channel(PUSH_OUTBOX_PER_PEER_MAX);
+                let bytes = Arc::new(AtomicUsize::new(0));
                 tokio::spawn(write_to(
                     self.control.clone(),
                     peer,
                     self.protocol.clone(),
                     rx,
+                    bytes.clone(),
                     self.bytes_out.clone(),
                 ));
-                tx
+                Outbox {
+                    messages: tx,
+                    bytes,
+                }
             });
-            if outbox.try_send(message.clone()).is_err() {
+            let queued = outbox.bytes.load(Ordering::Relaxed);
+            if queued > 0 && queued + message.len() > PUSH_OUTBOX_BYTES_PER_PEER_MAX {
+                tracing::debug!(%peer, queued, "push outbox over its bytes; message dropped");
+                continue;
+            }
+            // Counted before it is queued: the writer may take it (and count it off) at once.
+            outbox.bytes.fetch_add(message.len(), Ordering::Relaxed);
+            if outbox.messages.try_send(message.clone()).is_err() {
+                outbox.bytes.fetch_sub(message.len(), Ordering::Relaxed);
                 tracing::debug!(%peer, "push outbox full; message dropped");
             }
         }
@@ -134,19 +158,25 @@ async fn write_to(
     peer: PeerId,
     protocol: StreamProtocol,
     mut outbox: mpsc::Receiver<Arc<Vec<u8>>>,
+    queued_bytes: Arc<AtomicUsize>,
     bytes_out: Counter,
 ) {
     let mut stream: Option<Stream> = None;
     let mut frames = Vec::new();
     while let Some(first) = outbox.recv().await {
         frames.clear();
+        let mut taken = first.len();
         wire::append_frame(&mut frames, &first);
         for _ in 1..PUSH_WRITE_FRAMES_MAX {
             match outbox.try_recv() {
-                Ok(message) => wire::append_frame(&mut frames, &message),
+                Ok(message) => {
+                    taken += message.len();
+                    wire::append_frame(&mut frames, &message);
+                }
                 Err(_) => break,
             }
         }
+        queued_bytes.fetch_sub(taken, Ordering::Relaxed);
         let open = match stream.as_mut() {
             Some(open) => open,
             None => match control.open_stream(peer, protocol.clone()).await {

@@ -38,7 +38,7 @@ impl Network {
                     if !self.forward_pending.is_empty() => self.forward_batch(),
                 Some(done) = self.done_rx.recv() => self.on_done(done),
                 Some((peer, reason)) = self.penalty_rx.recv() => self.penalise(peer, &reason),
-                Some(request) = self.raw_rx.recv() => self.send_to_other_validators(&request),
+                Some(request) = self.raw_rx.recv() => self.send_raw(request),
                 Some((peer, stream)) = self.incoming.next() => self.pushes.accept(peer, stream),
                 Some((peer, pushed)) = self.pushes.inboxes.next() => match pushed {
                     Ok(request) => self.on_push(peer, request),

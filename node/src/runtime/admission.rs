@@ -12,7 +12,7 @@ use super::finality::{Finality, TxFate};
 use crate::chain::Chain;
 use crate::error::NodeError;
 use crate::mempool::{AdmitContext, AdmitError, Admitted, Mempool};
-use lichen_contracts::ledger::verify_signatures;
+use lichen_contracts::ledger::verify_digested;
 
 /// Batches of transactions other nodes forwarded, still waiting for their signature checks, at
 /// which this node stops admitting from clients (503 `overloaded`). Every validator checks every
@@ -120,16 +120,19 @@ impl Admission {
         // the signature check after them: a client or peer that floods a full pool or replays
         // committed transactions costs no signature checks.
         let tx = Mempool::screen(&ctx, bytes)?;
-        let id = tx.id(chain.suite());
+        // The id and the witness hash from one encoding (the node hashes each transaction in
+        // several places; here it is done once).
+        let digested = tx.digested(chain.suite());
+        let id = digested.id();
         if chain.tx_location(&id)?.is_some() {
             return Err(AdmitError::AlreadyCommitted { id }.into());
         }
         self.mempool()?.precheck(&id, &tx, bytes.len())?;
-        verify_signatures(chain.suite(), &tx).map_err(AdmitError::Signature)?;
-        chain.note_verified(tx.witness_hash(chain.suite()));
+        let verified = verify_digested(chain.suite(), digested).map_err(AdmitError::Signature)?;
+        chain.note_verified(digested.witness());
         // Nobody may fill the pool with transactions no registered entity may send (say,
         // self-signed anchors from fresh keys): refused here, not left for the block builder.
-        if let Some(refusal) = chain.authority_refusal(&tx)? {
+        if let Some(refusal) = chain.authority_refusal(verified)? {
             return Err(AdmitError::Unauthorised(refusal).into());
         }
         let receiver = if watch {
@@ -140,7 +143,7 @@ impl Admission {
         // A resubmission (e.g. a proposal with more approvals: same id, more signatures) gets a
         // fresh fate.
         self.finality.forget_refusal(&id);
-        let admitted = self.mempool()?.insert(chain.suite(), tx)?;
+        let admitted = self.mempool()?.insert(id, tx, bytes.len())?;
         self.wake.notify_one();
         Ok((admitted, receiver))
     }

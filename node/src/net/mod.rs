@@ -1,10 +1,11 @@
-//! The validator network: libp2p over TCP with Noise and Yamux, one request-response protocol
-//! (see `wire`), and an allow-list built from chain state, so only the chain's validators and
+//! The validator network: libp2p over TCP with Noise and Yamux, a request-response protocol for
+//! block sync and push streams for everything that wants no answer (see `wire`, `push`), and an
+//! allow-list built from chain state, so only the chain's validators and
 //! observers can connect at all (and, while a node reaches none of the validators it knows, the
 //! peers its operator configured: see `Network::update_fallback`).
 //!
 //! One task owns the swarm. It carries consensus messages from the runtime to the validators
-//! (directly, one request each), hands what peers send to the runtime as `Inbound` inputs,
+//! (directly, on each one's push stream), hands what peers send to the runtime as `Inbound` inputs,
 //! forwards admitted transactions to the validators, serves and requests block sync, redials
 //! configured peers with backoff, and scores down, disconnects and bans peers that send invalid
 //! messages. Storage reads for sync answers and signature checks of relayed transactions run off
@@ -12,8 +13,8 @@
 //!
 //! Rooms: `outbox` (the runtime's side: commands), `swarm` (the event loop, membership, scoring),
 //! `sync` (asking for and answering with committed blocks, catch-up pushes), `forward`
-//! (transactions to and from other validators), `handshakes` (incoming handshakes per IP
-//! address); `peers` and `wire` are pure.
+//! (transactions to and from other validators), `push` (the long-lived streams, their writers
+//! and readers), `handshakes` (incoming handshakes per IP address); `peers` and `wire` are pure.
 
 mod fair;
 mod forward;

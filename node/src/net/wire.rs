@@ -1,5 +1,6 @@
-//! The peer-to-peer wire protocol: what validators and observers say to each other over one
-//! libp2p request-response protocol, and its length-prefixed framing. Nothing here is hashed or
+//! The peer-to-peer wire protocol: what validators and observers say to each other (a sync
+//! request and its answer over libp2p request-response; the rest as frames on push streams, see
+//! `push`), and its length-prefixed framing. Nothing here is hashed or
 //! signed (consensus messages, blocks and certificates carry their own signatures); the exact
 //! bytes are in PROTOCOL.md, "Network protocol".
 
@@ -61,7 +62,8 @@ pub fn push_protocol_name(genesis_hash: &Hash32) -> Result<StreamProtocol, WireE
     )
 }
 
-/// What a peer asks of another.
+/// What a peer sends another: a `SyncFrom` as a request; the others, which want no answer, on
+/// its push stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     /// A consensus message (its `Message::to_bytes` form), signed by the sending validator.
@@ -79,7 +81,8 @@ pub enum Request {
 /// The answer to a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {
-    /// Received (nothing is promised about what the receiver makes of it).
+    /// The answer to a request that should not have been one (a push message sent as a
+    /// request: the sender is penalised).
     Ack,
     /// The committed blocks asked for, in height order; empty if the peer has none from there.
     Blocks(Vec<CertifiedBlock>),

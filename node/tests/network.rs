@@ -16,7 +16,7 @@ use lichen_contracts::model::Observer;
 use lichen_contracts::testkit::TestChain;
 use lichen_node::net::NetworkOptions;
 use lichen_node::net::peers::{BAN_THRESHOLD_POINTS, PENALTY_INVALID_POINTS};
-use lichen_node::net::wire::{self, Request, Response, WireCodec};
+use lichen_node::net::wire::{self, PushLane, Request, Response, WireCodec};
 use lichen_node::service::{DataDir, NodeOptions, RunningNode, start};
 
 /// A peer speaking both of the node's protocols: requests, and push streams.
@@ -116,9 +116,14 @@ async fn ask(
     }
 }
 
-/// Opens a push stream to `peer` (driving the client meanwhile), at most 10 s.
-async fn open_push(client: &mut Client, peer: PeerId, genesis_hash: &Hash32) -> libp2p::Stream {
-    let protocol = wire::push_protocol_name(genesis_hash).unwrap();
+/// Opens a push stream of `lane` to `peer` (driving the client meanwhile), at most 10 s.
+async fn open_push(
+    client: &mut Client,
+    peer: PeerId,
+    genesis_hash: &Hash32,
+    lane: PushLane,
+) -> libp2p::Stream {
+    let protocol = wire::push_protocol_name(genesis_hash, lane).unwrap();
     let mut control = client.behaviour().push.new_control();
     let open = control.open_stream(peer, protocol);
     tokio::pin!(open);
@@ -281,7 +286,7 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
     // them), let alone undecodable ones. Each costs it points; at the threshold it is
     // disconnected.
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
-    let mut stream = open_push(&mut c, peer, &genesis_hash).await;
+    let mut stream = open_push(&mut c, peer, &genesis_hash, PushLane::Consensus).await;
     for i in 0..hits {
         let junk = if i % 2 == 0 {
             Request::Consensus(vec![0xff; 40])
@@ -307,8 +312,7 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
 
 /// Each way of breaking the push protocol ends the stream and costs the peer: a frame over the
 /// limit (refused by its length, before anything is read), bytes that decode to no message, a
-/// sync request pushed (it wants an answer), and the other way round, a message that wants no
-/// answer sent as a request.
+/// sync request pushed (it wants an answer), and a message on the other lane's stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_breaking_the_push_protocol_is_banned() {
     let me = identity::Keypair::generate_ed25519();
@@ -319,19 +323,21 @@ async fn a_peer_breaking_the_push_protocol_is_banned() {
     let peer = node.network.as_ref().unwrap().peer_id;
     c.dial(node_address(&node)).unwrap();
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
+    assert_eq!(hits, 4, "one hit of each kind below bans");
     for i in 0..hits {
-        match i % 4 {
+        match i {
             0 => {
-                let mut stream = open_push(&mut c, peer, &genesis_hash).await;
+                let mut stream = open_push(&mut c, peer, &genesis_hash, PushLane::Consensus).await;
                 let over = (wire::REQUEST_BYTES_MAX as u32 + 1).to_be_bytes();
                 write_raw(&mut stream, &over).await;
             }
             1 => {
-                let mut stream = open_push(&mut c, peer, &genesis_hash).await;
+                let mut stream =
+                    open_push(&mut c, peer, &genesis_hash, PushLane::Transactions).await;
                 write_raw(&mut stream, &[0, 0, 0, 2, 99, 0]).await;
             }
             2 => {
-                let mut stream = open_push(&mut c, peer, &genesis_hash).await;
+                let mut stream = open_push(&mut c, peer, &genesis_hash, PushLane::Consensus).await;
                 let sync = Request::SyncFrom {
                     from_height: 1,
                     blocks_max: 1,
@@ -339,8 +345,9 @@ async fn a_peer_breaking_the_push_protocol_is_banned() {
                 push(&mut stream, &sync).await;
             }
             _ => {
-                // Answered `Ack`, unless this is the hit that bans.
-                let _ = ask(&mut c, peer, Request::Transactions(vec![])).await;
+                // A batch of transactions on the consensus lane.
+                let mut stream = open_push(&mut c, peer, &genesis_hash, PushLane::Consensus).await;
+                push(&mut stream, &Request::Transactions(vec![])).await;
             }
         }
         // One stream at a time: a newer stream replaces the older (and its penalty) unread.
@@ -350,6 +357,27 @@ async fn a_peer_breaking_the_push_protocol_is_banned() {
         }
     }
     wait_disconnected(&mut c, peer, &format!("{hits} broken pushes")).await;
+    node.stop().await.unwrap();
+}
+
+/// The other way round: a message that wants no answer, sent as a request, is answered `Ack`
+/// and costs the sender, up to the ban.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_message_sent_as_a_request_is_banned() {
+    let me = identity::Keypair::generate_ed25519();
+    let (node, _chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
+    wait_height(&node, 1).await;
+    let mut c = client(me, &node.chain.genesis().hash());
+    let peer = node.network.as_ref().unwrap().peer_id;
+    c.dial(node_address(&node)).unwrap();
+    let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
+    let first = ask(&mut c, peer, Request::Transactions(vec![])).await;
+    assert!(matches!(first, Ok(Response::Ack)), "{first:?}");
+    for _ in 1..hits {
+        // Answered `Ack`, unless this is the hit that bans.
+        let _ = ask(&mut c, peer, Request::Transactions(vec![])).await;
+    }
+    wait_disconnected(&mut c, peer, &format!("{hits} push messages as requests")).await;
     node.stop().await.unwrap();
 }
 
@@ -464,7 +492,7 @@ async fn forwarded_transactions_refused_by_the_rules_cost_nothing_bad_signatures
     let mut c = client(me, &genesis_hash);
     let peer = node.network.as_ref().unwrap().peer_id;
     c.dial(node_address(&node)).unwrap();
-    let mut stream = open_push(&mut c, peer, &genesis_hash).await;
+    let mut stream = open_push(&mut c, peer, &genesis_hash, PushLane::Transactions).await;
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS) as u64;
     // One batch at a time, each pushed once the one before was checked (a peer's share of the
     // relay queue is small: a burst would be partly dropped unchecked).

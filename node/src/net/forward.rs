@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use libp2p::PeerId;
 use tokio::sync::mpsc;
 
-use super::wire::{self, Request};
+use super::wire::{self, PushLane, Request};
 use super::{FORWARD_INTERVAL_MIN_MS, Network, RELAY_BATCHES_PER_PEER_MAX};
 use crate::mempool::AdmitError;
 use crate::runtime::{Admission, SubmitError};
@@ -52,8 +52,11 @@ impl Network {
             .into_iter()
             .filter(|peer| self.book.is_connected(peer))
             .collect();
+        let Some(lane) = PushLane::of(request) else {
+            return; // a request, not a push: see `send_raw`
+        };
         if !peers.is_empty() {
-            self.pushes.send(peers, request.to_bytes());
+            self.pushes.send(peers, lane, request.to_bytes());
         }
     }
 

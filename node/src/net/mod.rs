@@ -54,9 +54,9 @@ pub const COMMANDS_MAX: usize = 4_096;
 pub const FORWARD_QUEUE_MAX: usize = 8_192;
 /// Batches of forwarded transactions leave a node at most once per this period: under load a
 /// transaction admitted sooner after the last batch waits for the next, with the others that
-/// arrive meanwhile (each batch costs every other validator a request stream; one a
-/// transaction took a fifth of a loaded cluster's CPU in libp2p); at light load one leaves at
-/// once.
+/// arrive meanwhile (each batch costs every other validator a frame to read, decode and queue
+/// for checks; when a batch was a request stream, one a transaction took a fifth of a loaded
+/// cluster's CPU in libp2p); at light load one leaves at once.
 pub const FORWARD_INTERVAL_MIN_MS: u64 = 10;
 /// Batches of relayed transactions waiting for their signature checks, at most.
 pub const RELAY_BATCHES_MAX: usize = 64;
@@ -202,11 +202,15 @@ pub async fn start(
     let p2p_bytes = &status.metrics().p2p_bytes;
     let bytes_in = p2p_bytes.get_or_create(&[("direction", "in")]).clone();
     let bytes_out = p2p_bytes.get_or_create(&[("direction", "out")]).clone();
-    let push_protocol = wire::push_protocol_name(&chain.genesis().hash()).map_err(net_error)?;
+    let genesis_hash = chain.genesis().hash();
+    let push_protocols = [
+        wire::push_protocol_name(&genesis_hash, wire::PushLane::Consensus).map_err(net_error)?,
+        wire::push_protocol_name(&genesis_hash, wire::PushLane::Transactions).map_err(net_error)?,
+    ];
     let push = libp2p_stream::Behaviour::new();
     let mut pushes = push::Pushes::new(
         push.new_control(),
-        push_protocol,
+        push_protocols,
         bytes_in.clone(),
         bytes_out.clone(),
     );
@@ -383,8 +387,8 @@ struct Network {
     raw_rx: mpsc::Receiver<wire::Request>,
     /// The push streams to and from peers (messages that want no answer).
     pushes: push::Pushes,
-    /// New push streams from peers.
-    incoming: libp2p_stream::IncomingStreams,
+    /// New push streams from peers, with their lanes.
+    incoming: push::Incoming,
     /// The one sync request under way: its id, the peer and the first height asked for.
     sync_in_flight: Option<(OutboundRequestId, PeerId, u64)>,
     next_sync_poll_ms: u64,

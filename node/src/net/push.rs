@@ -1,34 +1,36 @@
 //! Push streams: what one node tells another without wanting an answer (consensus messages,
-//! forwarded transactions, catch-up pushes) travels on one long-lived stream per ordered pair of
-//! peers, as a sequence of frames, instead of one request stream each. A request stream costs
+//! forwarded transactions, catch-up pushes) travels on long-lived streams, two per ordered pair
+//! of peers (one per [`PushLane`]: consensus messages never wait behind forwarded transactions),
+//! as a sequence of frames, instead of one request stream each. A request stream costs
 //! its opening, its protocol negotiation, its close and an `Ack` back (a dozen yamux and Noise
 //! frames, each a system call, and a timer), for every forwarded batch and every vote; a push
 //! costs the bytes of its frame, and the frames queued meanwhile leave in one write.
 //!
-//! Sending: one writer task per peer drains that peer's bounded outbox (`PUSH_OUTBOX_PER_PEER_MAX`
-//! messages), opening the stream when it has none; what cannot be written (the peer gone, the
-//! stream reset) is dropped, as a failed request was. Receiving: one reader task per peer (a
-//! newer stream from a peer replaces its older one) reads frames of at most `REQUEST_BYTES_MAX`,
-//! decodes them off the network task, and hands them over through its own bounded inbox, so a
-//! peer that sends faster than this node handles waits on its own stream (yamux's window) and
-//! never takes another peer's turn. A frame that is too large, undecodable, or a request that
-//! wants an answer (`SyncFrom`) ends the stream and counts against the peer.
+//! Sending: one writer task per peer and lane drains its bounded outbox
+//! (`PUSH_OUTBOX_PER_PEER_MAX` messages, `PUSH_OUTBOX_BYTES_PER_PEER_MAX` bytes), opening the
+//! stream when it has none; what cannot be written (the peer gone, the stream reset) is dropped,
+//! as a failed request was. Receiving: one reader task per peer and lane (a newer stream replaces
+//! the older) reads frames of at most `REQUEST_BYTES_MAX`, decodes them off the network task, and
+//! hands them over through its own bounded inbox, so a peer that sends faster than this node
+//! handles waits on its own stream (yamux's window) and never takes another peer's turn. A frame
+//! that is too large, undecodable, a request that wants an answer (`SyncFrom`) or a message of
+//! the other lane ends the stream and counts against the peer.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::channel::mpsc as fmpsc;
-use futures::stream::SelectAll;
-use futures::{AsyncWriteExt, SinkExt};
+use futures::stream::{BoxStream, SelectAll};
+use futures::{AsyncWriteExt, SinkExt, StreamExt};
 use libp2p::{PeerId, Stream, StreamProtocol};
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::wire::{self, FRAME_PREFIX_BYTES, REQUEST_BYTES_MAX, Request, WireError};
+use super::wire::{self, FRAME_PREFIX_BYTES, PushLane, REQUEST_BYTES_MAX, Request, WireError};
 
-/// Encoded messages waiting to be written to one peer, at most; more are dropped (and logged)
+/// Encoded messages waiting to be written to one peer on one lane, at most; more are dropped (and logged)
 /// until the writer catches up.
 pub const PUSH_OUTBOX_PER_PEER_MAX: usize = 1_024;
 /// Bytes of those messages, at most (a message alone in the outbox is taken whatever its size,
@@ -37,7 +39,7 @@ pub const PUSH_OUTBOX_PER_PEER_MAX: usize = 1_024;
 pub const PUSH_OUTBOX_BYTES_PER_PEER_MAX: usize = 64 * 1024 * 1024;
 /// Frames gathered into one write, at most.
 pub const PUSH_WRITE_FRAMES_MAX: usize = 64;
-/// Messages read from one peer and waiting for the network task, at most: the peer's reader
+/// Messages read from one peer on one lane and waiting for the network task, at most: the peer's reader
 /// waits (and with it the peer's stream) while its inbox is full.
 pub const PUSH_INBOX_PER_PEER_MAX: usize = 64;
 
@@ -47,15 +49,45 @@ pub(super) type Pushed = (PeerId, Result<Request, String>);
 /// One peer's queue of messages to write, and their bytes (shared with its writer).
 struct Outbox {
     messages: mpsc::Sender<Arc<Vec<u8>>>,
-    bytes: Arc<AtomicUsize>,
+    bytes: QueuedBytes,
 }
+
+/// Bytes of messages waiting in one outbox: the network task takes room before it queues a
+/// message, the writer gives it back once it has the message in hand.
+#[derive(Clone, Debug, Default)]
+struct QueuedBytes(Arc<AtomicUsize>);
+
+impl QueuedBytes {
+    /// Takes room for `len` bytes within `max`; false if there is none (a message alone is
+    /// always taken: one larger than `max` is still under a frame's limit).
+    fn take(&self, len: usize, max: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
+                (queued == 0 || queued + len <= max).then_some(queued + len)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, len: usize) {
+        // Never below zero, whatever the order of the calls.
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
+                Some(queued.saturating_sub(len))
+            });
+    }
+}
+
+/// New push streams from peers, each with its lane.
+pub(super) type Incoming = BoxStream<'static, (PushLane, (PeerId, Stream))>;
 
 /// The network task's side of the push streams.
 pub(super) struct Pushes {
     control: libp2p_stream::Control,
-    protocol: StreamProtocol,
-    outboxes: BTreeMap<PeerId, Outbox>,
-    readers: BTreeMap<PeerId, AbortHandle>,
+    /// Each lane's protocol, in `PushLane::ALL`'s order.
+    protocols: [StreamProtocol; 2],
+    outboxes: BTreeMap<(PeerId, PushLane), Outbox>,
+    readers: BTreeMap<(PeerId, PushLane), AbortHandle>,
     /// Every reader's inbox, polled in turn.
     pub(super) inboxes: SelectAll<fmpsc::Receiver<Pushed>>,
     bytes_in: Counter,
@@ -65,13 +97,13 @@ pub(super) struct Pushes {
 impl Pushes {
     pub(super) fn new(
         control: libp2p_stream::Control,
-        protocol: StreamProtocol,
+        protocols: [StreamProtocol; 2],
         bytes_in: Counter,
         bytes_out: Counter,
     ) -> Self {
         Pushes {
             control,
-            protocol,
+            protocols,
             outboxes: BTreeMap::new(),
             readers: BTreeMap::new(),
             inboxes: SelectAll::new(),
@@ -80,31 +112,47 @@ impl Pushes {
         }
     }
 
-    /// Where new streams from peers arrive (once; the network task polls it).
-    pub(super) fn incoming(&mut self) -> Result<libp2p_stream::IncomingStreams, WireError> {
-        self.control
-            .accept(self.protocol.clone())
-            .map_err(|e| WireError::Protocol {
-                reason: e.to_string(),
-            })
+    fn protocol(&self, lane: PushLane) -> StreamProtocol {
+        self.protocols[lane as usize].clone()
     }
 
-    /// Queues `message` (a `Request`'s bytes, encoded once for all) for each of `peers`; a peer
-    /// whose outbox is full loses it (logged).
-    pub(super) fn send(&mut self, peers: impl IntoIterator<Item = PeerId>, message: Vec<u8>) {
+    /// Where new streams from peers arrive, on both lanes (once; the network task polls it).
+    pub(super) fn incoming(&mut self) -> Result<Incoming, WireError> {
+        let mut lanes = Vec::new();
+        for lane in PushLane::ALL {
+            let streams =
+                self.control
+                    .accept(self.protocol(lane))
+                    .map_err(|e| WireError::Protocol {
+                        reason: e.to_string(),
+                    })?;
+            lanes.push(streams.map(move |new| (lane, new)));
+        }
+        Ok(futures::stream::select_all(lanes).boxed())
+    }
+
+    /// Queues `message` (a `Request`'s bytes, encoded once for all) on `lane` for each of
+    /// `peers`; a peer whose outbox is full loses it (logged).
+    pub(super) fn send(
+        &mut self,
+        peers: impl IntoIterator<Item = PeerId>,
+        lane: PushLane,
+        message: Vec<u8>,
+    ) {
         if message.len() > REQUEST_BYTES_MAX {
             tracing::warn!(bytes = message.len(), "push over the frame limit; not sent");
             return;
         }
         let message = Arc::new(message);
         for peer in peers {
-            let outbox = self.outboxes.entry(peer).or_insert_with(|| {
+            let protocol = self.protocol(lane);
+            let outbox = self.outboxes.entry((peer, lane)).or_insert_with(|| {
                 let (tx, rx) = mpsc::channel(PUSH_OUTBOX_PER_PEER_MAX);
-                let bytes = Arc::new(AtomicUsize::new(0));
+                let bytes = QueuedBytes::default();
                 tokio::spawn(write_to(
                     self.control.clone(),
                     peer,
-                    self.protocol.clone(),
+                    protocol,
                     rx,
                     bytes.clone(),
                     self.bytes_out.clone(),
@@ -114,16 +162,17 @@ impl Pushes {
                     bytes,
                 }
             });
-            let queued = outbox.bytes.load(Ordering::Relaxed);
-            if queued > 0 && queued + message.len() > PUSH_OUTBOX_BYTES_PER_PEER_MAX {
-                tracing::debug!(%peer, queued, "push outbox over its bytes; message dropped");
+            // Counted before it is queued: the writer may take it (and count it off) at once.
+            if !outbox
+                .bytes
+                .take(message.len(), PUSH_OUTBOX_BYTES_PER_PEER_MAX)
+            {
+                tracing::debug!(%peer, ?lane, "push outbox over its bytes; message dropped");
                 continue;
             }
-            // Counted before it is queued: the writer may take it (and count it off) at once.
-            outbox.bytes.fetch_add(message.len(), Ordering::Relaxed);
             if outbox.messages.try_send(message.clone()).is_err() {
-                outbox.bytes.fetch_sub(message.len(), Ordering::Relaxed);
-                tracing::debug!(%peer, "push outbox full; message dropped");
+                outbox.bytes.give_back(message.len());
+                tracing::debug!(%peer, ?lane, "push outbox full; message dropped");
             }
         }
     }
@@ -131,8 +180,8 @@ impl Pushes {
     /// Forgets peers no longer wanted: their writers end once their outboxes are dropped, their
     /// readers are stopped.
     pub(super) fn retain(&mut self, keep: impl Fn(&PeerId) -> bool) {
-        self.outboxes.retain(|peer, _| keep(peer));
-        self.readers.retain(|peer, reader| {
+        self.outboxes.retain(|(peer, _), _| keep(peer));
+        self.readers.retain(|(peer, _), reader| {
             let kept = keep(peer);
             if !kept {
                 reader.abort();
@@ -141,11 +190,11 @@ impl Pushes {
         });
     }
 
-    /// Starts reading a new stream from `peer`, in place of any older one.
-    pub(super) fn accept(&mut self, peer: PeerId, stream: Stream) {
+    /// Starts reading a new stream of `lane` from `peer`, in place of any older one.
+    pub(super) fn accept(&mut self, lane: PushLane, peer: PeerId, stream: Stream) {
         let (tx, rx) = fmpsc::channel(PUSH_INBOX_PER_PEER_MAX);
-        let reader = tokio::spawn(read_from(peer, stream, tx, self.bytes_in.clone()));
-        if let Some(older) = self.readers.insert(peer, reader.abort_handle()) {
+        let reader = tokio::spawn(read_from(peer, lane, stream, tx, self.bytes_in.clone()));
+        if let Some(older) = self.readers.insert((peer, lane), reader.abort_handle()) {
             older.abort();
         }
         self.inboxes.push(rx);
@@ -158,7 +207,7 @@ async fn write_to(
     peer: PeerId,
     protocol: StreamProtocol,
     mut outbox: mpsc::Receiver<Arc<Vec<u8>>>,
-    queued_bytes: Arc<AtomicUsize>,
+    queued_bytes: QueuedBytes,
     bytes_out: Counter,
 ) {
     let mut stream: Option<Stream> = None;
@@ -176,7 +225,7 @@ async fn write_to(
                 Err(_) => break,
             }
         }
-        queued_bytes.fetch_sub(taken, Ordering::Relaxed);
+        queued_bytes.give_back(taken);
         let open = match stream.as_mut() {
             Some(open) => open,
             None => match control.open_stream(peer, protocol.clone()).await {
@@ -204,9 +253,10 @@ async fn write_to(
     }
 }
 
-/// Reads frames from `peer`'s stream until it ends or breaks the protocol.
+/// Reads frames from `peer`'s stream of `lane` until it ends or breaks the protocol.
 async fn read_from(
     peer: PeerId,
+    lane: PushLane,
     mut stream: Stream,
     mut inbox: fmpsc::Sender<Pushed>,
     bytes_in: Counter,
@@ -223,13 +273,42 @@ async fn read_from(
         };
         bytes_in.inc_by(FRAME_PREFIX_BYTES + body.len() as u64);
         let pushed = match Request::from_bytes(&body) {
+            Ok(request) if PushLane::of(&request) == Some(lane) => Ok(request),
             Ok(Request::SyncFrom { .. }) => Err("a sync request on a push stream".to_string()),
-            Ok(request) => Ok(request),
+            Ok(_) => Err(format!(
+                "a message of another lane on the {} stream",
+                lane.name()
+            )),
             Err(e) => Err(e.to_string()),
         };
         let broken = pushed.is_err();
         if inbox.send((peer, pushed)).await.is_err() || broken {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outbox_holds_at_most_its_bytes_but_always_one_message() {
+        let queued = QueuedBytes::default();
+        // Alone, a message over the bound is taken...
+        assert!(queued.take(100, 64));
+        // ...but nothing beside it.
+        assert!(!queued.take(1, 64));
+        queued.give_back(100);
+        // Within the bound, messages add up to it and no further.
+        assert!(queued.take(40, 64));
+        assert!(queued.take(24, 64));
+        assert!(!queued.take(1, 64));
+        queued.give_back(24);
+        assert!(queued.take(10, 64));
+        // Giving back more than was taken never wraps below zero (nor refuses forever after).
+        queued.give_back(1_000);
+        assert_eq!(queued.0.load(Ordering::Relaxed), 0);
+        assert!(queued.take(64, 64));
     }
 }

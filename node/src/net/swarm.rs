@@ -39,7 +39,9 @@ impl Network {
                 Some(done) = self.done_rx.recv() => self.on_done(done),
                 Some((peer, reason)) = self.penalty_rx.recv() => self.penalise(peer, &reason),
                 Some(request) = self.raw_rx.recv() => self.send_raw(request),
-                Some((peer, stream)) = self.incoming.next() => self.pushes.accept(peer, stream),
+                Some((lane, (peer, stream))) = self.incoming.next() => {
+                    self.pushes.accept(lane, peer, stream);
+                }
                 Some((peer, pushed)) = self.pushes.inboxes.next() => match pushed {
                     Ok(request) => self.on_push(peer, request),
                     Err(reason) => self.penalise(peer, &reason),

@@ -8,8 +8,8 @@ use lichen_contracts::block::Block;
 use lichen_contracts::codec::{Decode, Encode};
 
 use super::wire::{
-    CATCH_UP_BYTES_MAX, CertifiedBlock, Request, Response, SYNC_BLOCKS_MAX, SYNC_BYTES_SOFT_MAX,
-    encode_blocks,
+    CATCH_UP_BYTES_MAX, CertifiedBlock, PushLane, Request, Response, SYNC_BLOCKS_MAX,
+    SYNC_BYTES_SOFT_MAX, encode_blocks,
 };
 use super::{
     CATCH_UP_INTERVAL_MS, Network, OBSERVER_SYNC_POLL_MS, Role, STALL_VIEW_TIMEOUTS,
@@ -228,8 +228,8 @@ impl Network {
                     .send_response(channel, Response::Blocks(blocks));
             }
             Done::CatchUp { peer, blocks } => {
-                self.pushes
-                    .send([peer], Request::CatchUp(blocks).to_bytes());
+                let push = Request::CatchUp(blocks).to_bytes();
+                self.pushes.send([peer], PushLane::Consensus, push);
             }
         }
     }

@@ -51,19 +51,55 @@ pub fn protocol_name(genesis_hash: &Hash32) -> Result<StreamProtocol, WireError>
     })
 }
 
-/// The push protocol's name (see `net::push`): one long-lived stream per ordered pair of peers
-/// carrying, as a sequence of frames, the requests that want no answer. Tied to the genesis like
-/// the request protocol's.
-pub fn push_protocol_name(genesis_hash: &Hash32) -> Result<StreamProtocol, WireError> {
-    StreamProtocol::try_from_owned(format!("/lichen/push/1/{}", genesis_hash.to_hex())).map_err(
-        |e| WireError::Protocol {
-            reason: e.to_string(),
-        },
-    )
+/// The two push streams a node keeps to each peer it sends to (see `net::push`), each its own
+/// protocol so that yamux interleaves them: a vote never waits behind a peer's forwarded
+/// transactions on a slow link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PushLane {
+    /// `Consensus` and `CatchUp`.
+    Consensus,
+    /// `Transactions`.
+    Transactions,
+}
+
+impl PushLane {
+    pub const ALL: [PushLane; 2] = [PushLane::Consensus, PushLane::Transactions];
+
+    /// The lane `request` travels on; `None` for a `SyncFrom`, which is a request.
+    pub fn of(request: &Request) -> Option<PushLane> {
+        match request {
+            Request::Consensus(_) | Request::CatchUp(_) => Some(PushLane::Consensus),
+            Request::Transactions(_) => Some(PushLane::Transactions),
+            Request::SyncFrom { .. } => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PushLane::Consensus => "push",
+            PushLane::Transactions => "push-txs",
+        }
+    }
+}
+
+/// A push lane's protocol name: `/lichen/push/1/<genesis>` or `/lichen/push-txs/1/<genesis>`,
+/// tied to the genesis like the request protocol's.
+pub fn push_protocol_name(
+    genesis_hash: &Hash32,
+    lane: PushLane,
+) -> Result<StreamProtocol, WireError> {
+    StreamProtocol::try_from_owned(format!(
+        "/lichen/{}/1/{}",
+        lane.name(),
+        genesis_hash.to_hex()
+    ))
+    .map_err(|e| WireError::Protocol {
+        reason: e.to_string(),
+    })
 }
 
 /// What a peer sends another: a `SyncFrom` as a request; the others, which want no answer, on
-/// its push stream.
+/// the push stream of their lane ([`PushLane::of`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     /// A consensus message (its `Message::to_bytes` form), signed by the sending validator.

@@ -190,6 +190,18 @@ fn issue(chain: &TestChain, id: &str, nonce: u64, signer: &str) -> Vec<u8> {
         .to_bytes()
 }
 
+/// A one-validator intl node past height 1 whose genesis lists a fresh client as an observer, and
+/// that client dialling it: the node, its chain, the client and the node's peer id.
+async fn observer_dialled() -> (RunningNode, TestChain, Client, PeerId) {
+    let me = identity::Keypair::generate_ed25519();
+    let (node, chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
+    wait_height(&node, 1).await;
+    let mut c = client(me, &node.chain.genesis().hash());
+    let peer = node.network.as_ref().unwrap().peer_id;
+    c.dial(node_address(&node)).unwrap();
+    (node, chain, c, peer)
+}
+
 async fn wait_height(node: &RunningNode, height: u64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while node.chain.tip().unwrap().height < height {
@@ -262,13 +274,8 @@ async fn sync_answers_with_certified_blocks_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listed_peer_sending_invalid_messages_is_banned() {
-    let me = identity::Keypair::generate_ed25519();
-    let (node, _chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
-    wait_height(&node, 1).await;
+    let (node, _chain, mut c, peer) = observer_dialled().await;
     let genesis_hash = node.chain.genesis().hash();
-    let mut c = client(me, &genesis_hash);
-    let peer = node.network.as_ref().unwrap().peer_id;
-    c.dial(node_address(&node)).unwrap();
 
     // An observer may ask for blocks...
     let answer = ask(
@@ -315,13 +322,8 @@ async fn a_listed_peer_sending_invalid_messages_is_banned() {
 /// sync request pushed (it wants an answer), and a message on the other lane's stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_breaking_the_push_protocol_is_banned() {
-    let me = identity::Keypair::generate_ed25519();
-    let (node, _chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
-    wait_height(&node, 1).await;
+    let (node, _chain, mut c, peer) = observer_dialled().await;
     let genesis_hash = node.chain.genesis().hash();
-    let mut c = client(me, &genesis_hash);
-    let peer = node.network.as_ref().unwrap().peer_id;
-    c.dial(node_address(&node)).unwrap();
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
     assert_eq!(hits, 4, "one hit of each kind below bans");
     for i in 0..hits {
@@ -364,12 +366,7 @@ async fn a_peer_breaking_the_push_protocol_is_banned() {
 /// and costs the sender, up to the ban.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_message_sent_as_a_request_is_banned() {
-    let me = identity::Keypair::generate_ed25519();
-    let (node, _chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
-    wait_height(&node, 1).await;
-    let mut c = client(me, &node.chain.genesis().hash());
-    let peer = node.network.as_ref().unwrap().peer_id;
-    c.dial(node_address(&node)).unwrap();
+    let (node, _chain, mut c, peer) = observer_dialled().await;
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS);
     let first = ask(&mut c, peer, Request::Transactions(vec![])).await;
     assert!(matches!(first, Ok(Response::Ack)), "{first:?}");
@@ -483,15 +480,10 @@ async fn a_peer_not_listed_is_refused() {
 /// height) still does, up to the ban.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_transactions_refused_by_the_rules_cost_nothing_bad_signatures_do() {
-    let me = identity::Keypair::generate_ed25519();
-    let (node, chain) = node_with_observer(Suite::Intl, &me.public().to_peer_id()).await;
-    wait_height(&node, 1).await;
+    let (node, chain, mut c, peer) = observer_dialled().await;
     // An issue in agency-a's name signed by agency-b: a good signature, refused by the rules.
     let tx = |i: u64| issue(&chain, &format!("FORWARDED-{i}"), i, "agency-b");
     let genesis_hash = node.chain.genesis().hash();
-    let mut c = client(me, &genesis_hash);
-    let peer = node.network.as_ref().unwrap().peer_id;
-    c.dial(node_address(&node)).unwrap();
     let mut stream = open_push(&mut c, peer, &genesis_hash, PushLane::Transactions).await;
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS) as u64;
     // One batch at a time, each pushed once the one before was checked (a peer's share of the

@@ -8,8 +8,8 @@
 //!
 //! Sending: one writer task per peer and lane drains its bounded outbox
 //! (`PUSH_OUTBOX_PER_PEER_MAX` messages, `PUSH_OUTBOX_BYTES_PER_PEER_MAX` bytes), opening the
-//! stream when it has none; what cannot be written (the peer gone, the stream reset) is dropped,
-//! as a failed request was. Receiving: one reader task per peer and lane (a newer stream replaces
+//! stream when it has none; what cannot be written (the peer gone, the stream reset, a write not
+//! done within `PUSH_WRITE_TIMEOUT_MS`) is dropped, as a failed request was. Receiving: one reader task per peer and lane (a newer stream replaces
 //! the older) reads frames of at most `REQUEST_BYTES_MAX`, decodes them off the network task, and
 //! hands them over through its own bounded inbox, so a peer that sends faster than this node
 //! handles waits on its own stream (yamux's window) and never takes another peer's turn. A frame
@@ -39,6 +39,12 @@ pub const PUSH_OUTBOX_PER_PEER_MAX: usize = 1_024;
 pub const PUSH_OUTBOX_BYTES_PER_PEER_MAX: usize = 64 * 1024 * 1024;
 /// Frames gathered into one write, at most.
 pub const PUSH_WRITE_FRAMES_MAX: usize = 64;
+/// A write not done in this time gives the stream up (it is reset, and the next message opens
+/// another): a peer that stops reading holds a writer no longer than a request was held.
+pub const PUSH_WRITE_TIMEOUT_MS: u64 = super::REQUEST_TIMEOUT_MS;
+/// A writer's buffer keeps at most this much room between writes (one write may have needed up
+/// to the outbox's bytes).
+const WRITE_BUFFER_KEPT_BYTES: usize = 1024 * 1024;
 /// Messages read from one peer on one lane and waiting for the network task, at most: the peer's reader
 /// waits (and with it the peer's stream) while its inbox is full.
 pub const PUSH_INBOX_PER_PEER_MAX: usize = 64;
@@ -201,7 +207,7 @@ impl Pushes {
     }
 }
 
-/// Writes `peer`'s outbox to its push stream, opening one when there is none.
+/// Writes one lane's outbox for `peer` to its push stream, opening one when there is none.
 async fn write_to(
     mut control: libp2p_stream::Control,
     peer: PeerId,
@@ -236,19 +242,29 @@ async fn write_to(
                 }
             },
         };
-        let written = async {
-            open.write_all(&frames).await?;
-            open.flush().await
-        }
+        let written = tokio::time::timeout(
+            std::time::Duration::from_millis(PUSH_WRITE_TIMEOUT_MS),
+            async {
+                open.write_all(&frames).await?;
+                open.flush().await
+            },
+        )
         .await;
         match written {
-            Ok(()) => {
+            Ok(Ok(())) => {
                 bytes_out.inc_by(frames.len() as u64);
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 tracing::debug!(%peer, "push stream broken, messages dropped: {e}");
                 stream = None;
             }
+            Err(_) => {
+                tracing::debug!(%peer, "push stream not read in time, messages dropped");
+                stream = None;
+            }
+        }
+        if frames.capacity() > WRITE_BUFFER_KEPT_BYTES {
+            frames = Vec::new();
         }
     }
 }

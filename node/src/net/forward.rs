@@ -46,15 +46,15 @@ impl Network {
     /// Pushes `request` to every validator of the current set but this node that it is
     /// connected to (the others are redialled on the tick, and catch up by sync).
     pub(super) fn send_to_other_validators(&mut self, request: &Request) {
+        let Some(lane) = PushLane::of(request) else {
+            return; // a request, not a push: see `send_raw`
+        };
         let peers: Vec<PeerId> = self
             .membership
             .other_validators(&self.me)
             .into_iter()
             .filter(|peer| self.book.is_connected(peer))
             .collect();
-        let Some(lane) = PushLane::of(request) else {
-            return; // a request, not a push: see `send_raw`
-        };
         if !peers.is_empty() {
             self.pushes.send(peers, lane, request.to_bytes());
         }

@@ -41,13 +41,20 @@ const _: () =
 /// A response's body, at most: the soft limit plus one maximal block with its certificate.
 pub const RESPONSE_BYTES_MAX: usize = SYNC_BYTES_SOFT_MAX + MESSAGE_BYTES_MAX;
 
-/// The protocol name: peers of another genesis cannot even negotiate it, so a node started with a
-/// different genesis never exchanges a message with this chain.
+/// The request protocol's version: 2 since push streams took the messages that want no answer
+/// (version 1 carried them as requests; a node of each cannot negotiate with the other, rather
+/// than take the other's messages for protocol breaches).
+pub const REQUEST_PROTOCOL_VERSION: u32 = 2;
+
+/// The request protocol's name: peers of another genesis cannot even negotiate it, so a node
+/// started with a different genesis never exchanges a message with this chain.
 pub fn protocol_name(genesis_hash: &Hash32) -> Result<StreamProtocol, WireError> {
-    StreamProtocol::try_from_owned(format!("/lichen/1/{}", genesis_hash.to_hex())).map_err(|e| {
-        WireError::Protocol {
-            reason: e.to_string(),
-        }
+    let name = format!(
+        "/lichen/{REQUEST_PROTOCOL_VERSION}/{}",
+        genesis_hash.to_hex()
+    );
+    StreamProtocol::try_from_owned(name).map_err(|e| WireError::Protocol {
+        reason: e.to_string(),
     })
 }
 

@@ -378,28 +378,25 @@ async fn a_push_message_sent_as_a_request_is_banned() {
     node.stop().await.unwrap();
 }
 
-/// A hostile validator that answers every sync request with `Ack` (no blocks): the observer
-/// asking it must neither wait for blocks forever (a request left in flight would stop it from
-/// ever asking again) nor keep asking a peer that breaks the protocol: it asks again, counts
-/// each such answer against the peer, and disconnects it at the ban threshold.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_validator_answering_sync_without_blocks_is_asked_again_then_banned() {
+/// An observer node whose genesis names this client as its one validator, started to dial the
+/// client: the node, the client (listening) and the observer's peer id.
+async fn observer_dialling_client() -> (RunningNode, Client, PeerId) {
     let chain = TestChain::new(Suite::Intl, 1);
-    let hostile = identity::Keypair::generate_ed25519();
-    let hostile_peer = hostile.public().to_peer_id();
+    let validator = identity::Keypair::generate_ed25519();
+    let validator_peer = validator.public().to_peer_id();
     let observer_net = identity::Keypair::generate_ed25519();
     let mut genesis = chain.genesis.clone();
-    genesis.validators.validators[0].peer_id = hostile_peer.to_bytes();
+    genesis.validators.validators[0].peer_id = validator_peer.to_bytes();
     genesis.observers = vec![Observer {
         name: "observer".into(),
         peer_id: observer_net.public().to_peer_id().to_bytes(),
     }];
-    let mut c = client(hostile, &genesis.hash());
+    let mut c = client(validator, &genesis.hash());
     c.listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
         .unwrap();
     let listen = loop {
         if let SwarmEvent::NewListenAddr { address, .. } = c.select_next_some().await {
-            break address.with_p2p(hostile_peer).unwrap();
+            break address.with_p2p(validator_peer).unwrap();
         }
     };
     let mut options =
@@ -411,44 +408,86 @@ async fn a_validator_answering_sync_without_blocks_is_asked_again_then_banned() 
     });
     let node = start(options).await.unwrap();
     let observer = node.network.as_ref().unwrap().peer_id;
+    (node, c, observer)
+}
 
+/// Answers the next sync request `client` receives within 100 ms with `answer`; true if one
+/// came. Sets `closed` when the connection to `observer` closes.
+async fn answer_next_sync(
+    client: &mut Client,
+    observer: PeerId,
+    answer: Response,
+    closed: &mut bool,
+) -> bool {
+    let Ok(event) =
+        tokio::time::timeout(Duration::from_millis(100), client.select_next_some()).await
+    else {
+        return false;
+    };
+    match event {
+        SwarmEvent::Behaviour(ClientBehaviourEvent::Wire(request_response::Event::Message {
+            message:
+                request_response::Message::Request {
+                    request, channel, ..
+                },
+            ..
+        })) => {
+            let _ = client.behaviour_mut().wire.send_response(channel, answer);
+            matches!(request, Request::SyncFrom { .. })
+        }
+        SwarmEvent::ConnectionClosed { peer_id, .. } if peer_id == observer => {
+            *closed = !client.is_connected(&observer);
+            false
+        }
+        _ => false,
+    }
+}
+
+/// A hostile validator that answers every sync request with `Ack` (no blocks): the observer
+/// asking it must neither wait for blocks forever (a request left in flight would stop it from
+/// ever asking again) nor keep asking a peer that breaks the protocol: it asks again, counts
+/// each such answer against the peer, and disconnects it at the ban threshold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_answering_sync_without_blocks_is_asked_again_then_banned() {
+    let (node, mut c, observer) = observer_dialling_client().await;
     let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS) as usize;
     let mut sync_requests = 0;
-    let mut banned = false;
+    let mut closed = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !banned {
+    while !(closed && sync_requests >= hits) {
         assert!(
             tokio::time::Instant::now() < deadline,
             "after {sync_requests} sync requests answered without blocks the observer neither \
              asked again nor disconnected"
         );
-        let Ok(event) =
-            tokio::time::timeout(Duration::from_millis(100), c.select_next_some()).await
-        else {
-            continue;
-        };
-        match event {
-            SwarmEvent::Behaviour(ClientBehaviourEvent::Wire(
-                request_response::Event::Message {
-                    message:
-                        request_response::Message::Request {
-                            request, channel, ..
-                        },
-                    ..
-                },
-            )) => {
-                if matches!(request, Request::SyncFrom { .. }) {
-                    sync_requests += 1;
-                }
-                let _ = c.behaviour_mut().wire.send_response(channel, Response::Ack);
-            }
-            SwarmEvent::ConnectionClosed { peer_id, .. } if peer_id == observer => {
-                banned = sync_requests >= hits && !c.is_connected(&observer);
-            }
-            _ => {}
+        if answer_next_sync(&mut c, observer, Response::Ack, &mut closed).await {
+            sync_requests += 1;
         }
     }
     assert_eq!(sync_requests, hits, "asked again after the ban threshold");
+    node.stop().await.unwrap();
+}
+
+/// A validator too busy to answer (`Busy`: it is reading as many sync answers as it will) is
+/// honest: the observer asks it again, and never counts it against the peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_validator_is_asked_again_and_not_penalised() {
+    let (node, mut c, observer) = observer_dialling_client().await;
+    let hits = BAN_THRESHOLD_POINTS.div_ceil(PENALTY_INVALID_POINTS) as usize;
+    let mut sync_requests = 0;
+    let mut closed = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while sync_requests < 2 * hits + 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "after {sync_requests} busy answers the observer stopped asking"
+        );
+        assert!(!closed, "disconnected after {sync_requests} busy answers");
+        if answer_next_sync(&mut c, observer, Response::Busy, &mut closed).await {
+            sync_requests += 1;
+        }
+    }
+    assert!(c.is_connected(&observer));
     node.stop().await.unwrap();
 }
 

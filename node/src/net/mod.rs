@@ -90,7 +90,7 @@ pub const STALL_VIEW_TIMEOUTS: u64 = 2;
 /// Finished off-task work (sync answers, catch-up pushes) waiting for the swarm, at most.
 pub const DONE_QUEUE_MAX: usize = 64;
 /// `SyncFrom` requests read from storage at once, at most (one per peer); others are answered
-/// with no blocks at once (the peer asks again).
+/// `Busy` at once (the peer asks again, others first).
 pub const SYNC_READS_MAX: usize = 4;
 /// Penalties from the relay worker waiting for the swarm, at most.
 pub const PENALTIES_QUEUE_MAX: usize = 256;

@@ -326,6 +326,7 @@ impl Network {
                 self.sync_in_flight = None;
                 match response {
                     Response::Blocks(blocks) => self.on_synced(peer, from_height, blocks),
+                    Response::Busy => self.on_sync_busy(peer),
                     Response::Ack => self.penalise(peer, "answered a sync request without blocks"),
                 }
             }

@@ -136,6 +136,18 @@ impl Network {
         }
     }
 
+    /// A peer too busy to answer: asked again at the next poll, other peers first. A validator
+    /// asks only when it may be behind (its core saw later messages, or nothing committed for a
+    /// while), so it keeps asking: a busy answer is no sign that it caught up.
+    pub(super) fn on_sync_busy(&mut self, peer: PeerId) {
+        let now = now_ms();
+        self.sync_failed_ms.insert(peer, now);
+        self.next_sync_poll_ms = now + OBSERVER_SYNC_POLL_MS;
+        if self.role == Role::Validator {
+            self.status.set_catching_up(true);
+        }
+    }
+
     /// Hands committed blocks to the runtime in order; false if its queue is full (the rest is
     /// fetched again later).
     pub(super) fn deliver_blocks(&mut self, from: PeerId, blocks: Vec<CertifiedBlock>) -> bool {
@@ -149,7 +161,7 @@ impl Network {
 
     /// Answers a peer's `SyncFrom` once the blocks are read (off this task): one read per peer
     /// and [`SYNC_READS_MAX`] in all at a time, so no peer can make this node read without bound;
-    /// a request beyond them is answered with no blocks at once.
+    /// a request beyond them is answered `Busy` at once.
     pub(super) fn answer_sync(
         &mut self,
         peer: PeerId,
@@ -162,7 +174,7 @@ impl Network {
                 .swarm
                 .behaviour_mut()
                 .wire
-                .send_response(channel, Response::Blocks(Vec::new()));
+                .send_response(channel, Response::Busy);
             return;
         }
         self.sync_reads.insert(peer);

@@ -129,6 +129,9 @@ pub enum Response {
     Ack,
     /// The committed blocks asked for, in height order; empty if the peer has none from there.
     Blocks(Vec<CertifiedBlock>),
+    /// The peer is reading as many sync answers as it will at once: no blocks, and no claim that
+    /// it has none (ask again, or another peer).
+    Busy,
 }
 
 /// A committed block and the certificate that makes it final.
@@ -169,6 +172,7 @@ mod tag {
     pub const CATCH_UP: u8 = 4;
     pub const ACK: u8 = 0;
     pub const BLOCKS: u8 = 1;
+    pub const BUSY: u8 = 2;
 }
 
 /// The bytes of a `CatchUp` push of `blocks` (the same form as a sync answer's blocks).
@@ -287,6 +291,7 @@ impl Response {
                 w.u8(tag::BLOCKS);
                 write_blocks(&mut w, blocks);
             }
+            Response::Busy => w.u8(tag::BUSY),
         }
         w.into_bytes()
     }
@@ -300,6 +305,7 @@ impl Response {
         let response = match r.u8().map_err(malformed)? {
             tag::ACK => Response::Ack,
             tag::BLOCKS => Response::Blocks(read_blocks(&mut r).map_err(malformed)?),
+            tag::BUSY => Response::Busy,
             other => {
                 return Err(malformed(CodecError::InvalidTag {
                     what: "response",
@@ -453,7 +459,7 @@ mod tests {
         ] {
             assert_eq!(Request::from_bytes(&request.to_bytes()).unwrap(), request);
         }
-        for response in [Response::Ack, Response::Blocks(vec![])] {
+        for response in [Response::Ack, Response::Blocks(vec![]), Response::Busy] {
             assert_eq!(
                 Response::from_bytes(&response.to_bytes()).unwrap(),
                 response

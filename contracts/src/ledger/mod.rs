@@ -35,8 +35,8 @@ pub struct BlockContext {
     pub time_ms: u64,
 }
 
-/// A transaction whose signatures have been checked against its id. Only
-/// [`verify_signatures`] and its variants make one, so [`apply_tx`] cannot be handed an unchecked transaction.
+/// A transaction whose signatures have been checked against its id. Only [`verify_signatures`] and
+/// its variants make one, so [`apply_tx`] cannot be handed an unchecked transaction.
 #[derive(Clone, Copy, Debug)]
 pub struct VerifiedTx<'a> {
     tx: &'a SignedTransaction,

@@ -5,7 +5,7 @@
 //! peers its operator configured: see `Network::update_fallback`).
 //!
 //! One task owns the swarm. It carries consensus messages from the runtime to the validators
-//! (directly, on each one's push stream), hands what peers send to the runtime as `Inbound` inputs,
+//! (directly, on push streams), hands what peers send to the runtime as `Inbound` inputs,
 //! forwards admitted transactions to the validators, serves and requests block sync, redials
 //! configured peers with backoff, and scores down, disconnects and bans peers that send invalid
 //! messages. Storage reads for sync answers and signature checks of relayed transactions run off
@@ -161,9 +161,9 @@ pub struct NetworkHandle {
     /// The addresses actually listened on (ports resolved).
     pub listen_addrs: Vec<Multiaddr>,
     /// Requests sent as this node to the other validators exactly as given (at most
-    /// `RAW_QUEUE_MAX` waiting; a `SyncFrom` as a request, the rest on push streams): how the attack harness (`node/benches/attack.rs`) makes one
-    /// validator hostile while it keeps running honestly. Only with the `attack` feature, which
-    /// no release build enables.
+    /// `RAW_QUEUE_MAX` waiting; a `SyncFrom` as a request, the rest on push streams): how the
+    /// attack harness (`node/benches/attack.rs`) makes one validator hostile while it keeps
+    /// running honestly. Only with the `attack` feature, which no release build enables.
     #[cfg(feature = "attack")]
     pub raw: mpsc::Sender<wire::Request>,
     task: JoinHandle<()>,

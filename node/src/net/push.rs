@@ -6,15 +6,15 @@
 //! frames, each a system call, and a timer), for every forwarded batch and every vote; a push
 //! costs the bytes of its frame, and the frames queued meanwhile leave in one write.
 //!
-//! Sending: one writer task per peer and lane drains its bounded outbox
-//! (`PUSH_OUTBOX_PER_PEER_MAX` messages, `PUSH_OUTBOX_BYTES_PER_PEER_MAX` bytes), opening the
-//! stream when it has none; what cannot be written (the peer gone, the stream reset, a write not
-//! done within `PUSH_WRITE_TIMEOUT_MS`) is dropped, as a failed request was. Receiving: one reader task per peer and lane (a newer stream replaces
-//! the older) reads frames of at most `REQUEST_BYTES_MAX`, decodes them off the network task, and
-//! hands them over through its own bounded inbox, so a peer that sends faster than this node
-//! handles waits on its own stream (yamux's window) and never takes another peer's turn. A frame
-//! that is too large, undecodable, a request that wants an answer (`SyncFrom`) or a message of
-//! the other lane ends the stream and counts against the peer.
+//! Sending: one writer task per peer and lane drains its bounded outbox (`PUSH_OUTBOX_PER_PEER_MAX`
+//! messages, `PUSH_OUTBOX_BYTES_PER_PEER_MAX` bytes), opening the stream when it has none; what
+//! cannot be written (the peer gone, the stream reset, a write not done within
+//! `PUSH_WRITE_TIMEOUT_MS`) is dropped, as a failed request was. Receiving: one reader task per
+//! peer and lane (a newer stream replaces the older) reads frames of at most `REQUEST_BYTES_MAX`,
+//! decodes them off the network task, and hands them over through its own bounded inbox, so a peer
+//! that sends faster than this node handles waits on its own stream (yamux's window) and never
+//! takes another peer's turn. A frame that is too large, undecodable, a request that wants an
+//! answer (`SyncFrom`) or a message of the other lane ends the stream and counts against the peer.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,8 +30,8 @@ use tokio::task::AbortHandle;
 
 use super::wire::{self, FRAME_PREFIX_BYTES, PushLane, REQUEST_BYTES_MAX, Request, WireError};
 
-/// Encoded messages waiting to be written to one peer on one lane, at most; more are dropped (and logged)
-/// until the writer catches up.
+/// Encoded messages waiting to be written to one peer on one lane, at most; more are dropped (and
+/// logged) until the writer catches up.
 pub const PUSH_OUTBOX_PER_PEER_MAX: usize = 1_024;
 /// Bytes of those messages, at most (a message alone in the outbox is taken whatever its size,
 /// up to a frame's limit): a peer that stops reading holds at most this much of this node's
@@ -45,8 +45,8 @@ pub const PUSH_WRITE_TIMEOUT_MS: u64 = super::REQUEST_TIMEOUT_MS;
 /// A writer's buffer keeps at most this much room between writes (one write may have needed up
 /// to the outbox's bytes).
 const WRITE_BUFFER_KEPT_BYTES: usize = 1024 * 1024;
-/// Messages read from one peer on one lane and waiting for the network task, at most: the peer's reader
-/// waits (and with it the peer's stream) while its inbox is full.
+/// Messages read from one peer on one lane and waiting for the network task, at most: the peer's
+/// reader waits (and with it the peer's stream) while its inbox is full.
 pub const PUSH_INBOX_PER_PEER_MAX: usize = 64;
 
 /// What a reader hands to the network task: a message, or why the peer's stream was ended.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use lichen_consensus::ExecutionError;
 use lichen_contracts::block::{
     Block, BlockError, BlockHeader, CommitCertificate, HEADER_VERSION, Parent, check_executed,
-    check_successor, tx_root,
+    check_successor, merkle_root,
 };
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::exec::{BlockExecution, BlockExecutor, VersionedState, execute_block_known};
@@ -314,6 +314,8 @@ impl Chain {
         let params = self.params();
         let mut executor = BlockExecutor::new(suite, &base, &self.store, ctx);
         let mut txs = Vec::new();
+        // Their witness hashes, for the tx root: each was computed once, with the id.
+        let mut witnesses = Vec::new();
         let mut refused = Vec::new();
         let mut bytes = 0usize;
         for tx in candidates {
@@ -340,6 +342,7 @@ impl Chain {
             match executor.apply(verified) {
                 Ok(()) => {
                     txs.push(tx.clone());
+                    witnesses.push(digested.witness());
                     bytes += size;
                 }
                 Err(e) if e.is_internal() => return Err(e.into()),
@@ -357,7 +360,7 @@ impl Chain {
                 view,
                 previous_hash: tip.hash,
                 tx_count: txs.len() as u32,
-                tx_root: tx_root(suite, &txs),
+                tx_root: merkle_root(suite, &witnesses),
                 state_root: executed.tree.root_hash,
                 validator_set_hash: signing_set.hash(suite),
                 next_validator_set_hash: executed.next_validators.hash(suite),

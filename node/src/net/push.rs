@@ -151,14 +151,13 @@ impl Pushes {
         }
         let message = Arc::new(message);
         for peer in peers {
-            let protocol = self.protocol(lane);
             let outbox = self.outboxes.entry((peer, lane)).or_insert_with(|| {
                 let (tx, rx) = mpsc::channel(PUSH_OUTBOX_PER_PEER_MAX);
                 let bytes = QueuedBytes::default();
                 tokio::spawn(write_to(
                     self.control.clone(),
                     peer,
-                    protocol,
+                    self.protocols[lane as usize].clone(),
                     rx,
                     bytes.clone(),
                     self.bytes_out.clone(),

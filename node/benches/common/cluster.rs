@@ -1,7 +1,6 @@
 //! Four validators in this process, each with fjall on disk, the real HTTP API and the libp2p
 //! network on 127.0.0.1 (the cluster and attack benchmarks).
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, identity};
@@ -15,13 +14,9 @@ pub const VALIDATORS: usize = 4;
 /// How long the cluster may take to start.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+#[path = "../../tests/common/ports.rs"]
+mod ports;
+pub use ports::free_port;
 
 pub struct Cluster {
     pub rt: tokio::runtime::Runtime,

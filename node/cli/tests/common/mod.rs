@@ -2,7 +2,6 @@
 //! transactions signed in-process for load.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,11 +12,10 @@ use lichen_contracts::tx::{Payload, SignedTransaction, Transaction, TxSignature}
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_lichen");
 
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+#[path = "../../../tests/common/ports.rs"]
+mod ports;
+#[allow(unused_imports)] // some test binaries start no node
+pub use ports::free_port;
 
 /// Runs `lichen args` in `dir` with no standard input and `env` set: its exit code, stdout and
 /// stderr. `LICHEN_NODE` is cleared unless `env` sets it.

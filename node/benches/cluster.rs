@@ -30,6 +30,7 @@ use lichen_contracts::smt::{MemoryTreeStore, SparseMerkleTree};
 use lichen_contracts::state::ReplayWindow;
 use lichen_contracts::testkit::TestChain;
 use lichen_contracts::tx::SignedTransaction;
+use lichen_node::chain::reads::{KeptReads, VersionReads};
 use lichen_node::mempool::{AdmitContext, Mempool};
 
 use common::cluster::{Cluster, VALIDATORS};
@@ -471,6 +472,8 @@ fn measure_floor_once(
         .unwrap();
     store.write_batch(&batch);
     let mut replay = ReplayWindow::default();
+    // The reads the nodes keep per version (the configuration, the agency, the licence type).
+    let reads = VersionReads::default();
     let mut spent = Duration::ZERO;
     for (version, (height, block)) in (1u64..).zip(blocks) {
         let block_txs: Vec<SignedTransaction> =
@@ -480,7 +483,11 @@ fn measure_floor_once(
             time_ms: now_ms(),
         };
         let t = Instant::now();
-        let base = VersionedState::new(&store, suite, version - 1);
+        let base = KeptReads::new(
+            VersionedState::new(&store, suite, version - 1),
+            version - 1,
+            &reads,
+        );
         let execution =
             execute_block_known(suite, &base, &replay, &block_txs, &ctx, &|_| true).unwrap();
         let batch = SparseMerkleTree::new(&store, suite)

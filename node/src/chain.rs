@@ -29,6 +29,7 @@ use lichen_storage::{BlockCommit, ChainStore, KvStore, StoredTip};
 use crate::error::NodeError;
 
 mod queries;
+pub mod reads;
 mod snapshot;
 mod trust;
 
@@ -87,6 +88,8 @@ pub struct Chain {
     snapshot_pins: snapshot::Pins,
     /// Where the data lives, for [`Chain::disk_bytes`] (`None` in memory).
     data_dir: Option<std::path::PathBuf>,
+    /// Entries read at the newest state version (its configuration, agencies, licence types).
+    reads: reads::VersionReads,
 }
 
 impl std::fmt::Debug for Chain {
@@ -171,6 +174,7 @@ impl Chain {
             packages: trust::PackageCache::default(),
             snapshot_pins: snapshot::Pins::default(),
             data_dir: None,
+            reads: reads::VersionReads::default(),
         })
     }
 
@@ -209,8 +213,12 @@ impl Chain {
     }
 
     /// The state as of block `height`.
-    pub fn state_at(&self, height: u64) -> VersionedState<'_, Store> {
-        VersionedState::new(&self.store, self.suite, height)
+    pub fn state_at(&self, height: u64) -> reads::KeptReads<'_, VersionedState<'_, Store>> {
+        reads::KeptReads::new(
+            VersionedState::new(&self.store, self.suite, height),
+            height,
+            &self.reads,
+        )
     }
 
     /// Reads a typed entry at the tip.

@@ -8,6 +8,7 @@ pub mod error;
 pub use error::NodeError;
 pub mod api;
 pub mod backup;
+pub mod budget;
 pub mod data_dir;
 pub mod memory;
 pub mod mempool;

@@ -39,6 +39,7 @@ use libp2p::{Multiaddr, PeerId, Swarm, connection_limits, identity, noise, tcp, 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::budget::QueuedBytes;
 use crate::chain::Chain;
 use crate::error::NodeError;
 use crate::runtime::{Admission, Arrival, Inbound, Status, now_ms};
@@ -302,6 +303,7 @@ pub async fn start(
         commands,
         inputs,
         pending: fair::FairQueue::default(),
+        input_bytes: QueuedBytes::default(),
         forward_rx: forwarded,
         forward_pending: Vec::new(),
         forward_next_at: tokio::time::Instant::now(),
@@ -372,6 +374,8 @@ struct Network {
     inputs: mpsc::Sender<Inbound>,
     /// Peers' inputs not yet in the runtime's channel, per peer, fed to it in turn.
     pending: fair::FairQueue<Arrival>,
+    /// Bytes of the inputs in the runtime's channel (each holds its room until handled).
+    input_bytes: QueuedBytes,
     forward_rx: mpsc::Receiver<Vec<u8>>,
     /// Admitted transactions waiting for the next forwarded batch (at most `TX_BATCH_MAX`).
     forward_pending: Vec<Vec<u8>>,

@@ -18,15 +18,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::channel::mpsc as fmpsc;
 use futures::stream::{BoxStream, SelectAll};
 use futures::{AsyncWriteExt, SinkExt, StreamExt};
 use libp2p::{PeerId, Stream, StreamProtocol};
 use prometheus_client::metrics::counter::Counter;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::AbortHandle;
+
+use crate::budget::QueuedBytes;
 
 use super::wire::{self, FRAME_PREFIX_BYTES, PushLane, REQUEST_BYTES_MAX, Request, WireError};
 
@@ -48,40 +49,22 @@ const WRITE_BUFFER_KEPT_BYTES: usize = 1024 * 1024;
 /// Messages read from one peer on one lane and waiting for the network task, at most: the peer's
 /// reader waits (and with it the peer's stream) while its inbox is full.
 pub const PUSH_INBOX_PER_PEER_MAX: usize = 64;
+/// Bytes of those messages, at most (a message alone is taken whatever its size, up to a frame's
+/// limit): the reader waits for room as it waits for a place.
+pub const PUSH_INBOX_BYTES_PER_PEER_MAX: usize = 64 * 1024 * 1024;
+/// The unit the inbox's bytes are counted in (a semaphore's permits are `u32`s).
+const INBOX_UNIT_BYTES: usize = 1024;
+const INBOX_UNITS: usize = PUSH_INBOX_BYTES_PER_PEER_MAX / INBOX_UNIT_BYTES;
+const _: () = assert!(INBOX_UNITS <= u32::MAX as usize);
 
-/// What a reader hands to the network task: a message, or why the peer's stream was ended.
-pub(super) type Pushed = (PeerId, Result<Request, String>);
+/// What a reader hands to the network task: a message with the room it takes in the reader's
+/// inbox (given back when dropped), or why the peer's stream was ended.
+pub(super) type Pushed = (PeerId, Result<(Request, OwnedSemaphorePermit), String>);
 
 /// One peer's queue of messages to write, and their bytes (shared with its writer).
 struct Outbox {
     messages: mpsc::Sender<Arc<Vec<u8>>>,
     bytes: QueuedBytes,
-}
-
-/// Bytes of messages waiting in one outbox: the network task takes room before it queues a
-/// message, the writer gives it back once it has the message in hand.
-#[derive(Clone, Debug, Default)]
-struct QueuedBytes(Arc<AtomicUsize>);
-
-impl QueuedBytes {
-    /// Takes room for `len` bytes within `max`; false if there is none (a message alone is
-    /// always taken: one larger than `max` is still under a frame's limit).
-    fn take(&self, len: usize, max: usize) -> bool {
-        self.0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
-                (queued == 0 || queued + len <= max).then_some(queued + len)
-            })
-            .is_ok()
-    }
-
-    fn give_back(&self, len: usize) {
-        // Never below zero, whatever the order of the calls.
-        let _ = self
-            .0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
-                Some(queued.saturating_sub(len))
-            });
-    }
 }
 
 /// New push streams from peers, each with its lane.
@@ -276,6 +259,7 @@ async fn read_from(
     mut inbox: fmpsc::Sender<Pushed>,
     bytes_in: Counter,
 ) {
+    let room = Arc::new(Semaphore::new(INBOX_UNITS));
     loop {
         let body = match wire::read_frame(&mut stream, REQUEST_BYTES_MAX).await {
             Ok(body) => body,
@@ -296,34 +280,22 @@ async fn read_from(
             )),
             Err(e) => Err(e.to_string()),
         };
+        let units = body.len().div_ceil(INBOX_UNIT_BYTES).min(INBOX_UNITS);
+        drop(body);
+        let pushed = match pushed {
+            Ok(request) => {
+                // Room for the frame's bytes (or all the room, for one larger than the inbox):
+                // the reader waits for it, and the peer's stream with it.
+                let Ok(room) = room.clone().acquire_many_owned(units as u32).await else {
+                    return;
+                };
+                Ok((request, room))
+            }
+            Err(reason) => Err(reason),
+        };
         let broken = pushed.is_err();
         if inbox.send((peer, pushed)).await.is_err() || broken {
             return;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_outbox_holds_at_most_its_bytes_but_always_one_message() {
-        let queued = QueuedBytes::default();
-        // Alone, a message over the bound is taken...
-        assert!(queued.take(100, 64));
-        // ...but nothing beside it.
-        assert!(!queued.take(1, 64));
-        queued.give_back(100);
-        // Within the bound, messages add up to it and no further.
-        assert!(queued.take(40, 64));
-        assert!(queued.take(24, 64));
-        assert!(!queued.take(1, 64));
-        queued.give_back(24);
-        assert!(queued.take(10, 64));
-        // Giving back more than was taken never wraps below zero (nor refuses forever after).
-        queued.give_back(1_000);
-        assert_eq!(queued.0.load(Ordering::Relaxed), 0);
-        assert!(queued.take(64, 64));
     }
 }

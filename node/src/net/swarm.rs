@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::peers::{Membership, PENALTY_INVALID_POINTS, Verdict};
 use super::wire::{Request, Response};
 use super::{BehaviourEvent, CATCH_UP_INTERVAL_MS, Command, Network, Role, TICK_MS};
-use crate::runtime::{Arrival, Inbound, now_ms};
+use crate::runtime::{Arrival, INPUT_QUEUE_BYTES_MAX, Inbound, now_ms};
 
 impl Network {
     pub(super) async fn run(&mut self, mut shutdown: watch::Receiver<bool>) {
@@ -43,7 +43,9 @@ impl Network {
                     self.pushes.accept(lane, peer, stream);
                 }
                 Some((peer, pushed)) = self.pushes.inboxes.next() => match pushed {
-                    Ok(request) => self.on_push(peer, request),
+                    // The room in the reader's inbox is given back once the message is handed
+                    // on (into queues with budgets of their own) or dropped.
+                    Ok((request, _room)) => self.on_push(peer, request),
                     Err(reason) => self.penalise(peer, &reason),
                 },
                 _ = tick.tick() => self.on_tick(),
@@ -214,7 +216,8 @@ impl Network {
     /// Queues a peer's input for the runtime (in that peer's own bounded queue: a flooding peer
     /// loses only its own messages); false if its queue is full and the input was dropped.
     pub(super) fn deliver(&mut self, from: PeerId, input: Arrival) -> bool {
-        if !self.pending.push(from, input) {
+        let bytes = input.wire_bytes();
+        if !self.pending.push(from, input, bytes) {
             tracing::debug!(peer = %from, "this peer's input queue is full; message dropped");
             return false;
         }
@@ -222,10 +225,14 @@ impl Network {
         true
     }
 
-    /// Moves queued inputs into the runtime's channel while it has room, peers taking turns.
-    /// Run after every event and tick, so a channel that was full is refilled as it drains.
+    /// Moves queued inputs into the runtime's channel while it has room (in inputs and in
+    /// bytes), peers taking turns. Run after every event and tick, so a channel that was full is
+    /// refilled as it drains.
     pub(super) fn pump(&mut self) {
-        while !self.pending.is_empty() {
+        while let Some(bytes) = self.pending.next_bytes() {
+            let Some(room) = self.input_bytes.hold(bytes, INPUT_QUEUE_BYTES_MAX) else {
+                return;
+            };
             let Ok(permit) = self.inputs.try_reserve() else {
                 return;
             };
@@ -235,6 +242,7 @@ impl Network {
             permit.send(Inbound {
                 from: Some(from),
                 input,
+                room: Some(room),
             });
         }
     }

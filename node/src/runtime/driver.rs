@@ -27,6 +27,9 @@ use crate::error::NodeError;
 
 /// Inputs queued for the driver (from the network), at most.
 pub const INPUT_QUEUE_MAX: usize = 1_024;
+/// Their bytes as they came off the wire, at most (an input alone is taken whatever its size, up
+/// to a frame's limit): a thousand proposals of 16 MiB would be 16 GiB.
+pub const INPUT_QUEUE_BYTES_MAX: usize = 128 * 1024 * 1024;
 /// A view whose leader this validator cannot reach is left after this long, in milliseconds
 /// (not the view's full timeout): time for a connection being re-made to come back.
 pub const UNREACHABLE_LEADER_TIMEOUT_MS: u64 = 100;
@@ -144,7 +147,7 @@ impl Driver {
                     }
                 }
                 input = self.inputs.recv(), if inputs_open => match input {
-                    Some(Inbound { from, input }) => self.arrive(input, from)?,
+                    Some(Inbound { from, input, room: _room }) => self.arrive(input, from)?,
                     None => inputs_open = false,
                 },
                 _ = self.admission.admitted() => self.bring_forward_postponed(),

@@ -23,7 +23,7 @@ use lichen_consensus::{Input, Message};
 
 pub use admission::{Admission, RELAY_BACKLOG_ADMIT_MAX, SubmitError};
 pub use clock::now_ms;
-pub use driver::{Driver, INPUT_QUEUE_MAX};
+pub use driver::{Driver, INPUT_QUEUE_BYTES_MAX, INPUT_QUEUE_MAX};
 pub use finality::{
     COMMIT_STREAM_BUFFER_MAX, CommitEvent, FINALITY_WAITERS_MAX, Finality, REFUSED_REMEMBERED_MAX,
     TxFate,
@@ -37,6 +37,9 @@ pub use status::{RuntimeStatus, Status};
 pub struct Inbound {
     pub from: Option<PeerId>,
     pub input: Arrival,
+    /// The room the input takes in the driver's channel (`INPUT_QUEUE_BYTES_MAX`), given back
+    /// when the driver is done with it.
+    pub room: Option<crate::budget::Held>,
 }
 
 /// What arrives for the consensus core.
@@ -50,6 +53,18 @@ pub enum Arrival {
     /// Committed blocks a validator pushed to help this node catch up, as they came off the wire
     /// (`net::wire::encode_blocks`): decoded by the runtime into `Synced` inputs.
     EncodedBlocks(Vec<u8>),
+}
+
+impl Arrival {
+    /// The bytes it came in, for the budgets of the queues it waits in. A decoded input counts
+    /// none: those are the blocks of sync answers this node asked for, bounded by how many it
+    /// asks at once and by an answer's size.
+    pub fn wire_bytes(&self) -> usize {
+        match self {
+            Arrival::Decoded(_) => 0,
+            Arrival::Encoded(bytes) | Arrival::EncodedBlocks(bytes) => bytes.len(),
+        }
+    }
 }
 
 /// Where consensus messages go. The single-node runtime has no peers; the network layer

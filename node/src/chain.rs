@@ -213,12 +213,15 @@ impl Chain {
     }
 
     /// The state as of block `height`.
-    pub fn state_at(&self, height: u64) -> reads::KeptReads<'_, VersionedState<'_, Store>> {
-        reads::KeptReads::new(
-            VersionedState::new(&self.store, self.suite, height),
-            height,
-            &self.reads,
-        )
+    pub fn state_at(&self, height: u64) -> VersionedState<'_, Store> {
+        VersionedState::new(&self.store, self.suite, height)
+    }
+
+    /// The state as of block `height` for the ledger's rules (admission, building, execution),
+    /// through the values kept for that version. Only the rules read through it: reads that
+    /// clients choose (licences, evidence) would fill it with what no transaction reads again.
+    fn ledger_state_at(&self, height: u64) -> reads::KeptReads<'_, VersionedState<'_, Store>> {
+        reads::KeptReads::new(self.state_at(height), height, &self.reads)
     }
 
     /// Reads a typed entry at the tip.
@@ -289,7 +292,7 @@ impl Chain {
             height: tip.height + 1,
             time_ms: previous.time_ms + 1,
         };
-        let base = self.state_at(tip.height);
+        let base = self.ledger_state_at(tip.height);
         match check_authority(suite, &base, tx, &ctx) {
             Err(e) if e.is_internal() => Err(NodeError::from(e)),
             Err(e) if e.is_unauthorised() => Ok(Some(e)),
@@ -317,7 +320,7 @@ impl Chain {
         let height = tip.height + 1;
         let time_ms = now_ms.max(previous.time_ms + 1);
         let ctx = BlockContext { height, time_ms };
-        let base = self.state_at(tip.height);
+        let base = self.ledger_state_at(tip.height);
         let signing_set = self.next_validators()?;
         let params = self.params();
         let mut executor = BlockExecutor::new(suite, &base, &self.store, ctx);
@@ -454,7 +457,7 @@ impl Chain {
             self.params().into(),
             Some(now_ms),
         )?;
-        let base = self.state_at(tip.height);
+        let base = self.ledger_state_at(tip.height);
         let ctx = BlockContext {
             height: h.height,
             time_ms: h.time_ms,

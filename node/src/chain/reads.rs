@@ -46,6 +46,15 @@ impl VersionReads {
         if value.len() > VERSION_READ_BYTES_MAX {
             return;
         }
+        // Full for this version (say, a block of revocations, each reading its own licence):
+        // no write lock taken, for each read, to learn it.
+        if self
+            .inner
+            .read()
+            .is_ok_and(|kept| kept.version == version && kept.values.len() >= VERSION_READS_MAX)
+        {
+            return;
+        }
         let Ok(mut kept) = self.inner.write() else {
             return;
         };

@@ -33,9 +33,11 @@ pub fn first_remembered_expiry(height: u64) -> u64 {
 
 /// The replay check's one question, asked of wherever a node keeps its window (a
 /// [`ReplayWindow`] in memory, or the node's store): was transaction `id` executed by a committed
-/// block and can a later block still include it? (The node's store answers from disk: at
-/// sustained full load the window holds `tx_expiry_blocks_max * block_txs_max` ids, five
-/// million by default, which in memory cost ~0.5 GB.)
+/// block that a later block could still be refused for? An answer must be yes for every id of
+/// the window and may be yes for older ones: the ledger asks only about a transaction whose
+/// expiry has not passed, which no block before the window can hold. (The node's store answers
+/// from its transaction index on disk: at sustained full load the window alone holds
+/// `tx_expiry_blocks_max * block_txs_max` ids, five million by default.)
 pub trait ReplayLookup {
     fn contains(&self, id: &Hash32) -> Result<bool, StorageError>;
 }
@@ -90,6 +92,11 @@ impl ReplayWindow {
             self.insert(id, expires_at_height);
         }
         self.prune_below(first_remembered_expiry(height));
+    }
+
+    /// The ids remembered, in order.
+    pub fn ids(&self) -> impl Iterator<Item = &Hash32> {
+        self.ids.iter()
     }
 
     pub fn len(&self) -> usize {

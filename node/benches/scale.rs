@@ -298,7 +298,6 @@ fn prefix_name(p: u8) -> &'static str {
         l::LICENCE => "licence history",
         l::AGENCY => "agency index",
         l::EVIDENCE => "evidence index",
-        l::REPLAY | l::REPLAY_BY_EXPIRY => "replay window",
         _ => "other",
     }
 }

@@ -162,6 +162,13 @@ impl Chain {
         state_versions_kept: u64,
     ) -> Result<Self, NodeError> {
         store.init_genesis(&genesis)?;
+        let upgraded = store.upgrade_legacy_keys()?;
+        if upgraded > 0 {
+            tracing::info!(
+                keys = upgraded,
+                "upgraded an earlier version's store layout"
+            );
+        }
         let suite = genesis.suite();
         Ok(Chain {
             anchor: genesis.trust_anchor(),

@@ -259,7 +259,6 @@ pub fn state_sync<K: KvStore>(
         store,
         sets: &sets,
         genesis,
-        checkpoint: height,
     };
     for change in &package.checkpoint.set_changes {
         let h = change.header.height;
@@ -293,7 +292,6 @@ struct BlockFetch<'a, K: KvStore> {
     /// The genesis set at 0 and the set each change installed, by height.
     sets: &'a [(u64, ValidatorSet)],
     genesis: &'a Genesis,
-    checkpoint: u64,
 }
 
 impl<K: KvStore> BlockFetch<'_, K> {
@@ -364,8 +362,7 @@ impl<K: KvStore> BlockFetch<'_, K> {
                 verified.push((block, certificate));
                 next += 1;
             }
-            self.store
-                .restore_blocks(suite, self.checkpoint, &verified)?;
+            self.store.restore_blocks(suite, &verified)?;
         }
         Ok(((to - from + 1) as usize, read))
     }

@@ -6,15 +6,14 @@
 use std::sync::Arc;
 
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
-use lichen_contracts::codec::{Decode, Encode, Reader};
+use lichen_contracts::codec::{Decode, Encode, Reader, Writer};
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::{CodecError, StorageError};
 use lichen_contracts::genesis::Genesis;
 use lichen_contracts::ledger::Event;
 use lichen_contracts::model::{LicenceStatus, ValidatorSet};
-use lichen_contracts::replay;
 use lichen_contracts::smt::{Node, NodeKey, SparseMerkleTree, TreeReader, TreeUpdateBatch};
-use lichen_contracts::state::{ReplayWindow, StateKey, StateKind};
+use lichen_contracts::state::{StateKey, StateKind};
 use lichen_contracts::tx::Payload;
 
 use crate::error::StoreError;
@@ -24,9 +23,11 @@ use crate::layout::{
     LOCATION_BYTES, PREFIX_BYTES, TIP_BYTES, TX_ID_BYTES,
 };
 
-/// Stale state-tree nodes deleted per committed block, at most: pruning catches up over several
-/// blocks rather than making one batch huge.
+/// Stale state-tree nodes deleted per committed block, at most (or one version's, if more):
+/// pruning catches up over several blocks rather than making one batch huge.
 pub const PRUNE_NODES_PER_BLOCK_MAX: usize = 50_000;
+/// Stale-node index entries (a version's list each) read per committed block, at most.
+pub const PRUNE_ENTRIES_PER_BLOCK_MAX: usize = 64;
 /// Entries returned by one history or index listing, at most.
 pub const LISTING_MAX: usize = 1_000;
 
@@ -157,12 +158,17 @@ fn decode<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> 
     T::from_bytes(bytes).map_err(|source| StoreError::Corrupt { what, source })
 }
 
-fn read_u64(what: &'static str, bytes: &[u8]) -> Result<u64, StoreError> {
+pub(crate) fn read_u64(what: &'static str, bytes: &[u8]) -> Result<u64, StoreError> {
     let arr: [u8; HEIGHT_BYTES] = bytes
         .get(..HEIGHT_BYTES)
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| corrupt(what, "shorter than 8 bytes"))?;
     Ok(u64::from_be_bytes(arr))
+}
+
+pub(crate) fn read_u32(what: &'static str, bytes: &[u8]) -> Result<u32, StoreError> {
+    let arr: [u8; 4] = bytes.try_into().map_err(|_| corrupt(what, "not 4 bytes"))?;
+    Ok(u32::from_be_bytes(arr))
 }
 
 fn read_location(what: &'static str, bytes: &[u8]) -> Result<TxLocation, StoreError> {
@@ -185,7 +191,7 @@ fn read_hash(what: &'static str, bytes: &[u8]) -> Result<Hash32, StoreError> {
 }
 
 /// The end (exclusive) of the key range that starts with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < 0xff {
@@ -267,12 +273,16 @@ impl<K: KvStore> ChainStore<K> {
         };
         let mut batch = WriteBatch::new();
         batch.put(key(layout::META, &[layout::META_GENESIS]), bytes);
+        batch.put(
+            key(layout::META, &[layout::META_LAYOUT]),
+            layout::LAYOUT_VERSION.to_be_bytes(),
+        );
         batch.put(height_key(layout::BLOCK, 0), block.to_bytes());
         batch.put(
             height_key(layout::VALIDATORS, 0),
             genesis.validators.to_bytes(),
         );
-        write_tree(&mut batch, &tree);
+        write_tree(&mut batch, &tree, 0);
         for a in &genesis.agencies {
             batch.put(entity_key(&StateKey::Agency(a.id.clone())), []);
         }
@@ -516,22 +526,6 @@ impl<K: KvStore> ChainStore<K> {
             .collect()
     }
 
-    /// The replay window: ids of committed transactions that have not expired at `height`.
-    pub fn replay_window(&self) -> Result<ReplayWindow, StoreError> {
-        let start = [layout::REPLAY];
-        let rows = self
-            .kv
-            .scan(&start, &prefix_end(&start), usize::MAX, false)?;
-        let mut window = ReplayWindow::default();
-        for (k, v) in rows {
-            window.insert(
-                read_hash("replay window", &k[PREFIX_BYTES..])?,
-                read_u64("replay", &v)?,
-            );
-        }
-        Ok(window)
-    }
-
     /// The consensus core's persisted voting state, as last written.
     pub fn consensus_state(&self) -> Result<Option<Vec<u8>>, StoreError> {
         if let Some(file) = &self.state_file
@@ -588,7 +582,7 @@ impl<K: KvStore> ChainStore<K> {
             height_key(layout::CERTIFICATE, height),
             commit.certificate.to_bytes(),
         );
-        write_tree(&mut batch, commit.tree);
+        write_tree(&mut batch, commit.tree, height);
         if let Some(set) = commit.new_validators {
             batch.put(height_key(layout::VALIDATORS, height), set.to_bytes());
         }
@@ -599,13 +593,6 @@ impl<K: KvStore> ChainStore<K> {
             };
             let id = *id;
             batch.put(key(layout::TX, &[id.as_bytes()]), location_bytes(loc));
-            // One that expires at this very height can never match again: like the expired
-            // entries pruned below, it does not enter the window.
-            if replay::remembered_after(height, tx.tx.expires_at_height) {
-                let expiry = tx.tx.expires_at_height.to_be_bytes();
-                batch.put(key(layout::REPLAY, &[id.as_bytes()]), expiry);
-                batch.put(key(layout::REPLAY_BY_EXPIRY, &[&expiry, id.as_bytes()]), []);
-            }
             if let Payload::IssueLicence(d) | Payload::SupersedeLicence { new: d, .. } =
                 &tx.tx.payload
             {
@@ -655,20 +642,6 @@ impl<K: KvStore> ChainStore<K> {
                 }
             }
         }
-        // Replay entries whose expiry lies below the next height can never match again.
-        let expired = self.kv.scan(
-            &height_key(layout::REPLAY_BY_EXPIRY, 0),
-            &height_key(
-                layout::REPLAY_BY_EXPIRY,
-                replay::first_remembered_expiry(height),
-            ),
-            usize::MAX,
-            false,
-        )?;
-        for (k, _) in expired {
-            batch.delete(key(layout::REPLAY, &[&k[AFTER_HEIGHT..]]));
-            batch.delete(k);
-        }
         let pruned = self.prune_into(&mut batch, commit.keep_versions_from)?;
         batch.put(
             key(layout::META, &[layout::META_TIP]),
@@ -699,24 +672,25 @@ impl<K: KvStore> ChainStore<K> {
             return Ok(Vec::new());
         }
         // A node stale since v is referenced by versions < v only: deletable when v <= keep_from.
+        // Whole versions are pruned, the first whatever its size.
         let rows = self.kv.scan(
             &height_key(layout::STALE, 0),
             &height_key(layout::STALE, keep_from + 1),
-            PRUNE_NODES_PER_BLOCK_MAX,
+            PRUNE_ENTRIES_PER_BLOCK_MAX,
             false,
         )?;
-        let complete = rows.len() < PRUNE_NODES_PER_BLOCK_MAX;
-        let mut pruned = Vec::with_capacity(rows.len());
-        for (k, _) in rows {
-            // The stale index entry is `stale_since u64 || NodeKey`.
-            let node_key = &k[AFTER_HEIGHT..];
-            pruned.push(
-                NodeKey::from_bytes(node_key).map_err(|source| StoreError::Corrupt {
-                    what: "stale-node index entry",
-                    source,
-                })?,
-            );
-            batch.delete(key(layout::NODE, &[node_key]));
+        let mut complete = rows.len() < PRUNE_ENTRIES_PER_BLOCK_MAX;
+        let mut pruned = Vec::new();
+        for (k, v) in rows {
+            let nodes = stale_node_keys(&k, &v)?;
+            if !pruned.is_empty() && pruned.len() + nodes.len() > PRUNE_NODES_PER_BLOCK_MAX {
+                complete = false;
+                break;
+            }
+            for node_key in nodes {
+                batch.delete(key(layout::NODE, &[&node_key.to_bytes()]));
+                pruned.push(node_key);
+            }
             batch.delete(k);
         }
         if complete {
@@ -744,24 +718,57 @@ pub(crate) fn entity_key(state_key: &StateKey) -> Vec<u8> {
     key(layout::ENTITY, &[&[state_key.kind()], id])
 }
 
-fn write_tree(batch: &mut WriteBatch, tree: &TreeUpdateBatch) {
+/// The tree update's new nodes, one key each, and the nodes it made stale, as one key for the
+/// version (`s` ‖ version → their node keys, concatenated): a block replaces about as many nodes
+/// as it adds, and one key instead of thousands is one memtable insert now and one delete when
+/// the version is pruned.
+fn write_tree(batch: &mut WriteBatch, tree: &TreeUpdateBatch, version: u64) {
     for (k, node) in &tree.new_nodes {
         batch.put(key(layout::NODE, &[&k.to_bytes()]), node.to_bytes());
     }
-    for stale in &tree.stale_nodes {
-        batch.put(key(layout::STALE, &[&stale.to_bytes()]), []);
+    if tree.stale_nodes.is_empty() {
+        return;
     }
+    let mut list = Writer::new();
+    for stale in &tree.stale_nodes {
+        assert_eq!(
+            stale.stale_since_version, version,
+            "a tree update makes nodes stale at its own version"
+        );
+        stale.node_key.encode_to(&mut list);
+    }
+    batch.put(height_key(layout::STALE, version), list.into_bytes());
 }
 
-/// The replay window as committed: the ids of `r` keys (written and expired in the same batches
-/// as the blocks), read from the store rather than held in memory (five million ids at
-/// sustained full load).
+/// The node keys of one `s` entry (`s` ‖ version → their keys, concatenated). An entry of the
+/// earlier layout (`s` ‖ version ‖ node key) is refused: opening a node regroups them.
+fn stale_node_keys(k: &[u8], v: &[u8]) -> Result<Vec<NodeKey>, StoreError> {
+    let corrupt = |source| StoreError::Corrupt {
+        what: "stale-node index entry",
+        source,
+    };
+    if k.len() != AFTER_HEIGHT {
+        return Err(corrupt(CodecError::TrailingBytes {
+            count: k.len().saturating_sub(AFTER_HEIGHT),
+        }));
+    }
+    let mut r = Reader::new(v);
+    let mut keys = Vec::new();
+    while r.remaining() > 0 {
+        keys.push(NodeKey::decode_from(&mut r).map_err(corrupt)?);
+    }
+    Ok(keys)
+}
+
+/// The replay check asks the transaction index (`t`): it holds every transaction this store has
+/// committed, so every id of the replay window and those older. An older one never reaches the
+/// question: the ledger refuses a transaction whose expiry has passed before it asks, and one that
+/// has not expired was committed at most `tx_expiry_blocks_max` blocks ago (a store restored from
+/// a checkpoint wrote the index of those blocks). No second index of the window is kept, written
+/// and pruned per transaction.
 impl<K: KvStore> lichen_contracts::replay::ReplayLookup for ChainStore<K> {
     fn contains(&self, id: &Hash32) -> Result<bool, StorageError> {
-        Ok(self
-            .kv
-            .get(&key(layout::REPLAY, &[id.as_bytes()]))?
-            .is_some())
+        Ok(self.kv.get(&key(layout::TX, &[id.as_bytes()]))?.is_some())
     }
 }
 

@@ -23,6 +23,11 @@ pub enum StoreError {
     NotEmpty,
     #[error("state sync cannot finish: {reason}")]
     Restore { reason: String },
+    #[error(
+        "the data directory is written in store layout {found}, newer than this version's \
+         {supported}: run the version that wrote it"
+    )]
+    NewerLayout { found: u32, supported: u32 },
     #[error("block {height} does not follow the stored tip {tip}")]
     NotNext { height: u64, tip: u64 },
 }

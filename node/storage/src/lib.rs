@@ -15,6 +15,7 @@ mod kv;
 pub mod layout;
 mod restore;
 mod state_file;
+mod upgrade;
 
 pub use chain::{BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocation};
 pub use error::StoreError;

@@ -15,7 +15,6 @@ use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::Suite;
 use lichen_contracts::genesis::Genesis;
 use lichen_contracts::model::ValidatorSet;
-use lichen_contracts::replay;
 use lichen_contracts::smt::{MemoryTreeStore, Node, NodeKey, SparseMerkleTree, TreeReader};
 use lichen_contracts::state::StateKey;
 
@@ -56,13 +55,11 @@ impl<K: KvStore> ChainStore<K> {
         self.kv().apply(batch)
     }
 
-    /// Writes fetched blocks with their certificates (one batch): the blocks, the transaction
-    /// index, and the replay window as of `checkpoint` (the ids that a block after it could
-    /// still include).
+    /// Writes fetched blocks with their certificates (one batch): the blocks and the transaction
+    /// index, which the replay check reads (the replay window's blocks must be among them).
     pub fn restore_blocks(
         &self,
         suite: Suite,
-        checkpoint: u64,
         blocks: &[(Block, CommitCertificate)],
     ) -> Result<(), StoreError> {
         self.refuse_a_chain()?;
@@ -81,11 +78,6 @@ impl<K: KvStore> ChainStore<K> {
                     index: index as u32,
                 };
                 batch.put(key(layout::TX, &[id.as_bytes()]), location_bytes(location));
-                if replay::remembered_after(checkpoint, tx.tx.expires_at_height) {
-                    let expiry = tx.tx.expires_at_height.to_be_bytes();
-                    batch.put(key(layout::REPLAY, &[id.as_bytes()]), expiry);
-                    batch.put(key(layout::REPLAY_BY_EXPIRY, &[&expiry, id.as_bytes()]), []);
-                }
             }
         }
         self.kv().apply(batch)
@@ -120,6 +112,10 @@ impl<K: KvStore> ChainStore<K> {
         batch.put(
             key(layout::META, &[layout::META_GENESIS]),
             genesis.to_bytes(),
+        );
+        batch.put(
+            key(layout::META, &[layout::META_LAYOUT]),
+            layout::LAYOUT_VERSION.to_be_bytes(),
         );
         let writes = genesis
             .state_writes()

@@ -461,7 +461,11 @@ fn chain_genesis<K: KvStore>(make: impl Fn() -> K) {
     assert_eq!(store.genesis().unwrap(), c.genesis);
     assert_eq!(store.signing_set(1).unwrap(), c.genesis.validators);
     assert_eq!(store.set_changes(u64::MAX).unwrap(), vec![]);
-    assert!(store.replay_window().unwrap().is_empty());
+    assert_eq!(
+        count_prefix(store.kv(), layout::TX),
+        0,
+        "no transaction yet"
+    );
     assert_eq!(store.pruned_below().unwrap(), 0);
     assert_eq!(store.consensus_state().unwrap(), None);
     let tree = SparseMerkleTree::new(&store, suite);
@@ -917,19 +921,45 @@ fn expiring(c: &mut TestChain, id: &str, expires_at_height: u64) -> SignedTransa
     c.sign(tx, &["agency-a"])
 }
 
+/// What the ledger's replay check asks of the store: yes for every id of the replay window (the
+/// reference chain's in-memory `ReplayWindow`) and every other committed id, no for any other;
+/// a transaction resubmitted once its expiry has passed is refused as expired before the question
+/// is asked, so the answers the ledger acts on are the window's.
 fn chain_replay_window<K: KvStore>(make: impl Fn() -> K) {
+    use lichen_contracts::exec::{VersionedState, execute_block};
+    use lichen_contracts::ledger::{BlockContext, TxError};
+    use lichen_contracts::replay::ReplayLookup;
     let mut c = chain(Suite::Intl);
+    let suite = c.suite;
     let store = initialised(make(), &c);
-    let window_matches = |c: &TestChain, store: &ChainStore<K>| {
-        let window = store.replay_window().unwrap();
-        assert_eq!(window, c.replay, "at height {}", c.height());
-        // Nothing is left in either replay index beyond the window.
-        assert_eq!(count_prefix(store.kv(), layout::REPLAY), window.len());
-        assert_eq!(
-            count_prefix(store.kv(), layout::REPLAY_BY_EXPIRY),
-            window.len()
-        );
-        window
+    let mut committed: Vec<Hash32> = Vec::new();
+    let answers_match = |c: &TestChain, store: &ChainStore<K>, committed: &[Hash32]| {
+        for id in committed {
+            assert!(ReplayLookup::contains(store, id).unwrap(), "{id} committed");
+        }
+        for id in c.replay.ids() {
+            assert!(
+                ReplayLookup::contains(store, id).unwrap(),
+                "{id} in the window"
+            );
+        }
+        let never = suite.digest(b"never submitted");
+        assert!(!ReplayLookup::contains(store, &never).unwrap());
+        // One index answers: no key of the earlier replay-window index is written.
+        for prefix in layout::LEGACY_PREFIXES {
+            assert_eq!(count_prefix(store.kv(), prefix), 0);
+        }
+    };
+    // What a block at the next height makes of `tx` against the store.
+    let resubmitted = |c: &TestChain, store: &ChainStore<K>, tx: &SignedTransaction| {
+        let ctx = BlockContext {
+            height: c.height() + 1,
+            time_ms: next_time(c),
+        };
+        let state = VersionedState::new(store, suite, c.height());
+        execute_block(suite, &state, store, std::slice::from_ref(tx), &ctx)
+            .map(|_| ())
+            .map_err(|e| e.error)
     };
     // Block 1: expiries 1 (its own height), 2, 3 and the default (101).
     let txs = vec![
@@ -938,41 +968,122 @@ fn chain_replay_window<K: KvStore>(make: impl Fn() -> K) {
         expiring(&mut c, "R-3", 3),
         issue(&mut c, "R-101", "agency-a"),
     ];
-    commit_next(&mut c, &store, txs, 0);
-    let ids: Vec<Hash32> = (0..4).map(|i| tx_id(&c, 1, i)).collect();
-    let w = window_matches(&c, &store);
-    assert!(
-        !w.contains(&ids[0]),
-        "expired at 1: no later block may hold it"
-    );
-    assert!(w.contains(&ids[1]) && w.contains(&ids[2]) && w.contains(&ids[3]));
-    // Block 2: R-2 (expiry 2) goes after it; a new tx with expiry 2 is in its own block only.
-    let txs = vec![expiring(&mut c, "R-2b", 2)];
-    commit_next(&mut c, &store, txs, 0);
-    let w = window_matches(&c, &store);
-    assert!(!w.contains(&ids[1]));
-    assert!(!w.contains(&tx_id(&c, 2, 0)));
-    assert!(w.contains(&ids[2]) && w.contains(&ids[3]));
-    // Block 3 (empty): R-3 goes.
+    commit_next(&mut c, &store, txs.clone(), 0);
+    committed.extend((0..4).map(|i| tx_id(&c, 1, i)));
+    answers_match(&c, &store, &committed);
+    assert!(matches!(
+        resubmitted(&c, &store, &txs[0]),
+        Err(TxError::Expired { .. })
+    ));
+    for tx in &txs[1..] {
+        assert!(matches!(
+            resubmitted(&c, &store, tx),
+            Err(TxError::Duplicate { .. })
+        ));
+    }
+    // Block 2: R-2 expires; a new tx with expiry 2 is in its own block only.
+    let txs_2 = vec![expiring(&mut c, "R-2b", 2)];
+    commit_next(&mut c, &store, txs_2, 0);
+    committed.push(tx_id(&c, 2, 0));
+    answers_match(&c, &store, &committed);
+    assert!(matches!(
+        resubmitted(&c, &store, &txs[1]),
+        Err(TxError::Expired { .. })
+    ));
+    // Block 3 (empty): R-3 expires; R-101 is still refused as a replay.
     commit_next(&mut c, &store, vec![], 0);
-    let w = window_matches(&c, &store);
-    assert!(!w.contains(&ids[2]));
-    assert!(w.contains(&ids[3]));
-    assert_eq!(w.len(), 1);
+    answers_match(&c, &store, &committed);
+    assert!(matches!(
+        resubmitted(&c, &store, &txs[2]),
+        Err(TxError::Expired { .. })
+    ));
+    assert!(matches!(
+        resubmitted(&c, &store, &txs[3]),
+        Err(TxError::Duplicate { .. })
+    ));
     // The tx index keeps everything.
-    for (i, id) in ids.iter().enumerate() {
+    for (i, id) in committed[..4].iter().enumerate() {
         assert_eq!(store.tx_location(id).unwrap(), Some(loc(1, i as u32)));
     }
-    // What the ledger asks of the store (the node keeps no window in memory) is the window.
-    use lichen_contracts::replay::ReplayLookup;
-    for id in ids.iter().chain([tx_id(&c, 2, 0)].iter()) {
-        assert_eq!(
-            ReplayLookup::contains(&store, id).unwrap(),
-            w.contains(id),
-            "{id}"
+}
+
+/// A store in the layout before version 2 (a second replay-window index under `r` and `x`, the
+/// stale-node index one key per node, no layout mark) is brought to this layout when opened,
+/// whatever the number of its keys, and nothing else changes; a store of a later layout is
+/// refused.
+fn chain_upgrades_an_earlier_layout<K: KvStore>(make: impl Fn() -> K) {
+    let mut c = chain(Suite::Intl);
+    let store = initialised(make(), &c);
+    for i in 0..3 {
+        let txs = vec![issue(&mut c, &format!("L-{i}"), "agency-a")];
+        commit_next(&mut c, &store, txs, 0);
+    }
+    let stale = stale_lists(store.kv());
+    assert!(
+        stale.values().map(Vec::len).sum::<usize>() > 3,
+        "nodes went stale"
+    );
+    let others = |kv: &K| -> Vec<(Vec<u8>, Vec<u8>)> {
+        let layout_key = [&[layout::META][..], layout::META_LAYOUT].concat();
+        dump(kv)
+            .into_iter()
+            .filter(|(k, _)| k[0] != layout::STALE && k != &layout_key)
+            .collect()
+    };
+    let before = others(store.kv());
+    // Written as the earlier layout wrote them.
+    let mut batch = WriteBatch::new();
+    batch.delete([&[layout::META][..], layout::META_LAYOUT].concat());
+    let mut legacy = 0;
+    for (version, keys) in &stale {
+        let mut list_key = vec![layout::STALE];
+        list_key.extend_from_slice(&version.to_be_bytes());
+        batch.delete(list_key.clone());
+        for node_key in keys {
+            batch.put([&list_key[..], &node_key.to_bytes()].concat(), vec![]);
+            legacy += 1;
+        }
+    }
+    let replay_keys = ChainStore::<K>::LEGACY_KEYS_PER_BATCH_MAX + 7;
+    for i in 0..replay_keys as u32 {
+        let prefix = layout::LEGACY_PREFIXES[i as usize % 2];
+        batch.put(
+            [&[prefix][..], &i.to_be_bytes()].concat(),
+            i.to_be_bytes().to_vec(),
         );
     }
-    assert!(ReplayLookup::contains(&store, &ids[3]).unwrap());
+    store.kv().apply(batch).unwrap();
+    assert_eq!(
+        store.upgrade_legacy_keys().unwrap(),
+        legacy + replay_keys,
+        "every key of the earlier layout"
+    );
+    let sorted = |lists: &std::collections::BTreeMap<u64, Vec<_>>| {
+        let mut lists = lists.clone();
+        lists.values_mut().for_each(|l| l.sort());
+        lists
+    };
+    assert_eq!(sorted(&stale_lists(store.kv())), sorted(&stale));
+    assert_eq!(others(store.kv()), before, "every other key is as it was");
+    assert_eq!(store.upgrade_legacy_keys().unwrap(), 0, "upgraded once");
+    // Pruning reads the regrouped lists.
+    let txs = vec![issue(&mut c, "L-9", "agency-a")];
+    commit_next(&mut c, &store, txs, 4);
+    assert!(
+        stale_lists(store.kv()).keys().all(|&v| v >= 4),
+        "versions below 4 pruned"
+    );
+    // A layout this version does not know.
+    let mut batch = WriteBatch::new();
+    batch.put(
+        [&[layout::META][..], layout::META_LAYOUT].concat(),
+        (layout::LAYOUT_VERSION + 1).to_be_bytes().to_vec(),
+    );
+    store.kv().apply(batch).unwrap();
+    assert!(matches!(
+        store.upgrade_legacy_keys(),
+        Err(StoreError::NewerLayout { found, .. }) if found == layout::LAYOUT_VERSION + 1
+    ));
 }
 
 fn chain_pruning<K: KvStore>(make: impl Fn() -> K) {
@@ -1011,7 +1122,10 @@ fn chain_pruning<K: KvStore>(make: impl Fn() -> K) {
             "nodes at {h}"
         );
         assert_eq!(
-            count_prefix(store.kv(), layout::STALE),
+            stale_lists(store.kv())
+                .values()
+                .map(Vec::len)
+                .sum::<usize>(),
             mirror.stale_count(),
             "stale index at {h}"
         );
@@ -1082,6 +1196,7 @@ macro_rules! conformance {
                 chain_indexes,
                 chain_entity_index,
                 chain_replay_window,
+                chain_upgrades_an_earlier_layout,
                 chain_pruning,
                 chain_consensus_state,
             );
@@ -1116,7 +1231,7 @@ fn chain_indexes_sm_suite() {
 /// `pruned_below` advances only when it has.
 #[test]
 fn pruning_catches_up_over_blocks() {
-    use lichen_storage::layout::{NODE, STALE};
+    use lichen_storage::layout::NODE;
     let c = chain(Suite::Intl);
     let suite = c.suite;
     let store = initialised(MemoryKv::new(), &c);
@@ -1166,18 +1281,32 @@ fn pruning_catches_up_over_blocks() {
     for round in 1..=4u8 {
         commit(u64::from(round), &writes(round), 0);
     }
-    let stale_total = count_prefix(store.kv(), STALE);
+    // Whole versions go, oldest first, while their nodes fit in the per-block maximum (the first
+    // whatever its size).
+    let lists = stale_lists(store.kv());
+    let stale_total: usize = lists.values().map(Vec::len).sum();
     assert!(
         stale_total > PRUNE_NODES_PER_BLOCK_MAX,
         "the test needs more stale nodes ({stale_total}) than one block prunes"
     );
+    let mut fits = 0;
+    let first_left = lists
+        .iter()
+        .find(|(_, nodes)| {
+            fits += nodes.len();
+            fits > PRUNE_NODES_PER_BLOCK_MAX
+        })
+        .map(|(&v, _)| v)
+        .expect("a version left");
+    assert!(first_left > 1 && first_left <= 4);
     // Block 5 may prune everything stale since <= 4, but only the per-block maximum goes
     // (block 5 itself makes its predecessor's root stale).
     commit(5, &BTreeMap::new(), 4);
     assert_eq!(store.pruned_below().unwrap(), 0, "not caught up yet");
+    let left = stale_lists(store.kv());
     assert_eq!(
-        count_prefix(store.kv(), STALE),
-        stale_total + 1 - PRUNE_NODES_PER_BLOCK_MAX
+        left.keys().copied().collect::<Vec<_>>(),
+        (first_left..=5).collect::<Vec<_>>()
     );
     // The oldest go first: version 1 is gone, version 4 is whole.
     let tree = SparseMerkleTree::new(&store, suite);
@@ -1192,7 +1321,13 @@ fn pruning_catches_up_over_blocks() {
     assert_eq!(store.pruned_below().unwrap(), 4);
     mirror.prune(4);
     assert_eq!(count_prefix(store.kv(), NODE), mirror.node_count());
-    assert_eq!(count_prefix(store.kv(), STALE), mirror.stale_count());
+    assert_eq!(
+        stale_lists(store.kv())
+            .values()
+            .map(Vec::len)
+            .sum::<usize>(),
+        mirror.stale_count()
+    );
     let tree = SparseMerkleTree::new(&store, suite);
     assert!(matches!(
         tree.root_hash(3),
@@ -1229,7 +1364,10 @@ fn disk_reopen_keeps_everything() {
         store.consensus_state().unwrap(),
         Some(b"height 6 view 2".to_vec())
     );
-    assert_eq!(store.replay_window().unwrap(), c.replay);
+    for id in c.replay.ids() {
+        use lichen_contracts::replay::ReplayLookup;
+        assert!(ReplayLookup::contains(&store, id).unwrap());
+    }
     // Opening with the same genesis is a no-op; another genesis is refused.
     assert_eq!(store.init_genesis(&c.genesis).unwrap(), tip);
     let mut other = c.genesis.clone();

@@ -206,6 +206,41 @@ pub fn count_prefix<K: KvStore>(kv: &K, prefix: u8) -> usize {
         .len()
 }
 
+/// The stale-node index of `kv`: each version's list of node keys (an `s` entry each).
+pub fn stale_lists<K: KvStore>(
+    kv: &K,
+) -> std::collections::BTreeMap<u64, Vec<lichen_contracts::smt::NodeKey>> {
+    use lichen_contracts::codec::{Decode, Reader};
+    let rows = kv
+        .scan(
+            &[lichen_storage::layout::STALE],
+            &[lichen_storage::layout::STALE + 1],
+            usize::MAX,
+            false,
+        )
+        .expect("scan");
+    rows.into_iter()
+        .map(|(k, v)| {
+            assert_eq!(
+                k.len(),
+                lichen_storage::layout::AFTER_HEIGHT,
+                "an `s` key is a version"
+            );
+            let version = u64::from_be_bytes(
+                k[lichen_storage::layout::PREFIX_BYTES..]
+                    .try_into()
+                    .unwrap(),
+            );
+            let mut r = Reader::new(&v);
+            let mut keys = Vec::new();
+            while r.remaining() > 0 {
+                keys.push(lichen_contracts::smt::NodeKey::decode_from(&mut r).expect("node key"));
+            }
+            (version, keys)
+        })
+        .collect()
+}
+
 /// Opens the on-disk store in `dir` (`FjallKv::open` itself waits, bounded, for a directory lock
 /// that a store this process just dropped still holds).
 pub fn open_disk(dir: &std::path::Path) -> lichen_storage::FjallKv {

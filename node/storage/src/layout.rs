@@ -17,10 +17,10 @@
 //! | `e` | evidence hash (32) | height u64 ‖ index u32 |
 //! | `k` | kind u8 (a [`StateKind`](lichen_contracts::state::StateKind): 3 agency, 4 licence type, 5 submitter, 8 observer) ‖ id (an observer's is its peer id bytes) | empty (to list registered entities) |
 //!
-//! The replay check reads `t` (see `ChainStore`'s `ReplayLookup`). Stores written before
-//! 2026-12-05 also hold a second index of the replay window under `r` (tx id → expiry) and `x`
-//! (expiry ‖ tx id → empty), which [`LEGACY_PREFIXES`] names, and the stale-node index one
-//! key per node (`s` ‖ version ‖ node key → empty). Opening a node deletes the first and
+//! The replay check reads `t` (see `ChainStore`'s `ReplayLookup`). Stores of the layout before
+//! [`LAYOUT_VERSION`] 2 (no `layout` metadata) also hold a second index of the replay window
+//! under `r` (tx id → expiry) and `x` (expiry ‖ tx id → empty), which [`LEGACY_PREFIXES`]
+//! names, and the stale-node index one key per node (`s` ‖ version ‖ node key → empty). Opening a node deletes the first and
 //! regroups the second (`ChainStore::upgrade_legacy_keys`).
 //!
 //! Identifiers never contain 0x00 (they are checked printable), so `id ‖ 0x00` is a prefix that

@@ -162,6 +162,14 @@ impl Chain {
         state_versions_kept: u64,
     ) -> Result<Self, NodeError> {
         store.init_genesis(&genesis)?;
+        let layout = store.layout()?;
+        if layout < lichen_storage::layout::LAYOUT_VERSION {
+            tracing::info!(
+                from = layout,
+                to = lichen_storage::layout::LAYOUT_VERSION,
+                "upgrading the store's layout (once; a minute or more for millions of licences)"
+            );
+        }
         let upgraded = store.upgrade_legacy_keys()?;
         if upgraded > 0 {
             tracing::info!(

@@ -13,6 +13,15 @@ impl<K: KvStore> ChainStore<K> {
     /// Keys of an earlier version's layout read per batch when a store is upgraded, at most.
     pub const LEGACY_KEYS_PER_BATCH_MAX: usize = 100_000;
 
+    /// The layout the store is written in: its [`layout::META_LAYOUT`] mark, or 1 without one
+    /// (stores written before the mark).
+    pub fn layout(&self) -> Result<u32, StoreError> {
+        match self.kv().get(&key(layout::META, &[layout::META_LAYOUT]))? {
+            Some(bytes) => read_u32("layout", &bytes),
+            None => Ok(1),
+        }
+    }
+
     /// Brings a store written by an earlier version to this one's layout: deletes the second
     /// replay-window index this version no longer keeps ([`layout::LEGACY_PREFIXES`]) and
     /// regroups stale-node index entries written one per node (`s` ‖ version ‖ node key) into
@@ -21,18 +30,15 @@ impl<K: KvStore> ChainStore<K> {
     /// this layout is left alone. Run when a node opens its store; an interrupted run is run
     /// again at the next open.
     pub fn upgrade_legacy_keys(&self) -> Result<usize, StoreError> {
-        let layout_key = key(layout::META, &[layout::META_LAYOUT]);
-        if let Some(bytes) = self.kv().get(&layout_key)? {
-            let found = read_u32("layout", &bytes)?;
-            if found > layout::LAYOUT_VERSION {
-                return Err(StoreError::NewerLayout {
-                    found,
-                    supported: layout::LAYOUT_VERSION,
-                });
-            }
-            if found == layout::LAYOUT_VERSION {
-                return Ok(0);
-            }
+        let found = self.layout()?;
+        if found > layout::LAYOUT_VERSION {
+            return Err(StoreError::NewerLayout {
+                found,
+                supported: layout::LAYOUT_VERSION,
+            });
+        }
+        if found == layout::LAYOUT_VERSION {
+            return Ok(0);
         }
         let mut upgraded = 0;
         for prefix in layout::LEGACY_PREFIXES {
@@ -57,7 +63,10 @@ impl<K: KvStore> ChainStore<K> {
         }
         upgraded += self.regroup_stale_entries()?;
         let mut batch = WriteBatch::new();
-        batch.put(layout_key, layout::LAYOUT_VERSION.to_be_bytes());
+        batch.put(
+            key(layout::META, &[layout::META_LAYOUT]),
+            layout::LAYOUT_VERSION.to_be_bytes(),
+        );
         self.kv().apply(batch)?;
         self.kv().flush()?;
         Ok(upgraded)

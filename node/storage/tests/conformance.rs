@@ -1018,6 +1018,11 @@ fn chain_upgrades_an_earlier_layout<K: KvStore>(make: impl Fn() -> K) {
         let txs = vec![issue(&mut c, &format!("L-{i}"), "agency-a")];
         commit_next(&mut c, &store, txs, 0);
     }
+    assert_eq!(
+        store.layout().unwrap(),
+        layout::LAYOUT_VERSION,
+        "a new store is marked"
+    );
     let stale = stale_lists(store.kv());
     assert!(
         stale.values().map(Vec::len).sum::<usize>() > 3,
@@ -1053,6 +1058,7 @@ fn chain_upgrades_an_earlier_layout<K: KvStore>(make: impl Fn() -> K) {
         );
     }
     store.kv().apply(batch).unwrap();
+    assert_eq!(store.layout().unwrap(), 1, "no mark: the first layout");
     assert_eq!(
         store.upgrade_legacy_keys().unwrap(),
         legacy + replay_keys,
@@ -1065,6 +1071,7 @@ fn chain_upgrades_an_earlier_layout<K: KvStore>(make: impl Fn() -> K) {
     };
     assert_eq!(sorted(&stale_lists(store.kv())), sorted(&stale));
     assert_eq!(others(store.kv()), before, "every other key is as it was");
+    assert_eq!(store.layout().unwrap(), layout::LAYOUT_VERSION);
     assert_eq!(store.upgrade_legacy_keys().unwrap(), 0, "upgraded once");
     // Pruning reads the regrouped lists.
     let txs = vec![issue(&mut c, "L-9", "agency-a")];

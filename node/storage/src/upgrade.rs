@@ -25,10 +25,10 @@ impl<K: KvStore> ChainStore<K> {
     /// Brings a store written by an earlier version to this one's layout: deletes the second
     /// replay-window index this version no longer keeps ([`layout::LEGACY_PREFIXES`]) and
     /// regroups stale-node index entries written one per node (`s` ‖ version ‖ node key) into
-    /// one list per version, [`Self::LEGACY_KEYS_PER_BATCH_MAX`] keys a batch. Returns how many
-    /// keys it deleted or rewrote, then records the layout ([`layout::META_LAYOUT`]); a store already in
-    /// this layout is left alone. Run when a node opens its store; an interrupted run is run
-    /// again at the next open.
+    /// one list per version, [`Self::LEGACY_KEYS_PER_BATCH_MAX`] keys a batch, then records the
+    /// layout ([`layout::META_LAYOUT`]). Returns how many keys it deleted or rewrote; a store
+    /// already in this layout is left alone, one in a later layout refused. Run when a node
+    /// opens its store; an interrupted run is run again at the next open.
     pub fn upgrade_legacy_keys(&self) -> Result<usize, StoreError> {
         let found = self.layout()?;
         if found > layout::LAYOUT_VERSION {

@@ -1392,6 +1392,10 @@ fn intl_tour_and_bad_input() {
     assert!(value("lichen_storage_memtable_bytes") + value("lichen_storage_tables") > 0.0);
     assert!(value("lichen_storage_level0_tables") <= value("lichen_storage_tables"));
     assert!(value("lichen_storage_cache_bytes") >= 0.0);
+    // The queues peers fill: bounded by the driver's byte budget, and the relay backlog.
+    let queued = value("lichen_p2p_inputs_queued_bytes");
+    assert!((0.0..=lichen_node::runtime::INPUT_QUEUE_BYTES_MAX as f64).contains(&queued));
+    assert!(value("lichen_relay_batches_waiting") >= 0.0);
     assert_eq!(value("lichen_ready"), 1.0);
     assert!(value("lichen_commit_write_seconds_count") >= 1.0);
 

@@ -174,6 +174,14 @@ impl Network {
             }
         }
         self.maybe_poll_sync(now);
+        let metrics = self.status.metrics();
+        let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        metrics
+            .p2p_inputs_queued_bytes
+            .set(gauge(self.input_bytes.get()));
+        metrics
+            .relay_batches_waiting
+            .set(gauge(self.admission.relay_backlog()));
     }
 
     fn on_command(&mut self, command: Command) {

@@ -69,6 +69,12 @@ pub struct Metrics {
     pub verify_latency: Histogram,
     /// Bytes of the validators' protocol, by direction ("in", "out"), frames included.
     pub p2p_bytes: Family<Label, Counter>,
+    /// Bytes of peers' messages in the driver's channel (`INPUT_QUEUE_BYTES_MAX` at most), set
+    /// on the network task's tick: a peer sending faster than the node handles shows here.
+    pub p2p_inputs_queued_bytes: Gauge,
+    /// Forwarded batches waiting for their signature checks, set on the same tick (at
+    /// `RELAY_BACKLOG_ADMIT_MAX`, clients are answered 503 `overloaded`).
+    pub relay_batches_waiting: Gauge,
 }
 
 impl Default for Metrics {
@@ -106,6 +112,8 @@ impl Metrics {
             verifications: Family::default(),
             verify_latency: seconds_buckets(),
             p2p_bytes: Family::default(),
+            p2p_inputs_queued_bytes: Gauge::default(),
+            relay_batches_waiting: Gauge::default(),
         };
         // Each handle registered is a clone sharing its atomic with the field.
         let r = &mut m.registry;
@@ -230,6 +238,17 @@ impl Metrics {
             "Bytes of the validators' protocol, by direction",
             Unit::Bytes,
             m.p2p_bytes.clone(),
+        );
+        r.register_with_unit(
+            "p2p_inputs_queued",
+            "Bytes of peers' messages waiting for the consensus driver",
+            Unit::Bytes,
+            m.p2p_inputs_queued_bytes.clone(),
+        );
+        r.register(
+            "relay_batches_waiting",
+            "Batches other validators forwarded, waiting for their signature checks",
+            m.relay_batches_waiting.clone(),
         );
         m
     }

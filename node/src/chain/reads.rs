@@ -138,6 +138,11 @@ mod tests {
         )
     }
 
+    /// The value `Versioned` holds at a present key at `version`.
+    fn value_at(version: u64) -> Option<Vec<u8>> {
+        Some(version.to_be_bytes().to_vec())
+    }
+
     #[test]
     fn a_value_is_read_once_per_version_and_never_from_another() {
         let reads = VersionReads::default();
@@ -145,37 +150,22 @@ mod tests {
         let absent = Hash32([0; 32]);
         let v5 = view(&reads, 5);
         for _ in 0..3 {
-            assert_eq!(
-                v5.get_raw(&present).unwrap(),
-                Some(5u64.to_be_bytes().to_vec())
-            );
+            assert_eq!(v5.get_raw(&present).unwrap(), value_at(5));
             assert_eq!(v5.get_raw(&absent).unwrap(), None);
         }
         // One read of the present key; the absent one is read every time (absences not kept).
         assert_eq!(v5.state.reads.get(), 1 + 3);
         // A newer version reads again and replaces what was kept.
         let v6 = view(&reads, 6);
-        assert_eq!(
-            v6.get_raw(&present).unwrap(),
-            Some(6u64.to_be_bytes().to_vec())
-        );
+        assert_eq!(v6.get_raw(&present).unwrap(), value_at(6));
         assert_eq!(v6.state.reads.get(), 1);
         // An older version reads through, and neither gets nor replaces the newer values.
         let v5 = view(&reads, 5);
-        assert_eq!(
-            v5.get_raw(&present).unwrap(),
-            Some(5u64.to_be_bytes().to_vec())
-        );
-        assert_eq!(
-            v5.get_raw(&present).unwrap(),
-            Some(5u64.to_be_bytes().to_vec())
-        );
+        assert_eq!(v5.get_raw(&present).unwrap(), value_at(5));
+        assert_eq!(v5.get_raw(&present).unwrap(), value_at(5));
         assert_eq!(v5.state.reads.get(), 2);
         let v6 = view(&reads, 6);
-        assert_eq!(
-            v6.get_raw(&present).unwrap(),
-            Some(6u64.to_be_bytes().to_vec())
-        );
+        assert_eq!(v6.get_raw(&present).unwrap(), value_at(6));
         assert_eq!(v6.state.reads.get(), 0);
     }
 

@@ -32,18 +32,21 @@ pub fn first_remembered_expiry(height: u64) -> u64 {
 }
 
 /// The replay check's one question, asked of wherever a node keeps its window (a
-/// [`ReplayWindow`] in memory, or the node's store): was transaction `id` executed by a committed
-/// block that a later block could still be refused for? An answer must be yes for every id of
-/// the window and may be yes for older ones: the ledger asks only about a transaction whose
-/// expiry has not passed, which no block before the window can hold. (The node's store answers
-/// from its transaction index on disk: at sustained full load the window alone holds
-/// `tx_expiry_blocks_max * block_txs_max` ids, five million by default.)
+/// [`ReplayWindow`] in memory, or the node's store): was transaction `id`, which expires at
+/// `expires_at_height`, executed by a committed block that a later block could still be refused
+/// for? An answer must be yes for every id of the window and may be yes for older ones: the
+/// ledger asks only about a transaction whose expiry has not passed, which no block before the
+/// window can hold. The expiry says where to look: a block at height `h` holds a transaction
+/// only if its expiry is in [`expiry_window`]`(h, ..)`, so one expiring at `e` was committed at
+/// `e - tx_expiry_blocks_max` or later. (The node's store answers from its transaction index on
+/// disk, after a filter in memory of the ids it committed lately: at sustained full load the
+/// window alone holds `tx_expiry_blocks_max * block_txs_max` ids, five million by default.)
 pub trait ReplayLookup {
-    fn contains(&self, id: &Hash32) -> Result<bool, StorageError>;
+    fn contains(&self, id: &Hash32, expires_at_height: u64) -> Result<bool, StorageError>;
 }
 
 impl ReplayLookup for ReplayWindow {
-    fn contains(&self, id: &Hash32) -> Result<bool, StorageError> {
+    fn contains(&self, id: &Hash32, _expires_at_height: u64) -> Result<bool, StorageError> {
         Ok(ReplayWindow::contains(self, id))
     }
 }
@@ -97,6 +100,13 @@ impl ReplayWindow {
     /// The ids remembered, in order.
     pub fn ids(&self) -> impl Iterator<Item = &Hash32> {
         self.ids.iter()
+    }
+
+    /// Each remembered id with the expiry it was remembered under.
+    pub fn entries(&self) -> impl Iterator<Item = (&Hash32, u64)> {
+        self.by_expiry
+            .iter()
+            .flat_map(|(expiry, ids)| ids.iter().map(|id| (id, *expiry)))
     }
 
     pub fn len(&self) -> usize {

@@ -214,7 +214,9 @@ fn apply_tx_as<'a, S: StateView + ?Sized>(
         });
     }
     if let Some(replay) = replay
-        && replay.contains(&tx.id).map_err(TxError::State)?
+        && replay
+            .contains(&tx.id, body.expires_at_height)
+            .map_err(TxError::State)?
     {
         return Err(TxError::Duplicate { tx_id: tx.id });
     }

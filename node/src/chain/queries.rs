@@ -16,6 +16,17 @@ impl Chain {
         Ok(self.store.tx_location(id)?)
     }
 
+    /// Whether transaction `id`, expiring at `expires_at_height`, was committed, if it has not
+    /// expired yet (an expired one may be answered no): the cheap question admission asks of
+    /// every transaction, mostly about new ids, which a filter in memory answers.
+    pub fn committed_unexpired(
+        &self,
+        id: &Hash32,
+        expires_at_height: u64,
+    ) -> Result<bool, NodeError> {
+        Ok(self.store.committed_unexpired(id, expires_at_height)?)
+    }
+
     /// The header of committed block `height`.
     pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, NodeError> {
         Ok(self.store.header(height)?)

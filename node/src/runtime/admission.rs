@@ -124,7 +124,9 @@ impl Admission {
         // several places; here it is done once).
         let digested = tx.digested(chain.suite());
         let id = digested.id();
-        if chain.tx_location(&id)?.is_some() {
+        // `screen` refused an expired transaction: one that has not expired is committed only
+        // if this says so.
+        if chain.committed_unexpired(&id, tx.tx.expires_at_height)? {
             return Err(AdmitError::AlreadyCommitted { id }.into());
         }
         self.mempool()?.precheck(&id, &tx, bytes.len())?;

@@ -22,6 +22,7 @@ use crate::layout::{
     self, AFTER_HEIGHT, ENTITY_ID_AT, HASH_BYTES, HEIGHT_BYTES, INDEX_BYTES, LICENCE_HISTORY_BYTES,
     LOCATION_BYTES, PREFIX_BYTES, TIP_BYTES, TX_ID_BYTES,
 };
+use crate::recent_ids::RecentIds;
 
 /// Stale state-tree nodes deleted per committed block, at most (or one version's, if more):
 /// pruning catches up over several blocks rather than making one batch huge.
@@ -92,6 +93,11 @@ pub struct ChainStore<K: KvStore> {
     /// once or more per admitted transaction, is no store read. Only the writers set it, after
     /// their batch is in: a reader never fills it, so it cannot put back an older tip.
     tip: std::sync::RwLock<Option<StoredTip>>,
+    /// Ids committed since the store opened, in front of the transaction index (`t`) for the
+    /// replay and duplicate checks, which nearly always ask about new ids.
+    recent: std::sync::RwLock<RecentIds>,
+    /// The chain's `tx_expiry_blocks_max`, read from the stored genesis once (it cannot change).
+    expiry_blocks_max: std::sync::OnceLock<u64>,
 }
 
 /// Block headers a store keeps in memory, at most (~200 bytes each).
@@ -211,6 +217,15 @@ impl<K: KvStore> ChainStore<K> {
             nodes: node_cache(),
             headers: quick_cache::sync::Cache::new(HEADER_CACHE_MAX),
             tip: std::sync::RwLock::new(None),
+            recent: std::sync::RwLock::new(RecentIds::default()),
+            expiry_blocks_max: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Forgets the ids committed since opening: blocks were written another way (a restore).
+    pub(crate) fn forget_recent_ids(&self) {
+        if let Ok(mut recent) = self.recent.write() {
+            recent.reset();
         }
     }
 
@@ -310,6 +325,33 @@ impl<K: KvStore> ChainStore<K> {
         }
         let suite = self.genesis()?.suite();
         Ok(*self.suite.get_or_init(|| suite))
+    }
+
+    fn expiry_blocks_max(&self) -> Result<u64, StoreError> {
+        if let Some(max) = self.expiry_blocks_max.get() {
+            return Ok(*max);
+        }
+        let max = self.genesis()?.config.params.tx_expiry_blocks_max;
+        Ok(*self.expiry_blocks_max.get_or_init(|| max))
+    }
+
+    /// Whether transaction `id`, expiring at `expires_at_height`, was committed, if it has not
+    /// expired (see [`ReplayLookup`](lichen_contracts::replay::ReplayLookup): an id whose expiry
+    /// is below the next height may be answered no). Most ids asked about are new: a filter in
+    /// memory answers for them without a read of the transaction index.
+    pub fn committed_unexpired(
+        &self,
+        id: &Hash32,
+        expires_at_height: u64,
+    ) -> Result<bool, StoreError> {
+        let max = self.expiry_blocks_max()?;
+        let ask_index = self.recent.read().map_or(true, |recent| {
+            recent.may_contain(id, expires_at_height, max)
+        });
+        if !ask_index {
+            return Ok(false);
+        }
+        Ok(self.kv.get(&key(layout::TX, &[id.as_bytes()]))?.is_some())
     }
 
     /// The genesis the store was initialised with.
@@ -643,6 +685,19 @@ impl<K: KvStore> ChainStore<K> {
             }
         }
         let pruned = self.prune_into(&mut batch, commit.keep_versions_from)?;
+        // In the filter before the index: a reader never finds an id in the index that the
+        // filter would deny (a failed write leaves ids here that only cost a read).
+        if let Ok(mut recent) = self.recent.write() {
+            recent.note_commit(
+                height,
+                commit
+                    .block
+                    .txs
+                    .iter()
+                    .zip(commit.tx_ids)
+                    .map(|(tx, id)| (*id, tx.tx.expires_at_height)),
+            );
+        }
         batch.put(
             key(layout::META, &[layout::META_TIP]),
             tip_bytes(height, &hash),
@@ -767,8 +822,8 @@ fn stale_node_keys(k: &[u8], v: &[u8]) -> Result<Vec<NodeKey>, StoreError> {
 /// a checkpoint wrote the index of those blocks). No second index of the window is kept, written
 /// and pruned per transaction.
 impl<K: KvStore> lichen_contracts::replay::ReplayLookup for ChainStore<K> {
-    fn contains(&self, id: &Hash32) -> Result<bool, StorageError> {
-        Ok(self.kv.get(&key(layout::TX, &[id.as_bytes()]))?.is_some())
+    fn contains(&self, id: &Hash32, expires_at_height: u64) -> Result<bool, StorageError> {
+        Ok(self.committed_unexpired(id, expires_at_height)?)
     }
 }
 

@@ -13,6 +13,7 @@ mod error;
 mod fjall_kv;
 mod kv;
 pub mod layout;
+mod recent_ids;
 mod restore;
 mod state_file;
 mod upgrade;
@@ -21,5 +22,6 @@ pub use chain::{BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocat
 pub use error::StoreError;
 pub use fjall_kv::{CACHE_BYTES_DEFAULT, FjallKv};
 pub use kv::{EngineStats, Entry, KvStore, MemoryKv, WriteBatch};
+pub use recent_ids::{RECENT_IDS_MAX, RECENT_IDS_SWEEP_BLOCKS};
 pub use restore::RestoredChain;
 pub use state_file::{DurableFs, OsFs, STATE_FILE_NAME, StateFile};

@@ -147,6 +147,8 @@ impl<K: KvStore> ChainStore<K> {
             key(layout::META, &[layout::META_TIP]),
             tip_bytes(checkpoint, &hash),
         );
+        // The blocks restored here were never noted by the filter of committed ids.
+        self.forget_recent_ids();
         self.kv().apply(batch)?;
         self.kv().flush()?;
         let tip = StoredTip {

@@ -922,45 +922,58 @@ fn expiring(c: &mut TestChain, id: &str, expires_at_height: u64) -> SignedTransa
 }
 
 /// What the ledger's replay check asks of the store: yes for every id of the replay window (the
-/// reference chain's in-memory `ReplayWindow`) and every other committed id, no for any other;
-/// a transaction resubmitted once its expiry has passed is refused as expired before the question
-/// is asked, so the answers the ledger acts on are the window's.
+/// reference chain's in-memory `ReplayWindow`) and every other committed id that has not
+/// expired, no for any id never committed; a transaction resubmitted once its expiry has passed
+/// is refused as expired before the question is asked, so the answers the ledger acts on are the
+/// window's. The same after the store is opened again (its filter of committed ids starts empty
+/// and sends the questions to the index).
 fn chain_replay_window<K: KvStore>(make: impl Fn() -> K) {
     use lichen_contracts::exec::{VersionedState, execute_block};
     use lichen_contracts::ledger::{BlockContext, TxError};
     use lichen_contracts::replay::ReplayLookup;
     let mut c = chain(Suite::Intl);
     let suite = c.suite;
-    let store = initialised(make(), &c);
-    let mut committed: Vec<Hash32> = Vec::new();
-    let answers_match = |c: &TestChain, store: &ChainStore<K>, committed: &[Hash32]| {
-        for id in committed {
-            assert!(ReplayLookup::contains(store, id).unwrap(), "{id} committed");
-        }
-        for id in c.replay.ids() {
-            assert!(
-                ReplayLookup::contains(store, id).unwrap(),
-                "{id} in the window"
-            );
-        }
-        let never = suite.digest(b"never submitted");
-        assert!(!ReplayLookup::contains(store, &never).unwrap());
-        // One index answers: no key of the earlier replay-window index is written.
-        for prefix in layout::LEGACY_PREFIXES {
-            assert_eq!(count_prefix(store.kv(), prefix), 0);
-        }
-    };
-    // What a block at the next height makes of `tx` against the store.
-    let resubmitted = |c: &TestChain, store: &ChainStore<K>, tx: &SignedTransaction| {
-        let ctx = BlockContext {
-            height: c.height() + 1,
-            time_ms: next_time(c),
+    // Shared, so that a second store can open the same keys.
+    let store = initialised(std::sync::Arc::new(make()), &c);
+    // Each committed id with its expiry.
+    let mut committed: Vec<(Hash32, u64)> = Vec::new();
+    let answers_match =
+        |c: &TestChain, store: &ChainStore<std::sync::Arc<K>>, committed: &[(Hash32, u64)]| {
+            for (id, expiry) in committed {
+                if *expiry > c.height() {
+                    assert!(
+                        ReplayLookup::contains(store, id, *expiry).unwrap(),
+                        "{id} committed"
+                    );
+                }
+            }
+            for (id, expiry) in c.replay.entries() {
+                assert!(
+                    ReplayLookup::contains(store, id, expiry).unwrap(),
+                    "{id} in the window"
+                );
+            }
+            let never = suite.digest(b"never submitted");
+            for expiry in c.height() + 1..c.height() + 200 {
+                assert!(!ReplayLookup::contains(store, &never, expiry).unwrap());
+            }
+            // One index answers: no key of the earlier replay-window index is written.
+            for prefix in layout::LEGACY_PREFIXES {
+                assert_eq!(count_prefix(store.kv(), prefix), 0);
+            }
         };
-        let state = VersionedState::new(store, suite, c.height());
-        execute_block(suite, &state, store, std::slice::from_ref(tx), &ctx)
-            .map(|_| ())
-            .map_err(|e| e.error)
-    };
+    // What a block at the next height makes of `tx` against the store.
+    let resubmitted =
+        |c: &TestChain, store: &ChainStore<std::sync::Arc<K>>, tx: &SignedTransaction| {
+            let ctx = BlockContext {
+                height: c.height() + 1,
+                time_ms: next_time(c),
+            };
+            let state = VersionedState::new(store, suite, c.height());
+            execute_block(suite, &state, store, std::slice::from_ref(tx), &ctx)
+                .map(|_| ())
+                .map_err(|e| e.error)
+        };
     // Block 1: expiries 1 (its own height), 2, 3 and the default (101).
     let txs = vec![
         expiring(&mut c, "R-1", 1),
@@ -969,7 +982,7 @@ fn chain_replay_window<K: KvStore>(make: impl Fn() -> K) {
         issue(&mut c, "R-101", "agency-a"),
     ];
     commit_next(&mut c, &store, txs.clone(), 0);
-    committed.extend((0..4).map(|i| tx_id(&c, 1, i)));
+    committed.extend((0..4).map(|i| (tx_id(&c, 1, i), txs[i].tx.expires_at_height)));
     answers_match(&c, &store, &committed);
     assert!(matches!(
         resubmitted(&c, &store, &txs[0]),
@@ -984,7 +997,7 @@ fn chain_replay_window<K: KvStore>(make: impl Fn() -> K) {
     // Block 2: R-2 expires; a new tx with expiry 2 is in its own block only.
     let txs_2 = vec![expiring(&mut c, "R-2b", 2)];
     commit_next(&mut c, &store, txs_2, 0);
-    committed.push(tx_id(&c, 2, 0));
+    committed.push((tx_id(&c, 2, 0), 2));
     answers_match(&c, &store, &committed);
     assert!(matches!(
         resubmitted(&c, &store, &txs[1]),
@@ -1002,9 +1015,16 @@ fn chain_replay_window<K: KvStore>(make: impl Fn() -> K) {
         Err(TxError::Duplicate { .. })
     ));
     // The tx index keeps everything.
-    for (i, id) in committed[..4].iter().enumerate() {
+    for (i, (id, _)) in committed[..4].iter().enumerate() {
         assert_eq!(store.tx_location(id).unwrap(), Some(loc(1, i as u32)));
     }
+    // Opened again: the same answers, from the index.
+    let reopened = ChainStore::new(store.kv().clone());
+    answers_match(&c, &reopened, &committed);
+    assert!(matches!(
+        resubmitted(&c, &reopened, &txs[3]),
+        Err(TxError::Duplicate { .. })
+    ));
 }
 
 /// A store in the layout before version 2 (a second replay-window index under `r` and `x`, the
@@ -1371,9 +1391,9 @@ fn disk_reopen_keeps_everything() {
         store.consensus_state().unwrap(),
         Some(b"height 6 view 2".to_vec())
     );
-    for id in c.replay.ids() {
+    for (id, expiry) in c.replay.entries() {
         use lichen_contracts::replay::ReplayLookup;
-        assert!(ReplayLookup::contains(&store, id).unwrap());
+        assert!(ReplayLookup::contains(&store, id, expiry).unwrap());
     }
     // Opening with the same genesis is a no-op; another genesis is refused.
     assert_eq!(store.init_genesis(&c.genesis).unwrap(), tip);

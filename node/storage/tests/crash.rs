@@ -349,10 +349,10 @@ fn check_after_crash(dir: &Path, reference: &mut TestChain) -> u64 {
         "no state-tree node of a version above the tip"
     );
     // Indexes derived per block agree with the chain.
-    for id in reference.replay.ids() {
+    for (id, expiry) in reference.replay.entries() {
         use lichen_contracts::replay::ReplayLookup;
         assert!(
-            ReplayLookup::contains(&store, id).unwrap(),
+            ReplayLookup::contains(&store, id, expiry).unwrap(),
             "{id} in the window"
         );
     }

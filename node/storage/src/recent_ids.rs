@@ -1,0 +1,209 @@
+//! A filter in memory of the transaction ids a store committed since it opened, in front of the
+//! transaction index on disk. Nearly every id a validator asks about (admitting a client's or a
+//! peer's transaction, building and executing a block: the replay check) is new, and the index
+//! answers "no" only after a key-value read, ~2.5 us, ~4% of a loaded validator's CPU
+//! (BENCHMARKS.md, "Committed ids in memory"). The filter answers "certainly not" for most of
+//! them; a "maybe" goes to the index, which has the last word. So the filter never decides alone
+//! that a transaction was committed, and its errors (a shared prefix) cost a read, not a wrong
+//! answer.
+//!
+//! It holds no id from before the store opened (or was restored): a question about a
+//! transaction that could have been committed then goes to the index. A block at height `h`
+//! holds a transaction only if its expiry is in `h ..= h + tx_expiry_blocks_max`, so one
+//! expiring at `e` was committed at `e - tx_expiry_blocks_max` or later: above the height the
+//! filter started at, it is here if it was committed at all.
+
+use std::collections::HashMap;
+
+use lichen_contracts::crypto::Hash32;
+
+/// Ids the filter holds at most (~12 bytes each: ~60 MB). At sustained full load the window of
+/// a default chain holds up to `tx_expiry_blocks_max * block_txs_max` = 5,000,000; past this
+/// the filter starts again, empty, and sends questions to the index until it covers the window.
+pub const RECENT_IDS_MAX: usize = 5_000_000;
+
+/// Blocks between two sweeps of ids whose transactions expired (a sweep reads the whole map).
+pub const RECENT_IDS_SWEEP_BLOCKS: u64 = 64;
+
+#[derive(Debug, Default)]
+pub(crate) struct RecentIds {
+    /// Every transaction committed above this height is here (`None`: the filter holds nothing
+    /// yet, as after opening or restoring, until the next commit).
+    covered_above: Option<u64>,
+    /// An id's first four bytes -> the latest expiry among committed ids that begin with them.
+    /// Only looked up, never iterated into a decision (a sweep drops entries by their value).
+    latest_expiry: HashMap<u32, u64>,
+    /// The next commit height that sweeps.
+    sweep_at: u64,
+}
+
+fn prefix(id: &Hash32) -> u32 {
+    let b = id.as_bytes();
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+impl RecentIds {
+    /// False only if transaction `id`, expiring at `expires_at_height`, was certainly not
+    /// committed since the filter started (`expiry_blocks_max`: the chain's
+    /// `tx_expiry_blocks_max`); true if the index must be asked.
+    pub fn may_contain(&self, id: &Hash32, expires_at_height: u64, expiry_blocks_max: u64) -> bool {
+        let Some(start) = self.covered_above else {
+            return true;
+        };
+        // The earliest height that may hold it (block 0 holds no transaction).
+        let earliest = expires_at_height.saturating_sub(expiry_blocks_max).max(1);
+        if earliest <= start {
+            return true;
+        }
+        // An id committed here with this prefix has an expiry at most the latest noted; the
+        // transaction asked about, if it is one of them, has its own expiry.
+        self.latest_expiry
+            .get(&prefix(id))
+            .is_some_and(|latest| *latest >= expires_at_height)
+    }
+
+    /// Notes the transactions of block `height` (the next after the tip), each with its expiry.
+    pub fn note_commit(&mut self, height: u64, txs: impl IntoIterator<Item = (Hash32, u64)>) {
+        let start = *self.covered_above.get_or_insert(height.saturating_sub(1));
+        assert!(height > start, "a commit below the filter's start");
+        for (id, expires_at_height) in txs {
+            let latest = self.latest_expiry.entry(prefix(&id)).or_insert(0);
+            *latest = (*latest).max(expires_at_height);
+        }
+        if height >= self.sweep_at {
+            // Once block `height` is in, a transaction expiring at or below it is never
+            // included again, and the ledger refuses it as expired before it asks.
+            self.latest_expiry.retain(|_, latest| *latest > height);
+            self.sweep_at = height + RECENT_IDS_SWEEP_BLOCKS;
+        }
+        if self.latest_expiry.len() > RECENT_IDS_MAX {
+            self.latest_expiry = HashMap::new();
+            self.covered_above = Some(height);
+        }
+    }
+
+    /// Forgets everything: the store's blocks were written another way (restored).
+    pub fn reset(&mut self) {
+        *self = RecentIds::default();
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.latest_expiry.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const W: u64 = 100;
+
+    fn id(n: u64) -> Hash32 {
+        let mut bytes = [0u8; 32];
+        // Distinct prefixes for distinct small `n`.
+        bytes[..8].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
+        bytes[8..16].copy_from_slice(&n.to_be_bytes());
+        Hash32(bytes)
+    }
+
+    #[test]
+    fn empty_filter_sends_everything_to_the_index() {
+        let filter = RecentIds::default();
+        assert!(filter.may_contain(&id(1), 50, W));
+    }
+
+    #[test]
+    fn a_new_chain_is_covered_from_its_first_block() {
+        let mut filter = RecentIds::default();
+        filter.note_commit(1, [(id(1), 20)]);
+        assert!(filter.may_contain(&id(1), 20, W));
+        assert!(!filter.may_contain(&id(2), 20, W), "never committed");
+    }
+
+    #[test]
+    fn a_reopened_store_asks_the_index_about_what_it_may_have_committed_before() {
+        let mut filter = RecentIds::default();
+        // Opened at tip 500: its first commit is 501.
+        filter.note_commit(501, [(id(1), 600)]);
+        // Expiring at 600: committable from 500, which is before the filter: the index.
+        assert!(filter.may_contain(&id(9), 600, W));
+        // Expiring at 601: committable from 501 only: the filter knows.
+        assert!(!filter.may_contain(&id(9), 601, W));
+        assert!(filter.may_contain(&id(1), 600, W));
+    }
+
+    #[test]
+    fn a_shared_prefix_with_an_earlier_expiry_is_not_a_match() {
+        let mut filter = RecentIds::default();
+        let a = Hash32([7; 32]);
+        let mut b_bytes = [7; 32];
+        b_bytes[31] = 8;
+        let b = Hash32(b_bytes);
+        filter.note_commit(1, [(a, 30)]);
+        assert!(
+            filter.may_contain(&b, 30, W),
+            "same prefix, expiry not later: ask"
+        );
+        assert!(!filter.may_contain(&b, 31, W), "a later expiry cannot be a");
+    }
+
+    #[test]
+    fn sweeps_forget_expired_ids_only() {
+        let mut filter = RecentIds::default();
+        filter.note_commit(1, [(id(1), 10), (id(2), 80)]);
+        assert_eq!(filter.len(), 2);
+        for h in 2..=RECENT_IDS_SWEEP_BLOCKS + 1 {
+            filter.note_commit(h, []);
+        }
+        assert_eq!(filter.len(), 1, "id 1 expired at 10 and was swept");
+        assert!(filter.may_contain(&id(2), 80, W));
+    }
+
+    #[test]
+    fn reset_forgets_coverage() {
+        let mut filter = RecentIds::default();
+        filter.note_commit(1, [(id(1), 10)]);
+        filter.reset();
+        assert!(filter.may_contain(&id(2), 10, W));
+    }
+
+    proptest! {
+        // Whatever is committed (ids from a small space, so prefixes collide), an id that was
+        // committed and has not expired is never answered "certainly not".
+        #[test]
+        fn never_denies_a_committed_unexpired_id(
+            start in 0u64..5,
+            blocks in proptest::collection::vec(
+                proptest::collection::vec((0u64..64, 0u64..=W), 0..8), 1..40),
+            asks in proptest::collection::vec((0u64..64, 0u64..=W), 1..32),
+        ) {
+            let mut filter = RecentIds::default();
+            let mut committed: Vec<(Hash32, u64, u64)> = Vec::new();
+            let mut height = start;
+            for txs in &blocks {
+                height += 1;
+                let txs: Vec<(Hash32, u64)> =
+                    txs.iter().map(|(n, ahead)| (Hash32([*n as u8; 32]), height + ahead)).collect();
+                committed.extend(txs.iter().map(|(i, e)| (*i, *e, height)));
+                filter.note_commit(height, txs);
+            }
+            for (id, expires, _) in &committed {
+                if *expires > height {
+                    prop_assert!(filter.may_contain(id, *expires, W));
+                }
+            }
+            for (n, ahead) in asks {
+                let asked = Hash32([n as u8; 32]);
+                let expires = height + 1 + ahead;
+                let was = committed.iter().any(|(i, e, _)| *i == asked && *e == expires);
+                if was {
+                    prop_assert!(filter.may_contain(&asked, expires, W));
+                }
+            }
+        }
+    }
+}

@@ -705,6 +705,11 @@ impl<K: KvStore> ChainStore<K> {
         self.kv.apply(batch)?;
         self.set_tip(StoredTip { height, hash });
         self.headers.insert(height, header.clone());
+        // The next block's reads walk through the nodes this one wrote (near the root, all of
+        // them): into the cache now, not read back and decoded one miss at a time.
+        for (node_key, node) in &commit.tree.new_nodes {
+            self.nodes.insert(*node_key, Arc::new(node.clone()));
+        }
         // Out of the cache once out of the store. (A reader that fetched one of them just
         // before the batch may put it back: a node of a version no longer kept, which only a
         // read of that version could ask for, and which is what that version held.)

@@ -705,10 +705,14 @@ impl<K: KvStore> ChainStore<K> {
         self.kv.apply(batch)?;
         self.set_tip(StoredTip { height, hash });
         self.headers.insert(height, header.clone());
-        // The next block's reads walk through the nodes this one wrote (near the root, all of
-        // them): into the cache now, not read back and decoded one miss at a time.
+        // The next block's reads walk through the internal nodes this one wrote (near the root,
+        // all of them): into the cache now, not read back and decoded one miss at a time. Not
+        // the leaves: one per transaction, read again only by a later key that lands beside
+        // one, they would push out the internal nodes every read needs.
         for (node_key, node) in &commit.tree.new_nodes {
-            self.nodes.insert(*node_key, Arc::new(node.clone()));
+            if matches!(node, Node::Internal { .. }) {
+                self.nodes.insert(*node_key, Arc::new(node.clone()));
+            }
         }
         // Out of the cache once out of the store. (A reader that fetched one of them just
         // before the batch may put it back: a node of a version no longer kept, which only a

@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
 use lichen_contracts::crypto::Hash32;
 
 /// Ids the filter holds at most (~12 bytes each: ~60 MB). At sustained full load the window of
@@ -32,7 +34,8 @@ pub(crate) struct RecentIds {
     covered_above: Option<u64>,
     /// An id's first four bytes -> the latest expiry among committed ids that begin with them.
     /// Only looked up, never iterated into a decision (a sweep drops entries by their value).
-    latest_expiry: HashMap<u32, u64>,
+    /// Hashed with a per-process seed: ids are chosen by whoever signs a transaction.
+    latest_expiry: HashMap<u32, u64, RandomState>,
     /// The next commit height that sweeps.
     sweep_at: u64,
 }
@@ -77,7 +80,7 @@ impl RecentIds {
             self.sweep_at = height + RECENT_IDS_SWEEP_BLOCKS;
         }
         if self.latest_expiry.len() > RECENT_IDS_MAX {
-            self.latest_expiry = HashMap::new();
+            self.latest_expiry = HashMap::default();
             self.covered_above = Some(height);
         }
     }

@@ -13,14 +13,14 @@ use lichen_contracts::genesis::Genesis;
 use lichen_contracts::ledger::Event;
 use lichen_contracts::model::{LicenceStatus, ValidatorSet};
 use lichen_contracts::smt::{Node, NodeKey, SparseMerkleTree, TreeReader, TreeUpdateBatch};
-use lichen_contracts::state::{StateKey, StateKind};
+use lichen_contracts::state::StateKey;
 use lichen_contracts::tx::Payload;
 
 use crate::error::StoreError;
 use crate::kv::{KvStore, WriteBatch};
 use crate::layout::{
-    self, AFTER_HEIGHT, ENTITY_ID_AT, HASH_BYTES, HEIGHT_BYTES, INDEX_BYTES, LICENCE_HISTORY_BYTES,
-    LOCATION_BYTES, PREFIX_BYTES, TIP_BYTES, TX_ID_BYTES,
+    self, AFTER_HEIGHT, HASH_BYTES, HEIGHT_BYTES, INDEX_BYTES, LOCATION_BYTES, PREFIX_BYTES,
+    TIP_BYTES,
 };
 use crate::recent_ids::RecentIds;
 
@@ -150,7 +150,7 @@ pub(crate) fn location_bytes(loc: TxLocation) -> [u8; LOCATION_BYTES] {
     b
 }
 
-fn corrupt(what: &'static str, reason: &'static str) -> StoreError {
+pub(crate) fn corrupt(what: &'static str, reason: &'static str) -> StoreError {
     StoreError::Corrupt {
         what,
         source: CodecError::InvalidValue {
@@ -160,7 +160,7 @@ fn corrupt(what: &'static str, reason: &'static str) -> StoreError {
     }
 }
 
-fn decode<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+pub(crate) fn decode<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     T::from_bytes(bytes).map_err(|source| StoreError::Corrupt { what, source })
 }
 
@@ -177,7 +177,7 @@ pub(crate) fn read_u32(what: &'static str, bytes: &[u8]) -> Result<u32, StoreErr
     Ok(u32::from_be_bytes(arr))
 }
 
-fn read_location(what: &'static str, bytes: &[u8]) -> Result<TxLocation, StoreError> {
+pub(crate) fn read_location(what: &'static str, bytes: &[u8]) -> Result<TxLocation, StoreError> {
     if bytes.len() != LOCATION_BYTES {
         return Err(corrupt(what, "a location is 12 bytes"));
     }
@@ -188,7 +188,7 @@ fn read_location(what: &'static str, bytes: &[u8]) -> Result<TxLocation, StoreEr
     Ok(TxLocation { height, index })
 }
 
-fn read_hash(what: &'static str, bytes: &[u8]) -> Result<Hash32, StoreError> {
+pub(crate) fn read_hash(what: &'static str, bytes: &[u8]) -> Result<Hash32, StoreError> {
     let arr: [u8; HASH_BYTES] = bytes
         .get(..HASH_BYTES)
         .and_then(|b| b.try_into().ok())
@@ -425,112 +425,6 @@ impl<K: KvStore> ChainStore<K> {
             .get(&key(layout::TX, &[id.as_bytes()]))?
             .map(|b| read_location("tx index", &b))
             .transpose()
-    }
-
-    /// Where evidence `hash` was anchored.
-    pub fn evidence_location(&self, hash: &Hash32) -> Result<Option<TxLocation>, StoreError> {
-        self.kv
-            .get(&key(layout::EVIDENCE, &[hash.as_bytes()]))?
-            .map(|b| read_location("evidence index", &b))
-            .transpose()
-    }
-
-    /// Status changes of licence `id`, oldest first, at most [`LISTING_MAX`].
-    pub fn licence_history(&self, id: &str) -> Result<Vec<LicenceHistoryEntry>, StoreError> {
-        let start = key(layout::LICENCE, &[id.as_bytes(), &[0]]);
-        let rows = self
-            .kv
-            .scan(&start, &prefix_end(&start), LISTING_MAX, false)?;
-        rows.into_iter()
-            .map(|(k, v)| {
-                let location = read_location("licence history", &k[start.len()..])?;
-                if v.len() != LICENCE_HISTORY_BYTES {
-                    return Err(corrupt("licence history", "an entry is 33 bytes"));
-                }
-                Ok(LicenceHistoryEntry {
-                    location,
-                    tx_id: read_hash("licence history", &v)?,
-                    status: decode("licence status", &v[TX_ID_BYTES..])?,
-                })
-            })
-            .collect()
-    }
-
-    /// Licences issued by `agency`, newest first, with where each was issued: those issued
-    /// before `before` (all with `None`), at most `limit` (capped at [`LISTING_MAX`]). The last
-    /// one's location is the `before` of the next page.
-    pub fn agency_licences(
-        &self,
-        agency: &str,
-        before: Option<TxLocation>,
-        limit: usize,
-    ) -> Result<Vec<(TxLocation, String)>, StoreError> {
-        let start = key(layout::AGENCY, &[agency.as_bytes(), &[0]]);
-        let end = match before {
-            Some(loc) => key(
-                layout::AGENCY,
-                &[agency.as_bytes(), &[0], &location_bytes(loc)],
-            ),
-            None => prefix_end(&start),
-        };
-        let rows = self.kv.scan(&start, &end, limit.min(LISTING_MAX), true)?;
-        rows.into_iter()
-            .map(|(k, v)| {
-                let location = read_location("agency index", &k[start.len()..])?;
-                let id = String::from_utf8(v)
-                    .map_err(|_| corrupt("agency index", "licence id not UTF-8"))?;
-                Ok((location, id))
-            })
-            .collect()
-    }
-
-    /// Ids of the registered entities of one kind (agencies, licence types, submitters) after
-    /// `after` (from the first with `None`), in id order, at most `limit` (capped at
-    /// [`LISTING_MAX`]). Their entries live in state.
-    pub fn entity_ids(
-        &self,
-        kind: StateKind,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        let prefix = [layout::ENTITY, kind.as_u8()];
-        // Ids hold no NUL byte: `id` followed by 0 is the first key after `id` and every key
-        // that extends it.
-        let start = match after {
-            Some(id) => key(layout::ENTITY, &[&[kind.as_u8()], id.as_bytes(), &[0]]),
-            None => prefix.to_vec(),
-        };
-        let rows = self
-            .kv
-            .scan(&start, &prefix_end(&prefix), limit.min(LISTING_MAX), false)?;
-        rows.into_iter()
-            .map(|(k, _)| {
-                String::from_utf8(k[ENTITY_ID_AT..].to_vec())
-                    .map_err(|_| corrupt("entity index", "id not UTF-8"))
-            })
-            .collect()
-    }
-
-    /// Ids of the entities of one kind as bytes, in byte order, at most `limit`: for
-    /// [`StateKind::Observer`] these are peer ids, which need not be UTF-8.
-    pub fn entity_raw_ids(
-        &self,
-        kind: StateKind,
-        limit: usize,
-    ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let start = [layout::ENTITY, kind.as_u8()];
-        let rows = self.kv.scan(&start, &prefix_end(&start), limit, false)?;
-        Ok(rows
-            .into_iter()
-            .map(|(k, _)| k[ENTITY_ID_AT..].to_vec())
-            .collect())
-    }
-
-    /// Peer ids of every current observer (entity kind [`StateKind::Observer`]), in byte order. Not capped at
-    /// [`LISTING_MAX`]: the network admits peers by this list, so it must be whole (its length
-    /// is what genesis and the council made it).
-    pub fn observer_peer_ids(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.entity_raw_ids(StateKind::Observer, usize::MAX)
     }
 
     /// The validator set that signs block `height` (>= 1): the set in force after the last change

@@ -11,6 +11,7 @@
 mod chain;
 mod error;
 mod fjall_kv;
+mod indexes;
 mod kv;
 pub mod layout;
 mod recent_ids;
@@ -18,7 +19,7 @@ mod restore;
 mod state_file;
 mod upgrade;
 
-pub use chain::{BlockCommit, ChainStore, LicenceHistoryEntry, StoredTip, TxLocation};
+pub use chain::{BlockCommit, ChainStore, LISTING_MAX, LicenceHistoryEntry, StoredTip, TxLocation};
 pub use error::StoreError;
 pub use fjall_kv::{CACHE_BYTES_DEFAULT, FjallKv};
 pub use kv::{EngineStats, Entry, KvStore, MemoryKv, WriteBatch};

@@ -19,15 +19,16 @@ use foldhash::fast::RandomState;
 
 use lichen_contracts::crypto::Hash32;
 
-/// Ids the filter holds at most (~12 bytes each: ~60 MB). At sustained full load the window of
-/// a default chain holds up to `tx_expiry_blocks_max * block_txs_max` = 5,000,000; past this
-/// the filter starts again, empty, and sends questions to the index until it covers the window.
+/// Entries (id prefixes, about one per id) the filter holds at most (~12 bytes each: ~60 MB),
+/// beyond one block's. At sustained full load the window of a default chain holds up to
+/// `tx_expiry_blocks_max * block_txs_max` = 5,000,000 ids; past this the filter starts again,
+/// empty, and sends questions to the index until it covers the window.
 pub const RECENT_IDS_MAX: usize = 5_000_000;
 
 /// Blocks between two sweeps of ids whose transactions expired (a sweep reads the whole map).
 pub const RECENT_IDS_SWEEP_BLOCKS: u64 = 64;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RecentIds {
     /// Every transaction committed above this height is here (`None`: the filter holds nothing
     /// yet, as after opening or restoring, until the next commit).
@@ -38,6 +39,19 @@ pub(crate) struct RecentIds {
     latest_expiry: HashMap<u32, u64, RandomState>,
     /// The next commit height that sweeps.
     sweep_at: u64,
+    /// [`RECENT_IDS_MAX`] (smaller in tests).
+    entries_max: usize,
+}
+
+impl Default for RecentIds {
+    fn default() -> Self {
+        RecentIds {
+            covered_above: None,
+            latest_expiry: HashMap::default(),
+            sweep_at: 0,
+            entries_max: RECENT_IDS_MAX,
+        }
+    }
 }
 
 fn prefix(id: &Hash32) -> u32 {
@@ -79,7 +93,9 @@ impl RecentIds {
             self.latest_expiry.retain(|_, latest| *latest > height);
             self.sweep_at = height + RECENT_IDS_SWEEP_BLOCKS;
         }
-        if self.latest_expiry.len() > RECENT_IDS_MAX {
+        if self.latest_expiry.len() > self.entries_max {
+            // Only commits above this one are here from now on: a question about anything
+            // that could be older goes to the index.
             self.latest_expiry = HashMap::default();
             self.covered_above = Some(height);
         }
@@ -87,12 +103,23 @@ impl RecentIds {
 
     /// Forgets everything: the store's blocks were written another way (restored).
     pub fn reset(&mut self) {
-        *self = RecentIds::default();
+        *self = RecentIds {
+            entries_max: self.entries_max,
+            ..RecentIds::default()
+        };
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
         self.latest_expiry.len()
+    }
+
+    #[cfg(test)]
+    fn with_entries_max(entries_max: usize) -> Self {
+        RecentIds {
+            entries_max,
+            ..RecentIds::default()
+        }
     }
 }
 
@@ -167,6 +194,30 @@ mod tests {
     }
 
     #[test]
+    fn past_its_maximum_it_starts_again_and_sends_older_ids_to_the_index() {
+        let mut filter = RecentIds::with_entries_max(3);
+        filter.note_commit(1, [(id(1), 50), (id(2), 50)]);
+        assert!(!filter.may_contain(&id(9), 50, W), "covered");
+        filter.note_commit(2, [(id(3), 60), (id(4), 60)]);
+        assert_eq!(filter.len(), 0, "over the maximum: emptied");
+        // Committed before the restart of the filter: the index answers.
+        for n in 1..=4 {
+            assert!(filter.may_contain(&id(n), 50 + 10 * u64::from(n > 2), W));
+        }
+        assert!(
+            filter.may_contain(&id(9), 60, W),
+            "could be from block 2 or before"
+        );
+        // Blocks after it are covered again once the window has passed block 2.
+        filter.note_commit(3, [(id(5), 150)]);
+        assert!(filter.may_contain(&id(5), 150, W));
+        assert!(
+            !filter.may_contain(&id(9), 150, W),
+            "150 - W = 50 > 2: only blocks after 2"
+        );
+    }
+
+    #[test]
     fn reset_forgets_coverage() {
         let mut filter = RecentIds::default();
         filter.note_commit(1, [(id(1), 10)]);
@@ -175,16 +226,18 @@ mod tests {
     }
 
     proptest! {
-        // Whatever is committed (ids from a small space, so prefixes collide), an id that was
-        // committed and has not expired is never answered "certainly not".
+        // Whatever is committed (ids from a small space, so prefixes collide; a small maximum,
+        // so the filter starts again), an id that was committed and has not expired is never
+        // answered "certainly not".
         #[test]
         fn never_denies_a_committed_unexpired_id(
             start in 0u64..5,
+            entries_max in 1usize..80,
             blocks in proptest::collection::vec(
                 proptest::collection::vec((0u64..64, 0u64..=W), 0..8), 1..40),
             asks in proptest::collection::vec((0u64..64, 0u64..=W), 1..32),
         ) {
-            let mut filter = RecentIds::default();
+            let mut filter = RecentIds::with_entries_max(entries_max);
             let mut committed: Vec<(Hash32, u64, u64)> = Vec::new();
             let mut height = start;
             for txs in &blocks {

@@ -410,6 +410,16 @@ fn measure_floor(
     let mut runs: Vec<Floor> = (0..FLOOR_RUNS)
         .map(|_| measure_floor_once(chain, txs, blocks, expiry_blocks_max))
         .collect();
+    // How far the measurements spread: the ratio to the bound moves with them.
+    let each: Vec<String> = runs
+        .iter()
+        .map(|f| format!("{:.1}", f.per_validator().as_secs_f64() * 1e6))
+        .collect();
+    println!(
+        "{:>4}: CPU floor per validator, each of {FLOOR_RUNS} measurements: {} us/tx",
+        chain.suite.name(),
+        each.join(", ")
+    );
     let median = |runs: &mut Vec<Floor>, part: fn(&Floor) -> Duration| {
         runs.sort_by_key(part);
         part(&runs[runs.len() / 2])

@@ -287,7 +287,9 @@ impl Chain {
         }
     }
 
-    fn was_verified(&self, witness: &Hash32) -> bool {
+    /// Whether the signatures of the signed transaction with this witness hash verified here
+    /// (recently: the last [`VERIFIED_REMEMBERED_MAX`] checked).
+    pub fn was_verified(&self, witness: &Hash32) -> bool {
         self.verified
             .lock()
             .map(|v| v.0.contains(witness))

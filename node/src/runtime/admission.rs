@@ -12,7 +12,7 @@ use super::finality::{Finality, TxFate};
 use crate::chain::Chain;
 use crate::error::NodeError;
 use crate::mempool::{AdmitContext, AdmitError, Admitted, Mempool};
-use lichen_contracts::ledger::verify_digested;
+use lichen_contracts::ledger::verify_digested_known;
 
 /// Batches of transactions other nodes forwarded, still waiting for their signature checks, at
 /// which this node stops admitting from clients (503 `overloaded`). Every validator checks every
@@ -36,6 +36,9 @@ pub struct Admission {
     relay_backlog: AtomicUsize,
     /// Forwarded batches checked since the node started.
     relay_checked_total: AtomicU64,
+    /// Transactions whose signatures admission checked since the node started (an exact copy
+    /// of one checked before is not checked again).
+    signature_checks_total: AtomicU64,
 }
 
 impl Admission {
@@ -55,6 +58,7 @@ impl Admission {
             forward,
             relay_backlog: AtomicUsize::new(0),
             relay_checked_total: AtomicU64::new(0),
+            signature_checks_total: AtomicU64::new(0),
         }
     }
 
@@ -130,7 +134,15 @@ impl Admission {
             return Err(AdmitError::AlreadyCommitted { id }.into());
         }
         self.mempool()?.precheck(&id, &tx, bytes.len())?;
-        let verified = verify_digested(chain.suite(), digested).map_err(AdmitError::Signature)?;
+        // An exact copy of a transaction this node checked already (the witness hash covers the
+        // body and every signature): a client's retry, a second forward. Its signatures are not
+        // checked again, so resending a waiting transaction costs hashes, not a signature check.
+        let known = chain.was_verified(&digested.witness());
+        if !known {
+            self.signature_checks_total.fetch_add(1, Ordering::Relaxed);
+        }
+        let verified = verify_digested_known(chain.suite(), digested, &|_| known)
+            .map_err(AdmitError::Signature)?;
         chain.note_verified(digested.witness());
         // Nobody may fill the pool with transactions no registered entity may send (say,
         // self-signed anchors from fresh keys): refused here, not left for the block builder.
@@ -176,6 +188,11 @@ impl Admission {
     /// Batches of forwarded transactions checked since the node started.
     pub fn relay_checked_total(&self) -> u64 {
         self.relay_checked_total.load(Ordering::Relaxed)
+    }
+
+    /// Transactions whose signatures admission checked since the node started.
+    pub fn signature_checks_total(&self) -> u64 {
+        self.signature_checks_total.load(Ordering::Relaxed)
     }
 
     /// A queued batch of forwarded transactions was checked (or dropped unchecked).
@@ -272,6 +289,52 @@ mod tests {
                 Err(SubmitError::Admit(AdmitError::Signature(_)))
             ));
             assert!(admission.mempool().unwrap().is_empty());
+        }
+    }
+
+    /// A copy of a transaction already checked (a client's retry, a second forward) is a
+    /// duplicate at the cost of hashes: no second signature check. The same body with other
+    /// signatures is checked (its witness hash differs), and a forged copy is still refused.
+    #[test]
+    fn an_exact_copy_is_not_checked_again() {
+        for suite in [Suite::Intl, Suite::Sm] {
+            let mut test_chain = TestChain::new(suite, 1);
+            let chain =
+                Chain::open(Arc::new(MemoryKv::new()), test_chain.genesis.clone(), 4).unwrap();
+            let admission = Admission::new(
+                Arc::new(chain),
+                Mempool::new(Limits::default()),
+                Arc::new(Finality::default()),
+                None,
+            );
+            let tx = anchor(&mut test_chain, "once");
+            let bytes = tx.to_bytes();
+            let (first, _) = admission.submit(&bytes, false).unwrap();
+            assert!(!first.duplicate);
+            assert_eq!(admission.signature_checks_total(), 1);
+            for _ in 0..3 {
+                let (again, _) = admission.submit(&bytes, false).unwrap();
+                assert!(again.duplicate);
+            }
+            assert_eq!(
+                admission.signature_checks_total(),
+                1,
+                "{suite:?}: no check again"
+            );
+
+            // The same body, its signature replaced by another's over the same id: checked.
+            let mut forged = tx.clone();
+            let other = anchor(&mut test_chain, "other");
+            forged.signatures[0].signature = other.signatures[0].signature;
+            assert!(matches!(
+                admission.submit(&forged.to_bytes(), false),
+                Err(SubmitError::Admit(AdmitError::Signature(_)))
+            ));
+            assert_eq!(admission.signature_checks_total(), 2);
+            // And a copy of the refused one is checked (and refused) again: only what verified
+            // is remembered.
+            assert!(admission.submit(&forged.to_bytes(), false).is_err());
+            assert_eq!(admission.signature_checks_total(), 3);
         }
     }
 }

@@ -247,6 +247,17 @@ mod tests {
         )
     }
 
+    /// Admission to a pool with `limits` over a new in-memory chain from `test_chain`'s genesis.
+    fn admission(test_chain: &TestChain, limits: Limits) -> Admission {
+        let chain = Chain::open(Arc::new(MemoryKv::new()), test_chain.genesis.clone(), 4).unwrap();
+        Admission::new(
+            Arc::new(chain),
+            Mempool::new(limits),
+            Arc::new(Finality::default()),
+            None,
+        )
+    }
+
     /// A full pool refuses before any signature is checked: a forged transaction gets
     /// `Full`, not `Signature` (the cheap refusal first), while a copy of one already waiting
     /// is still a duplicate, and a forged one is refused for its signature once there is room.
@@ -254,18 +265,11 @@ mod tests {
     fn a_full_pool_refuses_before_the_signature_check() {
         for suite in [Suite::Intl, Suite::Sm] {
             let mut test_chain = TestChain::new(suite, 1);
-            let chain =
-                Chain::open(Arc::new(MemoryKv::new()), test_chain.genesis.clone(), 4).unwrap();
             let limits = Limits {
                 txs_max: 1,
                 bytes_max: 1 << 20,
             };
-            let admission = Admission::new(
-                Arc::new(chain),
-                Mempool::new(limits),
-                Arc::new(Finality::default()),
-                None,
-            );
+            let admission = admission(&test_chain, limits);
             let first = anchor(&mut test_chain, "first").to_bytes();
             let (admitted, _) = admission.submit(&first, false).unwrap();
             assert!(!admitted.duplicate);
@@ -299,14 +303,7 @@ mod tests {
     fn an_exact_copy_is_not_checked_again() {
         for suite in [Suite::Intl, Suite::Sm] {
             let mut test_chain = TestChain::new(suite, 1);
-            let chain =
-                Chain::open(Arc::new(MemoryKv::new()), test_chain.genesis.clone(), 4).unwrap();
-            let admission = Admission::new(
-                Arc::new(chain),
-                Mempool::new(Limits::default()),
-                Arc::new(Finality::default()),
-                None,
-            );
+            let admission = admission(&test_chain, Limits::default());
             let tx = anchor(&mut test_chain, "once");
             let bytes = tx.to_bytes();
             let (first, _) = admission.submit(&bytes, false).unwrap();

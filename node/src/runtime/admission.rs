@@ -143,7 +143,9 @@ impl Admission {
         }
         let verified = verify_digested_known(chain.suite(), digested, &|_| known)
             .map_err(AdmitError::Signature)?;
-        chain.note_verified(digested.witness());
+        if !known {
+            chain.note_verified(digested.witness());
+        }
         // Nobody may fill the pool with transactions no registered entity may send (say,
         // self-signed anchors from fresh keys): refused here, not left for the block builder.
         if let Some(refusal) = chain.authority_refusal(verified)? {

@@ -187,6 +187,8 @@ struct LoadResult {
     empty_blocks_between: u64,
     /// The view each of those blocks was committed in (above 0: after a view change).
     views: Vec<u64>,
+    /// When node 0 saw each of those blocks, from the first submission.
+    seen_at: Vec<Duration>,
     missing: usize,
     cpu: Option<LoadCpu>,
 }
@@ -337,6 +339,10 @@ fn load(
         .filter_map(|(h, at)| h.map(|h| seen[&h].saturating_duration_since(*at)))
         .collect();
     latencies.sort();
+    let seen_at = blocks
+        .iter()
+        .map(|(h, _)| seen[h].saturating_duration_since(first_submit))
+        .collect();
     LoadResult {
         rate: (n - missing) as f64 / elapsed.as_secs_f64(),
         elapsed,
@@ -346,6 +352,7 @@ fn load(
         blocks,
         empty_blocks_between,
         views,
+        seen_at,
         missing,
         cpu: process.map(|process| LoadCpu {
             process,
@@ -583,6 +590,16 @@ fn run(
         r.empty_blocks_between,
         r.views.iter().filter(|v| **v > 0).count(),
         r.views.iter().max().unwrap_or(&0)
+    );
+    let timeline: Vec<String> = r
+        .blocks
+        .iter()
+        .zip(&r.seen_at)
+        .map(|((_, b), at)| format!("{}@{}", b.len(), at.as_millis()))
+        .collect();
+    println!(
+        "{name:>4}: blocks as node 0 saw them (transactions@ms from the first submission): {}",
+        timeline.join(" ")
     );
     if !r.latencies.is_empty() {
         println!(

@@ -3,9 +3,10 @@
 //!
 //! Time is an argument (`now_ms`) everywhere: the runtime reads the clock, this module does not.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use foldhash::fast::RandomState;
 use lichen_consensus::ExecutionError;
 use lichen_contracts::block::{
     Block, BlockError, BlockHeader, CommitCertificate, HEADER_VERSION, Parent, check_executed,
@@ -80,8 +81,10 @@ pub struct Chain {
     anchor: TrustAnchor,
     state_versions_kept: u64,
     executed: Mutex<BTreeMap<Hash32, Arc<Executed>>>,
-    /// Witness hashes whose signatures verified here (at admission): not checked again.
-    verified: Mutex<(BTreeSet<Hash32>, VecDeque<Hash32>)>,
+    /// Witness hashes whose signatures verified here (at admission): not checked again. Only
+    /// asked whether it holds a hash (never iterated), so hashed: a look-up per transaction at
+    /// admission and at execution, ~200,000 entries.
+    verified: Mutex<(HashSet<Hash32, RandomState>, VecDeque<Hash32>)>,
     /// The latest trust package.
     packages: trust::PackageCache,
     /// State versions held back from pruning for nodes joining by state sync.
@@ -185,7 +188,7 @@ impl Chain {
             genesis,
             state_versions_kept: state_versions_kept.max(1),
             executed: Mutex::new(BTreeMap::new()),
-            verified: Mutex::new((BTreeSet::new(), VecDeque::new())),
+            verified: Mutex::new((HashSet::default(), VecDeque::new())),
             packages: trust::PackageCache::default(),
             snapshot_pins: snapshot::Pins::default(),
             data_dir: None,

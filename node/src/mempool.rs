@@ -5,8 +5,9 @@
 //! licence that exists...) is decided when a block is built, against the state of that moment;
 //! a transaction refused then leaves the pool with its reason.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use foldhash::fast::RandomState;
 use lichen_contracts::codec::Encode;
 use lichen_contracts::crypto::{Hash32, Suite};
 use lichen_contracts::error::CodecError;
@@ -102,7 +103,8 @@ struct Pending {
 #[derive(Debug)]
 pub struct Mempool {
     limits: Limits,
-    by_id: BTreeMap<Hash32, Pending>,
+    /// Only looked up by id (every walk goes through `order`), so hashed.
+    by_id: HashMap<Hash32, Pending, RandomState>,
     order: VecDeque<Hash32>,
     bytes: usize,
     /// Per sender (its first signature's key, encoded): transactions and bytes waiting.
@@ -121,7 +123,7 @@ impl Mempool {
     pub fn new(limits: Limits) -> Self {
         Mempool {
             limits,
-            by_id: BTreeMap::new(),
+            by_id: HashMap::default(),
             order: VecDeque::new(),
             bytes: 0,
             by_sender: BTreeMap::new(),
@@ -297,14 +299,19 @@ impl Mempool {
 
     /// Drops transactions that can no longer be included at `next_height`; returns their ids.
     pub fn expire(&mut self, next_height: u64) -> Vec<Hash32> {
-        let gone: Vec<Hash32> = self
-            .by_id
+        // By id, each once (`order` may hold an id twice).
+        let mut gone: Vec<Hash32> = self
+            .order
             .iter()
-            .filter(|(_, p)| {
-                !expiry_window(next_height, u64::MAX).contains(&p.tx.tx.expires_at_height)
+            .filter(|id| {
+                self.by_id.get(id).is_some_and(|p| {
+                    !expiry_window(next_height, u64::MAX).contains(&p.tx.tx.expires_at_height)
+                })
             })
-            .map(|(id, _)| *id)
+            .copied()
             .collect();
+        gone.sort_unstable();
+        gone.dedup();
         self.remove(gone.iter().copied());
         gone
     }

@@ -399,10 +399,41 @@ fn checkpoint(
         ms(t.elapsed()),
         common::rss_kib().unwrap_or(0) / 1024
     );
+    warmed(run, &c, height, t);
     if run.join {
         join(run, &c, issued, height);
     }
     node
+}
+
+/// After the restart: when the filter of committed ids covers the replay window again (the
+/// node warms it in the background from the stored blocks), read from `GET /metrics` (polled
+/// every 50 ms for at most 10 minutes), and the RSS then.
+fn warmed(run: &Run, client: &Client, height: u64, started: Instant) {
+    let window = run.chain.genesis.config.params.tx_expiry_blocks_max;
+    let covered = height.saturating_sub(window.saturating_sub(1)).max(1) - 1;
+    let suite = run.suite.name();
+    while started.elapsed() < Duration::from_secs(600) {
+        let metrics = client.get_bytes("/metrics").unwrap();
+        let text = String::from_utf8_lossy(&metrics);
+        let gauge = text.lines().find_map(|l| {
+            l.strip_prefix("lichen_committed_ids_covered_above ")?
+                .parse::<i64>()
+                .ok()
+        });
+        if gauge == Some(covered as i64) {
+            println!(
+                "{suite}: committed-id filter warmed (blocks {}..={height}) {:.0} ms after the \
+                 restart; RSS then {} MiB",
+                covered + 1,
+                ms(started.elapsed()),
+                common::rss_kib().unwrap_or(0) / 1024
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!("{suite}: committed-id filter not warmed 10 minutes after the restart");
 }
 
 /// `--join`: how long a new node takes to join at this size, by state sync from the loaded node

@@ -118,6 +118,8 @@ pub struct RunningNode {
     shutdown: watch::Sender<bool>,
     runtime: JoinHandle<Result<(), NodeError>>,
     server: JoinHandle<std::io::Result<()>>,
+    /// Filling the filter of committed ids from the stored blocks, after opening.
+    warming: JoinHandle<()>,
 }
 
 /// Opens the data, starts consensus and serves the API. Must run inside a multi-threaded tokio
@@ -247,6 +249,21 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
             .saturating_add(chain.params().view_timeout_base_ms.saturating_mul(2)),
     };
     let app = api::router(handles, options.api, scanner);
+    // The filter of committed ids starts empty; filled from the stored replay window off the
+    // request path (until then, admission and execution ask the transaction index).
+    let warming = {
+        let (chain, stopping) = (chain.clone(), shutdown_rx.clone());
+        tokio::task::spawn_blocking(move || match chain.warm_recent_ids(|| *stopping.borrow()) {
+            Ok(w) => tracing::info!(
+                blocks = w.blocks,
+                txs = w.txs,
+                covered_above = ?w.covered_above,
+                took_ms = w.took.as_millis() as u64,
+                "committed-id filter warmed"
+            ),
+            Err(e) => tracing::warn!("committed-id filter not warmed: {e}"),
+        })
+    };
     let server = tokio::spawn(api::serve(
         listener,
         app,
@@ -264,6 +281,7 @@ pub async fn start(options: NodeOptions) -> Result<RunningNode, NodeError> {
         shutdown,
         runtime,
         server,
+        warming,
     })
 }
 
@@ -286,6 +304,8 @@ impl RunningNode {
             reason: format!("runtime task failed: {e}"),
         })?;
         let _ = self.server.await;
+        // It holds the store: done (it stops at the next block) before the store is flushed.
+        let _ = self.warming.await;
         if let Some(network) = self.network {
             network.join().await;
         }

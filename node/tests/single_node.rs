@@ -1,4 +1,5 @@
-//! A whole node in-process on 127.0.0.1 (memory storage): submit, finality, queries, proofs.
+//! A whole node in-process on 127.0.0.1 (memory storage; disk where a restart is tested): submit,
+//! finality, queries, proofs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lichen_client::ClientError;
@@ -536,5 +537,54 @@ fn a_batch_admits_each_transaction_on_its_own_merits() {
         .is_err(),
         "the refused batches admitted nothing"
     );
+    node.stop();
+}
+
+/// A node opened again on its data warms its filter of committed ids from the stored blocks
+/// (`lichen_committed_ids_covered_above` falls from the tip to 0 on a short chain), and a
+/// transaction committed before the restart is still refused as a replay.
+#[test]
+fn a_restarted_node_warms_its_committed_ids_and_still_refuses_replays() {
+    let suite = Suite::Intl;
+    let chain = TestChain::new(suite, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let data = || DataDir::Disk(dir.path().to_path_buf());
+    let node = TestNode::start_with(&chain, data(), |_| {});
+    let tx = sign(
+        &chain,
+        Payload::IssueLicence(draft(suite, "L-1")),
+        1,
+        "agency-a",
+    );
+    let (status, body) = node
+        .client
+        .post_bytes("/v1/transactions?wait=final", &tx.to_bytes())
+        .unwrap();
+    assert_eq!((status, &body["status"]), (200, &"committed".into()));
+    node.stop();
+
+    let node = TestNode::start_with(&chain, data(), |_| {});
+    let covered_above = || {
+        let text = String::from_utf8(node.client.get_bytes("/metrics").unwrap()).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("lichen_committed_ids_covered_above "))
+            .map(|v| v.parse::<i64>().unwrap())
+            .expect("the gauge is exported")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while covered_above() != 0 {
+        assert!(std::time::Instant::now() < deadline, "never warmed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    match node
+        .client
+        .post_bytes("/v1/transactions", &tx.to_bytes())
+        .unwrap_err()
+    {
+        ClientError::Api { status, code, .. } => {
+            assert_eq!((status, code.as_str()), (409, "already_committed"))
+        }
+        other => panic!("{other}"),
+    }
     node.stop();
 }

@@ -1396,6 +1396,7 @@ fn intl_tour_and_bad_input() {
     let queued = value("lichen_p2p_inputs_queued_bytes");
     assert!((0.0..=lichen_node::runtime::INPUT_QUEUE_BYTES_MAX as f64).contains(&queued));
     assert!(value("lichen_relay_batches_waiting") >= 0.0);
+    assert!(value("lichen_committed_ids_covered_above") >= -1.0);
     assert_eq!(value("lichen_ready"), 1.0);
     assert!(value("lichen_commit_write_seconds_count") >= 1.0);
 

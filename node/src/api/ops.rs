@@ -144,6 +144,8 @@ pub(super) async fn metrics(State(state): State<AppState>) -> ApiResult<Response
         let (txs, bytes) = node.admission.mempool().map(|p| (p.len(), p.bytes()))?;
         m.mempool_txs.set(saturating(txs));
         m.mempool_bytes.set(saturating(bytes));
+        m.committed_ids_covered_above
+            .set(node.chain.recent_ids_cover_above().map_or(-1, saturating));
         if let Some(bytes) = node.chain.disk_bytes() {
             m.storage_bytes.set(saturating(bytes));
         }

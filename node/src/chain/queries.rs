@@ -5,7 +5,7 @@
 use lichen_contracts::block::{Block, BlockHeader, CommitCertificate};
 use lichen_contracts::crypto::Hash32;
 use lichen_contracts::state::StateKind;
-use lichen_storage::{LicenceHistoryEntry, TxLocation};
+use lichen_storage::{LicenceHistoryEntry, TxLocation, Warmed};
 
 use super::Chain;
 use crate::error::NodeError;
@@ -25,6 +25,17 @@ impl Chain {
         expires_at_height: u64,
     ) -> Result<bool, NodeError> {
         Ok(self.store.committed_unexpired(id, expires_at_height)?)
+    }
+
+    /// Fills the filter of committed ids from the stored blocks of the replay window
+    /// ([`lichen_storage::ChainStore::warm_recent_ids`]); `stop` ends it early.
+    pub fn warm_recent_ids(&self, stop: impl Fn() -> bool) -> Result<Warmed, NodeError> {
+        Ok(self.store.warm_recent_ids(stop)?)
+    }
+
+    /// The height above which the filter of committed ids is complete, if any.
+    pub fn recent_ids_cover_above(&self) -> Option<u64> {
+        self.store.recent_ids_cover_above()
     }
 
     /// The header of committed block `height`.

@@ -52,6 +52,10 @@ pub struct Metrics {
     pub storage_level0_tables: Gauge,
     pub storage_flushes_pending: Gauge,
     pub storage_compactions_running: Gauge,
+    /// The height above which the filter of committed ids in memory holds every committed
+    /// transaction, -1 while it holds none (after a restart, until its warming ends): below
+    /// it, admission's replay check reads the transaction index.
+    pub committed_ids_covered_above: Gauge,
     pub blocks_committed: Counter,
     pub txs_committed: Counter,
     /// Transactions clients submitted that entered the mempool.
@@ -102,6 +106,7 @@ impl Metrics {
             storage_level0_tables: Gauge::default(),
             storage_flushes_pending: Gauge::default(),
             storage_compactions_running: Gauge::default(),
+            committed_ids_covered_above: Gauge::default(),
             blocks_committed: Counter::default(),
             txs_committed: Counter::default(),
             txs_admitted: Counter::default(),
@@ -183,6 +188,11 @@ impl Metrics {
             "storage_compactions_running",
             "Compactions running",
             m.storage_compactions_running.clone(),
+        );
+        r.register(
+            "committed_ids_covered_above",
+            "Height above which the in-memory filter of committed ids is complete (-1: none)",
+            m.committed_ids_covered_above.clone(),
         );
         r.register(
             "blocks_committed",

@@ -95,7 +95,7 @@ pub struct ChainStore<K: KvStore> {
     tip: std::sync::RwLock<Option<StoredTip>>,
     /// Ids committed since the store opened, in front of the transaction index (`t`) for the
     /// replay and duplicate checks, which nearly always ask about new ids.
-    recent: std::sync::RwLock<RecentIds>,
+    pub(crate) recent: std::sync::RwLock<RecentIds>,
     /// The chain's `tx_expiry_blocks_max`, read from the stored genesis once (it cannot change).
     expiry_blocks_max: std::sync::OnceLock<u64>,
 }
@@ -327,7 +327,7 @@ impl<K: KvStore> ChainStore<K> {
         Ok(*self.suite.get_or_init(|| suite))
     }
 
-    fn expiry_blocks_max(&self) -> Result<u64, StoreError> {
+    pub(crate) fn expiry_blocks_max(&self) -> Result<u64, StoreError> {
         if let Some(max) = self.expiry_blocks_max.get() {
             return Ok(*max);
         }

@@ -18,6 +18,7 @@ mod recent_ids;
 mod restore;
 mod state_file;
 mod upgrade;
+mod warm;
 
 pub use chain::{BlockCommit, ChainStore, LISTING_MAX, LicenceHistoryEntry, StoredTip, TxLocation};
 pub use error::StoreError;
@@ -26,3 +27,4 @@ pub use kv::{EngineStats, Entry, KvStore, MemoryKv, WriteBatch};
 pub use recent_ids::{RECENT_IDS_MAX, RECENT_IDS_SWEEP_BLOCKS};
 pub use restore::RestoredChain;
 pub use state_file::{DurableFs, OsFs, STATE_FILE_NAME, StateFile};
+pub use warm::Warmed;

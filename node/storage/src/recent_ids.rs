@@ -1,17 +1,19 @@
-//! A filter in memory of the transaction ids a store committed since it opened, in front of the
-//! transaction index on disk. Nearly every id a validator asks about (admitting a client's or a
-//! peer's transaction, building and executing a block: the replay check) is new, and the index
-//! answers "no" only after a key-value read, ~2.5 us, ~4% of a loaded validator's CPU
-//! (BENCHMARKS.md, "Committed ids in memory"). The filter answers "certainly not" for most of
-//! them; a "maybe" goes to the index, which has the last word. So the filter never decides alone
-//! that a transaction was committed, and its errors (a shared prefix) cost a read, not a wrong
-//! answer.
+//! A filter in memory of the transaction ids a store committed since it opened (and those of
+//! the stored blocks a warming noted), in front of the transaction index on disk. Nearly every
+//! id a validator asks about (admitting a client's or a peer's transaction, building and
+//! executing a block: the replay check) is new, and the index answers "no" only after a
+//! key-value read, ~2.5 us, ~4% of a loaded validator's CPU (BENCHMARKS.md, "Committed ids in
+//! memory"). The filter answers "certainly not" for most of them; a "maybe" goes to the index,
+//! which has the last word. So the filter never decides alone that a transaction was committed,
+//! and its errors (a shared prefix) cost a read, not a wrong answer.
 //!
-//! It holds no id from before the store opened (or was restored): a question about a
-//! transaction that could have been committed then goes to the index. A block at height `h`
-//! holds a transaction only if its expiry is in `h ..= h + tx_expiry_blocks_max`, so one
-//! expiring at `e` was committed at `e - tx_expiry_blocks_max` or later: above the height the
-//! filter started at, it is here if it was committed at all.
+//! It starts empty when the store opens (or is restored): a question about a transaction that
+//! could have been committed before then goes to the index. A block at height `h` holds a
+//! transaction only if its expiry is in `h ..= h + tx_expiry_blocks_max`, so one expiring at `e`
+//! was committed at `e - tx_expiry_blocks_max` or later: above the height the filter covers
+//! from, it is here if it was committed at all. Warming (`ChainStore::warm_recent_ids`, run by
+//! the node after opening) notes the stored blocks of the last window and only then lowers that
+//! height, so a restarted node answers from memory at once.
 
 use std::collections::HashMap;
 
@@ -41,6 +43,17 @@ pub(crate) struct RecentIds {
     sweep_at: u64,
     /// [`RECENT_IDS_MAX`] (smaller in tests).
     entries_max: usize,
+    /// Counts the times the filter started again (a reset, an overflow): a warming begun
+    /// before one of them must not lower `covered_above` after it.
+    generation: u64,
+}
+
+/// A warming in progress: the filter's generation when it began and the height it covered
+/// above then (the blocks at and below it are the ones to note).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Warming {
+    generation: u64,
+    pub covered_above: u64,
 }
 
 impl Default for RecentIds {
@@ -50,6 +63,7 @@ impl Default for RecentIds {
             latest_expiry: HashMap::default(),
             sweep_at: 0,
             entries_max: RECENT_IDS_MAX,
+            generation: 0,
         }
     }
 }
@@ -98,6 +112,7 @@ impl RecentIds {
             // that could be older goes to the index.
             self.latest_expiry = HashMap::default();
             self.covered_above = Some(height);
+            self.generation += 1;
         }
     }
 
@@ -105,8 +120,55 @@ impl RecentIds {
     pub fn reset(&mut self) {
         *self = RecentIds {
             entries_max: self.entries_max,
+            generation: self.generation + 1,
             ..RecentIds::default()
         };
+    }
+
+    /// The height above which every committed transaction is here, if any.
+    pub fn covered_above(&self) -> Option<u64> {
+        self.covered_above
+    }
+
+    /// Begins a warming with `tip`, the stored tip read under the same lock as this call: a
+    /// filter that has noted no commit yet covers above it from now on (a commit above the tip
+    /// notes its block here, as always).
+    pub fn begin_warming(&mut self, tip: u64) -> Warming {
+        Warming {
+            generation: self.generation,
+            covered_above: *self.covered_above.get_or_insert(tip),
+        }
+    }
+
+    /// Notes the transactions of a stored block at or below `warming.covered_above`. False (and
+    /// nothing noted) if the filter started again since the warming began, or if they would take
+    /// it over its maximum: the warming stops there.
+    pub fn note_warming(&mut self, warming: Warming, txs: &[(Hash32, u64)]) -> bool {
+        if warming.generation != self.generation
+            || self.latest_expiry.len() + txs.len() > self.entries_max
+        {
+            return false;
+        }
+        for (id, expires_at_height) in txs {
+            let latest = self.latest_expiry.entry(prefix(id)).or_insert(0);
+            *latest = (*latest).max(*expires_at_height);
+        }
+        true
+    }
+
+    /// Ends a warming that noted every block in `covered_above + 1 ..= warming.covered_above`:
+    /// the filter covers above `covered_above` from now on. False (nothing changed) if the filter
+    /// started again since the warming began.
+    pub fn finish_warming(&mut self, warming: Warming, covered_above: u64) -> bool {
+        if warming.generation != self.generation {
+            return false;
+        }
+        assert!(
+            covered_above <= warming.covered_above,
+            "a warming lowers the filter's start, never raises it"
+        );
+        self.covered_above = Some(covered_above);
+        true
     }
 
     #[cfg(test)]
@@ -223,6 +285,119 @@ mod tests {
         filter.note_commit(1, [(id(1), 10)]);
         filter.reset();
         assert!(filter.may_contain(&id(2), 10, W));
+    }
+
+    #[test]
+    fn warming_notes_the_stored_window_then_covers_it() {
+        // Opened at tip 10 (blocks 1..=10 stored, none noted); the window is W blocks.
+        let mut filter = RecentIds::default();
+        let warming = filter.begin_warming(10);
+        assert_eq!(warming.covered_above, 10);
+        // Block 11 commits while the warming runs.
+        filter.note_commit(11, [(id(11), 61)]);
+        assert!(
+            filter.may_contain(&id(9), 60, W),
+            "not warmed yet: the index"
+        );
+        for h in 1..=10 {
+            assert!(filter.note_warming(warming, &[(id(h), h + 50)]));
+        }
+        assert!(filter.may_contain(&id(9), 60, W), "not finished: the index");
+        assert!(filter.finish_warming(warming, 0));
+        assert_eq!(filter.covered_above(), Some(0));
+        assert!(!filter.may_contain(&id(99), 60, W), "never committed");
+        for h in 1..=11 {
+            assert!(filter.may_contain(&id(h), h + 50, W));
+        }
+    }
+
+    #[test]
+    fn a_warming_across_a_restart_of_the_filter_changes_nothing() {
+        let mut filter = RecentIds::with_entries_max(4);
+        let warming = filter.begin_warming(10);
+        assert!(filter.note_warming(warming, &[(id(1), 50)]));
+        filter.reset();
+        assert!(!filter.note_warming(warming, &[(id(2), 50)]));
+        assert!(!filter.finish_warming(warming, 0));
+        assert_eq!(filter.covered_above(), None);
+        assert!(filter.may_contain(&id(9), 50, W));
+        // Over the maximum: the warming stops, the coverage stays where the commits put it.
+        let warming = filter.begin_warming(20);
+        let five: Vec<(Hash32, u64)> = (1..=5).map(|n| (id(n), 60)).collect();
+        assert!(!filter.note_warming(warming, &five));
+        assert_eq!(filter.len(), 0);
+        assert_eq!(filter.covered_above(), Some(20));
+    }
+
+    proptest! {
+        // A store with blocks committed before it opened; after opening, commits, a warming
+        // (begun at the tip of that moment, one stored block a step, then finished) and restarts
+        // of the filter interleave in any order: a committed id that has not expired is never
+        // answered "certainly not", and a warming that ran to its end covers its window.
+        #[test]
+        fn a_warming_never_denies_a_committed_unexpired_id(
+            entries_max in 1usize..80,
+            blocks in proptest::collection::vec(
+                proptest::collection::vec((0u64..64, 0u64..=W), 0..6), 2..60),
+            opened_at in 1usize..50,
+            steps in proptest::collection::vec(0u8..10, 0..120),
+        ) {
+            const W: u64 = 12;
+            let opened_at = opened_at.min(blocks.len() - 1);
+            // Block h (1-based) holds these (id, expiry).
+            let stored: Vec<Vec<(Hash32, u64)>> = blocks
+                .iter()
+                .enumerate()
+                .map(|(i, txs)| {
+                    let h = i as u64 + 1;
+                    txs.iter().map(|(n, ahead)| (Hash32([*n as u8; 32]), h + ahead % (W + 1))).collect()
+                })
+                .collect();
+            let mut filter = RecentIds::with_entries_max(entries_max);
+            let mut height = opened_at as u64;
+            // (warming, the next block to note, the lowest block to note)
+            let mut warming: Option<(Warming, u64, u64)> = None;
+            for step in steps {
+                match step {
+                    0..=4 if (height as usize) < stored.len() => {
+                        height += 1;
+                        filter.note_commit(height, stored[height as usize - 1].clone());
+                    }
+                    5..=8 => match warming {
+                        None => {
+                            let w = filter.begin_warming(height);
+                            let low = w.covered_above.saturating_sub(W - 1).max(1);
+                            warming = Some((w, w.covered_above, low));
+                        }
+                        Some((w, next, low)) if next >= low && next > 0 => {
+                            if filter.note_warming(w, &stored[next as usize - 1]) {
+                                warming = Some((w, next - 1, low));
+                            } else {
+                                warming = None;
+                            }
+                        }
+                        Some((w, _, low)) => {
+                            if filter.finish_warming(w, low - 1) {
+                                prop_assert_eq!(filter.covered_above(), Some(low - 1));
+                            }
+                            warming = None;
+                        }
+                    },
+                    9 => filter.reset(),
+                    _ => {}
+                }
+                for (h, txs) in stored.iter().enumerate().take(height as usize) {
+                    for (id, expires) in txs {
+                        if *expires > height {
+                            prop_assert!(
+                                filter.may_contain(id, *expires, W),
+                                "{id} of block {} expiring at {expires}, at height {height}", h + 1
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     proptest! {

@@ -156,6 +156,8 @@ impl<K: KvStore> ChainStore<K> {
             hash,
         };
         self.set_tip(tip);
+        // And again: a warming of the filter begun in between read the tip before this one.
+        self.forget_recent_ids();
         Ok(tip)
     }
 

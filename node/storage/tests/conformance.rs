@@ -1025,6 +1025,34 @@ fn chain_replay_window<K: KvStore>(make: impl Fn() -> K) {
         resubmitted(&c, &reopened, &txs[3]),
         Err(TxError::Duplicate { .. })
     ));
+    // Warmed from the stored blocks (all three in the window): the same answers, the filter
+    // covering every block.
+    let warmed = reopened.warm_recent_ids(|| false).unwrap();
+    assert_eq!((warmed.blocks, warmed.txs), (3, 5));
+    assert_eq!(warmed.covered_above, Some(0));
+    assert_eq!(reopened.recent_ids_cover_above(), Some(0));
+    answers_match(&c, &reopened, &committed);
+    assert!(matches!(
+        resubmitted(&c, &reopened, &txs[3]),
+        Err(TxError::Duplicate { .. })
+    ));
+    // A block of the window missing (a store restored without it): the warming stops short
+    // and the filter covers only what it noted itself (nothing below the tip).
+    let mut batch = WriteBatch::new();
+    let mut block_2 = vec![layout::BLOCK];
+    block_2.extend_from_slice(&2u64.to_be_bytes());
+    batch.delete(block_2);
+    store.kv().apply(batch).unwrap();
+    let gapped = ChainStore::new(store.kv().clone());
+    let warmed = gapped.warm_recent_ids(|| false).unwrap();
+    assert_eq!((warmed.blocks, warmed.covered_above), (1, None));
+    assert_eq!(gapped.recent_ids_cover_above(), Some(3));
+    answers_match(&c, &gapped, &committed);
+    // Asked to stop: nothing noted, nothing covered below the tip.
+    let stopped = ChainStore::new(store.kv().clone());
+    let warmed = stopped.warm_recent_ids(|| true).unwrap();
+    assert_eq!((warmed.blocks, warmed.covered_above), (0, None));
+    assert_eq!(stopped.recent_ids_cover_above(), Some(3));
 }
 
 /// A store in the layout before version 2 (a second replay-window index under `r` and `x`, the

@@ -58,14 +58,15 @@ impl Chain {
         Ok(self.store.certificate(height)?)
     }
 
-    /// The status changes of licence `id`, oldest first, at most the storage's listing bound.
+    /// The status changes of licence `id`, oldest first, at most
+    /// [`LISTING_MAX`](lichen_storage::LISTING_MAX).
     pub fn licence_history(&self, id: &str) -> Result<Vec<LicenceHistoryEntry>, NodeError> {
         Ok(self.store.licence_history(id)?)
     }
 
     /// Ids of the registered entities of one kind (the `StateKey` kind: 3 agencies, 4 licence
     /// types, 5 submitters) after `after`, in id order, at most `limit` (and at most the
-    /// storage's listing bound, 1 000).
+    /// storage's [`LISTING_MAX`](lichen_storage::LISTING_MAX)).
     pub fn entity_ids(
         &self,
         kind: StateKind,
@@ -76,7 +77,8 @@ impl Chain {
     }
 
     /// Licences `agency` issued before `before` (all with `None`), newest first, with where each
-    /// was issued; at most `limit` (and at most the storage's listing bound).
+    /// was issued; at most `limit` (and at most
+    /// [`LISTING_MAX`](lichen_storage::LISTING_MAX)).
     pub fn agency_licences(
         &self,
         agency: &str,

@@ -88,7 +88,7 @@ impl Chain {
     }
 
     /// Builds a trust package at the latest checkpoint, with `levels` tree levels (default:
-    /// [`Chain::package_levels`]).
+    /// `Chain::package_levels`).
     pub fn build_trust_package(&self, levels: Option<u8>) -> Result<TrustPackage, NodeError> {
         self.build_trust_package_at(self.checkpoint_height()?, levels)
     }
